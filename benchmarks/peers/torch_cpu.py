@@ -1,0 +1,55 @@
+"""PyTorch on the CPU, the same benchmarks as benchmarks/suites: f32 matmul and a 2-layer MLP forward+backward.
+
+Run by benchmarks/run.ts with Debian's /usr/bin/python3 (python3-torch + OpenBLAS). Prints one JSON object.
+"""
+import json
+import sys
+import time
+
+import torch
+
+
+def median_seconds(fn, min_runs=3, min_time=1.0):
+    fn()  # warm-up
+    times = []
+    start = time.perf_counter()
+    while len(times) < min_runs or time.perf_counter() - start < min_time:
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+        if len(times) >= 50:
+            break
+    times.sort()
+    return times[len(times) // 2]
+
+
+def main():
+    cfg = json.loads(sys.argv[1])
+    torch.set_num_threads(cfg["threads"])
+    torch.manual_seed(0)
+    out = {"version": torch.__version__, "threads": torch.get_num_threads(), "matmul": {}, "mlp": None}
+    for n in cfg["matmul_sizes"]:
+        a = torch.randn(n, n)
+        b = torch.randn(n, n)
+        s = median_seconds(lambda: torch.mm(a, b))
+        out["matmul"][str(n)] = 2 * n**3 / s / 1e9
+    m = cfg["mlp"]
+    x = torch.randn(m["batch"], m["inputs"])
+    y = torch.randn(m["batch"], m["outputs"])
+    w1 = (torch.randn(m["inputs"], m["hidden"]) * 0.05).requires_grad_()
+    b1 = torch.zeros(m["hidden"], requires_grad=True)
+    w2 = (torch.randn(m["hidden"], m["outputs"]) * 0.05).requires_grad_()
+    b2 = torch.zeros(m["outputs"], requires_grad=True)
+
+    def step():
+        for p in (w1, b1, w2, b2):
+            p.grad = None
+        loss = ((torch.tanh(x @ w1 + b1) @ w2 + b2 - y) ** 2).mean()
+        loss.backward()
+
+    out["mlp"] = median_seconds(step) * 1e3
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

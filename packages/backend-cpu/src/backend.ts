@@ -1,0 +1,377 @@
+import {
+  type AdamWHyper,
+  type Backend,
+  type BackendInfo,
+  type BackendMemoryStats,
+  type BackendStorage,
+  type BinaryOp,
+  type DType,
+  type NormBackward,
+  type NormForward,
+  type NormStats,
+  type ReduceOp,
+  type TypedArray,
+  type UnaryOp,
+  type View,
+  bytesPerElement,
+  contiguousStrides,
+  philox,
+  sizeOf,
+} from '@siftjs/tensor';
+import { CpuHeap } from './heap.js';
+import { adamw } from './kernels/adamw.js';
+import { batchedMatmul } from './kernels/batched-matmul.js';
+import { UNARY, binaryFn, converter, copyStrided, mapBinary, mapUnary, mapWhere } from './kernels/elementwise.js';
+import { checkIndex, elementOffsets, readInts, topkAbs } from './kernels/indexing.js';
+import { argReduce, reduce } from './kernels/reduce.js';
+import { normRows, normRowsBackward, softmaxRows, softmaxRowsBackward } from './kernels/rows.js';
+
+/** A block of the heap. `size` in elements of `dtype`. */
+export class CpuStorage {
+  freed = false;
+  constructor(
+    readonly offset: number,
+    readonly bytes: number,
+    readonly dtype: DType,
+    readonly size: number,
+  ) {}
+}
+
+const COMPARE = new Set<BinaryOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'and', 'or']);
+
+/** Every kernel of the Backend list in TypeScript, over one heap laid out for WebAssembly. */
+export class CpuBackend implements Backend {
+  readonly name = 'cpu';
+  readonly heap = new CpuHeap();
+
+  info(): BackendInfo {
+    return {
+      name: this.name,
+      description: 'TypeScript kernels, 1 thread',
+      kernels: 'typescript',
+      threads: 1,
+      sharedMemory: this.heap.shared,
+    };
+  }
+
+  // ---------------------------------------------------------------- storage
+
+  private make(dtype: DType, size: number): CpuStorage {
+    const bytes = Math.max(1, size * bytesPerElement(dtype));
+    return new CpuStorage(this.heap.alloc(bytes), bytes, dtype, size);
+  }
+
+  /** The typed array over a storage (taken after allocations: the heap may grow). */
+  private arr(s: BackendStorage, dtype?: DType): TypedArray {
+    const st = s as CpuStorage;
+    if (st.freed) throw new Error('CPU backend: storage used after it was freed');
+    return this.heap.view(dtype ?? st.dtype, st.offset, st.size);
+  }
+
+  alloc(dtype: DType, size: number): BackendStorage {
+    const s = this.make(dtype, size);
+    this.arr(s).fill(0);
+    return s;
+  }
+
+  upload(dtype: DType, data: TypedArray): BackendStorage {
+    const s = this.make(dtype, data.length);
+    this.arr(s).set(data);
+    return s;
+  }
+
+  readSync(storage: BackendStorage, dtype: DType, size: number): TypedArray {
+    return this.arr(storage, dtype).slice(0, size);
+  }
+
+  read(storage: BackendStorage, dtype: DType, size: number): Promise<TypedArray> {
+    return Promise.resolve(this.readSync(storage, dtype, size));
+  }
+
+  free(storage: BackendStorage): void {
+    const s = storage as CpuStorage;
+    if (s.freed) throw new Error('CPU backend: storage freed twice');
+    s.freed = true;
+    this.heap.free(s.offset, s.bytes);
+  }
+
+  memoryStats(): BackendMemoryStats {
+    const h = this.heap;
+    return { bytesInUse: h.bytesInUse, peakBytes: h.peakBytes, bytesReserved: h.bytesReserved, allocations: h.allocations };
+  }
+
+  // ---------------------------------------------------------------- layout
+
+  fill(dtype: DType, size: number, value: number): BackendStorage {
+    const s = this.make(dtype, size);
+    this.arr(s).fill(dtype === 'bool' ? (value ? 1 : 0) : value);
+    return s;
+  }
+
+  copy(x: View): BackendStorage {
+    const out = this.make(x.dtype, sizeOf(x.shape));
+    copyStrided(this.arr(x.storage), x, this.arr(out), contiguousGeometry(x.shape));
+    return out;
+  }
+
+  copyInto(dst: View, src: View): void {
+    copyStrided(this.arr(src.storage), src, this.arr(dst.storage), dst, src.dtype === dst.dtype ? undefined : converter(dst.dtype));
+  }
+
+  cast(x: View, dtype: DType): BackendStorage {
+    const out = this.make(dtype, sizeOf(x.shape));
+    copyStrided(this.arr(x.storage), x, this.arr(out), contiguousGeometry(x.shape), converter(dtype));
+    return out;
+  }
+
+  // ---------------------------------------------------------------- elementwise
+
+  unary(op: UnaryOp, x: View): BackendStorage {
+    const outType = op === 'not' || op === 'isnan' ? 'bool' : x.dtype;
+    const out = this.make(outType, sizeOf(x.shape));
+    const f = x.dtype === 'int32' && op === 'neg' ? (v: number) => -v | 0 : UNARY[op];
+    mapUnary(f, this.arr(x.storage), x, this.arr(out));
+    return out;
+  }
+
+  binary(op: BinaryOp, a: View, b: View): BackendStorage {
+    const out = this.make(COMPARE.has(op) ? 'bool' : a.dtype, sizeOf(a.shape));
+    mapBinary(binaryFn(op, a.dtype), this.arr(a.storage), a, this.arr(b.storage), b, this.arr(out));
+    return out;
+  }
+
+  where(cond: View, a: View, b: View): BackendStorage {
+    const out = this.make(a.dtype, sizeOf(a.shape));
+    mapWhere(this.arr(cond.storage), cond, this.arr(a.storage), a, this.arr(b.storage), b, this.arr(out));
+    return out;
+  }
+
+  // ---------------------------------------------------------------- reductions
+
+  reduce(op: ReduceOp, x: View, axes: readonly number[]): BackendStorage {
+    const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    const dtype = op === 'sum' && (x.dtype === 'int32' || x.dtype === 'bool') ? 'int32' : x.dtype;
+    const out = this.make(dtype, sizeOf(kept));
+    reduce(op, this.arr(x.storage), x, axes, this.arr(out));
+    return out;
+  }
+
+  argReduce(op: 'argmax' | 'argmin', x: View, axis: number): BackendStorage {
+    const out = this.make('int32', sizeOf(x.shape) / (x.shape[axis] || 1));
+    argReduce(op, this.arr(x.storage), x, axis, this.arr(out) as Int32Array);
+    return out;
+  }
+
+  // ---------------------------------------------------------------- linear algebra
+
+  matmul(a: View, b: View): BackendStorage {
+    const r = a.shape.length;
+    const out = this.make(a.dtype, sizeOf(a.shape.slice(0, r - 1)) * b.shape[r - 1]);
+    batchedMatmul(this.arr(a.storage), a, this.arr(b.storage), b, this.arr(out));
+    return out;
+  }
+
+  // ---------------------------------------------------------------- fused rows
+
+  softmax(x: View, cols: number, log: boolean): BackendStorage {
+    const n = sizeOf(x.shape);
+    const out = this.make(x.dtype, n);
+    softmaxRows(this.rows(x), this.arr(out), cols ? n / cols : 0, cols, log);
+    return out;
+  }
+
+  softmaxBackward(y: View, dy: View, cols: number, log: boolean): BackendStorage {
+    const n = sizeOf(y.shape);
+    const out = this.make(y.dtype, n);
+    softmaxRowsBackward(this.rows(y), this.rows(dy), this.arr(out), cols ? n / cols : 0, cols, log);
+    return out;
+  }
+
+  layerNorm(x: View, weight: View | null, bias: View | null, cols: number, eps: number): NormForward {
+    return this.normForward(x, weight, bias, cols, eps, true);
+  }
+
+  rmsNorm(x: View, weight: View | null, cols: number, eps: number): NormForward {
+    return this.normForward(x, weight, null, cols, eps, false);
+  }
+
+  layerNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number): NormBackward {
+    return this.normBackward(dy, x, weight, stats, cols, true);
+  }
+
+  rmsNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number): NormBackward {
+    return this.normBackward(dy, x, weight, stats, cols, false);
+  }
+
+  private normForward(x: View, weight: View | null, bias: View | null, cols: number, eps: number, centred: boolean): NormForward {
+    const n = sizeOf(x.shape);
+    const rows = cols ? n / cols : 0;
+    const y = this.make(x.dtype, n);
+    const rstd = this.make(x.dtype, rows);
+    const mean = centred ? this.make(x.dtype, rows) : undefined;
+    normRows(
+      {
+        x: this.rows(x),
+        w: weight ? this.rows(weight) : null,
+        b: bias ? this.rows(bias) : null,
+        y: this.arr(y),
+        mean: mean ? this.arr(mean) : null,
+        rstd: this.arr(rstd),
+      },
+      rows,
+      cols,
+      eps,
+    );
+    return { y, rstd, mean };
+  }
+
+  private normBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, centred: boolean): NormBackward {
+    const n = sizeOf(x.shape);
+    const rows = cols ? n / cols : 0;
+    const dx = this.make(x.dtype, n);
+    const dw = weight ? new Float64Array(cols) : null;
+    const db = centred ? new Float64Array(cols) : null;
+    normRowsBackward(
+      {
+        dy: this.rows(dy),
+        x: this.rows(x),
+        w: weight ? this.rows(weight) : null,
+        mean: centred && stats.mean ? this.arr(stats.mean) : null,
+        rstd: this.arr(stats.rstd),
+        dx: this.arr(dx),
+        dw,
+        db,
+      },
+      rows,
+      cols,
+    );
+    return {
+      dx,
+      dweight: dw ? this.upload(x.dtype, toDType(dw, x.dtype)) : null,
+      dbias: db ? this.upload(x.dtype, toDType(db, x.dtype)) : null,
+    };
+  }
+
+  /** A contiguous view's elements (fused kernels require contiguous input). */
+  private rows(v: View): TypedArray {
+    const a = this.arr(v.storage);
+    return a.subarray(v.offset, v.offset + sizeOf(v.shape));
+  }
+
+  // ---------------------------------------------------------------- indexing
+
+  gatherRows(table: View, ids: View): BackendStorage {
+    const idx = readInts(this.arr(ids.storage), ids);
+    const [v, d] = table.shape;
+    const out = this.make(table.dtype, idx.length * d);
+    const t = this.arr(table.storage);
+    const o = this.arr(out);
+    const [rs, cs] = table.strides;
+    for (let i = 0; i < idx.length; i++) {
+      const id = idx[i];
+      checkIndex('embedding', id, v);
+      const base = table.offset + id * rs;
+      for (let j = 0; j < d; j++) o[i * d + j] = t[base + j * cs];
+    }
+    return out;
+  }
+
+  scatterAddRows(rows: number, ids: View, src: View): BackendStorage {
+    const idx = readInts(this.arr(ids.storage), ids);
+    const d = src.shape[src.shape.length - 1];
+    const out = this.alloc(src.dtype, rows * d);
+    const o = this.arr(out);
+    const s = this.rows(src);
+    for (let i = 0; i < idx.length; i++) {
+      const id = idx[i];
+      checkIndex('embedding backward', id, rows);
+      for (let j = 0; j < d; j++) o[id * d + j] += s[i * d + j];
+    }
+    return out;
+  }
+
+  gatherFlat(x: View, idx: View): BackendStorage {
+    const ids = readInts(this.arr(idx.storage), idx);
+    const out = this.make(x.dtype, ids.length);
+    const n = sizeOf(x.shape);
+    const offs = elementOffsets(x);
+    const a = this.arr(x.storage);
+    const o = this.arr(out);
+    for (let i = 0; i < ids.length; i++) {
+      checkIndex('gatherFlat', ids[i], n);
+      o[i] = offs ? a[offs[ids[i]]] : a[x.offset + ids[i]];
+    }
+    return out;
+  }
+
+  scatterFlat(dst: BackendStorage, dtype: DType, idx: View, src: View, mode: 'set' | 'add'): void {
+    const ids = readInts(this.arr(idx.storage), idx);
+    const d = this.arr(dst, dtype);
+    const s = this.rows(src);
+    for (let i = 0; i < ids.length; i++) {
+      checkIndex('scatterFlat', ids[i], d.length);
+      if (mode === 'add') d[ids[i]] += s[i];
+      else d[ids[i]] = s[i];
+    }
+  }
+
+  topkAbs(x: View, k: number): { values: BackendStorage; indices: BackendStorage } {
+    const n = sizeOf(x.shape);
+    const flat = new Float64Array(n);
+    copyStrided(this.arr(x.storage), x, flat, contiguousGeometry(x.shape));
+    const idx = topkAbs(flat, k);
+    const values = this.make(x.dtype, k);
+    const v = this.arr(values);
+    for (let i = 0; i < k; i++) v[i] = flat[idx[i]];
+    return { values, indices: this.upload('int32', idx) };
+  }
+
+  // ---------------------------------------------------------------- random
+
+  random(kind: 'uniform' | 'normal', dtype: DType, size: number, seed: readonly [number, number], offset: number): BackendStorage {
+    const out = this.make(dtype, size);
+    const a = this.arr(out);
+    const [lo, hi] = seed;
+    if (dtype === 'float64') {
+      if (kind === 'uniform') philox.fillUniformF64(a as Float64Array, lo, hi, offset);
+      else philox.fillNormalF64(a as Float64Array, lo, hi, offset);
+    } else if (dtype === 'float32') {
+      if (kind === 'uniform') philox.fillUniformF32(a as Float32Array, lo, hi, offset);
+      else philox.fillNormalF32(a as Float32Array, lo, hi, offset);
+    } else {
+      throw new Error(`CPU random: dtype ${dtype} is not a float type`);
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- optimizer
+
+  adamw(p: BackendStorage, g: BackendStorage, m: BackendStorage, v: BackendStorage, dtype: DType, size: number, h: AdamWHyper): void {
+    adamw(this.arr(p, dtype), this.arr(g, dtype), this.arr(m, dtype), this.arr(v, dtype), size, h);
+  }
+
+  adamwSparse(
+    param: BackendStorage,
+    idx: BackendStorage,
+    values: BackendStorage,
+    g: BackendStorage,
+    m: BackendStorage,
+    v: BackendStorage,
+    dtype: DType,
+    k: number,
+    h: AdamWHyper,
+  ): void {
+    const at = this.arr(idx, 'int32') as Int32Array;
+    const p = this.arr(param, dtype);
+    for (let i = 0; i < k; i++) checkIndex('adamwSparse', at[i], p.length);
+    adamw(p, this.arr(g, dtype), this.arr(m, dtype), this.arr(v, dtype), k, h, this.arr(values, dtype), at);
+  }
+}
+
+function contiguousGeometry(shape: readonly number[]) {
+  return { shape, strides: contiguousStrides(shape), offset: 0 };
+}
+
+function toDType(a: Float64Array, dtype: DType): TypedArray {
+  return dtype === 'float64' ? a : Float32Array.from(a);
+}

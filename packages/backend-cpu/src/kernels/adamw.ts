@@ -1,0 +1,34 @@
+import type { AdamWHyper, TypedArray } from '@siftjs/tensor';
+
+/**
+ * PyTorch's AdamW, element by element in float64:
+ *   p ← p·(1 − lr·λ);  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²
+ *   p ← p − (lr / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + eps)
+ * `at` maps element i to its place in `p` (sparse AdamW writes values back into the dense parameter).
+ */
+export function adamw(
+  p: TypedArray,
+  g: TypedArray,
+  m: TypedArray,
+  v: TypedArray,
+  n: number,
+  h: AdamWHyper,
+  values?: TypedArray,
+  at?: Int32Array,
+): void {
+  const { lr, beta1, beta2, eps, weightDecay, step } = h;
+  const decay = 1 - lr * weightDecay;
+  const stepSize = lr / (1 - beta1 ** step);
+  const bc2 = Math.sqrt(1 - beta2 ** step);
+  const target = values ?? p;
+  for (let i = 0; i < n; i++) {
+    const gi = g[i];
+    const mi = beta1 * m[i] + (1 - beta1) * gi;
+    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    const pi = target[i] * decay - (stepSize * mi) / (Math.sqrt(vi) / bc2 + eps);
+    target[i] = pi;
+    if (at) p[at[i]] = target[i];
+  }
+}

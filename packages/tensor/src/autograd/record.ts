@@ -1,0 +1,44 @@
+import type { Tensor } from '../tensor.js';
+import { isGradEnabled } from './grad-mode.js';
+import { Node } from './node.js';
+
+/**
+ * The gradient rule of one op: the gradients of its inputs from the output's gradient `g`, written with other
+ * ops. `saved` holds the tensors the op kept for backward, in the order they were given; `needs[i]` says whether
+ * input i wants a gradient (skip the work where it doesn't).
+ */
+export type GradRule = (g: Tensor, saved: readonly Tensor[], needs: readonly boolean[]) => readonly (Tensor | null)[];
+
+export function needsGrad(inputs: readonly Tensor[]): boolean {
+  if (!isGradEnabled()) return false;
+  for (const t of inputs) if (t.requiresGrad) return true;
+  return false;
+}
+
+/**
+ * Attaches `out` to the tape when any input requires grad. Saved tensors are separate handles, so the caller may
+ * dispose its own tensors; they are freed when the node has run or the graph is released.
+ */
+export function record(
+  name: string,
+  out: Tensor,
+  inputs: readonly Tensor[],
+  rule: GradRule,
+  save: readonly Tensor[] = [],
+): Tensor {
+  if (!needsGrad(inputs)) return out;
+  const edges = inputs.map((t) => (t.requiresGrad ? t.gradNode() : null));
+  const needs = edges.map((e) => e !== null);
+  const saved = save.map((t) => t.share());
+  out.attachGradFn(
+    new Node(
+      name,
+      edges,
+      inputs.map((t) => t.shape),
+      inputs.map((t) => t.dtype),
+      (g) => rule(g, saved, needs),
+      saved,
+    ),
+  );
+  return out;
+}

@@ -1,0 +1,194 @@
+import type { DType, TypedArray } from '../dtype.js';
+
+/**
+ * The seam between the op library and a device. A backend is storage plus a fixed, small list of kernels;
+ * every op, gradient and model above is written once in terms of this list, so a new backend is this
+ * interface and nothing else, and the shared parity suite (tests/parity) proves it.
+ *
+ * Conventions, for every kernel:
+ * - Inputs are `View`s: any strides (0 for broadcast dims, permuted for transposes) and an element offset.
+ * - Outputs are fresh, contiguous, row-major storages owned by the caller (it frees them), unless the kernel
+ *   is documented as in place.
+ * - Kernels are dispatched synchronously and may run later; only `read` waits.
+ */
+export interface Backend {
+  readonly name: string;
+  info(): BackendInfo;
+
+  // ---- storage ----
+  /** A zero-filled storage of `size` elements. */
+  alloc(dtype: DType, size: number): BackendStorage;
+  upload(dtype: DType, data: TypedArray): BackendStorage;
+  read(storage: BackendStorage, dtype: DType, size: number): Promise<TypedArray>;
+  /** Only where the device can answer without waiting (the CPU). */
+  readSync?(storage: BackendStorage, dtype: DType, size: number): TypedArray;
+  free(storage: BackendStorage): void;
+  memoryStats(): BackendMemoryStats;
+
+  // ---- layout ----
+  fill(dtype: DType, size: number, value: number): BackendStorage;
+  /** A contiguous copy of a strided view. */
+  copy(x: View): BackendStorage;
+  /** In place: writes `src` (same shape and dtype) into the strided view `dst` of an existing storage. */
+  copyInto(dst: View, src: View): void;
+  cast(x: View, dtype: DType): BackendStorage;
+
+  // ---- elementwise ----
+  /** Same dtype out as in, except `not` (→ bool) and `isnan` (→ bool). */
+  unary(op: UnaryOp, x: View): BackendStorage;
+  /** `a` and `b` have the same shape (broadcasting is done by the caller with 0 strides) and dtype. Comparisons
+   *  and logical ops produce `bool`; the others produce the inputs' dtype. */
+  binary(op: BinaryOp, a: View, b: View): BackendStorage;
+  /** `cond` is bool; `a`, `b` share a dtype; all three share a shape. */
+  where(cond: View, a: View, b: View): BackendStorage;
+
+  // ---- reductions ----
+  /** Reduces over `axes` (sorted, non-empty); output has the input's rank with those dims set to 1. Sums of
+   *  int32/bool give int32. */
+  reduce(op: ReduceOp, x: View, axes: readonly number[]): BackendStorage;
+  /** Index (int32) of the first max/min along `axis`; output keeps that dim as 1. */
+  argReduce(op: 'argmax' | 'argmin', x: View, axis: number): BackendStorage;
+
+  // ---- linear algebra ----
+  /** a: [...batch, M, K], b: [...batch, K, N] with identical batch dims (broadcast by the caller through
+   *  0 strides); out: [...batch, M, N]. Transposed operands arrive as permuted strides. Float dtypes only. */
+  matmul(a: View, b: View): BackendStorage;
+
+  // ---- fused rows: contiguous input, viewed as [rows, cols] over the last dim(s) ----
+  softmax(x: View, cols: number, log: boolean): BackendStorage;
+  /** Softmax backward along rows: dx = y ⊙ (dy − Σ dy⊙y) (or for log-softmax dx = dy − exp(y) Σ dy). */
+  softmaxBackward(y: View, dy: View, cols: number, log: boolean): BackendStorage;
+  layerNorm(x: View, weight: View | null, bias: View | null, cols: number, eps: number): NormForward;
+  layerNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number): NormBackward;
+  rmsNorm(x: View, weight: View | null, cols: number, eps: number): NormForward;
+  rmsNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number): NormBackward;
+
+  // ---- indexing ----
+  /** out[i, :] = table[ids[i], :] for a [V, D] table and int32 ids; out is [ids.size, D]. */
+  gatherRows(table: View, ids: View): BackendStorage;
+  /** A zero [rows, D] storage with src[i, :] added into row ids[i] (the embedding backward). */
+  scatterAddRows(rows: number, ids: View, src: View): BackendStorage;
+  /** out[i] = x.flat[idx[i]] (x in row-major element order of its view). */
+  gatherFlat(x: View, idx: View): BackendStorage;
+  /** In place on a contiguous storage: dst[idx[i]] = src[i] ('set') or += src[i] ('add'). */
+  scatterFlat(dst: BackendStorage, dtype: DType, idx: View, src: View, mode: 'set' | 'add'): void;
+  /** The k largest |x| (ties: lower index first), by |x| descending: values (x's dtype) and flat int32 indices. */
+  topkAbs(x: View, k: number): { values: BackendStorage; indices: BackendStorage };
+
+  // ---- random (Philox 4x32-10; the stream layout is in random/philox.ts and every backend matches it) ----
+  random(kind: 'uniform' | 'normal', dtype: DType, size: number, seed: readonly [number, number], offset: number): BackendStorage;
+
+  // ---- optimizer ----
+  /** In place AdamW on contiguous float storages of `size` elements (PyTorch's semantics). */
+  adamw(p: BackendStorage, g: BackendStorage, m: BackendStorage, v: BackendStorage, dtype: DType, size: number, h: AdamWHyper): void;
+  /** In place sparse AdamW: steps `values` (k) with grads/m/v (k), then writes values into param at idx. */
+  adamwSparse(
+    param: BackendStorage,
+    idx: BackendStorage,
+    values: BackendStorage,
+    g: BackendStorage,
+    m: BackendStorage,
+    v: BackendStorage,
+    dtype: DType,
+    k: number,
+    h: AdamWHyper,
+  ): void;
+}
+
+/** A backend's own handle to an allocation; opaque above the seam. */
+export type BackendStorage = object;
+
+export interface View {
+  readonly storage: BackendStorage;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  /** In elements. */
+  readonly offset: number;
+}
+
+export interface NormStats {
+  /** Per row: the mean (layer norm only). */
+  mean?: BackendStorage;
+  /** Per row: 1 / sqrt(var + eps) (layer norm) or 1 / sqrt(mean(x²) + eps) (RMS norm). */
+  rstd: BackendStorage;
+}
+
+export interface NormForward extends NormStats {
+  y: BackendStorage;
+}
+
+export interface NormBackward {
+  dx: BackendStorage;
+  dweight: BackendStorage | null;
+  dbias: BackendStorage | null;
+}
+
+export interface AdamWHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** 1-based step number, for bias correction. */
+  step: number;
+}
+
+export interface BackendInfo {
+  name: string;
+  /** What runs the kernels, in words (e.g. "TypeScript, 1 thread"). */
+  description: string;
+  [key: string]: unknown;
+}
+
+export interface BackendMemoryStats {
+  bytesInUse: number;
+  peakBytes: number;
+  /** Bytes the backend holds from the system, in use or pooled. */
+  bytesReserved: number;
+  allocations: number;
+}
+
+export type UnaryOp =
+  | 'neg'
+  | 'abs'
+  | 'sign'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'rsqrt'
+  | 'sin'
+  | 'cos'
+  | 'tanh'
+  | 'sigmoid'
+  | 'relu'
+  | 'erf'
+  | 'gelu'
+  | 'geluTanh'
+  | 'silu'
+  | 'square'
+  | 'reciprocal'
+  | 'floor'
+  | 'not'
+  | 'isnan';
+
+export type BinaryOp =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'maximum'
+  | 'minimum'
+  | 'eq'
+  | 'ne'
+  | 'lt'
+  | 'le'
+  | 'gt'
+  | 'ge'
+  | 'and'
+  | 'or';
+
+export const COMPARISON_OPS: ReadonlySet<BinaryOp> = new Set(['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'and', 'or']);
+
+export type ReduceOp = 'sum' | 'max' | 'min';

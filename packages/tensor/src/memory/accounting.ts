@@ -1,0 +1,43 @@
+import type { Backend } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
+
+/** Counts of live tensor handles, per backend, and handles that were garbage-collected without `dispose()`. */
+const live = new Map<string, number>();
+let leaked = 0;
+
+export function countTensor(backend: string, delta: 1 | -1): void {
+  live.set(backend, (live.get(backend) ?? 0) + delta);
+}
+
+export function countLeak(): void {
+  leaked++;
+}
+
+export interface MemoryStats {
+  backend: string;
+  /** Bytes of storage allocated and not yet freed. */
+  bytesInUse: number;
+  /** The most `bytesInUse` has been since the backend started (or since `resetPeak`). */
+  peakBytes: number;
+  /** Bytes held from the system: in use plus pooled for reuse. */
+  bytesReserved: number;
+  /** Tensor handles not yet disposed. */
+  liveTensors: number;
+  /** Storage allocations not yet freed. */
+  allocations: number;
+  /** Tensors that were garbage-collected without being disposed (their memory was reclaimed then). */
+  leakedTensors: number;
+}
+
+export function memoryStats(backend: Backend = getBackend()): MemoryStats {
+  const b = backend.memoryStats();
+  return {
+    backend: backend.name,
+    bytesInUse: b.bytesInUse,
+    peakBytes: b.peakBytes,
+    bytesReserved: b.bytesReserved,
+    liveTensors: live.get(backend.name) ?? 0,
+    allocations: b.allocations,
+    leakedTensors: leaked,
+  };
+}

@@ -1,0 +1,20 @@
+// Every op, for the Tensor methods and the package entry.
+export * from './binary.js';
+export * from './cast.js';
+export * from './clamp.js';
+export * from './compare.js';
+export * from './creation.js';
+export * from './dropout.js';
+export * from './indexing.js';
+export * from './join.js';
+export * from './loss.js';
+export * from './matmul.js';
+export * from './norm.js';
+export * from './optim.js';
+export * from './random.js';
+export * from './reduce.js';
+export * from './softmax.js';
+export * from './triangular.js';
+export * from './unary.js';
+export { backendOf, expandedView, fromStorage } from './util.js';
+export * from './views.js';

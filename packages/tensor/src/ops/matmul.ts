@@ -1,0 +1,68 @@
+import { record } from '../autograd/record.js';
+import { ShapeError, fmtShape } from '../errors.js';
+import { broadcastShapes } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { sumTo } from './reduce.js';
+import { backendOf, expandedView, fromStorage, requireFloat } from './util.js';
+import { reshape, transpose, unsqueeze } from './views.js';
+import { cast } from './cast.js';
+import { promoteTypes } from '../dtype.js';
+import { noGrad } from '../autograd/grad-mode.js';
+
+/**
+ * Matrix product with torch.matmul's rules: 1-D operands are promoted to a row/column and the added dim removed
+ * afterwards; batch dims broadcast. Transposed operands are strided views — the kernel reads them in place.
+ * Gradients: dA = G·Bᵀ, dB = Aᵀ·G, each summed back over broadcast batch dims.
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  requireFloat('matmul', a);
+  requireFloat('matmul', b);
+  if (a.rank === 0 || b.rank === 0) {
+    throw new ShapeError(`matmul: both operands need at least 1 dim, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  }
+  if (a.rank === 1 || b.rank === 1) {
+    const a2 = a.rank === 1 ? unsqueeze(a, 0) : a;
+    const b2 = b.rank === 1 ? unsqueeze(b, -1) : b;
+    const p = matmul2(a2, b2);
+    const shape = [...p.shape];
+    if (b.rank === 1) shape.splice(shape.length - 1, 1);
+    if (a.rank === 1) shape.splice(shape.length - (b.rank === 1 ? 1 : 2), 1);
+    const out = reshape(p, shape);
+    for (const t of [p, a2 !== a ? a2 : null, b2 !== b ? b2 : null]) t?.dispose();
+    return out;
+  }
+  return matmul2(a, b);
+}
+
+function matmul2(a: Tensor, b: Tensor): Tensor {
+  const backend = backendOf('matmul', a, b);
+  const [m, k] = a.shape.slice(-2);
+  const [k2, n] = b.shape.slice(-2);
+  if (k !== k2) {
+    throw new ShapeError(`matmul: inner dims differ: ${fmtShape(a.shape)} @ ${fmtShape(b.shape)} (${k} vs ${k2})`);
+  }
+  const batch = broadcastShapes('matmul (batch dims)', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const dtype = promoteTypes(a.dtype, b.dtype);
+  const ac = a.dtype === dtype ? a : noGrad(() => cast(a, dtype));
+  const bc = b.dtype === dtype ? b : noGrad(() => cast(b, dtype));
+  const out = fromStorage(
+    backend,
+    backend.matmul(expandedView(ac, [...batch, m, k]), expandedView(bc, [...batch, k, n])),
+    dtype,
+    [...batch, m, n],
+  );
+  if (ac !== a) ac.dispose();
+  if (bc !== b) bc.dispose();
+  const aShape = a.shape;
+  const bShape = b.shape;
+  return record(
+    'matmul',
+    out,
+    [a, b],
+    (g, [as, bs], need) => [
+      need[0] ? sumTo(matmul2(g, transpose(bs)), aShape) : null,
+      need[1] ? sumTo(matmul2(transpose(as), g), bShape) : null,
+    ],
+    [a, b],
+  );
+}

@@ -1,0 +1,90 @@
+import { record } from '../autograd/record.js';
+import type { NormForward } from '../backend/backend.js';
+import { ShapeError, fmtShape } from '../errors.js';
+import { shapesEqual, sizeOf } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { backendOf, fromStorage, requireFloat } from './util.js';
+import { contiguous } from './views.js';
+
+/**
+ * Layer normalisation over the trailing dims `normalizedShape`:
+ *   y = (x − mean) / sqrt(var + eps) · weight + bias     (biased variance, as torch)
+ * Forward and backward are fused kernels; the per-row mean and 1/std are kept for the backward.
+ */
+export function layerNorm(
+  x: Tensor,
+  normalizedShape: number | readonly number[],
+  weight: Tensor | null = null,
+  bias: Tensor | null = null,
+  eps = 1e-5,
+): Tensor {
+  const ns = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+  checkNorm('layerNorm', x, ns, weight, bias);
+  return fusedNorm('layerNorm', x, ns, weight, bias, eps);
+}
+
+/** RMS normalisation over the last dim: y = x / sqrt(mean(x²) + eps) · weight (LLaMA's RMSNorm). */
+export function rmsNorm(x: Tensor, weight: Tensor | null = null, eps = 1e-6): Tensor {
+  const ns = [x.shape[x.rank - 1] ?? 1];
+  checkNorm('rmsNorm', x, ns, weight, null);
+  return fusedNorm('rmsNorm', x, ns, weight, null, eps);
+}
+
+function checkNorm(op: string, x: Tensor, ns: number[], weight: Tensor | null, bias: Tensor | null): void {
+  requireFloat(op, x);
+  if (x.rank < ns.length || !shapesEqual(x.shape.slice(x.rank - ns.length), ns)) {
+    throw new ShapeError(`${op}: input ${fmtShape(x.shape)} does not end with the normalized shape ${fmtShape(ns)}`);
+  }
+  for (const [name, p] of [['weight', weight], ['bias', bias]] as const) {
+    if (p && !shapesEqual(p.shape, ns)) {
+      throw new ShapeError(`${op}: ${name} has shape ${fmtShape(p.shape)}, expected the normalized shape ${fmtShape(ns)}`);
+    }
+    if (p && p.dtype !== x.dtype) throw new ShapeError(`${op}: ${name} is ${p.dtype} but the input is ${x.dtype}`);
+  }
+}
+
+function fusedNorm(
+  op: 'layerNorm' | 'rmsNorm',
+  x: Tensor,
+  ns: number[],
+  weight: Tensor | null,
+  bias: Tensor | null,
+  eps: number,
+): Tensor {
+  const b = backendOf(op, x, weight, bias);
+  const cols = sizeOf(ns);
+  const rows = cols === 0 ? 0 : x.size / cols;
+  const xc = contiguous(x);
+  const w = weight ? contiguous(weight) : null;
+  const bb = bias ? contiguous(bias) : null;
+  const f: NormForward =
+    op === 'layerNorm' ? b.layerNorm(xc.raw(), w?.raw() ?? null, bb?.raw() ?? null, cols, eps) : b.rmsNorm(xc.raw(), w?.raw() ?? null, cols, eps);
+  const y = fromStorage(b, f.y, x.dtype, x.shape);
+  const rstd = fromStorage(b, f.rstd, x.dtype, [rows], false);
+  const mean = f.mean ? fromStorage(b, f.mean, x.dtype, [rows], false) : null;
+  const inputs = [x, weight, bias].filter((t): t is Tensor => t !== null);
+  const save = [xc, rstd, ...(mean ? [mean] : []), ...(w ? [w] : [])];
+  const out = record(
+    op,
+    y,
+    inputs,
+    (g, saved) => {
+      const [xs, rs] = saved;
+      const ms = mean ? saved[2] : null;
+      const ws = w ? saved[saved.length - 1] : null;
+      const gc = contiguous(g);
+      const s = { rstd: rs.raw().storage, mean: ms?.raw().storage };
+      const r =
+        op === 'layerNorm'
+          ? b.layerNormBackward(gc.raw(), xs.raw(), ws?.raw() ?? null, s, cols)
+          : b.rmsNormBackward(gc.raw(), xs.raw(), ws?.raw() ?? null, s, cols);
+      const grads: (Tensor | null)[] = [fromStorage(b, r.dx, x.dtype, x.shape)];
+      if (weight) grads.push(r.dweight ? fromStorage(b, r.dweight, x.dtype, ns) : null);
+      if (bias) grads.push(r.dbias ? fromStorage(b, r.dbias, x.dtype, ns) : null);
+      return grads;
+    },
+    save,
+  );
+  for (const t of [xc, w, bb, rstd, mean]) t?.dispose();
+  return out;
+}

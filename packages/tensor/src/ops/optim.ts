@@ -1,0 +1,47 @@
+import type { AdamWHyper } from '../backend/backend.js';
+import { ShapeError, fmtShape } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import { backendOf, requireDType, requireFloat } from './util.js';
+
+function wholeStorage(op: string, name: string, t: Tensor, size: number): void {
+  if (!t.isContiguous() || t.offset !== 0 || t.storage().size !== t.size || t.size !== size) {
+    throw new ShapeError(`${op}: ${name} ${fmtShape(t.shape)} must be a whole contiguous tensor of ${size} elements`);
+  }
+}
+
+/**
+ * One fused AdamW step in place on `param`, `m`, `v` (PyTorch's update: decoupled weight decay
+ * p ← p − lr·λ·p, then p ← p − lr·m̂/(√v̂ + eps) with bias-corrected moments). Not recorded by autograd.
+ */
+export function adamwUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, h: AdamWHyper): void {
+  requireFloat('adamwUpdate', param);
+  const b = backendOf('adamwUpdate', param, grad, m, v);
+  for (const [name, t] of [['param', param], ['grad', grad], ['m', m], ['v', v]] as const) {
+    wholeStorage('adamwUpdate', name, t, param.size);
+    requireDType('adamwUpdate', t, param.dtype);
+  }
+  b.adamw(param.raw().storage, grad.raw().storage, m.raw().storage, v.raw().storage, param.dtype, param.size, h);
+}
+
+/**
+ * Sparse AdamW in place: steps `values` [k] with `grad`, `m`, `v` [k], then writes the values into `param` at the
+ * flat int32 `indices` — SIFT's update.
+ */
+export function adamwSparseUpdate(
+  param: Tensor,
+  indices: Tensor,
+  values: Tensor,
+  grad: Tensor,
+  m: Tensor,
+  v: Tensor,
+  h: AdamWHyper,
+): void {
+  requireDType('adamwSparseUpdate', indices, 'int32');
+  const b = backendOf('adamwSparseUpdate', param, indices, values, grad, m, v);
+  const k = values.size;
+  wholeStorage('adamwSparseUpdate', 'param', param, param.size);
+  for (const [name, t] of [['indices', indices], ['values', values], ['grad', grad], ['m', m], ['v', v]] as const) {
+    wholeStorage('adamwSparseUpdate', name, t, k);
+  }
+  b.adamwSparse(param.raw().storage, indices.raw().storage, values.raw().storage, grad.raw().storage, m.raw().storage, v.raw().storage, param.dtype, k, h);
+}

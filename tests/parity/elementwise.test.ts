@@ -1,0 +1,134 @@
+import { fc, test } from '@fast-check/vitest';
+import * as T from '@siftjs/tensor';
+import type { Tensor } from '@siftjs/tensor';
+import { beforeAll, describe } from 'vitest';
+import * as ref from '../reference/index.js';
+import { broadcastPairArb, refArb, refsArb, shapeArb, type ValueOptions, weightsArb } from '../support/arbitraries.js';
+import { backendsUnderTest } from '../support/backends.js';
+import { checkForward, checkGradient } from '../support/gradcheck.js';
+
+const RUNS = { numRuns: 25 };
+
+interface UnaryCase {
+  name: string;
+  ours: (x: Tensor) => Tensor;
+  ref: (x: ref.Ref) => ref.Ref;
+  values?: ValueOptions;
+  /** float32 tolerance where the op amplifies rounding (exp of 3, pow…). */
+  rtol32?: number;
+}
+
+const unaryCases: UnaryCase[] = [
+  { name: 'neg', ours: (x) => x.neg(), ref: ref.neg },
+  { name: 'exp', ours: (x) => x.exp(), ref: ref.exp },
+  { name: 'log', ours: (x) => x.log(), ref: ref.log, values: { min: 0.05, max: 5 } },
+  { name: 'sqrt', ours: (x) => x.sqrt(), ref: ref.sqrt, values: { min: 0.05, max: 5 } },
+  { name: 'rsqrt', ours: (x) => x.rsqrt(), ref: ref.rsqrt, values: { min: 0.05, max: 5 } },
+  { name: 'abs', ours: (x) => x.abs(), ref: ref.abs, values: { awayFrom: [0] } },
+  { name: 'sin', ours: (x) => x.sin(), ref: ref.sin },
+  { name: 'cos', ours: (x) => x.cos(), ref: ref.cos },
+  { name: 'tanh', ours: (x) => x.tanh(), ref: ref.tanh },
+  { name: 'sigmoid', ours: (x) => x.sigmoid(), ref: ref.sigmoid },
+  { name: 'relu', ours: (x) => x.relu(), ref: ref.relu, values: { awayFrom: [0] } },
+  { name: 'erf', ours: (x) => x.erf(), ref: ref.erf },
+  { name: 'gelu (erf)', ours: (x) => x.gelu(), ref: ref.geluErf },
+  { name: 'gelu (tanh)', ours: (x) => x.gelu('tanh'), ref: ref.geluTanh },
+  { name: 'silu', ours: (x) => x.silu(), ref: ref.silu },
+  { name: 'square', ours: (x) => x.square(), ref: ref.square },
+  { name: 'reciprocal', ours: (x) => x.reciprocal(), ref: ref.reciprocal, values: { awayFrom: [0], gap: 0.2 } },
+  { name: 'clamp', ours: (x) => x.clamp(-1, 0.5), ref: (x) => ref.clamp(x, -1, 0.5), values: { awayFrom: [-1, 0.5] } },
+  { name: 'clamp (min only)', ours: (x) => x.clamp(0.25), ref: (x) => ref.clamp(x, 0.25, Infinity), values: { awayFrom: [0.25] } },
+  { name: 'pow (scalar exponent)', ours: (x) => x.pow(3), ref: (x) => ref.pow(x, ref.ref([], [3])) },
+];
+
+interface BinaryCase {
+  name: string;
+  ours: (a: Tensor, b: Tensor) => Tensor;
+  ref: (a: ref.Ref, b: ref.Ref) => ref.Ref;
+  a?: ValueOptions;
+  b?: ValueOptions;
+}
+
+const binaryCases: BinaryCase[] = [
+  { name: 'add', ours: (a, b) => a.add(b), ref: ref.add },
+  { name: 'sub', ours: (a, b) => a.sub(b), ref: ref.sub },
+  { name: 'mul', ours: (a, b) => a.mul(b), ref: ref.mul },
+  { name: 'div', ours: (a, b) => a.div(b), ref: ref.div, b: { min: 0.5, max: 3 } },
+  { name: 'pow', ours: (a, b) => a.pow(b), ref: ref.pow, a: { min: 0.5, max: 2 }, b: { min: -2, max: 2 } },
+  // Distinct value sets keep ties (where the gradient is split) out of the finite differences.
+  { name: 'maximum', ours: (a, b) => a.maximum(b), ref: ref.maximum, a: { min: -3, max: 3 }, b: { min: -2.9, max: 2.9, awayFrom: [0] } },
+  { name: 'minimum', ours: (a, b) => a.minimum(b), ref: ref.minimum, a: { min: -3, max: 3 }, b: { min: -2.9, max: 2.9, awayFrom: [0] } },
+];
+
+describe.each(backendsUnderTest())('elementwise ops on $name', (backend) => {
+  beforeAll(() => backend.start());
+
+  for (const c of unaryCases) {
+    const input = shapeArb().chain((s) => fc.tuple(refArb(s, c.values), weightsArb(s)));
+    test.prop([input], RUNS)(`${c.name} matches the float64 reference in float64 and float32`, ([x]) => {
+      checkForward(([t]) => c.ours(t), ([r]) => c.ref(r), [x]);
+      checkForward(([t]) => c.ours(t), ([r]) => c.ref(r), [x], { dtype: 'float32', rtol: c.rtol32 ?? 2e-5 });
+    });
+    test.prop([input], RUNS)(`${c.name} gradient matches finite differences`, ([x, w]) =>
+      checkGradient(([t]) => c.ours(t), ([r]) => c.ref(r), [x], w),
+    );
+  }
+
+  for (const c of binaryCases) {
+    const input = broadcastPairArb().chain(([sa, sb]) => {
+      const out = ref.broadcastShapes(sa, sb);
+      return fc.tuple(refArb(sa, c.a), refArb(sb, c.b), weightsArb(out));
+    });
+    test.prop([input], RUNS)(`${c.name} broadcasts like NumPy and matches the reference`, ([a, b]) => {
+      checkForward(([x, y]) => c.ours(x, y), ([x, y]) => c.ref(x, y), [a, b]);
+      checkForward(([x, y]) => c.ours(x, y), ([x, y]) => c.ref(x, y), [a, b], { dtype: 'float32', rtol: 1e-4 });
+    });
+    test.prop([input], RUNS)(`${c.name} gradients sum over broadcast dims and match finite differences`, ([a, b, w]) =>
+      checkGradient(([x, y]) => c.ours(x, y), ([x, y]) => c.ref(x, y), [a, b], w),
+    );
+  }
+
+  const cmp = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
+  test.prop([broadcastPairArb().chain(([sa, sb]) => refsArb([sa, sb], { min: -2, max: 2 })), fc.constantFrom(...cmp)], RUNS)(
+    'comparisons give bool tensors equal to the reference',
+    ([a, b], op) => {
+      // Small integers make equality common.
+      const ai = ref.ref(a.shape, a.data.map(Math.round));
+      const bi = ref.ref(b.shape, b.data.map(Math.round));
+      checkForward(([x, y]) => (x[op](y) as Tensor).cast('float64'), ([x, y]) => ref[op](x, y), [ai, bi]);
+    },
+  );
+
+  test.prop(
+    [
+      shapeArb({ maxRank: 3 }).chain((s) =>
+        fc.tuple(refArb(s), refArb(s), refArb(s), weightsArb(s)),
+      ),
+    ],
+    RUNS,
+  )('where takes a where cond is true, b elsewhere, and routes each gradient to its side', ([c, a, b, w]) => {
+    const ours = ([x, y, z]: Tensor[]) => T.where(x.gt(0), y, z);
+    const reference = ([x, y, z]: ref.Ref[]) => ref.where(ref.gt(x, ref.ref([], [0])), y, z);
+    checkForward(ours, reference, [c, a, b]);
+    checkGradient(ours, reference, [c, a, b], w, { differentiable: [false, true, true] });
+  });
+
+  test.prop([shapeArb().chain((s) => fc.tuple(refArb(s), refArb(s), weightsArb(s)))], RUNS)(
+    'maskedFill puts the value where the mask is set and passes the gradient elsewhere',
+    ([x, m, w]) => {
+      const ours = ([a, mask]: Tensor[]) => a.maskedFill(mask.gt(0), -7);
+      const reference = ([a, mask]: ref.Ref[]) => ref.maskedFill(a, ref.gt(mask, ref.ref([], [0])), -7);
+      checkForward(ours, reference, [x, m]);
+      checkGradient(ours, reference, [x, m], w, { differentiable: [true, false] });
+    },
+  );
+
+  test.prop([shapeArb().chain((s) => refArb(s, { min: -100, max: 100 }))], RUNS)(
+    'cast float64 → float32 → int32 → bool follows PyTorch (round to nearest f32, truncate, non-zero)',
+    (x) => {
+      checkForward(([t]) => t.cast('float32').cast('float64'), ([r]) => ref.ref(r.shape, Float64Array.from(Float32Array.from(r.data))), [x]);
+      checkForward(([t]) => t.cast('int32').cast('float64'), ([r]) => ref.ref(r.shape, r.data.map(Math.trunc)), [x]);
+      checkForward(([t]) => t.cast('int32').cast('bool').cast('float64'), ([r]) => ref.ref(r.shape, r.data.map((v) => (Math.trunc(v) !== 0 ? 1 : 0))), [x]);
+    },
+  );
+});

@@ -1,0 +1,78 @@
+import { fc, test } from '@fast-check/vitest';
+import { type Tensor, scope, tensor } from '@siftjs/tensor';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as ref from '../reference/index.js';
+import { broadcastableTo, refArb, weightsArb } from '../support/arbitraries.js';
+import { backendsUnderTest } from '../support/backends.js';
+import { checkForward, checkGradient } from '../support/gradcheck.js';
+
+const RUNS = { numRuns: 30 };
+const dim = fc.integer({ min: 0, max: 5 });
+
+/** Batched operands whose batch dims broadcast, plus 1-D cases. */
+const matmulShapes = fc.oneof(
+  fc
+    .tuple(fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }), dim, dim, dim)
+    .chain(([batch, m, k, n]) =>
+      fc.tuple(broadcastableTo(batch), broadcastableTo(batch)).map(([ba, bb]) => [
+        [...ba, m, k],
+        [...bb, k, n],
+      ]),
+    ),
+  fc.tuple(dim, dim).map(([k, n]) => [[k], [k, n]]),
+  fc.tuple(dim, dim).map(([m, k]) => [[m, k], [k]]),
+  dim.map((k) => [[k], [k]]),
+  fc.tuple(dim, dim, dim).map(([b, k, n]) => [[k], [b + 1, k, n]]),
+);
+
+describe.each(backendsUnderTest())('matmul on $name', (backend) => {
+  beforeAll(() => backend.start());
+
+  const input = matmulShapes.chain(([sa, sb]) => {
+    const out = ref.matmul(ref.ref(sa, new Float64Array(sa.reduce((p, d) => p * d, 1))), ref.ref(sb, new Float64Array(sb.reduce((p, d) => p * d, 1)))).shape;
+    return fc.tuple(refArb(sa), refArb(sb), weightsArb(out));
+  });
+
+  test.prop([input], RUNS)('batched, broadcasting matmul matches the naive float64 product', ([a, b]) => {
+    checkForward(([x, y]) => x.matmul(y), ([x, y]) => ref.matmul(x, y), [a, b]);
+    checkForward(([x, y]) => x.matmul(y), ([x, y]) => ref.matmul(x, y), [a, b], { dtype: 'float32', rtol: 1e-4, atol: 1e-4 });
+  });
+
+  test.prop([input], RUNS)('matmul gradients (G·Bᵀ, Aᵀ·G summed over broadcast) match finite differences', ([a, b, w]) =>
+    checkGradient(([x, y]) => x.matmul(y), ([x, y]) => ref.matmul(x, y), [a, b], w),
+  );
+
+  test.prop([fc.tuple(dim, dim, dim).chain(([m, k, n]) => fc.tuple(refArb([k, m]), refArb([n, k])))], RUNS)(
+    'transposed operands are read in place (no copy) and give Aᵀ·Bᵀ',
+    ([a, b]) =>
+      checkForward(
+        ([x, y]) => x.transpose().matmul(y.transpose()),
+        ([x, y]) => ref.matmul(ref.transpose(x, 0, 1), ref.transpose(y, 0, 1)),
+        [a, b],
+      ),
+  );
+
+  it('crosses the kernel block sizes at 130×67×300', () =>
+    scope(() => {
+      const m = 130, k = 300, n = 67;
+      const a = Float64Array.from({ length: m * k }, (_, i) => Math.sin(i));
+      const b = Float64Array.from({ length: k * n }, (_, i) => Math.cos(i));
+      const ours = tensor(a, { shape: [m, k], dtype: 'float64' }).matmul(tensor(b, { shape: [k, n], dtype: 'float64' }));
+      const expected = ref.matmul(ref.ref([m, k], a), ref.ref([k, n], b));
+      const got = ours.toArraySync();
+      let worst = 0;
+      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - expected.data[i]));
+      expect(worst).toBeLessThan(1e-9);
+    }));
+
+  test.prop([fc.tuple(dim, dim, dim, dim).chain(([m, k, l, n]) => fc.tuple(refArb([m, k]), refArb([k, l]), refArb([l, n])))], RUNS)(
+    'matmul is associative up to rounding',
+    ([a, b, c]) =>
+      scope(() => {
+        const t = (r: ref.Ref): Tensor => tensor(r.data, { shape: r.shape, dtype: 'float64' });
+        const left = t(a).matmul(t(b)).matmul(t(c)).toArraySync();
+        const right = t(a).matmul(t(b).matmul(t(c))).toArraySync();
+        for (let i = 0; i < left.length; i++) expect(Math.abs(left[i] - right[i])).toBeLessThan(1e-9 * (1 + Math.abs(left[i])));
+      }),
+  );
+});

@@ -1,0 +1,99 @@
+import { DisposedError, keep, memoryStats, ones, scope, type Tensor, tensor, zeros } from '@siftjs/tensor';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { backendsUnderTest } from '../support/backends.js';
+import { expectNoLeaks } from '../support/memory.js';
+
+describe.each(backendsUnderTest())('memory on $name', (backend) => {
+  beforeAll(() => backend.start());
+
+  it('scope disposes what it made, except what it returns (in arrays and objects too)', async () => {
+    let inner: Tensor[] = [];
+    const out = await expectNoLeaks(() => {
+      const r = scope(() => {
+        const a = ones([3]);
+        const b = a.add(1);
+        const c = b.mul(2);
+        inner = [a, b];
+        return { c, list: [a.add(5)] };
+      });
+      expect(inner.every((t) => t.isDisposed)).toBe(true);
+      expect(r.c.isDisposed).toBe(false);
+      const v = Array.from(r.c.toArraySync());
+      r.c.dispose();
+      r.list[0].dispose();
+      return v;
+    });
+    expect(out).toEqual([4, 4, 4]);
+  });
+
+  it('nested scopes hand returned tensors to the enclosing scope', () =>
+    expectNoLeaks(() =>
+      scope(() => {
+        const kept = scope(() => ones([2]).mul(3));
+        expect(kept.isDisposed).toBe(false);
+      }),
+    ));
+
+  it('keep() takes a tensor out of every scope', () =>
+    expectNoLeaks(() => {
+      let k: Tensor | null = null;
+      scope(() => {
+        k = keep(ones([2]));
+      });
+      expect(k!.isDisposed).toBe(false);
+      k!.dispose();
+    }));
+
+  it('a scope that throws still disposes what it made', () =>
+    expectNoLeaks(() => {
+      expect(() =>
+        scope(() => {
+          ones([4]);
+          throw new Error('boom');
+        }),
+      ).toThrow('boom');
+    }));
+
+  it('`using` disposes at the end of the block', () =>
+    expectNoLeaks(() => {
+      let seen: Tensor;
+      {
+        using t = zeros([8]);
+        seen = t;
+        expect(t.isDisposed).toBe(false);
+      }
+      expect(seen.isDisposed).toBe(true);
+    }));
+
+  it('views share storage, which is freed with the last handle', () => {
+    const before = memoryStats();
+    const a = ones([16]);
+    const v = a.reshape([4, 4]);
+    const bytes = memoryStats().bytesInUse - before.bytesInUse;
+    expect(bytes).toBeGreaterThanOrEqual(64);
+    a.dispose();
+    expect(memoryStats().bytesInUse - before.bytesInUse).toBe(bytes);
+    expect(Array.from(v.toArraySync())).toEqual(new Array(16).fill(1));
+    v.dispose();
+    expect(memoryStats().bytesInUse).toBe(before.bytesInUse);
+    expect(memoryStats().liveTensors).toBe(before.liveTensors);
+  });
+
+  it('use after dispose is a clear error naming the tensor', () => {
+    const t = tensor([1, 2]);
+    t.dispose();
+    expect(() => t.add(1)).toThrow(DisposedError);
+    expect(() => t.add(1)).toThrow(/shape \[2\] was used after dispose/);
+  });
+
+  it('memoryStats reports bytes in use, the peak and live tensors', () => {
+    const s0 = memoryStats();
+    const big = zeros([1 << 16]);
+    const s1 = memoryStats();
+    expect(s1.bytesInUse - s0.bytesInUse).toBeGreaterThanOrEqual(4 << 16);
+    expect(s1.peakBytes).toBeGreaterThanOrEqual(s1.bytesInUse);
+    expect(s1.liveTensors).toBe(s0.liveTensors + 1);
+    big.dispose();
+    expect(memoryStats().peakBytes).toBeGreaterThanOrEqual(s1.bytesInUse);
+  });
+});

@@ -1,0 +1,58 @@
+import { fc, test } from '@fast-check/vitest';
+import type { Tensor } from '@siftjs/tensor';
+import { beforeAll, describe } from 'vitest';
+import * as ref from '../reference/index.js';
+import { axesArb, refArb, shapeArb, weightsArb } from '../support/arbitraries.js';
+import { backendsUnderTest } from '../support/backends.js';
+import { checkForward, checkGradient } from '../support/gradcheck.js';
+
+const RUNS = { numRuns: 30 };
+
+const reduced = (shape: number[], axes: number[] | undefined, keepdim: boolean) => {
+  const ax = axes ?? shape.map((_, i) => i);
+  return keepdim ? shape.map((d, i) => (ax.includes(i) ? 1 : d)) : shape.filter((_, i) => !ax.includes(i));
+};
+
+type Case = {
+  name: string;
+  ours: (x: Tensor, axes: number[] | undefined, keepdim: boolean) => Tensor;
+  ref: (x: ref.Ref, axes: number[] | undefined, keepdim: boolean) => ref.Ref;
+  nonEmpty?: boolean;
+};
+
+const cases: Case[] = [
+  { name: 'sum', ours: (x, a, k) => x.sum(a, k), ref: ref.sum },
+  { name: 'mean', ours: (x, a, k) => x.mean(a, k), ref: ref.mean, nonEmpty: true },
+  { name: 'max', ours: (x, a, k) => x.max(a, k), ref: ref.max, nonEmpty: true },
+  { name: 'min', ours: (x, a, k) => x.min(a, k), ref: ref.min, nonEmpty: true },
+  { name: 'var', ours: (x, a, k) => x.var(a, { keepdim: k }), ref: (x, a, k) => ref.variance(x, a, k, 1), nonEmpty: true },
+  { name: 'var (biased)', ours: (x, a, k) => x.var(a, { keepdim: k, correction: 0 }), ref: (x, a, k) => ref.variance(x, a, k, 0), nonEmpty: true },
+];
+
+describe.each(backendsUnderTest())('reductions on $name', (backend) => {
+  beforeAll(() => backend.start());
+
+  for (const c of cases) {
+    const input = shapeArb({ minDim: c.nonEmpty ? 1 : 0 }).chain((s) =>
+      axesArb(s.length).chain(([axes, keepdim]) =>
+        fc.tuple(refArb(s), fc.constant(axes), fc.constant(keepdim), weightsArb(reduced(s, axes, keepdim))),
+      ),
+    );
+    test.prop([input], RUNS)(`${c.name} over random axes (keepdim or not) matches the reference`, ([x, axes, keepdim]) => {
+      checkForward(([t]) => c.ours(t, axes, keepdim), ([r]) => c.ref(r, axes, keepdim), [x]);
+      checkForward(([t]) => c.ours(t, axes, keepdim), ([r]) => c.ref(r, axes, keepdim), [x], { dtype: 'float32', rtol: 1e-4, atol: 1e-5 });
+    });
+    test.prop([input], RUNS)(`${c.name} gradient matches finite differences`, ([x, axes, keepdim, w]) => {
+      // var over one element divides by zero: its gradient is NaN in torch too.
+      if (c.name === 'var' && (axes ?? x.shape.map((_, i) => i)).reduce((p, a) => p * x.shape[a], 1) < 2) return;
+      checkGradient(([t]) => c.ours(t, axes, keepdim), ([r]) => c.ref(r, axes, keepdim), [x], w);
+    });
+  }
+
+  const argInput = shapeArb({ minRank: 1, minDim: 1 }).chain((s) => fc.tuple(refArb(s, { min: -2, max: 2 }), fc.nat(s.length - 1), fc.boolean()));
+  test.prop([argInput], RUNS)('argmax / argmin give the first extremum (ties included) like the reference', ([x, axis, keepdim]) => {
+    const rounded = ref.ref(x.shape, x.data.map(Math.round)); // ties are common
+    checkForward(([t]) => t.argmax(axis, keepdim).cast('float64'), ([r]) => ref.argmax(r, axis, keepdim), [rounded]);
+    checkForward(([t]) => t.argmin(axis, keepdim).cast('float64'), ([r]) => ref.argmin(r, axis, keepdim), [rounded]);
+  });
+});
