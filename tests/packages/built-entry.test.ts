@@ -21,7 +21,10 @@ describe('built packages', () => {
     const pkg = JSON.parse(readFileSync(join(packagesDir, dir, 'package.json'), 'utf8'));
     const code = readFileSync(join(packagesDir, dir, pkg.exports['.'].import), 'utf8');
     const declared = new Set(Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies, ...pkg.optionalDependencies }));
-    const specifiers = [...code.matchAll(/(?:from|import)\s*\(?\s*['"]([^'".][^'"]*)['"]/g)].map((m) => m[1]);
+    // Static imports/re-exports at the start of a line, and dynamic import() calls.
+    const statics = [...code.matchAll(/^\s*(?:import|export)\b[^'";]*?(?:from\s*)?['"]([^'".][^'"]*)['"]/gm)];
+    const dynamics = [...code.matchAll(/\bimport\(\s*['"]([^'".][^'"]*)['"]\s*\)/g)];
+    const specifiers = [...statics, ...dynamics].map((m) => m[1]);
     for (const s of specifiers) {
       const name = s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0];
       const builtin = s.startsWith('node:') || builtinModules.includes(name);

@@ -159,9 +159,9 @@ describe.each(backendsUnderTest())('autograd on $name', (backend) => {
     const x = tensor([1, 2, 3], { requiresGrad: true });
     await expectNoLeaks(() => {
       const y = x.exp();
-      const z = y.mul(y).sum();
-      y.dispose();
-      z.dispose();
+      const m = y.mul(y);
+      const z = m.sum();
+      for (const t of [y, m, z]) t.dispose();
     });
     x.dispose();
   });

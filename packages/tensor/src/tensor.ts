@@ -56,10 +56,6 @@ export class Tensor {
     if (tracked) track(this);
   }
 
-  get __isSiftTensor(): true {
-    return true;
-  }
-
   get size(): number {
     return sizeOf(this.shape);
   }

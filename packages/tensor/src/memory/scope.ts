@@ -1,4 +1,4 @@
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 
 /**
  * Memory scopes: every tensor made while `fn` runs is disposed when it returns, except the tensors it returns
@@ -66,5 +66,5 @@ function collectTensors(x: unknown, out: Set<Tensor>, depth: number): void {
 }
 
 function isTensor(x: object): x is Tensor {
-  return (x as { __isSiftTensor?: boolean }).__isSiftTensor === true;
+  return x instanceof Tensor;
 }
