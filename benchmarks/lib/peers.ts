@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 export async function loadTfjs(backend: 'cpu' | 'wasm'): Promise<{ tf: typeof import('@tensorflow/tfjs-core') } | { missing: string }> {
   try {
     const tf = await import('@tensorflow/tfjs-core');
+    // The union package registers the gradient functions (tfjs-core alone has none), as users get it.
+    await import('@tensorflow/tfjs');
     if (backend === 'cpu') await import('@tensorflow/tfjs-backend-cpu');
     else await import('@tensorflow/tfjs-backend-wasm');
     if (!(await tf.setBackend(backend))) return { missing: `tfjs backend ${backend} failed to start` };
