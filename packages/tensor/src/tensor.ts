@@ -1,6 +1,7 @@
 import { runBackward } from './autograd/engine.js';
 import { Node, type GradHook, type PostAccumulateGradHook } from './autograd/node.js';
 import type { Backend, View } from './backend/backend.js';
+import { findBackend } from './backend/registry.js';
 import { type DType, type TypedArray, isFloat } from './dtype.js';
 import { isGradEnabled } from './autograd/grad-mode.js';
 import { AutogradError, DisposedError, DTypeError, ShapeError, fmtShape } from './errors.js';
@@ -171,6 +172,13 @@ export class Tensor {
   itemSync(): number {
     if (this.size !== 1) throw new Error(`itemSync: the tensor has ${this.size} elements, shape ${fmtShape(this.shape)}`);
     return this.toArraySync()[0];
+  }
+
+  /** A copy on another started backend (`await setBackend(name)` first); outside the graph. */
+  async to(backendName: string): Promise<Tensor> {
+    const target = findBackend(backendName);
+    const data = await this.toArray();
+    return ops.fromStorage(target, target.upload(this.dtype, data), this.dtype, this.shape);
   }
 
   /** Nested arrays in the tensor's shape. */
