@@ -59,7 +59,7 @@ export function refsArb(shapes: readonly (readonly number[])[], opts: ValueOptio
 /** Axes for a reduction of a rank-r tensor: undefined (all) or a subset, with keepdim. */
 export function axesArb(rank: number) {
   return fc.tuple(
-    fc.option(fc.subarray(Array.from({ length: rank }, (_, i) => i), { minLength: 1 }), { nil: undefined }),
+    fc.option(fc.subarray(Array.from({ length: rank }, (_, i) => i), { minLength: Math.min(1, rank) }), { nil: undefined }),
     fc.boolean(),
   );
 }
