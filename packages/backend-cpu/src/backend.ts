@@ -20,11 +20,21 @@ import {
 } from '@siftjs/tensor';
 import { CpuHeap } from './heap.js';
 import { adamw } from './kernels/adamw.js';
-import { batchedMatmul } from './kernels/batched-matmul.js';
+import { type MatmulContext, batchedMatmul } from './kernels/batched-matmul.js';
 import { UNARY, binaryFn, converter, copyStrided, mapBinary, mapUnary, mapWhere } from './kernels/elementwise.js';
 import { checkIndex, elementOffsets, readInts, topkAbs } from './kernels/indexing.js';
 import { argReduce, reduce } from './kernels/reduce.js';
 import { normRows, normRowsBackward, softmaxRows, softmaxRowsBackward } from './kernels/rows.js';
+import { MatmulPool } from './threads/pool.js';
+
+/** SIFT_THREADS when set; otherwise the pool uses the machine's core count (at most 8). */
+function defaultThreads(): number | undefined {
+  const env = typeof process !== 'undefined' ? process.env?.SIFT_THREADS : undefined;
+  if (env === undefined || env === '') return undefined;
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`SIFT_THREADS must be a positive integer, got '${env}'`);
+  return n;
+}
 
 /** A block of the heap. `size` in elements of `dtype`. */
 export class CpuStorage {
@@ -39,17 +49,61 @@ export class CpuStorage {
 
 const COMPARE = new Set<BinaryOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'and', 'or']);
 
+export interface CpuBackendOptions {
+  /** Threads for large matmuls, the calling thread included (default: SIFT_THREADS, else the core count). */
+  threads?: number;
+}
+
 /** Every kernel of the Backend list in TypeScript, over one heap laid out for WebAssembly. */
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
   readonly heap = new CpuHeap();
+  private pool: MatmulPool | null = null;
+  private readonly starting: Promise<void>;
+  private readonly matmulContext: MatmulContext;
+
+  constructor(opts: CpuBackendOptions = {}) {
+    const threads = opts.threads ?? defaultThreads();
+    // Workers start in the background; until they are up, matmuls run on the calling thread (same results).
+    this.starting = this.heap.shared
+      ? MatmulPool.start(this.heap.memory, threads).then(
+          (p) => void (this.pool = p),
+          () => void (this.pool = null),
+        )
+      : Promise.resolve();
+    const backend = this;
+    this.matmulContext = {
+      get pool() {
+        return backend.pool;
+      },
+      allocList: (ints) => {
+        const bytes = ints * 4;
+        const offset = this.heap.alloc(bytes);
+        return { offset, free: () => this.heap.free(offset, bytes) };
+      },
+      i32: () => new Int32Array(this.heap.memory.buffer as ArrayBuffer),
+    };
+  }
+
+  /** Resolves when the worker threads are running (setBackend awaits it). */
+  init(): Promise<void> {
+    return this.starting;
+  }
+
+  /** Stops the worker threads (the backend keeps working on one thread). */
+  async dispose(): Promise<void> {
+    await this.starting;
+    await this.pool?.stop();
+    this.pool = null;
+  }
 
   info(): BackendInfo {
+    const threads = this.pool?.ready ? this.pool.threads : 1;
     return {
       name: this.name,
-      description: 'TypeScript kernels, 1 thread',
+      description: `TypeScript kernels, ${threads} thread${threads > 1 ? 's' : ''} for matmul`,
       kernels: 'typescript',
-      threads: 1,
+      threads,
       sharedMemory: this.heap.shared,
     };
   }
@@ -167,7 +221,7 @@ export class CpuBackend implements Backend {
   matmul(a: View, b: View): BackendStorage {
     const r = a.shape.length;
     const out = this.make(a.dtype, sizeOf(a.shape.slice(0, r - 1)) * b.shape[r - 1]);
-    batchedMatmul(this.arr(a.storage), a, this.arr(b.storage), b, this.arr(out));
+    batchedMatmul(this.arr(a.storage), a, this.arr(b.storage), b, this.arr(out), this.matmulContext);
     return out;
   }
 

@@ -1,23 +1,77 @@
 import type { TypedArray, View } from '@siftjs/tensor';
 import { collapse, forEachRow } from '../strided.js';
-import { type FloatArray, gemm } from './matmul.js';
+import type { MatmulPool } from '../threads/pool.js';
+import { type FloatArray, gemm, isSmallProduct } from './matmul.js';
 
-/** out[..., M, N] = a[..., M, K] · b[..., K, N] over identical (already broadcast) batch dims. */
-export function batchedMatmul(a: TypedArray, av: View, b: TypedArray, bv: View, out: TypedArray): void {
+/** Products smaller than this many multiply-adds stay on the calling thread: waking workers costs more. */
+const PARALLEL_MIN_MACS = 1 << 20;
+
+export interface MatmulContext {
+  pool: MatmulPool | null;
+  /** Scratch int32 list in the shared heap (byte offset), for the workers' work items. */
+  allocList(ints: number): { offset: number; free(): void };
+  i32(): Int32Array;
+}
+
+/**
+ * out[..., M, N] = a[..., M, K] · b[..., K, N] over identical (already broadcast) batch dims. Large products are
+ * split into row blocks over the thread pool; each block runs the same kernel with the same `direct` choice, so
+ * the result does not depend on how many threads ran it.
+ */
+export function batchedMatmul(a: TypedArray, av: View, b: TypedArray, bv: View, out: TypedArray, ctx: MatmulContext): void {
   const r = av.shape.length;
   const [m, k] = av.shape.slice(r - 2);
   const n = bv.shape[r - 1];
-  const batchShape = av.shape.slice(0, r - 2);
   const [aRs, aCs] = av.strides.slice(r - 2);
   const [bRs, bCs] = bv.strides.slice(r - 2);
-  const walk = collapse(batchShape, [av.strides.slice(0, r - 2), bv.strides.slice(0, r - 2)]);
+  const direct = isSmallProduct(m, n, k);
+  const starts = matrixOffsets(av, bv);
+  const batches = starts.length / 2;
+  const pool = ctx.pool;
+  if (!pool?.ready || batches * m * n * k < PARALLEL_MIN_MACS || m === 0 || n === 0) {
+    for (let i = 0; i < batches; i++) {
+      gemm(m, n, k, a as FloatArray, starts[2 * i], aRs, aCs, b as FloatArray, starts[2 * i + 1], bRs, bCs, out as FloatArray, i * m * n, n, false, direct);
+    }
+    return;
+  }
+  // Row blocks: whole matrices when there are enough of them, else slices of rows (multiples of 4, the kernel's
+  // micro-tile height) so every thread has a few items to balance.
+  const target = 4 * pool.threads;
+  const rowsPer = batches >= target ? m : Math.min(m, Math.max(4, Math.ceil((m * batches) / target / 4) * 4));
+  const perMatrix = Math.ceil(m / rowsPer);
+  const items = batches * perMatrix;
+  const list = ctx.allocList(items * 5);
+  try {
+    const i32 = ctx.i32();
+    let at = list.offset >> 2;
+    const outBase = out.byteOffset / out.BYTES_PER_ELEMENT;
+    const aBase = a.byteOffset / a.BYTES_PER_ELEMENT;
+    const bBase = b.byteOffset / b.BYTES_PER_ELEMENT;
+    for (let i = 0; i < batches; i++) {
+      for (let row = 0; row < m; row += rowsPer) {
+        i32[at++] = aBase + starts[2 * i] + row * aRs;
+        i32[at++] = bBase + starts[2 * i + 1];
+        i32[at++] = outBase + i * m * n + row * n;
+        i32[at++] = row;
+        i32[at++] = Math.min(rowsPer, m - row);
+      }
+    }
+    const whole = a.BYTES_PER_ELEMENT === 8 ? new Float64Array(out.buffer) : new Float32Array(out.buffer);
+    pool.run({ M: m, N: n, K: k, aRs, aCs, bRs, bCs, float64: a.BYTES_PER_ELEMENT === 8, direct, listOffset: list.offset, items }, whole, i32);
+  } finally {
+    list.free();
+  }
+}
+
+/** Element offsets of A's and B's matrix for each batch index, interleaved [a0, b0, a1, b1, …]. */
+function matrixOffsets(av: View, bv: View): number[] {
+  const r = av.shape.length;
+  const walk = collapse(av.shape.slice(0, r - 2), [av.strides.slice(0, r - 2), bv.strides.slice(0, r - 2)]);
   const last = walk.shape.length - 1;
   const [sa, sb] = [walk.strides[0][last], walk.strides[1][last]];
-  let c = 0;
+  const out: number[] = [];
   forEachRow(walk, [av.offset, bv.offset], (off, count) => {
-    for (let j = 0; j < count; j++) {
-      gemm(m, n, k, a as FloatArray, off[0] + j * sa, aRs, aCs, b as FloatArray, off[1] + j * sb, bRs, bCs, out as FloatArray, c, n, false);
-      c += m * n;
-    }
+    for (let j = 0; j < count; j++) out.push(off[0] + j * sa, off[1] + j * sb);
   });
+  return out;
 }

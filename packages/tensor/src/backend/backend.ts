@@ -14,6 +14,8 @@ import type { DType, TypedArray } from '../dtype.js';
 export interface Backend {
   readonly name: string;
   info(): BackendInfo;
+  /** Optional asynchronous start-up (an adapter, a context, worker threads); setBackend awaits it. */
+  init?(): Promise<void>;
 
   // ---- storage ----
   /** A zero-filled storage of `size` elements. */

@@ -33,6 +33,7 @@ export async function setBackend(name: string): Promise<Backend> {
     );
   }
   entry.instance ??= await entry.factory();
+  await entry.instance.init?.();
   current = entry.instance;
   return current;
 }

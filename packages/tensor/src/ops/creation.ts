@@ -2,7 +2,6 @@ import { getBackend } from '../backend/registry.js';
 import { type DType, type TypedArray, arrayConstructor, dtypeOfArray, isDType } from '../dtype.js';
 import { ShapeError, fmtShape, DTypeError } from '../errors.js';
 import { checkShape, sizeOf } from '../shape.js';
-import { noGrad } from '../autograd/grad-mode.js';
 import { record } from '../autograd/record.js';
 import type { Tensor } from '../tensor.js';
 import { fromStorage } from './util.js';
@@ -153,4 +152,3 @@ export function clone(x: Tensor): Tensor {
   return record('clone', out, [x], (g) => [g]);
 }
 
-export { noGrad };

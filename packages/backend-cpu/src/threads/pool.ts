@@ -1,0 +1,144 @@
+import { gemm, makeGemm } from '../kernels/matmul.js';
+import { workerLoop } from './worker-loop.js';
+
+const SLOT = 16;
+
+export interface MatmulJob {
+  M: number;
+  N: number;
+  K: number;
+  aRs: number;
+  aCs: number;
+  bRs: number;
+  bCs: number;
+  float64: boolean;
+  direct: boolean;
+  /** Byte offset in the heap of the work list (5 int32 per item). */
+  listOffset: number;
+  items: number;
+}
+
+/**
+ * Worker threads that share the CPU heap and run row blocks of a matmul. Every row block is computed by the same
+ * kernel with the same blocking whichever thread takes it, so results are bitwise identical whatever the thread
+ * count. The calling thread takes the first range itself and
+ * then blocks (Atomics.wait) until the workers are done: dispatch stays synchronous, as the Backend contract asks.
+ *
+ * Node only for now (worker_threads); where threads are unavailable the pool never starts and the backend runs
+ * single-threaded.
+ */
+export class MatmulPool {
+  private readonly control: SharedArrayBuffer;
+  private readonly ctl: Int32Array;
+  private workers: { terminate(): Promise<number> }[] = [];
+  ready = false;
+
+  private constructor(
+    private readonly memory: WebAssembly.Memory,
+    readonly threads: number,
+  ) {
+    // One slot per thread, then the shared next-item counter.
+    this.control = new SharedArrayBuffer((threads + 1) * SLOT * 4);
+    this.ctl = new Int32Array(this.control);
+  }
+
+  /**
+   * Starts `threads − 1` workers (the caller is the other thread; default: the core count, at most 8); null
+   * where worker threads are unavailable or one thread is asked for.
+   */
+  static async start(memory: WebAssembly.Memory, requested?: number): Promise<MatmulPool | null> {
+    if (typeof SharedArrayBuffer === 'undefined') return null;
+    let Worker: typeof import('node:worker_threads').Worker;
+    let threads: number;
+    try {
+      ({ Worker } = await import('node:worker_threads'));
+      const os = await import('node:os');
+      threads = requested ?? Math.min(8, os.availableParallelism());
+    } catch {
+      return null;
+    }
+    if (threads <= 1) return null;
+    const pool = new MatmulPool(memory, threads);
+    const source = workerSource();
+    for (let slot = 1; slot < threads; slot++) {
+      const w = new Worker(source, { eval: true, workerData: { memory, control: pool.control, slot } });
+      w.unref(); // idle workers must not keep the process alive
+      pool.workers.push(w);
+    }
+    await Promise.all(pool.workers.map((_, i) => pool.waitReady(i + 1)));
+    pool.ready = true;
+    return pool;
+  }
+
+  private async waitReady(slot: number): Promise<void> {
+    const at = slot * SLOT + 15;
+    for (let tries = 0; Atomics.load(this.ctl, at) !== 1; tries++) {
+      if (tries > 500) throw new Error(`CPU backend: matmul worker ${slot} did not start within 10 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /**
+   * Runs the whole work list. Threads (this one included) take items from a shared counter, so a slow core does
+   * less; which thread computes an item never changes its result.
+   */
+  run(job: MatmulJob, data: Float32Array | Float64Array, i32: Int32Array): void {
+    const t = this.threads;
+    const counter = t * SLOT;
+    Atomics.store(this.ctl, counter, 0);
+    for (let s = 1; s < t; s++) {
+      const b = s * SLOT;
+      const c = this.ctl;
+      c[b + 1] = job.M;
+      c[b + 2] = job.N;
+      c[b + 3] = job.K;
+      c[b + 4] = job.aRs;
+      c[b + 5] = job.aCs;
+      c[b + 6] = job.bRs;
+      c[b + 7] = job.bCs;
+      c[b + 8] = job.float64 ? 1 : 0;
+      c[b + 9] = job.direct ? 1 : 0;
+      c[b + 10] = job.listOffset;
+      c[b + 11] = counter;
+      c[b + 12] = job.items;
+      Atomics.store(c, b, 1);
+      Atomics.notify(c, b);
+    }
+    const list = job.listOffset >> 2;
+    for (let item = Atomics.add(this.ctl, counter, 1); item < job.items; item = Atomics.add(this.ctl, counter, 1)) {
+      const at = list + item * 5;
+      gemm(i32[at + 4], job.N, job.K, data, i32[at], job.aRs, job.aCs, data, i32[at + 1], job.bRs, job.bCs, data, i32[at + 2], job.N, false, job.direct);
+    }
+    let failed = false;
+    for (let s = 1; s < t; s++) {
+      const b = s * SLOT;
+      while (Atomics.load(this.ctl, b) === 1) Atomics.wait(this.ctl, b, 1);
+      if (Atomics.load(this.ctl, b) === 3) failed = true;
+      Atomics.store(this.ctl, b, 0);
+    }
+    if (failed) throw new Error('CPU backend: a matmul worker thread failed');
+  }
+
+  async stop(): Promise<void> {
+    for (let s = 1; s < this.threads; s++) {
+      Atomics.store(this.ctl, s * SLOT, 4);
+      Atomics.notify(this.ctl, s * SLOT);
+    }
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers = [];
+    this.ready = false;
+  }
+}
+
+/** The worker's program: the kernel and the loop, from their own source text, so both threads run one kernel. */
+function workerSource(): string {
+  return [
+    "'use strict';",
+    // Transpilers may wrap functions in a naming helper; the worker has no such helper, so make it a no-op.
+    'var __name = (f) => f;',
+    "const { workerData } = require('node:worker_threads');",
+    `const makeGemm = ${makeGemm.toString()};`,
+    `const workerLoop = ${workerLoop.toString()};`,
+    'workerLoop(workerData.memory, workerData.control, workerData.slot, makeGemm());',
+  ].join('\n');
+}

@@ -1,0 +1,53 @@
+import type { Gemm } from '../kernels/matmul.js';
+
+/**
+ * The body of a matmul worker thread. Like `makeGemm` it is self-contained — workers are built from its source
+ * text — so it may refer only to its arguments.
+ *
+ * Control block of one worker (Int32Array slots, see pool.ts): [0] state (0 idle, 1 job, 2 done, 3 failed,
+ * 4 stop), [1] M, [2] N, [3] K, [4] aRs, [5] aCs, [6] bRs, [7] bCs, [8] float64?, [9] direct?, [10] byte offset of
+ * the work list in the heap, [11] index of the shared next-item counter, [12] item count, [15] ready. A work item is 5 int32s: element offsets
+ * of A, B and C for one row block, and its first row and row count.
+ */
+export function workerLoop(memory: WebAssembly.Memory, control: SharedArrayBuffer, slot: number, gemm: Gemm): void {
+  const ctl = new Int32Array(control);
+  const base = slot * 16;
+  let buffer: ArrayBuffer | null = null;
+  let f32 = new Float32Array(0);
+  let f64 = new Float64Array(0);
+  let i32 = new Int32Array(0);
+  Atomics.store(ctl, base + 15, 1);
+  Atomics.notify(ctl, base + 15);
+  for (;;) {
+    let state = Atomics.load(ctl, base);
+    while (state !== 1 && state !== 4) {
+      Atomics.wait(ctl, base, state);
+      state = Atomics.load(ctl, base);
+    }
+    if (state === 4) return;
+    try {
+      if (buffer !== memory.buffer) {
+        // The heap may have grown since the last job: take fresh views.
+        buffer = memory.buffer as ArrayBuffer;
+        f32 = new Float32Array(buffer);
+        f64 = new Float64Array(buffer);
+        i32 = new Int32Array(buffer);
+      }
+      const data = ctl[base + 8] ? f64 : f32;
+      const [n, k, aRs, aCs, bRs, bCs] = [ctl[base + 2], ctl[base + 3], ctl[base + 4], ctl[base + 5], ctl[base + 6], ctl[base + 7]];
+      const direct = ctl[base + 9] === 1;
+      const list = ctl[base + 10] >> 2;
+      const counter = ctl[base + 11];
+      const items = ctl[base + 12];
+      for (let item = Atomics.add(ctl, counter, 1); item < items; item = Atomics.add(ctl, counter, 1)) {
+        const at = list + item * 5;
+        const rows = i32[at + 4];
+        gemm(rows, n, k, data, i32[at], aRs, aCs, data, i32[at + 1], bRs, bCs, data, i32[at + 2], n, false, direct);
+      }
+      Atomics.store(ctl, base, 2);
+    } catch {
+      Atomics.store(ctl, base, 3);
+    }
+    Atomics.notify(ctl, base);
+  }
+}

@@ -1,0 +1,61 @@
+import { fc, test } from '@fast-check/vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CpuBackend } from '../src/backend.js';
+import type { View } from '@siftjs/tensor';
+
+/** One backend per thread count, each with its own heap and pool. */
+const counts = [1, 2, 4];
+const backends = counts.map((threads) => new CpuBackend({ threads }));
+
+beforeAll(() => Promise.all(backends.map((b) => b.init())));
+afterAll(() => Promise.all(backends.map((b) => b.dispose())));
+
+/** A [batch, r, c] view of `data`; `transposed`: the data holds [batch, c, r] and the view reads it transposed. */
+function view(b: CpuBackend, data: Float32Array | Float64Array, [batch, r, c]: number[], transposed = false): View {
+  const dtype = data instanceof Float64Array ? 'float64' : 'float32';
+  const storage = b.upload(dtype, data);
+  const strides = transposed ? [r * c, 1, r] : [r * c, c, 1];
+  return { storage, dtype, shape: [batch, r, c], strides, offset: 0 };
+}
+
+describe('CPU matmul threads', () => {
+  it('starts the requested number of threads', () => {
+    expect(backends.map((b) => b.info().threads)).toEqual(counts);
+  });
+
+  test.prop(
+    [
+      fc.record({
+        batch: fc.integer({ min: 1, max: 3 }),
+        m: fc.integer({ min: 1, max: 200 }),
+        k: fc.integer({ min: 1, max: 300 }),
+        n: fc.integer({ min: 1, max: 160 }),
+        f64: fc.boolean(),
+        transposeB: fc.boolean(),
+        seed: fc.integer(),
+      }),
+    ],
+    { numRuns: 12 },
+  )('results are bitwise identical with 1, 2 and 4 threads, and finite', ({ batch, m, k, n, f64, transposeB, seed }) => {
+    let s = seed;
+    const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) | 0) >>> 8) / 2 ** 24 - 0.5;
+    const Arr = f64 ? Float64Array : Float32Array;
+    const a = Arr.from({ length: batch * m * k }, rnd);
+    const bData = Arr.from({ length: batch * k * n }, rnd);
+    const outs = backends.map((backend) => {
+      const av = view(backend, a, [batch, m, k]);
+      const bv = view(backend, bData, [batch, k, n], transposeB);
+      const out = backend.matmul(av, bv);
+      const values = backend.readSync(out, av.dtype, batch * m * n);
+      for (const st of [av.storage, bv.storage, out]) backend.free(st);
+      return Array.from(values);
+    });
+    expect(outs[0].every(Number.isFinite)).toBe(true);
+    expect(outs[1]).toEqual(outs[0]);
+    expect(outs[2]).toEqual(outs[0]);
+  });
+
+  it('leaves no scratch blocks behind in the heap', () => {
+    for (const b of backends) expect(b.memoryStats().bytesInUse).toBe(0);
+  });
+});
