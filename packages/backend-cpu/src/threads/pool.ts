@@ -32,6 +32,8 @@ export class MatmulPool {
   private readonly ctl: Int32Array;
   private workers: { terminate(): Promise<number> }[] = [];
   ready = false;
+  /** A worker reported an error while starting: the pool is not used. */
+  private failed = false;
 
   private constructor(
     private readonly memory: WebAssembly.Memory,
@@ -61,11 +63,18 @@ export class MatmulPool {
     const pool = new MatmulPool(memory, threads);
     const source = workerSource();
     for (let slot = 1; slot < threads; slot++) {
-      const w = new Worker(source, { eval: true, workerData: { memory, control: pool.control, slot } });
+      // execArgv: [] so the worker's script is plain CommonJS whatever flags the parent runs with.
+      const w = new Worker(source, { eval: true, execArgv: [], workerData: { memory, control: pool.control, slot } });
+      w.on('error', () => void (pool.failed = true)); // never let a worker error crash the program
       w.unref(); // idle workers must not keep the process alive
       pool.workers.push(w);
     }
-    await Promise.all(pool.workers.map((_, i) => pool.waitReady(i + 1)));
+    try {
+      await Promise.all(pool.workers.map((_, i) => pool.waitReady(i + 1)));
+    } catch {
+      await pool.stop();
+      return null;
+    }
     pool.ready = true;
     return pool;
   }
@@ -73,6 +82,7 @@ export class MatmulPool {
   private async waitReady(slot: number): Promise<void> {
     const at = slot * SLOT + 15;
     for (let tries = 0; Atomics.load(this.ctl, at) !== 1; tries++) {
+      if (this.failed) throw new Error(`CPU backend: matmul worker ${slot} failed to start`);
       if (tries > 500) throw new Error(`CPU backend: matmul worker ${slot} did not start within 10 s`);
       await new Promise((r) => setTimeout(r, 20));
     }
