@@ -165,4 +165,19 @@ describe.each(backendsUnderTest())('autograd on $name', (backend) => {
     });
     x.dispose();
   });
+
+  it('a hook that throws surfaces the error and leaves no gradients in flight', async () => {
+    const x = tensor([1, 2, 3], { requiresGrad: true });
+    const y = tensor([4], { requiresGrad: true });
+    x.registerHook(() => {
+      throw new Error('hook failed');
+    });
+    await expectNoLeaks(() => {
+      expect(() => scope(() => x.mul(y).sum().backward())).toThrow('hook failed');
+      y.grad?.dispose();
+      y.grad = null;
+    });
+    x.dispose();
+    y.dispose();
+  });
 });

@@ -1,7 +1,7 @@
-import { setBackend } from '@siftjs/tensor';
+import { registerBackend, setBackend } from '@siftjs/tensor';
 
 /**
- * The backends the shared suites run on. `SIFT_BACKENDS=cpu,webgpu` picks them; each entry imports its package
+ * The backends the shared suites run on (default: cpu and cpu-ts). `SIFT_BACKENDS=cpu,webgpu` picks them; each entry imports its package
  * (which registers it) and starts it. A suite written once runs unchanged on every backend listed here.
  */
 export interface BackendUnderTest {
@@ -11,10 +11,15 @@ export interface BackendUnderTest {
 
 const known: Record<string, () => Promise<unknown>> = {
   cpu: () => import('@siftjs/backend-cpu'),
+  // The CPU backend with its TypeScript kernels only: the fallback where WebAssembly SIMD is missing.
+  'cpu-ts': async () => {
+    const { CpuBackend } = await import('@siftjs/backend-cpu');
+    registerBackend('cpu-ts', () => new CpuBackend({ simd: false }));
+  },
 };
 
 export function backendsUnderTest(): BackendUnderTest[] {
-  const names = (process.env.SIFT_BACKENDS ?? 'cpu').split(',').map((s) => s.trim()).filter(Boolean);
+  const names = (process.env.SIFT_BACKENDS ?? 'cpu,cpu-ts').split(',').map((s) => s.trim()).filter(Boolean);
   return names.map((name) => ({
     name,
     async start() {

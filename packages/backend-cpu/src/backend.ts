@@ -25,6 +25,9 @@ import { UNARY, binaryFn, converter, copyStrided, mapBinary, mapUnary, mapWhere 
 import { checkIndex, elementOffsets, readInts, topkAbs } from './kernels/indexing.js';
 import { argReduce, reduce } from './kernels/reduce.js';
 import { normRows, normRowsBackward, softmaxRows, softmaxRowsBackward } from './kernels/rows.js';
+import { type Kernel4x8, SIMD_SCRATCH_BYTES, instantiateKernel, makeSimdGemm, simdScratchAt } from './kernels/gemm-simd.js';
+import { makeGemm } from './kernels/matmul.js';
+import { wasmBinaries } from './kernels/wasm-binaries.generated.js';
 import { MatmulPool } from './threads/pool.js';
 
 /** SIFT_THREADS when set; otherwise the pool uses the machine's core count (at most 8). */
@@ -52,6 +55,27 @@ const COMPARE = new Set<BinaryOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'and', 'o
 export interface CpuBackendOptions {
   /** Threads for large matmuls, the calling thread included (default: SIFT_THREADS, else the core count). */
   threads?: number;
+  /** false: TypeScript kernels only, even where WebAssembly SIMD is available (for comparison and tests). */
+  simd?: boolean;
+}
+
+/** The SIMD micro-kernel over this heap's memory, or null where SIMD or shared memory is missing. */
+function loadSimd(heap: CpuHeap): { module: WebAssembly.Module; kernel: Kernel4x8 } | null {
+  if (!heap.shared) return null;
+  try {
+    const module = new WebAssembly.Module(base64Bytes(wasmBinaries['gemm-f32']));
+    const kernel = instantiateKernel(module, heap.memory);
+    return kernel ? { module, kernel } : null;
+  } catch {
+    return null;
+  }
+}
+
+function base64Bytes(b64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
 }
 
 /** Every kernel of the Backend list in TypeScript, over one heap laid out for WebAssembly. */
@@ -61,18 +85,25 @@ export class CpuBackend implements Backend {
   private pool: MatmulPool | null = null;
   private readonly starting: Promise<void>;
   private readonly matmulContext: MatmulContext;
+  /** What runs float32 matmul: the WebAssembly SIMD micro-kernel, or TypeScript where SIMD is missing. */
+  readonly kernels: 'wasm-simd' | 'typescript';
 
   constructor(opts: CpuBackendOptions = {}) {
     const threads = opts.threads ?? defaultThreads();
+    const simd = opts.simd === false ? null : loadSimd(this.heap);
+    this.kernels = simd ? 'wasm-simd' : 'typescript';
+    const gemm = simd ? makeSimdGemm(this.heap.memory, simd.kernel, simdScratchAt(this.heap.reserve(SIMD_SCRATCH_BYTES)), makeGemm()) : makeGemm();
     // Workers start in the background; until they are up, matmuls run on the calling thread (same results).
+    const reserve = (bytes: number) => this.heap.reserve(bytes);
     this.starting = this.heap.shared
-      ? MatmulPool.start(this.heap.memory, threads).then(
+      ? MatmulPool.start(this.heap.memory, threads, simd ? { module: simd.module, reserve } : null).then(
           (p) => void (this.pool = p),
           () => void (this.pool = null),
         )
       : Promise.resolve();
     const backend = this;
     this.matmulContext = {
+      gemm,
       get pool() {
         return backend.pool;
       },
@@ -101,8 +132,8 @@ export class CpuBackend implements Backend {
     const threads = this.pool?.ready ? this.pool.threads : 1;
     return {
       name: this.name,
-      description: `TypeScript kernels, ${threads} thread${threads > 1 ? 's' : ''} for matmul`,
-      kernels: 'typescript',
+      description: `${this.kernels === 'wasm-simd' ? 'WebAssembly SIMD float32 matmul' : 'TypeScript matmul'}, ${threads} thread${threads > 1 ? 's' : ''}; other kernels TypeScript`,
+      kernels: this.kernels,
       threads,
       sharedMemory: this.heap.shared,
     };

@@ -68,6 +68,18 @@ export class CpuHeap {
     return offset;
   }
 
+  /**
+   * A block held for the backend's lifetime (kernel scratch): counted in bytesReserved, not in bytesInUse,
+   * because no tensor owns it.
+   */
+  reserve(bytes: number): number {
+    const size = CpuHeap.classOf(bytes);
+    const offset = this.top;
+    this.ensure(offset + size, bytes);
+    this.top = offset + size;
+    return offset;
+  }
+
   free(offset: number, bytes: number): void {
     const size = CpuHeap.classOf(bytes);
     let list = this.freeLists.get(size);

@@ -3,9 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/backend.js';
 import type { View } from '@siftjs/tensor';
 
-/** One backend per thread count, each with its own heap and pool. */
+/** One backend per thread count and kernel kind, each with its own heap and pool. */
 const counts = [1, 2, 4];
-const backends = counts.map((threads) => new CpuBackend({ threads }));
+const kinds = [true, false].map((simd) => counts.map((threads) => new CpuBackend({ threads, simd })));
+const backends = kinds.flat();
 
 beforeAll(() => Promise.all(backends.map((b) => b.init())));
 afterAll(() => Promise.all(backends.map((b) => b.dispose())));
@@ -20,7 +21,7 @@ function view(b: CpuBackend, data: Float32Array | Float64Array, [batch, r, c]: n
 
 describe('CPU matmul threads', () => {
   it('starts the requested number of threads', () => {
-    expect(backends.map((b) => b.info().threads)).toEqual(counts);
+    for (const kind of kinds) expect(kind.map((b) => b.info().threads)).toEqual(counts);
   });
 
   test.prop(
@@ -36,23 +37,25 @@ describe('CPU matmul threads', () => {
       }),
     ],
     { numRuns: 12 },
-  )('results are bitwise identical with 1, 2 and 4 threads, and finite', ({ batch, m, k, n, f64, transposeB, seed }) => {
+  )('results are bitwise identical with 1, 2 and 4 threads (SIMD and TypeScript kernels), and finite', ({ batch, m, k, n, f64, transposeB, seed }) => {
     let s = seed;
     const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) | 0) >>> 8) / 2 ** 24 - 0.5;
     const Arr = f64 ? Float64Array : Float32Array;
     const a = Arr.from({ length: batch * m * k }, rnd);
     const bData = Arr.from({ length: batch * k * n }, rnd);
-    const outs = backends.map((backend) => {
-      const av = view(backend, a, [batch, m, k]);
-      const bv = view(backend, bData, [batch, k, n], transposeB);
-      const out = backend.matmul(av, bv);
-      const values = backend.readSync(out, av.dtype, batch * m * n);
-      for (const st of [av.storage, bv.storage, out]) backend.free(st);
-      return Array.from(values);
-    });
-    expect(outs[0].every(Number.isFinite)).toBe(true);
-    expect(outs[1]).toEqual(outs[0]);
-    expect(outs[2]).toEqual(outs[0]);
+    for (const kind of kinds) {
+      const outs = kind.map((backend) => {
+        const av = view(backend, a, [batch, m, k]);
+        const bv = view(backend, bData, [batch, k, n], transposeB);
+        const out = backend.matmul(av, bv);
+        const values = backend.readSync(out, av.dtype, batch * m * n);
+        for (const st of [av.storage, bv.storage, out]) backend.free(st);
+        return Array.from(values);
+      });
+      expect(outs[0].every(Number.isFinite)).toBe(true);
+      expect(outs[1]).toEqual(outs[0]);
+      expect(outs[2]).toEqual(outs[0]);
+    }
   });
 
   it('leaves no scratch blocks behind in the heap', () => {

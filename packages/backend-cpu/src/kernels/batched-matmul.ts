@@ -1,12 +1,14 @@
 import type { TypedArray, View } from '@siftjs/tensor';
 import { collapse, forEachRow } from '../strided.js';
 import type { MatmulPool } from '../threads/pool.js';
-import { type FloatArray, gemm, isSmallProduct } from './matmul.js';
+import { type FloatArray, type Gemm, isSmallProduct } from './matmul.js';
 
 /** Products smaller than this many multiply-adds stay on the calling thread: waking workers costs more. */
 const PARALLEL_MIN_MACS = 1 << 20;
 
 export interface MatmulContext {
+  /** This thread's kernel (WebAssembly SIMD for float32 where available). */
+  gemm: Gemm;
   pool: MatmulPool | null;
   /** Scratch int32 list in the shared heap (byte offset), for the workers' work items. */
   allocList(ints: number): { offset: number; free(): void };
@@ -30,16 +32,21 @@ export function batchedMatmul(a: TypedArray, av: View, b: TypedArray, bv: View, 
   const pool = ctx.pool;
   if (!pool?.ready || batches * m * n * k < PARALLEL_MIN_MACS || m === 0 || n === 0) {
     for (let i = 0; i < batches; i++) {
-      gemm(m, n, k, a as FloatArray, starts[2 * i], aRs, aCs, b as FloatArray, starts[2 * i + 1], bRs, bCs, out as FloatArray, i * m * n, n, false, direct);
+      ctx.gemm(m, n, k, a as FloatArray, starts[2 * i], aRs, aCs, b as FloatArray, starts[2 * i + 1], bRs, bCs, out as FloatArray, i * m * n, n, false, direct);
     }
     return;
   }
-  // Row blocks: whole matrices when there are enough of them, else slices of rows (multiples of 4, the kernel's
-  // micro-tile height) so every thread has a few items to balance.
-  const target = 4 * pool.threads;
-  const rowsPer = batches >= target ? m : Math.min(m, Math.max(4, Math.ceil((m * batches) / target / 4) * 4));
-  const perMatrix = Math.ceil(m / rowsPer);
-  const items = batches * perMatrix;
+  // Blocks of the output: whole matrices when there are enough of them; else column blocks, which split the
+  // packing of B between threads without repeating it; else row blocks (multiples of 4, the micro-tile height).
+  const target = 2 * pool.threads;
+  let rowsPer = m;
+  let colsPer = n;
+  if (batches < target) {
+    const split = Math.ceil(target / batches);
+    if (n >= 128 * split) colsPer = Math.ceil(n / split / 8) * 8;
+    else rowsPer = Math.min(m, Math.max(4, Math.ceil(m / split / 4) * 4));
+  }
+  const items = batches * Math.ceil(m / rowsPer) * Math.ceil(n / colsPer);
   const list = ctx.allocList(items * 5);
   try {
     const i32 = ctx.i32();
@@ -49,15 +56,17 @@ export function batchedMatmul(a: TypedArray, av: View, b: TypedArray, bv: View, 
     const bBase = b.byteOffset / b.BYTES_PER_ELEMENT;
     for (let i = 0; i < batches; i++) {
       for (let row = 0; row < m; row += rowsPer) {
-        i32[at++] = aBase + starts[2 * i] + row * aRs;
-        i32[at++] = bBase + starts[2 * i + 1];
-        i32[at++] = outBase + i * m * n + row * n;
-        i32[at++] = row;
-        i32[at++] = Math.min(rowsPer, m - row);
+        for (let col = 0; col < n; col += colsPer) {
+          i32[at++] = aBase + starts[2 * i] + row * aRs;
+          i32[at++] = bBase + starts[2 * i + 1] + col * bCs;
+          i32[at++] = outBase + i * m * n + row * n + col;
+          i32[at++] = Math.min(rowsPer, m - row);
+          i32[at++] = Math.min(colsPer, n - col);
+        }
       }
     }
     const whole = a.BYTES_PER_ELEMENT === 8 ? new Float64Array(out.buffer) : new Float32Array(out.buffer);
-    pool.run({ M: m, N: n, K: k, aRs, aCs, bRs, bCs, float64: a.BYTES_PER_ELEMENT === 8, direct, listOffset: list.offset, items }, whole, i32);
+    pool.run({ M: m, N: n, K: k, aRs, aCs, bRs, bCs, float64: a.BYTES_PER_ELEMENT === 8, direct, listOffset: list.offset, items }, whole, i32, ctx.gemm);
   } finally {
     list.free();
   }

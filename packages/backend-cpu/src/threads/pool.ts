@@ -1,4 +1,5 @@
-import { gemm, makeGemm } from '../kernels/matmul.js';
+import { SIMD_SCRATCH_BYTES, instantiateKernel, makeSimdGemm, simdScratchAt } from '../kernels/gemm-simd.js';
+import { type Gemm, makeGemm } from '../kernels/matmul.js';
 import { workerLoop } from './worker-loop.js';
 
 const SLOT = 16;
@@ -48,7 +49,11 @@ export class MatmulPool {
    * Starts `threads − 1` workers (the caller is the other thread; default: the core count, at most 8); null
    * where worker threads are unavailable or one thread is asked for.
    */
-  static async start(memory: WebAssembly.Memory, requested?: number): Promise<MatmulPool | null> {
+  static async start(
+    memory: WebAssembly.Memory,
+    requested: number | undefined,
+    simd: { module: WebAssembly.Module; reserve: (bytes: number) => number } | null,
+  ): Promise<MatmulPool | null> {
     if (typeof SharedArrayBuffer === 'undefined') return null;
     let Worker: typeof import('node:worker_threads').Worker;
     let threads: number;
@@ -64,7 +69,10 @@ export class MatmulPool {
     const source = workerSource();
     for (let slot = 1; slot < threads; slot++) {
       // execArgv: [] so the worker's script is plain CommonJS whatever flags the parent runs with.
-      const w = new Worker(source, { eval: true, execArgv: [], workerData: { memory, control: pool.control, slot } });
+      // Each worker packs into its own scratch in the shared heap; it runs the SIMD kernel if this thread does.
+      const scratch = simd ? simdScratchAt(simd.reserve(SIMD_SCRATCH_BYTES)) : null;
+      const workerData = { memory, control: pool.control, slot, module: simd?.module ?? null, scratch };
+      const w = new Worker(source, { eval: true, execArgv: [], workerData });
       w.on('error', () => void (pool.failed = true)); // never let a worker error crash the program
       w.unref(); // idle workers must not keep the process alive
       pool.workers.push(w);
@@ -92,7 +100,7 @@ export class MatmulPool {
    * Runs the whole work list. Threads (this one included) take items from a shared counter, so a slow core does
    * less; which thread computes an item never changes its result.
    */
-  run(job: MatmulJob, data: Float32Array | Float64Array, i32: Int32Array): void {
+  run(job: MatmulJob, data: Float32Array | Float64Array, i32: Int32Array, gemm: Gemm): void {
     const t = this.threads;
     const counter = t * SLOT;
     Atomics.store(this.ctl, counter, 0);
@@ -117,7 +125,7 @@ export class MatmulPool {
     const list = job.listOffset >> 2;
     for (let item = Atomics.add(this.ctl, counter, 1); item < job.items; item = Atomics.add(this.ctl, counter, 1)) {
       const at = list + item * 5;
-      gemm(i32[at + 4], job.N, job.K, data, i32[at], job.aRs, job.aCs, data, i32[at + 1], job.bRs, job.bCs, data, i32[at + 2], job.N, false, job.direct);
+      gemm(i32[at + 3], i32[at + 4], job.K, data, i32[at], job.aRs, job.aCs, data, i32[at + 1], job.bRs, job.bCs, data, i32[at + 2], job.N, false, job.direct);
     }
     let failed = false;
     for (let s = 1; s < t; s++) {
@@ -140,7 +148,7 @@ export class MatmulPool {
   }
 }
 
-/** The worker's program: the kernel and the loop, from their own source text, so both threads run one kernel. */
+/** The worker's program: the kernels and the loop from their own source text, so every thread runs one kernel. */
 function workerSource(): string {
   return [
     "'use strict';",
@@ -148,7 +156,16 @@ function workerSource(): string {
     'var __name = (f) => f;',
     "const { workerData } = require('node:worker_threads');",
     `const makeGemm = ${makeGemm.toString()};`,
+    `const makeSimdGemm = ${makeSimdGemm.toString()};`,
+    `const instantiateKernel = ${instantiateKernel.toString()};`,
     `const workerLoop = ${workerLoop.toString()};`,
-    'workerLoop(workerData.memory, workerData.control, workerData.slot, makeGemm());',
+    'const { memory, control, slot, module, scratch } = workerData;',
+    'let gemm = makeGemm();',
+    'if (module) {',
+    '  const kernel = instantiateKernel(module, memory);',
+    "  if (!kernel) throw new Error('the SIMD kernel did not instantiate in a worker');",
+    '  gemm = makeSimdGemm(memory, kernel, scratch, gemm);',
+    '}',
+    'workerLoop(memory, control, slot, gemm);',
   ].join('\n');
 }

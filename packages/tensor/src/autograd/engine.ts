@@ -28,31 +28,33 @@ export function runBackward(root: Tensor, gradient?: Tensor): void {
   const rootNode = root.gradNode();
   const pending = countDependencies(rootNode);
   const grads = new Map<Node, Tensor>();
-  withGradMode(false, () => {
-    grads.set(rootNode, keep(gradient ? gradient.clone() : root.onesLike()));
-  });
-
   const readyLeaves: Node[] = [];
   const readyOps: Node[] = [rootNode];
   withGradMode(false, () => {
-    while (readyLeaves.length + readyOps.length > 0) {
-      const node = (readyLeaves.pop() ?? readyOps.pop()) as Node;
-      const grad = runHooks(node, grads.get(node) ?? null);
-      grads.delete(node);
-      if (node.leaf) {
-        if (grad) accumulateLeaf(node, node.leaf, grad);
-        continue;
+    try {
+      grads.set(rootNode, keep(gradient ? gradient.clone() : root.onesLike()));
+      while (readyLeaves.length + readyOps.length > 0) {
+        const node = (readyLeaves.pop() ?? readyOps.pop()) as Node;
+        const grad = runHooks(node, grads.get(node) ?? null);
+        grads.delete(node);
+        if (node.leaf) {
+          if (grad) accumulateLeaf(node, node.leaf, grad);
+          continue;
+        }
+        const inputGrads = grad ? applyNode(node, grad) : [];
+        node.freeSaved();
+        node.inputs.forEach((input, i) => {
+          if (!input) return;
+          const g = inputGrads[i];
+          if (g) addInto(grads, input, g, node, i);
+          const left = (pending.get(input) as number) - 1;
+          pending.set(input, left);
+          if (left === 0) (input.leaf ? readyLeaves : readyOps).push(input);
+        });
       }
-      const inputGrads = grad ? applyNode(node, grad) : [];
-      node.freeSaved();
-      node.inputs.forEach((input, i) => {
-        if (!input) return;
-        const g = inputGrads[i];
-        if (g) addInto(grads, input, g, node, i);
-        const left = (pending.get(input) as number) - 1;
-        pending.set(input, left);
-        if (left === 0) (input.leaf ? readyLeaves : readyOps).push(input);
-      });
+    } finally {
+      // A hook or rule that threw leaves gradients in flight: free them, so an error loses no memory.
+      for (const g of grads.values()) g.dispose();
     }
   });
 }
