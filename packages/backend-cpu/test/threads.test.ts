@@ -30,7 +30,7 @@ describe('CPU matmul threads', () => {
         batch: fc.integer({ min: 1, max: 3 }),
         m: fc.integer({ min: 1, max: 200 }),
         k: fc.integer({ min: 1, max: 300 }),
-        n: fc.integer({ min: 1, max: 160 }),
+        n: fc.integer({ min: 1, max: 600 }), // wide enough to split by column blocks too
         f64: fc.boolean(),
         transposeB: fc.boolean(),
         seed: fc.integer(),
