@@ -20,24 +20,11 @@ import {
 } from '@siftjs/tensor';
 import { CpuHeap } from './heap.js';
 import { adamw } from './kernels/adamw.js';
-import { type MatmulContext, batchedMatmul } from './kernels/batched-matmul.js';
 import { UNARY, binaryFn, converter, copyStrided, mapBinary, mapUnary, mapWhere } from './kernels/elementwise.js';
 import { checkIndex, elementOffsets, readInts, topkAbs } from './kernels/indexing.js';
 import { argReduce, reduce } from './kernels/reduce.js';
 import { normRows, normRowsBackward, softmaxRows, softmaxRowsBackward } from './kernels/rows.js';
-import { type Kernel4x8, SIMD_SCRATCH_BYTES, instantiateKernel, makeSimdGemm, simdScratchAt } from './kernels/gemm-simd.js';
-import { makeGemm } from './kernels/matmul.js';
-import { wasmBinaries } from './kernels/wasm-binaries.generated.js';
-import { MatmulPool } from './threads/pool.js';
-
-/** SIFT_THREADS when set; otherwise the pool uses the machine's core count (at most 8). */
-function defaultThreads(): number | undefined {
-  const env = typeof process !== 'undefined' ? process.env?.SIFT_THREADS : undefined;
-  if (env === undefined || env === '') return undefined;
-  const n = Number(env);
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`SIFT_THREADS must be a positive integer, got '${env}'`);
-  return n;
-}
+import { type MatmulOptions, MatmulRunner } from './matmul-runner.js';
 
 /** A block of the heap. `size` in elements of `dtype`. */
 export class CpuStorage {
@@ -52,88 +39,34 @@ export class CpuStorage {
 
 const COMPARE = new Set<BinaryOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'and', 'or']);
 
-export interface CpuBackendOptions {
-  /** Threads for large matmuls, the calling thread included (default: SIFT_THREADS, else the core count). */
-  threads?: number;
-  /** false: TypeScript kernels only, even where WebAssembly SIMD is available (for comparison and tests). */
-  simd?: boolean;
-}
+export type CpuBackendOptions = MatmulOptions;
 
-/** The SIMD micro-kernel over this heap's memory, or null where SIMD or shared memory is missing. */
-function loadSimd(heap: CpuHeap): { module: WebAssembly.Module; kernel: Kernel4x8 } | null {
-  if (!heap.shared) return null;
-  try {
-    const module = new WebAssembly.Module(base64Bytes(wasmBinaries['gemm-f32']));
-    const kernel = instantiateKernel(module, heap.memory);
-    return kernel ? { module, kernel } : null;
-  } catch {
-    return null;
-  }
-}
-
-function base64Bytes(b64: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-/** Every kernel of the Backend list in TypeScript, over one heap laid out for WebAssembly. */
+/** Every kernel of the Backend list over one heap laid out for WebAssembly (matmul: see MatmulRunner). */
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
   readonly heap = new CpuHeap();
-  private pool: MatmulPool | null = null;
-  private readonly starting: Promise<void>;
-  private readonly matmulContext: MatmulContext;
-  /** What runs float32 matmul: the WebAssembly SIMD micro-kernel, or TypeScript where SIMD is missing. */
-  readonly kernels: 'wasm-simd' | 'typescript';
+  readonly matmuls: MatmulRunner;
 
   constructor(opts: CpuBackendOptions = {}) {
-    const threads = opts.threads ?? defaultThreads();
-    const simd = opts.simd === false ? null : loadSimd(this.heap);
-    this.kernels = simd ? 'wasm-simd' : 'typescript';
-    const gemm = simd ? makeSimdGemm(this.heap.memory, simd.kernel, simdScratchAt(this.heap.reserve(SIMD_SCRATCH_BYTES)), makeGemm()) : makeGemm();
-    // Workers start in the background; until they are up, matmuls run on the calling thread (same results).
-    const reserve = (bytes: number) => this.heap.reserve(bytes);
-    this.starting = this.heap.shared
-      ? MatmulPool.start(this.heap.memory, threads, simd ? { module: simd.module, reserve } : null).then(
-          (p) => void (this.pool = p),
-          () => void (this.pool = null),
-        )
-      : Promise.resolve();
-    const backend = this;
-    this.matmulContext = {
-      gemm,
-      get pool() {
-        return backend.pool;
-      },
-      allocList: (ints) => {
-        const bytes = ints * 4;
-        const offset = this.heap.alloc(bytes);
-        return { offset, free: () => this.heap.free(offset, bytes) };
-      },
-      i32: () => new Int32Array(this.heap.memory.buffer as ArrayBuffer),
-    };
+    this.matmuls = new MatmulRunner(this.heap, opts);
   }
 
-  /** Resolves when the worker threads are running (setBackend awaits it). */
+  /** Resolves when the matmul worker threads are running (setBackend awaits it). */
   init(): Promise<void> {
-    return this.starting;
+    return this.matmuls.init();
   }
 
   /** Stops the worker threads (the backend keeps working on one thread). */
-  async dispose(): Promise<void> {
-    await this.starting;
-    await this.pool?.stop();
-    this.pool = null;
+  dispose(): Promise<void> {
+    return this.matmuls.dispose();
   }
 
   info(): BackendInfo {
-    const threads = this.pool?.ready ? this.pool.threads : 1;
+    const { threads, kernels } = this.matmuls;
     return {
       name: this.name,
-      description: `${this.kernels === 'wasm-simd' ? 'WebAssembly SIMD float32 matmul' : 'TypeScript matmul'}, ${threads} thread${threads > 1 ? 's' : ''}; other kernels TypeScript`,
-      kernels: this.kernels,
+      description: `${kernels === 'wasm-simd' ? 'WebAssembly SIMD float32 matmul' : 'TypeScript matmul'}, ${threads} thread${threads > 1 ? 's' : ''}; other kernels TypeScript`,
+      kernels,
       threads,
       sharedMemory: this.heap.shared,
     };
@@ -252,7 +185,7 @@ export class CpuBackend implements Backend {
   matmul(a: View, b: View): BackendStorage {
     const r = a.shape.length;
     const out = this.make(a.dtype, sizeOf(a.shape.slice(0, r - 1)) * b.shape[r - 1]);
-    batchedMatmul(this.arr(a.storage), a, this.arr(b.storage), b, this.arr(out), this.matmulContext);
+    this.matmuls.run(this.arr(a.storage), a, this.arr(b.storage), b, this.arr(out));
     return out;
   }
 

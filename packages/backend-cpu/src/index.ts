@@ -2,7 +2,7 @@
 import { registerBackend } from '@siftjs/tensor';
 import { CpuBackend } from './backend.js';
 
-export { CpuBackend, CpuStorage } from './backend.js';
+export { CpuBackend, type CpuBackendOptions, CpuStorage } from './backend.js';
 export { CpuHeap } from './heap.js';
 
 registerBackend('cpu', () => new CpuBackend(), 100);

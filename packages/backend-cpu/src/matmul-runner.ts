@@ -1,0 +1,99 @@
+import type { TypedArray, View } from '@siftjs/tensor';
+import type { CpuHeap } from './heap.js';
+import { type MatmulContext, batchedMatmul } from './kernels/batched-matmul.js';
+import { type Kernel4x8, SIMD_SCRATCH_BYTES, instantiateKernel, makeSimdGemm, simdScratchAt } from './kernels/gemm-simd.js';
+import { makeGemm } from './kernels/matmul.js';
+import { wasmBinaries } from './kernels/wasm-binaries.generated.js';
+import { MatmulPool } from './threads/pool.js';
+
+export interface MatmulOptions {
+  /** Threads, the calling one included (default: SIFT_THREADS, else the core count, at most 8). */
+  threads?: number;
+  /** false: the TypeScript kernel even where WebAssembly SIMD is available. */
+  simd?: boolean;
+}
+
+/**
+ * Everything the CPU backend's matmul needs: the kernel (WebAssembly SIMD for float32 where the engine has it and
+ * the heap is shared, TypeScript otherwise) and the worker pool. Workers start in the background; until they are
+ * up, products run on the calling thread, with the same results.
+ */
+export class MatmulRunner {
+  readonly kernels: 'wasm-simd' | 'typescript';
+  private pool: MatmulPool | null = null;
+  private readonly starting: Promise<void>;
+  private readonly context: MatmulContext;
+
+  constructor(heap: CpuHeap, opts: MatmulOptions = {}) {
+    const simd = opts.simd === false ? null : loadSimd(heap);
+    this.kernels = simd ? 'wasm-simd' : 'typescript';
+    const gemm = simd
+      ? makeSimdGemm(heap.memory, simd.kernel, simdScratchAt(heap.reserve(SIMD_SCRATCH_BYTES)), makeGemm())
+      : makeGemm();
+    const reserve = (bytes: number) => heap.reserve(bytes);
+    this.starting = heap.shared
+      ? MatmulPool.start(heap.memory, opts.threads ?? threadsFromEnv(), simd ? { module: simd.module, reserve } : null).then(
+          (p) => void (this.pool = p),
+          () => void (this.pool = null),
+        )
+      : Promise.resolve();
+    const runner = this;
+    this.context = {
+      gemm,
+      get pool() {
+        return runner.pool;
+      },
+      allocList: (ints) => {
+        const offset = heap.alloc(ints * 4);
+        return { offset, free: () => heap.free(offset, ints * 4) };
+      },
+      i32: () => new Int32Array(heap.memory.buffer as ArrayBuffer),
+    };
+  }
+
+  get threads(): number {
+    return this.pool?.ready ? this.pool.threads : 1;
+  }
+
+  init(): Promise<void> {
+    return this.starting;
+  }
+
+  async dispose(): Promise<void> {
+    await this.starting;
+    await this.pool?.stop();
+    this.pool = null;
+  }
+
+  run(a: TypedArray, av: View, b: TypedArray, bv: View, out: TypedArray): void {
+    batchedMatmul(a, av, b, bv, out, this.context);
+  }
+}
+
+/** SIFT_THREADS when set; otherwise undefined (the pool then uses the core count). */
+function threadsFromEnv(): number | undefined {
+  const env = typeof process !== 'undefined' ? process.env?.SIFT_THREADS : undefined;
+  if (env === undefined || env === '') return undefined;
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`SIFT_THREADS must be a positive integer, got '${env}'`);
+  return n;
+}
+
+/** The SIMD micro-kernel over this heap's memory, or null where SIMD or shared memory is missing. */
+function loadSimd(heap: CpuHeap): { module: WebAssembly.Module; kernel: Kernel4x8 } | null {
+  if (!heap.shared) return null;
+  try {
+    const module = new WebAssembly.Module(base64Bytes(wasmBinaries['gemm-f32']));
+    const kernel = instantiateKernel(module, heap.memory);
+    return kernel ? { module, kernel } : null;
+  } catch {
+    return null;
+  }
+}
+
+function base64Bytes(b64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
