@@ -9,6 +9,8 @@ export default defineConfig({
     include: ['tests/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     testTimeout: 60_000,
     pool: 'forks',
+    // The leak test forces garbage collection to see the FinalizationRegistry reclaim undisposed tensors.
+    execArgv: ['--expose-gc'],
     // CI sums the totals from this report into its closing "N passed, N failed" line.
     reporters: process.env.SIFT_TEST_REPORT ? ['default', ['json', { outputFile: process.env.SIFT_TEST_REPORT }]] : ['default'],
   },

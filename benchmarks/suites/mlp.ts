@@ -1,5 +1,5 @@
 import * as sift from '@siftjs/tensor';
-import type { Tensor as TfTensor, Variable } from '@tensorflow/tfjs-core';
+import type { Scalar, Variable } from '@tensorflow/tfjs-core';
 import { medianMs } from '../lib/timing.js';
 
 type Tf = typeof import('@tensorflow/tfjs-core');
@@ -44,7 +44,7 @@ export async function tfjsMlp(tf: Tf, c: MlpConfig): Promise<number> {
   const b2 = tf.variable(tf.zeros([c.outputs]));
   const ms = await medianMs(async () => {
     const { value, grads } = tf.variableGrads(() =>
-      tf.tidy(() => tf.mean(tf.square(tf.sub(tf.add(tf.matMul(tf.tanh(tf.add(tf.matMul(x, w1), b1)), w2), b2), y)))) as TfTensor & { rank: 0 },
+      tf.tidy(() => tf.mean(tf.square(tf.sub(tf.add(tf.matMul(tf.tanh(tf.add(tf.matMul(x, w1), b1)), w2), b2), y))) as Scalar),
     );
     await grads[(w1 as Variable).name].data();
     value.dispose();

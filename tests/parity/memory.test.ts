@@ -96,4 +96,19 @@ describe.each(backendsUnderTest())('memory on $name', (backend) => {
     big.dispose();
     expect(memoryStats().peakBytes).toBeGreaterThanOrEqual(s1.bytesInUse);
   });
+
+  it('a tensor garbage-collected without dispose() has its storage reclaimed and is counted as a leak', async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    expect(gc, 'run with --expose-gc (vitest.config.ts sets it)').toBeTypeOf('function');
+    const before = memoryStats();
+    (() => void zeros([4096]))(); // made outside any scope and never disposed
+    for (let i = 0; i < 50 && memoryStats().leakedTensors === before.leakedTensors; i++) {
+      gc!();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const after = memoryStats();
+    expect(after.leakedTensors).toBe(before.leakedTensors + 1);
+    expect(after.bytesInUse).toBe(before.bytesInUse);
+    expect(after.liveTensors).toBe(before.liveTensors);
+  });
 });

@@ -23,8 +23,11 @@ export function checkForward(
   ours: (xs: Tensor[]) => Tensor,
   reference: (xs: ref.Ref[]) => ref.Ref,
   inputs: ref.Ref[],
-  { dtype = 'float64' as 'float32' | 'float64', rtol = dtype === 'float64' ? 1e-10 : 2e-5, atol = dtype === 'float64' ? 1e-12 : 1e-5 } = {},
+  opts: { dtype?: 'float32' | 'float64'; rtol?: number; atol?: number } = {},
 ): void {
+  const dtype = opts.dtype ?? 'float64';
+  const rtol = opts.rtol ?? (dtype === 'float64' ? 1e-10 : 2e-5);
+  const atol = opts.atol ?? (dtype === 'float64' ? 1e-12 : 1e-5);
   const rin = dtype === 'float32' ? inputs.map(roundF32) : inputs;
   const expected = reference(rin);
   scope(() => {

@@ -40,9 +40,9 @@ describe('CPU matmul threads', () => {
   )('results are bitwise identical with 1, 2 and 4 threads (SIMD and TypeScript kernels), and finite', ({ batch, m, k, n, f64, transposeB, seed }) => {
     let s = seed;
     const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) | 0) >>> 8) / 2 ** 24 - 0.5;
-    const Arr = f64 ? Float64Array : Float32Array;
-    const a = Arr.from({ length: batch * m * k }, rnd);
-    const bData = Arr.from({ length: batch * k * n }, rnd);
+    const make = (length: number) => (f64 ? Float64Array.from({ length }, rnd) : Float32Array.from({ length }, rnd));
+    const a = make(batch * m * k);
+    const bData = make(batch * k * n);
     for (const kind of kinds) {
       const outs = kind.map((backend) => {
         const av = view(backend, a, [batch, m, k]);
