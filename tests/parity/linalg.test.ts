@@ -52,18 +52,31 @@ describe.each(backendsUnderTest())('matmul on $name', (backend) => {
       ),
   );
 
-  it('crosses the kernel block sizes at 130×67×300', () =>
+  it.each(['float64', 'float32'] as const)('crosses the kernel block sizes (130×300 · 300×67, B transposed too) in %s', (dtype) =>
     scope(() => {
       const m = 130, k = 300, n = 67;
       const a = Float64Array.from({ length: m * k }, (_, i) => Math.sin(i));
       const b = Float64Array.from({ length: k * n }, (_, i) => Math.cos(i));
-      const ours = tensor(a, { shape: [m, k], dtype: 'float64' }).matmul(tensor(b, { shape: [k, n], dtype: 'float64' }));
+      const bT = ref.transpose(ref.ref([k, n], b), 0, 1).data;
+      const at = tensor(a, { shape: [m, k], dtype });
       const expected = ref.matmul(ref.ref([m, k], a), ref.ref([k, n], b));
-      const got = ours.toArraySync();
-      let worst = 0;
-      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - expected.data[i]));
-      expect(worst).toBeLessThan(1e-9);
+      const tol = dtype === 'float64' ? 1e-9 : 1e-3;
+      for (const ours of [at.matmul(tensor(b, { shape: [k, n], dtype })), at.matmul(tensor(bT, { shape: [n, k], dtype }).transpose())]) {
+        const got = ours.toArraySync();
+        let worst = 0;
+        for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - expected.data[i]));
+        expect(worst).toBeLessThan(tol);
+      }
     }));
+
+  test.prop([fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 70 }), fc.integer({ min: 200, max: 600 }), fc.integer({ min: 1, max: 70 }))], { numRuns: 10 })(
+    'large float32 products (the packed SIMD / threaded path) match the float64 reference',
+    ([batch, m, k, n]) =>
+      checkForward(([x, y]) => x.matmul(y), ([x, y]) => ref.matmul(x, y), [
+        ref.ref([batch, m, k], Float64Array.from({ length: batch * m * k }, (_, i) => Math.sin(i * 0.37))),
+        ref.ref([k, n], Float64Array.from({ length: k * n }, (_, i) => Math.cos(i * 0.11))),
+      ], { dtype: 'float32', rtol: 1e-4, atol: 1e-3 }),
+  );
 
   test.prop([fc.tuple(dim, dim, dim, dim).chain(([m, k, l, n]) => fc.tuple(refArb([m, k]), refArb([k, l]), refArb([l, n])))], RUNS)(
     'matmul is associative up to rounding',

@@ -44,10 +44,10 @@ export function makeSimdGemm(memory: WebAssembly.Memory, kernel: Kernel4x8, scra
       const nc = Math.min(NC, N - jc);
       for (let pc = 0; pc < K; pc += KC) {
         const kc = Math.min(KC, K - pc);
-        packB(f32, B as Float32Array, bOff + pc * bRs + jc * bCs, bRs, bCs, kc, nc);
+        pack(f32, scratch.packB, B as Float32Array, bOff + pc * bRs + jc * bCs, bCs, bRs, nc, kc, NR);
         for (let ic = 0; ic < M; ic += MC) {
           const mc = Math.min(MC, M - ic);
-          packA(f32, A as Float32Array, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc);
+          pack(f32, scratch.packA, A as Float32Array, aOff + ic * aRs + pc * aCs, aRs, aCs, mc, kc, MR);
           for (let ir = 0; ir < mc; ir += MR) {
             const rows = Math.min(MR, mc - ir);
             for (let jr = 0; jr < nc; jr += NR) {
@@ -72,24 +72,14 @@ export function makeSimdGemm(memory: WebAssembly.Memory, kernel: Kernel4x8, scra
     for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) f32[c + r * ldc + j] += f32[t + r * NR + j];
   }
 
-  function packA(f32: Float32Array, A: Float32Array, off: number, rs: number, cs: number, mc: number, kc: number): void {
-    let o = scratch.packA >> 2;
-    for (let i0 = 0; i0 < mc; i0 += MR) {
-      const rows = Math.min(MR, mc - i0);
+  /** Packs into float32 panels `width` wide at byte `at` of the heap (see the TypeScript kernel's `pack`). */
+  function pack(f32: Float32Array, at: number, src: Float32Array, off: number, across: number, along: number, count: number, kc: number, width: number): void {
+    let o = at >> 2;
+    for (let q0 = 0; q0 < count; q0 += width) {
+      const valid = Math.min(width, count - q0);
       for (let p = 0; p < kc; p++) {
-        const base = off + i0 * rs + p * cs;
-        for (let r = 0; r < MR; r++) f32[o++] = r < rows ? A[base + r * rs] : 0;
-      }
-    }
-  }
-
-  function packB(f32: Float32Array, B: Float32Array, off: number, rs: number, cs: number, kc: number, nc: number): void {
-    let o = scratch.packB >> 2;
-    for (let j0 = 0; j0 < nc; j0 += NR) {
-      const cols = Math.min(NR, nc - j0);
-      for (let p = 0; p < kc; p++) {
-        const base = off + p * rs + j0 * cs;
-        for (let c = 0; c < NR; c++) f32[o++] = c < cols ? B[base + c * cs] : 0;
+        const base = off + q0 * across + p * along;
+        for (let i = 0; i < width; i++) f32[o++] = i < valid ? src[base + i * across] : 0;
       }
     }
   }

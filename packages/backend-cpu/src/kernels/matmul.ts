@@ -84,34 +84,34 @@ export function makeGemm(): Gemm {
     }
   }
 
-  /** A[mc×kc] → MR-row panels: panel r holds, for each p, the MR values A[r·MR .. r·MR+MR−1, p] (zero-padded). */
-  function packPanelsOfA(A: FloatArray, off: number, rs: number, cs: number, mc: number, kc: number): void {
-    const need = Math.ceil(mc / MR) * MR * kc;
-    if (packA.length < need) packA = new Float64Array(need);
-    const P = packA;
+  /**
+   * Packs a block into panels `width` wide: panel q holds, for each step p < kc, the `width` values
+   * src[off + (q·width + i)·across + p·along] (zero past `count`). A packs with across = row stride (MR rows),
+   * B with across = column stride (NR columns).
+   */
+  function pack(dst: Float64Array, src: FloatArray, off: number, across: number, along: number, count: number, kc: number, width: number): void {
     let o = 0;
-    for (let i0 = 0; i0 < mc; i0 += MR) {
-      const rows = Math.min(MR, mc - i0);
+    for (let q0 = 0; q0 < count; q0 += width) {
+      const valid = Math.min(width, count - q0);
       for (let p = 0; p < kc; p++) {
-        const base = off + i0 * rs + p * cs;
-        for (let r = 0; r < MR; r++) P[o++] = r < rows ? A[base + r * rs] : 0;
+        const base = off + q0 * across + p * along;
+        for (let i = 0; i < width; i++) dst[o++] = i < valid ? src[base + i * across] : 0;
       }
     }
   }
 
-  /** B[kc×nc] → NR-column panels: panel c holds, for each p, the NR values B[p, c·NR .. c·NR+NR−1] (zero-padded). */
+  /** A[mc×kc] → MR-row panels in packA. */
+  function packPanelsOfA(A: FloatArray, off: number, rs: number, cs: number, mc: number, kc: number): void {
+    const need = Math.ceil(mc / MR) * MR * kc;
+    if (packA.length < need) packA = new Float64Array(need);
+    pack(packA, A, off, rs, cs, mc, kc, MR);
+  }
+
+  /** B[kc×nc] → NR-column panels in packB. */
   function packPanelsOfB(B: FloatArray, off: number, rs: number, cs: number, kc: number, nc: number): void {
     const need = Math.ceil(nc / NR) * NR * kc;
     if (packB.length < need) packB = new Float64Array(need);
-    const P = packB;
-    let o = 0;
-    for (let j0 = 0; j0 < nc; j0 += NR) {
-      const cols = Math.min(NR, nc - j0);
-      for (let p = 0; p < kc; p++) {
-        const base = off + p * rs + j0 * cs;
-        for (let c = 0; c < NR; c++) P[o++] = c < cols ? B[base + c * cs] : 0;
-      }
-    }
+    pack(packB, B, off, cs, rs, nc, kc, NR);
   }
 
   /** C[rows×cols] += Apanel·Bpanel over kc, with the 4×4 accumulators held in locals. */
