@@ -39,6 +39,8 @@ const unaryCases: UnaryCase[] = [
   { name: 'clamp', ours: (x) => x.clamp(-1, 0.5), ref: (x) => ref.clamp(x, -1, 0.5), values: { awayFrom: [-1, 0.5] } },
   { name: 'clamp (min only)', ours: (x) => x.clamp(0.25), ref: (x) => ref.clamp(x, 0.25, Infinity), values: { awayFrom: [0.25] } },
   { name: 'pow (scalar exponent)', ours: (x) => x.pow(3), ref: (x) => ref.pow(x, ref.ref([], [3])) },
+  { name: 'sign', ours: (x) => x.sign(), ref: ref.sign, values: { awayFrom: [0] } },
+  { name: 'floor', ours: (x) => x.floor(), ref: (x) => ref.map(x, Math.floor), values: { awayFrom: [-3, -2, -1, 0, 1, 2, 3] } },
 ];
 
 interface BinaryCase {
@@ -96,6 +98,18 @@ describe.each(backendsUnderTest())('elementwise ops on $name', (backend) => {
       const ai = ref.ref(a.shape, a.data.map(Math.round));
       const bi = ref.ref(b.shape, b.data.map(Math.round));
       checkForward(([x, y]) => (x[op](y) as Tensor).cast('float64'), ([x, y]) => ref[op](x, y), [ai, bi]);
+    },
+  );
+
+  test.prop([broadcastPairArb().chain(([sa, sb]) => refsArb([sa, sb], { min: -1, max: 1 }))], RUNS)(
+    'logical and / or / not and isnan follow the truth tables',
+    ([a, b]) => {
+      const pos = (r: ref.Ref) => ref.gt(r, ref.ref([], [0]));
+      const asF = (t: Tensor) => t.cast('float64');
+      checkForward(([x, y]) => asF(x.gt(0).logicalAnd(y.gt(0))), ([x, y]) => ref.mul(pos(x), pos(y)), [a, b]);
+      checkForward(([x, y]) => asF(x.gt(0).logicalOr(y.gt(0))), ([x, y]) => ref.maximum(pos(x), pos(y)), [a, b]);
+      checkForward(([x]) => asF(x.gt(0).logicalNot()), ([x]) => ref.le(x, ref.ref([], [0])), [a]);
+      checkForward(([x]) => asF(x.log().isnan()), ([x]) => ref.lt(x, ref.ref([], [0])), [a]);
     },
   );
 
