@@ -118,6 +118,12 @@ export class Tensor {
     return isContiguous(this.shape, this.strides);
   }
 
+  /** Contiguous from element 0 over its whole storage, which no other handle shares: safe to update in place. */
+  ownsStorage(): boolean {
+    const ref = this.storage();
+    return this.offset === 0 && ref.size === this.size && ref.refCount === 1 && this.isContiguous();
+  }
+
   /** Releases this handle's storage (freed when no other view holds it), its gradient and its graph. */
   dispose(): void {
     if (!this.ref) return;

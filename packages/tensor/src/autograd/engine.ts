@@ -149,8 +149,8 @@ function accumulateLeaf(node: Node, leaf: Tensor, grad: Tensor): void {
   if (g !== grad) grad.dispose();
   const old = leaf.grad;
   if (!old) {
-    // A leaf's .grad is updated in place by optimizers: own a contiguous buffer.
-    leaf.grad = keep(g.isContiguous() ? g : g.contiguous());
+    // A leaf's .grad is updated in place by optimizers: it owns a whole contiguous storage.
+    leaf.grad = keep(g.ownsStorage() ? g : g.clone());
     if (leaf.grad !== g) g.dispose();
   } else {
     leaf.grad = keep(old.add(g));
