@@ -118,10 +118,14 @@ export class Tensor {
     return isContiguous(this.shape, this.strides);
   }
 
-  /** Contiguous from element 0 over its whole storage, which no other handle shares: safe to update in place. */
+  /** Contiguous from element 0 over its whole storage: a fused kernel may update the storage in place. */
+  coversStorage(): boolean {
+    return this.offset === 0 && this.storage().size === this.size && this.isContiguous();
+  }
+
+  /** Covers its storage and no other handle shares it. */
   ownsStorage(): boolean {
-    const ref = this.storage();
-    return this.offset === 0 && ref.size === this.size && ref.refCount === 1 && this.isContiguous();
+    return this.coversStorage() && this.storage().refCount === 1;
   }
 
   /** Releases this handle's storage (freed when no other view holds it), its gradient and its graph. */

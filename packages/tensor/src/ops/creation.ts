@@ -102,6 +102,11 @@ export function zeros(shape: readonly number[], opts: CreateOptions = {}): Tenso
   return full(shape, 0, opts);
 }
 
+/** A tensor to be filled by the caller (an initialiser, a copy_); its contents are unspecified. */
+export function empty(shape: readonly number[], opts: CreateOptions = {}): Tensor {
+  return full(shape, 0, opts);
+}
+
 export function ones(shape: readonly number[], opts: CreateOptions = {}): Tensor {
   return full(shape, 1, opts);
 }

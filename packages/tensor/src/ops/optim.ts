@@ -4,7 +4,7 @@ import type { Tensor } from '../tensor.js';
 import { backendOf, requireDType, requireFloat } from './util.js';
 
 function wholeStorage(op: string, name: string, t: Tensor, size: number): void {
-  if (!t.isContiguous() || t.offset !== 0 || t.storage().size !== t.size || t.size !== size) {
+  if (!t.coversStorage() || t.size !== size) {
     throw new ShapeError(`${op}: ${name} ${fmtShape(t.shape)} must be a whole contiguous tensor of ${size} elements`);
   }
 }

@@ -1,0 +1,15 @@
+// @siftjs/nn — modules, layers, init, losses, optimizers and schedules with PyTorch's semantics.
+export { Module, ModuleList, type LoadResult } from './module.js';
+export { parameter, isParameter } from './parameter.js';
+export * as init from './init.js';
+export { Linear, type LinearOptions } from './layers/linear.js';
+export { Embedding } from './layers/embedding.js';
+export { LayerNorm, RMSNorm, type LayerNormOptions } from './layers/norm.js';
+export { Dropout } from './layers/dropout.js';
+export { crossEntropy, mseLoss, type CrossEntropyOptions } from './loss.js';
+export { Optimizer, type OptimizerStateDict, type ParamGroup } from './optim/optimizer.js';
+export { AdamW, type AdamWOptions } from './optim/adamw.js';
+export { SGD, type SGDOptions } from './optim/sgd.js';
+export { clipGradNorm_ } from './optim/clip.js';
+export { LRScheduler, linearWarmupCosineDecay, linearWarmupLinearDecay, type LRLambda } from './optim/schedule.js';
+export { weightDecayGroups } from './optim/groups.js';

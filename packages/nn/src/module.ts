@@ -1,0 +1,131 @@
+import { fmtShape, keep, noGrad, ShapeError, type Tensor } from '@siftjs/tensor';
+import { isParameter } from './parameter.js';
+
+export interface LoadResult {
+  missing: string[];
+  unexpected: string[];
+}
+
+/**
+ * The base of every layer and model, after torch.nn.Module. Parameters (see `parameter`) and child modules are
+ * found from the instance's own properties in definition order, so `this.c_attn = new Linear(…)` inside a
+ * `GPT2Attention` yields the parameter name `c_attn.weight` — names map one to one onto checkpoints.
+ */
+export class Module {
+  /** Dropout and similar layers behave differently in training; see train() / eval(). */
+  training = true;
+  private readonly bufferNames = new Set<string>();
+
+  /** Non-parameter tensors saved with the module (running statistics, fixed masks); persistent ones go in stateDict. */
+  registerBuffer(name: string, t: Tensor, persistent = true): Tensor {
+    (this as unknown as Record<string, unknown>)[name] = keep(t);
+    if (persistent) this.bufferNames.add(name);
+    return t;
+  }
+
+  *namedChildren(): Generator<[string, Module]> {
+    for (const [key, value] of Object.entries(this)) if (value instanceof Module) yield [key, value];
+  }
+
+  *namedModules(prefix = ''): Generator<[string, Module]> {
+    yield [prefix, this];
+    for (const [name, child] of this.namedChildren()) yield* child.namedModules(prefix ? `${prefix}.${name}` : name);
+  }
+
+  *namedParameters(prefix = ''): Generator<[string, Tensor]> {
+    for (const [key, value] of Object.entries(this)) {
+      if (isParameter(value)) yield [prefix + key, value];
+    }
+    for (const [name, child] of this.namedChildren()) yield* child.namedParameters(`${prefix}${name}.`);
+  }
+
+  parameters(): Tensor[] {
+    return [...this.namedParameters()].map(([, p]) => p);
+  }
+
+  *namedBuffers(prefix = ''): Generator<[string, Tensor]> {
+    const self = this as unknown as Record<string, Tensor>;
+    for (const name of this.bufferNames) yield [prefix + name, self[name]];
+    for (const [name, child] of this.namedChildren()) yield* child.namedBuffers(`${prefix}${name}.`);
+  }
+
+  /** The number of parameter elements (trainable only, or all). */
+  numParameters(trainableOnly = false): number {
+    return this.parameters()
+      .filter((p) => !trainableOnly || p.requiresGrad)
+      .reduce((n, p) => n + p.size, 0);
+  }
+
+  /** Parameters and persistent buffers by name — the tensors themselves, as torch returns them. */
+  stateDict(): Record<string, Tensor> {
+    return Object.fromEntries([...this.namedParameters(), ...this.namedBuffers()]);
+  }
+
+  /**
+   * Copies values into this module's tensors by name. `strict` (default): any missing, unexpected or wrong-shape
+   * key is an error listing all of them, and nothing is written. Non-strict: matching keys are copied and the rest
+   * reported. Wrong shapes are always an error.
+   */
+  loadStateDict(sd: Record<string, Tensor>, { strict = true } = {}): LoadResult {
+    const own = this.stateDict();
+    const missing = Object.keys(own).filter((k) => !(k in sd));
+    const unexpected = Object.keys(sd).filter((k) => !(k in own));
+    const wrongShape = Object.keys(own)
+      .filter((k) => k in sd && sd[k].shape.join() !== own[k].shape.join())
+      .map((k) => `${k}: checkpoint ${fmtShape(sd[k].shape)}, model ${fmtShape(own[k].shape)}`);
+    if (wrongShape.length > 0 || (strict && (missing.length > 0 || unexpected.length > 0))) {
+      const parts = [
+        missing.length ? `missing keys: ${missing.join(', ')}` : '',
+        unexpected.length ? `unexpected keys: ${unexpected.join(', ')}` : '',
+        wrongShape.length ? `wrong shapes: ${wrongShape.join('; ')}` : '',
+      ].filter(Boolean);
+      throw new ShapeError(`loadStateDict: ${parts.join('. ')}`);
+    }
+    noGrad(() => {
+      for (const [k, t] of Object.entries(own)) if (k in sd) t.copy_(sd[k]);
+    });
+    return { missing, unexpected };
+  }
+
+  /** Sets training mode here and in every descendant. */
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Drops every parameter's gradient (frees its memory). */
+  zeroGrad(): void {
+    for (const p of this.parameters()) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+
+  /** Frees every parameter and buffer. */
+  dispose(): void {
+    for (const [, t] of [...this.namedParameters(), ...this.namedBuffers()]) t.dispose();
+  }
+}
+
+/** Modules in a numbered list: children are named "0", "1", … (Hugging Face's `h.0.attn…`). */
+export class ModuleList<M extends Module = Module> extends Module {
+  readonly length: number;
+
+  constructor(items: M[]) {
+    super();
+    items.forEach((m, i) => ((this as unknown as Record<string, M>)[String(i)] = m));
+    this.length = items.length;
+  }
+
+  at(i: number): M {
+    return (this as unknown as Record<string, M>)[String(i)];
+  }
+
+  *[Symbol.iterator](): Iterator<M> {
+    for (let i = 0; i < this.length; i++) yield this.at(i);
+  }
+}
