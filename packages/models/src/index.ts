@@ -2,3 +2,7 @@
 export { SafetensorsFile, loadSafetensors, saveSafetensors, type SaveOptions } from './safetensors/file.js';
 export { SafetensorsError, type TensorInfo, type StDType } from './safetensors/format.js';
 export { halfToFloat, floatToHalf, bf16ToFloat, floatToBf16 } from './safetensors/convert.js';
+export { ConfigError, readConfig } from './config.js';
+export { loadWeights, saveWeights } from './checkpoint.js';
+export { type GPT2Config, gpt2Config } from './gpt2/config.js';
+export { Conv1D, GPT2Attention, GPT2Block, GPT2LMHeadModel, GPT2MLP, GPT2Model, type CausalLMOutput } from './gpt2/modeling.js';

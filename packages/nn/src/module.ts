@@ -32,11 +32,22 @@ export class Module {
     for (const [name, child] of this.namedChildren()) yield* child.namedModules(prefix ? `${prefix}.${name}` : name);
   }
 
+  /** Every parameter once, under the first name it is reached by (a tied weight is listed once, as torch does). */
   *namedParameters(prefix = ''): Generator<[string, Tensor]> {
+    const seen = new Set<Tensor>();
+    for (const [name, p] of this.everyNamedParameter(prefix)) {
+      if (seen.has(p)) continue;
+      seen.add(p);
+      yield [name, p];
+    }
+  }
+
+  /** Every parameter under every name, tied ones included (what a state dict holds). */
+  private *everyNamedParameter(prefix: string): Generator<[string, Tensor]> {
     for (const [key, value] of Object.entries(this)) {
       if (isParameter(value)) yield [prefix + key, value];
     }
-    for (const [name, child] of this.namedChildren()) yield* child.namedParameters(`${prefix}${name}.`);
+    for (const [name, child] of this.namedChildren()) yield* child.everyNamedParameter(`${prefix}${name}.`);
   }
 
   parameters(): Tensor[] {
@@ -56,9 +67,9 @@ export class Module {
       .reduce((n, p) => n + p.size, 0);
   }
 
-  /** Parameters and persistent buffers by name — the tensors themselves, as torch returns them. */
+  /** Parameters (tied ones under each name) and persistent buffers by name — the tensors themselves, as torch. */
   stateDict(): Record<string, Tensor> {
-    return Object.fromEntries([...this.namedParameters(), ...this.namedBuffers()]);
+    return Object.fromEntries([...this.everyNamedParameter(''), ...this.namedBuffers()]);
   }
 
   /**

@@ -1,0 +1,84 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Module } from '@siftjs/nn';
+import { fmtShape, noGrad, ShapeError, type Tensor } from '@siftjs/tensor';
+import { SafetensorsFile, saveSafetensors } from './safetensors/file.js';
+import { SafetensorsError } from './safetensors/format.js';
+
+/** Which file holds each tensor: one model.safetensors, or shards listed in model.safetensors.index.json. */
+function weightMap(dir: string): Map<string, string> {
+  const single = join(dir, 'model.safetensors');
+  const index = join(dir, 'model.safetensors.index.json');
+  if (existsSync(index)) {
+    let parsed: { weight_map?: Record<string, string> };
+    try {
+      parsed = JSON.parse(readFileSync(index, 'utf8'));
+    } catch (e) {
+      throw new SafetensorsError(index, `invalid JSON (${(e as Error).message})`);
+    }
+    if (!parsed.weight_map || typeof parsed.weight_map !== 'object') throw new SafetensorsError(index, "missing 'weight_map'");
+    return new Map(Object.entries(parsed.weight_map).map(([k, f]) => [k, join(dir, f)]));
+  }
+  if (!existsSync(single)) throw new SafetensorsError(single, 'not found (nor model.safetensors.index.json)');
+  const f = SafetensorsFile.open(single);
+  try {
+    return new Map(f.keys().map((k) => [k, single]));
+  } finally {
+    f.close();
+  }
+}
+
+/**
+ * Streams a checkpoint directory into a model, one tensor at a time, by Hugging Face name. Tied parameters (one
+ * tensor under two names, like GPT-2's lm_head and wte) need only one of their names in the file. `strict`:
+ * missing and unexpected names are errors listing all of them.
+ */
+export function loadWeights(model: Module, dir: string, { strict = true } = {}): { missing: string[]; unexpected: string[] } {
+  const map = weightMap(dir);
+  const own = model.stateDict();
+  const byTensor = new Map<Tensor, string[]>();
+  for (const [name, t] of Object.entries(own)) byTensor.set(t, [...(byTensor.get(t) ?? []), name]);
+  const missing: string[] = [];
+  for (const names of byTensor.values()) if (!names.some((n) => map.has(n))) missing.push(...names);
+  const unexpected = [...map.keys()].filter((k) => !(k in own));
+  if (strict && (missing.length || unexpected.length)) {
+    throw new ShapeError(
+      `loading ${dir}: ${[missing.length ? `missing keys: ${missing.join(', ')}` : '', unexpected.length ? `unexpected keys: ${unexpected.join(', ')}` : ''].filter(Boolean).join('. ')}`,
+    );
+  }
+  const open = new Map<string, SafetensorsFile>();
+  try {
+    for (const [name, t] of Object.entries(own)) {
+      const file = map.get(name);
+      if (!file) continue;
+      let f = open.get(file);
+      if (!f) open.set(file, (f = SafetensorsFile.open(file)));
+      const info = f.info(name);
+      if (info.shape.join() !== t.shape.join()) {
+        throw new ShapeError(`${file}: tensor '${name}' has shape ${fmtShape(info.shape)} but the model expects ${fmtShape(t.shape)}`);
+      }
+      const value = f.read(name, t.dtype);
+      noGrad(() => t.copy_(value));
+      value.dispose();
+    }
+  } finally {
+    for (const f of open.values()) f.close();
+  }
+  return { missing, unexpected };
+}
+
+/** Writes config.json and model.safetensors (each tied tensor once, under its first name), atomically. */
+export function saveWeights(model: Module, dir: string, config: object): void {
+  mkdirSync(dir, { recursive: true });
+  const seen = new Set<Tensor>();
+  const tensors: Record<string, Tensor> = {};
+  for (const [name, t] of Object.entries(model.stateDict())) {
+    if (seen.has(t)) continue;
+    seen.add(t);
+    tensors[name] = t;
+  }
+  saveSafetensors(join(dir, 'model.safetensors'), tensors, { metadata: { format: 'pt' } });
+  const cfg = join(dir, 'config.json');
+  writeFileSync(`${cfg}.tmp`, `${JSON.stringify(config, null, 2)}\n`);
+  renameSync(`${cfg}.tmp`, cfg);
+}

@@ -1,0 +1,187 @@
+import { Dropout, Embedding, LayerNorm, Linear, Module, ModuleList, parameter } from '@siftjs/nn';
+import { arange, crossEntropy, empty, full, scope, type Tensor, tril, ones } from '@siftjs/tensor';
+import { init } from '@siftjs/nn';
+import { loadWeights, saveWeights } from '../checkpoint.js';
+import { readConfig } from '../config.js';
+import { type GPT2Config, gpt2Config, gpt2ConfigJson } from './config.js';
+
+/**
+ * GPT-2 (Radford et al. 2019), laid out exactly as Hugging Face's GPT2Model so checkpoints load unchanged —
+ * including the Conv1D layers, whose weight is [in, out] (the transpose of Linear's).
+ */
+
+/** y = x·W + b with W of shape [in, out] (Hugging Face's Conv1D). */
+export class Conv1D extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+
+  constructor(inFeatures: number, outFeatures: number) {
+    super();
+    this.weight = parameter(init.normal_(empty([inFeatures, outFeatures]), 0, 0.02));
+    this.bias = parameter(full([outFeatures], 0));
+  }
+
+  forward(x: Tensor): Tensor {
+    return scope(() => x.matmul(this.weight).add(this.bias));
+  }
+}
+
+function activation(name: GPT2Config['activation_function'], x: Tensor): Tensor {
+  if (name === 'relu') return x.relu();
+  return x.gelu(name === 'gelu' ? 'none' : 'tanh');
+}
+
+/** Causal multi-head self-attention: softmax(QKᵀ/√d + mask)·V, heads concatenated, then c_proj. */
+export class GPT2Attention extends Module {
+  c_attn: Conv1D;
+  c_proj: Conv1D;
+  attn_dropout: Dropout;
+  resid_dropout: Dropout;
+
+  constructor(private readonly cfg: GPT2Config) {
+    super();
+    this.c_attn = new Conv1D(cfg.n_embd, 3 * cfg.n_embd);
+    this.c_proj = new Conv1D(cfg.n_embd, cfg.n_embd);
+    this.attn_dropout = new Dropout(cfg.attn_pdrop);
+    this.resid_dropout = new Dropout(cfg.resid_pdrop);
+  }
+
+  /** x: [B, T, C]; mask: additive [B or 1, 1, T, T] (0 where attending, a large negative where not). */
+  forward(x: Tensor, mask: Tensor): Tensor {
+    return scope(() => {
+      const [b, t, c] = x.shape;
+      const h = this.cfg.n_head;
+      const d = c / h;
+      const [q, k, v] = this.c_attn
+        .forward(x)
+        .split(c, 2)
+        .map((z) => z.reshape([b, t, h, d]).transpose(1, 2)); // [B, H, T, D]
+      const att = this.attn_dropout.forward(q.matmul(k.transpose(-2, -1)).div(Math.sqrt(d)).add(mask).softmax(-1));
+      const y = att.matmul(v).transpose(1, 2).reshape([b, t, c]);
+      return this.resid_dropout.forward(this.c_proj.forward(y));
+    });
+  }
+}
+
+export class GPT2MLP extends Module {
+  c_fc: Conv1D;
+  c_proj: Conv1D;
+  dropout: Dropout;
+
+  constructor(private readonly cfg: GPT2Config) {
+    super();
+    const inner = cfg.n_inner ?? 4 * cfg.n_embd;
+    this.c_fc = new Conv1D(cfg.n_embd, inner);
+    this.c_proj = new Conv1D(inner, cfg.n_embd);
+    this.dropout = new Dropout(cfg.resid_pdrop);
+  }
+
+  forward(x: Tensor): Tensor {
+    return scope(() => this.dropout.forward(this.c_proj.forward(activation(this.cfg.activation_function, this.c_fc.forward(x)))));
+  }
+}
+
+/** Pre-norm residual block: x + attn(ln_1(x)), then + mlp(ln_2(x)). */
+export class GPT2Block extends Module {
+  ln_1: LayerNorm;
+  attn: GPT2Attention;
+  ln_2: LayerNorm;
+  mlp: GPT2MLP;
+
+  constructor(cfg: GPT2Config) {
+    super();
+    this.ln_1 = new LayerNorm(cfg.n_embd, { eps: cfg.layer_norm_epsilon });
+    this.attn = new GPT2Attention(cfg);
+    this.ln_2 = new LayerNorm(cfg.n_embd, { eps: cfg.layer_norm_epsilon });
+    this.mlp = new GPT2MLP(cfg);
+  }
+
+  forward(x: Tensor, mask: Tensor): Tensor {
+    return scope(() => {
+      const a = x.add(this.attn.forward(this.ln_1.forward(x), mask));
+      return a.add(this.mlp.forward(this.ln_2.forward(a)));
+    });
+  }
+}
+
+/** The additive attention mask: causal, plus padding from a [B, T] 0/1 attention mask if given. */
+function attentionMask(t: number, attentionMask?: Tensor): Tensor {
+  return scope(() => {
+    const neg = -1e9; // finite, so fully masked rows give a uniform softmax rather than NaN
+    const causal = tril(ones([t, t])).eq(0).cast('float32').mul(neg).reshape([1, 1, t, t]);
+    if (!attentionMask) return causal;
+    const pad = attentionMask.cast('float32').sub(1).mul(-neg).reshape([attentionMask.shape[0], 1, 1, t]);
+    return causal.add(pad);
+  });
+}
+
+export class GPT2Model extends Module {
+  wte: Embedding;
+  wpe: Embedding;
+  drop: Dropout;
+  h: ModuleList<GPT2Block>;
+  ln_f: LayerNorm;
+
+  constructor(readonly config: GPT2Config) {
+    super();
+    this.wte = new Embedding(config.vocab_size, config.n_embd);
+    this.wpe = new Embedding(config.n_positions, config.n_embd);
+    init.normal_(this.wte.weight, 0, 0.02);
+    init.normal_(this.wpe.weight, 0, 0.01);
+    this.drop = new Dropout(config.embd_pdrop);
+    this.h = new ModuleList(Array.from({ length: config.n_layer }, () => new GPT2Block(config)));
+    this.ln_f = new LayerNorm(config.n_embd, { eps: config.layer_norm_epsilon });
+  }
+
+  /** ids: int32 [B, T] → hidden states [B, T, n_embd]. */
+  forward(ids: Tensor, opts: { attentionMask?: Tensor } = {}): Tensor {
+    return scope(() => {
+      const t = ids.shape[1];
+      if (t > this.config.n_positions) throw new RangeError(`GPT-2: sequence length ${t} exceeds n_positions ${this.config.n_positions}`);
+      const mask = attentionMask(t, opts.attentionMask);
+      let x = this.drop.forward(this.wte.forward(ids).add(this.wpe.forward(arange(t))));
+      for (const block of this.h) x = block.forward(x, mask);
+      return this.ln_f.forward(x);
+    });
+  }
+}
+
+export interface CausalLMOutput {
+  logits: Tensor;
+  loss: Tensor | null;
+}
+
+/** GPT-2 with the language-model head tied to the token embedding (lm_head.weight is transformer.wte.weight). */
+export class GPT2LMHeadModel extends Module {
+  transformer: GPT2Model;
+  lm_head: Linear;
+
+  constructor(readonly config: GPT2Config) {
+    super();
+    this.transformer = new GPT2Model(config);
+    this.lm_head = new Linear(config.n_embd, config.vocab_size, { bias: false });
+    this.lm_head.weight.dispose();
+    (this.lm_head as unknown as { weight: Tensor }).weight = this.transformer.wte.weight;
+  }
+
+  static fromPretrained(dir: string): GPT2LMHeadModel {
+    const { file, raw } = readConfig(dir);
+    const model = new GPT2LMHeadModel(gpt2Config(raw, file));
+    loadWeights(model, dir);
+    return model;
+  }
+
+  savePretrained(dir: string): void {
+    saveWeights(this, dir, gpt2ConfigJson(this.config, 'GPT2LMHeadModel'));
+  }
+
+  /** Logits [B, T, vocab]; with labels (int32 [B, T], −100 ignored) the next-token loss, shifted as Hugging Face does. */
+  forward(ids: Tensor, opts: { attentionMask?: Tensor; labels?: Tensor } = {}): CausalLMOutput {
+    const logits = scope(() => this.lm_head.forward(this.transformer.forward(ids, opts)));
+    if (!opts.labels) return { logits, loss: null };
+    const [b, t] = ids.shape;
+    const v = this.config.vocab_size;
+    const loss = scope(() => crossEntropy(logits.narrow(1, 0, t - 1).reshape([b * (t - 1), v]), opts.labels!.narrow(1, 1, t - 1).contiguous().reshape([b * (t - 1)])));
+    return { logits, loss };
+  }
+}
