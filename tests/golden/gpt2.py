@@ -53,7 +53,7 @@ def random_weights(cfg, g):
     return w
 
 
-def gpt2_logits(w, cfg, ids):
+def gpt2_logits(w, cfg, ids, head=None):
     b, t = ids.shape
     c, h = cfg["n_embd"], cfg["n_head"]
     d = c // h
@@ -74,7 +74,7 @@ def gpt2_logits(w, cfg, ids):
         m = F.gelu(m @ w[pre + "mlp.c_fc.weight"] + w[pre + "mlp.c_fc.bias"], approximate="tanh")
         x = x + m @ w[pre + "mlp.c_proj.weight"] + w[pre + "mlp.c_proj.bias"]
     x = F.layer_norm(x, (c,), w["transformer.ln_f.weight"], w["transformer.ln_f.bias"], eps)
-    return x @ w["transformer.wte.weight"].T  # lm_head tied to wte
+    return x @ (w["transformer.wte.weight"] if head is None else head).T  # lm_head tied to wte, or a score head
 
 
 def main():
@@ -96,6 +96,34 @@ def main():
     golden.update({"grad." + k: w[k].grad for k in checked})
     save_file(golden, os.path.join(HERE, "golden.safetensors"), {"torch": torch.__version__})
     print("loss", loss.item())
+    classification(g)
+
+
+def classification(g):
+    """GPT2ForSequenceClassification: a bias-free `score` head read at each row's last non-pad token."""
+    out = HERE + "-cls"
+    os.makedirs(out, exist_ok=True)
+    cfg = dict(CONFIG, architectures=["GPT2ForSequenceClassification"], num_labels=3, pad_token_id=0)
+    w = random_weights(cfg, g)
+    w["score.weight"] = torch.randn(3, cfg["n_embd"], generator=g) * 0.2
+    ids = torch.randint(1, cfg["vocab_size"], (3, 10), generator=g)
+    ids[0, 7:] = 0  # right padding
+    ids[1, 4:] = 0
+    labels = torch.tensor([2, 0, 1])
+    for t in w.values():
+        t.requires_grad_(True)
+    hidden_logits = gpt2_logits(w, cfg, ids, head=w["score.weight"])
+    last = (torch.arange(ids.shape[1]) * (ids != 0).int()).argmax(-1)
+    logits = hidden_logits[torch.arange(3), last]
+    loss = F.cross_entropy(logits, labels)
+    loss.backward()
+    save_file({k: t.detach() for k, t in w.items()}, os.path.join(out, "model.safetensors"), {"format": "pt"})
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+    golden = {"input_ids": ids, "labels": labels, "logits": logits.detach(), "loss": loss.detach().reshape(1)}
+    golden.update({"grad." + k: w[k].grad for k in ["score.weight", "transformer.h.1.attn.c_proj.weight"]})
+    save_file(golden, os.path.join(out, "golden.safetensors"), {"torch": torch.__version__})
+    print("classification loss", loss.item())
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdamW } from '@siftjs/nn';
-import { ConfigError, GPT2LMHeadModel, loadSafetensors } from '@siftjs/models';
+import { ConfigError, GPT2ForSequenceClassification, GPT2LMHeadModel, loadSafetensors } from '@siftjs/models';
 import { manualSeed, memoryStats, scope, type Tensor, tensor } from '@siftjs/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
@@ -39,6 +39,26 @@ describe.each(backendsUnderTest())('GPT-2 on $name', (backend) => {
       for (const [key, g] of Object.entries(ref).filter(([k]) => k.startsWith('grad.'))) {
         const name = key.slice(5);
         expect(relError(params[name].grad!.toArraySync(), g.toArraySync()), name).toBeLessThan(1e-4);
+      }
+    });
+    model.zeroGrad();
+    model.dispose();
+    for (const t of Object.values(ref)) t.dispose();
+  });
+
+  it('GPT2ForSequenceClassification reads the last non-pad token and matches PyTorch (logits, loss, gradients)', () => {
+    const dir = `${golden}-cls`;
+    const ref = loadSafetensors(join(dir, 'golden.safetensors'));
+    const model = GPT2ForSequenceClassification.fromPretrained(dir, { strict: true }).eval();
+    scope(() => {
+      const { logits, loss } = model.forward(ref.input_ids, { labels: ref.labels });
+      expect(logits.shape).toEqual([3, 3]);
+      expect(relError(logits.toArraySync(), ref.logits.toArraySync())).toBeLessThan(1e-5);
+      expect(Math.abs(loss!.itemSync() - ref.loss.itemSync()) / ref.loss.itemSync()).toBeLessThan(1e-5);
+      loss!.backward();
+      const params = model.stateDict();
+      for (const [key, g] of Object.entries(ref).filter(([k]) => k.startsWith('grad.'))) {
+        expect(relError(params[key.slice(5)].grad!.toArraySync(), g.toArraySync()), key).toBeLessThan(1e-4);
       }
     });
     model.zeroGrad();

@@ -5,4 +5,14 @@ export { halfToFloat, floatToHalf, bf16ToFloat, floatToBf16 } from './safetensor
 export { ConfigError, readConfig } from './config.js';
 export { loadWeights, saveWeights } from './checkpoint.js';
 export { type GPT2Config, gpt2Config } from './gpt2/config.js';
-export { Conv1D, GPT2Attention, GPT2Block, GPT2LMHeadModel, GPT2MLP, GPT2Model, type CausalLMOutput } from './gpt2/modeling.js';
+export {
+  Conv1D,
+  GPT2Attention,
+  GPT2Block,
+  GPT2ForSequenceClassification,
+  GPT2LMHeadModel,
+  GPT2MLP,
+  GPT2Model,
+  type CausalLMOutput,
+  type SequenceClassifierOutput,
+} from './gpt2/modeling.js';

@@ -1,5 +1,5 @@
 import { Dropout, Embedding, LayerNorm, Linear, Module, ModuleList, parameter } from '@siftjs/nn';
-import { arange, crossEntropy, empty, full, scope, type Tensor, tril, ones } from '@siftjs/tensor';
+import { arange, crossEntropy, embedding, empty, full, ones, onesLike, scope, type Tensor, tril } from '@siftjs/tensor';
 import { init } from '@siftjs/nn';
 import { loadWeights, saveWeights } from '../checkpoint.js';
 import { readConfig } from '../config.js';
@@ -182,6 +182,59 @@ export class GPT2LMHeadModel extends Module {
     const [b, t] = ids.shape;
     const v = this.config.vocab_size;
     const loss = scope(() => crossEntropy(logits.narrow(1, 0, t - 1).reshape([b * (t - 1), v]), opts.labels!.narrow(1, 1, t - 1).contiguous().reshape([b * (t - 1)])));
+    return { logits, loss };
+  }
+}
+
+export interface SequenceClassifierOutput {
+  /** [B, numLabels], read at each sequence's last non-padding token. */
+  logits: Tensor;
+  loss: Tensor | null;
+}
+
+/**
+ * GPT-2 with a linear `score` head (no bias) read at the last non-padding token of each sequence, as Hugging
+ * Face's GPT2ForSequenceClassification. Without a pad_token_id every position counts, so the last one is used.
+ */
+export class GPT2ForSequenceClassification extends Module {
+  transformer: GPT2Model;
+  score: Linear;
+
+  constructor(readonly config: GPT2Config) {
+    super();
+    this.transformer = new GPT2Model(config);
+    this.score = new Linear(config.n_embd, config.num_labels, { bias: false });
+    init.normal_(this.score.weight, 0, 0.02);
+  }
+
+  static fromPretrained(dir: string, opts: { strict?: boolean } = {}): GPT2ForSequenceClassification {
+    const { file, raw } = readConfig(dir);
+    const model = new GPT2ForSequenceClassification(gpt2Config(raw, file));
+    // A language-model checkpoint has no score head (it stays freshly initialised) and an unused lm_head.
+    loadWeights(model, dir, { strict: opts.strict ?? false });
+    return model;
+  }
+
+  savePretrained(dir: string): void {
+    saveWeights(this, dir, gpt2ConfigJson(this.config, 'GPT2ForSequenceClassification'));
+  }
+
+  /** labels: int32 [B] class ids (cross-entropy), or float32 [B] targets when num_labels is 1 (MSE). */
+  forward(ids: Tensor, opts: { attentionMask?: Tensor; labels?: Tensor } = {}): SequenceClassifierOutput {
+    const [b, t] = ids.shape;
+    const n = this.config.num_labels;
+    const logits = scope(() => {
+      const all = this.score.forward(this.transformer.forward(ids, opts)); // [B, T, L]
+      const positions = arange(t).reshape([1, t]);
+      const nonPad = this.config.pad_token_id === null ? onesLike(ids, 'bool') : ids.ne(this.config.pad_token_id);
+      // The last position holding a real token: argmax of position·[not pad] (left or right padding alike).
+      const last = positions.mul(nonPad.cast('int32')).argmax(-1);
+      const rows = arange(b).mul(t).add(last);
+      return embedding(all.reshape([b * t, n]), rows);
+    });
+    if (!opts.labels) return { logits, loss: null };
+    const labels = opts.labels;
+    const loss = scope(() => (n === 1 ? logits.reshape([b]).sub(labels).square().mean() : crossEntropy(logits, labels)));
     return { logits, loss };
   }
 }
