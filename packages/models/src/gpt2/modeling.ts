@@ -12,6 +12,8 @@ import { type GPT2Config, gpt2Config, gpt2ConfigJson } from './config.js';
 
 /** y = x·W + b with W of shape [in, out] (Hugging Face's Conv1D). */
 export class Conv1D extends Module {
+  /** The weight is [in, out]: LoRA and other wrappers read this to transpose their updates. */
+  readonly fanInFanOut = true;
   readonly weight: Tensor;
   readonly bias: Tensor;
 
