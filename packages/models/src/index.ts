@@ -16,3 +16,4 @@ export {
   type CausalLMOutput,
   type SequenceClassifierOutput,
 } from './gpt2/modeling.js';
+export { type Batch, type BatchOptions, encodeBatch, Gpt2Tokenizer, HfTokenizer, type TextTokenizer } from './tokenizer.js';
