@@ -17,3 +17,5 @@ export {
   type SequenceClassifierOutput,
 } from './gpt2/modeling.js';
 export { type Batch, type BatchOptions, encodeBatch, Gpt2Tokenizer, HfTokenizer, type TextTokenizer } from './tokenizer.js';
+export { type LlamaConfig, llamaConfig } from './llama/config.js';
+export { applyRotary, LlamaAttention, LlamaDecoderLayer, LlamaForCausalLM, LlamaMLP, LlamaModel, rotaryTables } from './llama/modeling.js';

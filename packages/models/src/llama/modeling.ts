@@ -1,0 +1,175 @@
+import { Embedding, Linear, Module, ModuleList, RMSNorm, init } from '@siftjs/nn';
+import { concat, crossEntropy, ones, scope, type Tensor, tensor, tril } from '@siftjs/tensor';
+import { loadWeights, saveWeights } from '../checkpoint.js';
+import { readConfig } from '../config.js';
+import { type LlamaConfig, llamaConfig } from './config.js';
+
+/**
+ * LLaMA (Touvron et al. 2023) in Hugging Face's layout: pre-RMSNorm blocks, rotary position embeddings on queries
+ * and keys, grouped-query attention, and a SwiGLU MLP.
+ */
+
+/** cos and sin tables [T, D] for rotary embeddings, HF's convention: frequencies repeated over both halves. */
+export function rotaryTables(t: number, d: number, theta: number): { cos: Tensor; sin: Tensor } {
+  const cos = new Float32Array(t * d);
+  const sin = new Float32Array(t * d);
+  for (let p = 0; p < t; p++) {
+    for (let i = 0; i < d / 2; i++) {
+      const angle = p / theta ** ((2 * i) / d);
+      for (const j of [i, i + d / 2]) {
+        cos[p * d + j] = Math.cos(angle);
+        sin[p * d + j] = Math.sin(angle);
+      }
+    }
+  }
+  return { cos: tensor(cos, { shape: [t, d] }), sin: tensor(sin, { shape: [t, d] }) };
+}
+
+/** x·cos + rotate_half(x)·sin, with rotate_half(x) = [−x₂, x₁] over the halves of the last dim. */
+export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
+  return scope(() => {
+    const d = x.shape[x.rank - 1];
+    const [x1, x2] = x.split(d / 2, -1);
+    return x.mul(cos).add(concat([x2.neg(), x1], -1).mul(sin));
+  });
+}
+
+export class LlamaAttention extends Module {
+  q_proj: Linear;
+  k_proj: Linear;
+  v_proj: Linear;
+  o_proj: Linear;
+
+  constructor(private readonly cfg: LlamaConfig) {
+    super();
+    const d = cfg.hidden_size / cfg.num_attention_heads;
+    const bias = cfg.attention_bias;
+    this.q_proj = new Linear(cfg.hidden_size, cfg.num_attention_heads * d, { bias });
+    this.k_proj = new Linear(cfg.hidden_size, cfg.num_key_value_heads * d, { bias });
+    this.v_proj = new Linear(cfg.hidden_size, cfg.num_key_value_heads * d, { bias });
+    this.o_proj = new Linear(cfg.num_attention_heads * d, cfg.hidden_size, { bias });
+  }
+
+  forward(x: Tensor, rope: { cos: Tensor; sin: Tensor }, mask: Tensor): Tensor {
+    return scope(() => {
+      const [b, t] = x.shape;
+      const h = this.cfg.num_attention_heads;
+      const kvh = this.cfg.num_key_value_heads;
+      const d = this.cfg.hidden_size / h;
+      const heads = (z: Tensor, n: number) => z.reshape([b, t, n, d]).transpose(1, 2); // [B, n, T, D]
+      const q = applyRotary(heads(this.q_proj.forward(x), h), rope.cos, rope.sin);
+      let k = applyRotary(heads(this.k_proj.forward(x), kvh), rope.cos, rope.sin);
+      let v = heads(this.v_proj.forward(x), kvh);
+      if (kvh !== h) {
+        // Grouped-query attention: each key/value head serves h / kvh query heads.
+        const rep = (z: Tensor) => z.unsqueeze(2).expand([b, kvh, h / kvh, t, d]).reshape([b, h, t, d]);
+        k = rep(k);
+        v = rep(v);
+      }
+      const att = q.matmul(k.transpose(-2, -1)).div(Math.sqrt(d)).add(mask).softmax(-1);
+      return this.o_proj.forward(att.matmul(v).transpose(1, 2).reshape([b, t, h * d]));
+    });
+  }
+}
+
+/** SwiGLU: down(silu(gate(x)) ⊙ up(x)). */
+export class LlamaMLP extends Module {
+  gate_proj: Linear;
+  up_proj: Linear;
+  down_proj: Linear;
+
+  constructor(cfg: LlamaConfig) {
+    super();
+    this.gate_proj = new Linear(cfg.hidden_size, cfg.intermediate_size, { bias: false });
+    this.up_proj = new Linear(cfg.hidden_size, cfg.intermediate_size, { bias: false });
+    this.down_proj = new Linear(cfg.intermediate_size, cfg.hidden_size, { bias: false });
+  }
+
+  forward(x: Tensor): Tensor {
+    return scope(() => this.down_proj.forward(this.gate_proj.forward(x).silu().mul(this.up_proj.forward(x))));
+  }
+}
+
+export class LlamaDecoderLayer extends Module {
+  self_attn: LlamaAttention;
+  mlp: LlamaMLP;
+  input_layernorm: RMSNorm;
+  post_attention_layernorm: RMSNorm;
+
+  constructor(cfg: LlamaConfig) {
+    super();
+    this.self_attn = new LlamaAttention(cfg);
+    this.mlp = new LlamaMLP(cfg);
+    this.input_layernorm = new RMSNorm(cfg.hidden_size, cfg.rms_norm_eps);
+    this.post_attention_layernorm = new RMSNorm(cfg.hidden_size, cfg.rms_norm_eps);
+  }
+
+  forward(x: Tensor, rope: { cos: Tensor; sin: Tensor }, mask: Tensor): Tensor {
+    return scope(() => {
+      const a = x.add(this.self_attn.forward(this.input_layernorm.forward(x), rope, mask));
+      return a.add(this.mlp.forward(this.post_attention_layernorm.forward(a)));
+    });
+  }
+}
+
+export class LlamaModel extends Module {
+  embed_tokens: Embedding;
+  layers: ModuleList<LlamaDecoderLayer>;
+  norm: RMSNorm;
+
+  constructor(readonly config: LlamaConfig) {
+    super();
+    this.embed_tokens = new Embedding(config.vocab_size, config.hidden_size);
+    init.normal_(this.embed_tokens.weight, 0, 0.02);
+    this.layers = new ModuleList(Array.from({ length: config.num_hidden_layers }, () => new LlamaDecoderLayer(config)));
+    this.norm = new RMSNorm(config.hidden_size, config.rms_norm_eps);
+  }
+
+  forward(ids: Tensor, opts: { attentionMask?: Tensor } = {}): Tensor {
+    return scope(() => {
+      const t = ids.shape[1];
+      const d = this.config.hidden_size / this.config.num_attention_heads;
+      const rope = rotaryTables(t, d, this.config.rope_theta);
+      let mask = tril(ones([t, t])).eq(0).cast('float32').mul(-1e9).reshape([1, 1, t, t]);
+      if (opts.attentionMask) mask = mask.add(opts.attentionMask.cast('float32').sub(1).mul(1e9).reshape([ids.shape[0], 1, 1, t]));
+      let x = this.embed_tokens.forward(ids);
+      for (const layer of this.layers) x = layer.forward(x, rope, mask);
+      return this.norm.forward(x);
+    });
+  }
+}
+
+export class LlamaForCausalLM extends Module {
+  model: LlamaModel;
+  lm_head: Linear;
+
+  constructor(readonly config: LlamaConfig) {
+    super();
+    this.model = new LlamaModel(config);
+    this.lm_head = new Linear(config.hidden_size, config.vocab_size, { bias: false });
+    if (config.tie_word_embeddings) {
+      this.lm_head.weight.dispose();
+      (this.lm_head as unknown as { weight: Tensor }).weight = this.model.embed_tokens.weight;
+    }
+  }
+
+  static fromPretrained(dir: string): LlamaForCausalLM {
+    const { file, raw } = readConfig(dir);
+    const model = new LlamaForCausalLM(llamaConfig(raw, file));
+    loadWeights(model, dir);
+    return model;
+  }
+
+  savePretrained(dir: string): void {
+    saveWeights(this, dir, { model_type: 'llama', architectures: ['LlamaForCausalLM'], ...this.config });
+  }
+
+  forward(ids: Tensor, opts: { attentionMask?: Tensor; labels?: Tensor } = {}): { logits: Tensor; loss: Tensor | null } {
+    const logits = scope(() => this.lm_head.forward(this.model.forward(ids, opts)));
+    if (!opts.labels) return { logits, loss: null };
+    const [b, t] = ids.shape;
+    const v = this.config.vocab_size;
+    const loss = scope(() => crossEntropy(logits.narrow(1, 0, t - 1).reshape([b * (t - 1), v]), opts.labels!.narrow(1, 1, t - 1).contiguous().reshape([b * (t - 1)])));
+    return { logits, loss };
+  }
+}
