@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdamW } from '@siftjs/nn';
-import { ConfigError, GPT2ForSequenceClassification, GPT2LMHeadModel, loadSafetensors } from '@siftjs/models';
+import { ConfigError, GPT2ForSequenceClassification, GPT2LMHeadModel, loadSafetensors, saveSafetensors } from '@siftjs/models';
 import { manualSeed, memoryStats, scope, type Tensor, tensor } from '@siftjs/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
@@ -78,6 +78,32 @@ describe.each(backendsUnderTest())('GPT-2 on $name', (backend) => {
     });
     model.dispose();
     again.dispose();
+  });
+
+  it('loads a sharded checkpoint through model.safetensors.index.json', () => {
+    const dir = join(tmp, 'sharded');
+    require('node:fs').mkdirSync(dir, { recursive: true });
+    const all = loadSafetensors(join(golden, 'model.safetensors'));
+    const names = Object.keys(all).sort();
+    const half = Math.ceil(names.length / 2);
+    const shards = [names.slice(0, half), names.slice(half)];
+    const weightMap: Record<string, string> = {};
+    shards.forEach((part, i) => {
+      const file = `model-0000${i + 1}-of-00002.safetensors`;
+      saveSafetensors(join(dir, file), Object.fromEntries(part.map((n) => [n, all[n]])));
+      for (const n of part) weightMap[n] = file;
+    });
+    writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+    require('node:fs').copyFileSync(join(golden, 'config.json'), join(dir, 'config.json'));
+    const a = GPT2LMHeadModel.fromPretrained(golden).eval();
+    const b = GPT2LMHeadModel.fromPretrained(dir).eval();
+    scope(() => {
+      const ids = tensor([[3, 1, 4, 1, 5]], { dtype: 'int32' });
+      expect(Array.from(b.forward(ids).logits.toArraySync())).toEqual(Array.from(a.forward(ids).logits.toArraySync()));
+    });
+    for (const t of Object.values(all)) t.dispose();
+    a.dispose();
+    b.dispose();
   });
 
   it('a config.json missing a field names the file and the field', () => {

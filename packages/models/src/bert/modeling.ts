@@ -1,0 +1,222 @@
+import { Dropout, Embedding, LayerNorm, Linear, Module, ModuleList, init } from '@siftjs/nn';
+import { arange, crossEntropy, scope, type Tensor, zerosLike } from '@siftjs/tensor';
+import { loadWeights, saveWeights } from '../checkpoint.js';
+import { readConfig } from '../config.js';
+import { type BertConfig, bertConfig } from './config.js';
+
+/** BERT (Devlin et al. 2019) in Hugging Face's layout: post-LayerNorm encoder blocks over word + position + type embeddings. */
+
+function act(name: BertConfig['hidden_act'], x: Tensor): Tensor {
+  return name === 'relu' ? x.relu() : x.gelu(name === 'gelu' ? 'none' : 'tanh');
+}
+
+export class BertEmbeddings extends Module {
+  word_embeddings: Embedding;
+  position_embeddings: Embedding;
+  token_type_embeddings: Embedding;
+  LayerNorm: LayerNorm;
+  dropout: Dropout;
+
+  constructor(cfg: BertConfig) {
+    super();
+    this.word_embeddings = new Embedding(cfg.vocab_size, cfg.hidden_size);
+    this.position_embeddings = new Embedding(cfg.max_position_embeddings, cfg.hidden_size);
+    this.token_type_embeddings = new Embedding(cfg.type_vocab_size, cfg.hidden_size);
+    for (const e of [this.word_embeddings, this.position_embeddings, this.token_type_embeddings]) init.normal_(e.weight, 0, 0.02);
+    this.LayerNorm = new LayerNorm(cfg.hidden_size, { eps: cfg.layer_norm_eps });
+    this.dropout = new Dropout(cfg.hidden_dropout_prob);
+  }
+
+  forward(ids: Tensor, tokenTypeIds?: Tensor): Tensor {
+    return scope(() => {
+      const types = tokenTypeIds ?? zerosLike(ids);
+      const x = this.word_embeddings.forward(ids).add(this.position_embeddings.forward(arange(ids.shape[1]))).add(this.token_type_embeddings.forward(types));
+      return this.dropout.forward(this.LayerNorm.forward(x));
+    });
+  }
+}
+
+export class BertSelfAttention extends Module {
+  query: Linear;
+  key: Linear;
+  value: Linear;
+  dropout: Dropout;
+
+  constructor(private readonly cfg: BertConfig) {
+    super();
+    this.query = new Linear(cfg.hidden_size, cfg.hidden_size);
+    this.key = new Linear(cfg.hidden_size, cfg.hidden_size);
+    this.value = new Linear(cfg.hidden_size, cfg.hidden_size);
+    this.dropout = new Dropout(cfg.attention_probs_dropout_prob);
+  }
+
+  forward(x: Tensor, mask: Tensor): Tensor {
+    return scope(() => {
+      const [b, t, c] = x.shape;
+      const h = this.cfg.num_attention_heads;
+      const d = c / h;
+      const heads = (z: Tensor) => z.reshape([b, t, h, d]).transpose(1, 2);
+      const [q, k, v] = [this.query, this.key, this.value].map((l) => heads(l.forward(x)));
+      const att = this.dropout.forward(q.matmul(k.transpose(-2, -1)).div(Math.sqrt(d)).add(mask).softmax(-1));
+      return att.matmul(v).transpose(1, 2).reshape([b, t, c]);
+    });
+  }
+}
+
+/** dense → dropout → LayerNorm(· + residual): the "output" sub-layers after attention and after the MLP. */
+export class BertOutput extends Module {
+  dense: Linear;
+  LayerNorm: LayerNorm;
+  dropout: Dropout;
+
+  constructor(inSize: number, cfg: BertConfig) {
+    super();
+    this.dense = new Linear(inSize, cfg.hidden_size);
+    this.LayerNorm = new LayerNorm(cfg.hidden_size, { eps: cfg.layer_norm_eps });
+    this.dropout = new Dropout(cfg.hidden_dropout_prob);
+  }
+
+  forward(x: Tensor, residual: Tensor): Tensor {
+    return scope(() => this.LayerNorm.forward(this.dropout.forward(this.dense.forward(x)).add(residual)));
+  }
+}
+
+export class BertAttention extends Module {
+  self: BertSelfAttention;
+  output: BertOutput;
+
+  constructor(cfg: BertConfig) {
+    super();
+    this.self = new BertSelfAttention(cfg);
+    this.output = new BertOutput(cfg.hidden_size, cfg);
+  }
+
+  forward(x: Tensor, mask: Tensor): Tensor {
+    return scope(() => this.output.forward(this.self.forward(x, mask), x));
+  }
+}
+
+export class BertIntermediate extends Module {
+  dense: Linear;
+
+  constructor(private readonly cfg: BertConfig) {
+    super();
+    this.dense = new Linear(cfg.hidden_size, cfg.intermediate_size);
+  }
+
+  forward(x: Tensor): Tensor {
+    return scope(() => act(this.cfg.hidden_act, this.dense.forward(x)));
+  }
+}
+
+export class BertLayer extends Module {
+  attention: BertAttention;
+  intermediate: BertIntermediate;
+  output: BertOutput;
+
+  constructor(cfg: BertConfig) {
+    super();
+    this.attention = new BertAttention(cfg);
+    this.intermediate = new BertIntermediate(cfg);
+    this.output = new BertOutput(cfg.intermediate_size, cfg);
+  }
+
+  forward(x: Tensor, mask: Tensor): Tensor {
+    return scope(() => {
+      const a = this.attention.forward(x, mask);
+      return this.output.forward(this.intermediate.forward(a), a);
+    });
+  }
+}
+
+export class BertEncoder extends Module {
+  layer: ModuleList<BertLayer>;
+
+  constructor(cfg: BertConfig) {
+    super();
+    this.layer = new ModuleList(Array.from({ length: cfg.num_hidden_layers }, () => new BertLayer(cfg)));
+  }
+
+  forward(x: Tensor, mask: Tensor): Tensor {
+    return scope(() => {
+      let h = x;
+      for (const l of this.layer) h = l.forward(h, mask);
+      return h;
+    });
+  }
+}
+
+/** tanh(dense(h[:, 0])): the [CLS] representation used by the classification head. */
+export class BertPooler extends Module {
+  dense: Linear;
+
+  constructor(cfg: BertConfig) {
+    super();
+    this.dense = new Linear(cfg.hidden_size, cfg.hidden_size);
+  }
+
+  forward(h: Tensor): Tensor {
+    return scope(() => this.dense.forward(h.select(1, 0)).tanh());
+  }
+}
+
+export interface BertInputs {
+  attentionMask?: Tensor;
+  tokenTypeIds?: Tensor;
+}
+
+export class BertModel extends Module {
+  embeddings: BertEmbeddings;
+  encoder: BertEncoder;
+  pooler: BertPooler;
+
+  constructor(readonly config: BertConfig) {
+    super();
+    this.embeddings = new BertEmbeddings(config);
+    this.encoder = new BertEncoder(config);
+    this.pooler = new BertPooler(config);
+  }
+
+  /** Hidden states [B, T, H] and the pooled [CLS] output [B, H]. */
+  forward(ids: Tensor, opts: BertInputs = {}): { hidden: Tensor; pooled: Tensor } {
+    return scope(() => {
+      const [b, t] = ids.shape;
+      // Padding keys get a large negative score; every query may attend to every real token.
+      const mask = opts.attentionMask ? opts.attentionMask.cast('float32').sub(1).mul(1e9).reshape([b, 1, 1, t]) : zerosLike(ids, 'float32').reshape([b, 1, 1, t]);
+      const hidden = this.encoder.forward(this.embeddings.forward(ids, opts.tokenTypeIds), mask);
+      return { hidden, pooled: this.pooler.forward(hidden) };
+    });
+  }
+}
+
+export class BertForSequenceClassification extends Module {
+  bert: BertModel;
+  dropout: Dropout;
+  classifier: Linear;
+
+  constructor(readonly config: BertConfig) {
+    super();
+    this.bert = new BertModel(config);
+    this.dropout = new Dropout(config.hidden_dropout_prob);
+    this.classifier = new Linear(config.hidden_size, config.num_labels);
+  }
+
+  static fromPretrained(dir: string, opts: { strict?: boolean } = {}): BertForSequenceClassification {
+    const { file, raw } = readConfig(dir);
+    const model = new BertForSequenceClassification(bertConfig(raw, file));
+    loadWeights(model, dir, { strict: opts.strict ?? false });
+    return model;
+  }
+
+  savePretrained(dir: string): void {
+    saveWeights(this, dir, { model_type: 'bert', architectures: ['BertForSequenceClassification'], ...this.config });
+  }
+
+  forward(ids: Tensor, opts: BertInputs & { labels?: Tensor } = {}): { logits: Tensor; loss: Tensor | null } {
+    const logits = scope(() => this.classifier.forward(this.dropout.forward(this.bert.forward(ids, opts).pooled)));
+    if (!opts.labels) return { logits, loss: null };
+    const labels = opts.labels;
+    const loss = scope(() => (this.config.num_labels === 1 ? logits.reshape([ids.shape[0]]).sub(labels).square().mean() : crossEntropy(logits, labels)));
+    return { logits, loss };
+  }
+}
