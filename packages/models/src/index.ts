@@ -13,6 +13,8 @@ export {
   GPT2LMHeadModel,
   GPT2MLP,
   GPT2Model,
+  KVCache,
+  type LayerCache,
   type CausalLMOutput,
   type SequenceClassifierOutput,
 } from './gpt2/modeling.js';
@@ -21,3 +23,4 @@ export { type LlamaConfig, llamaConfig } from './llama/config.js';
 export { applyRotary, LlamaAttention, LlamaDecoderLayer, LlamaForCausalLM, LlamaMLP, LlamaModel, rotaryTables } from './llama/modeling.js';
 export { type BertConfig, bertConfig } from './bert/config.js';
 export { BertForSequenceClassification, BertModel } from './bert/modeling.js';
+export { type CausalLM, generate, type GenerateOptions, pickToken } from './generate.js';

@@ -1,5 +1,5 @@
 import { Dropout, Embedding, LayerNorm, Linear, Module, ModuleList, parameter } from '@siftjs/nn';
-import { arange, crossEntropy, embedding, empty, full, ones, onesLike, scope, type Tensor, tril } from '@siftjs/tensor';
+import { arange, concat, crossEntropy, embedding, empty, full, keep, ones, onesLike, scope, type Tensor, tril } from '@siftjs/tensor';
 import { init } from '@siftjs/nn';
 import { loadWeights, saveWeights } from '../checkpoint.js';
 import { readConfig } from '../config.js';
@@ -48,16 +48,29 @@ export class GPT2Attention extends Module {
     this.resid_dropout = new Dropout(cfg.resid_pdrop);
   }
 
-  /** x: [B, T, C]; mask: additive [B or 1, 1, T, T] (0 where attending, a large negative where not). */
-  forward(x: Tensor, mask: Tensor): Tensor {
+  /**
+   * x: [B, T, C]; mask: additive [B or 1, 1, T, T_total] (0 where attending, a large negative where not). With a
+   * cache, keys and values of earlier positions are reused and this step's are appended (generation).
+   */
+  forward(x: Tensor, mask: Tensor, cache?: LayerCache): Tensor {
     return scope(() => {
       const [b, t, c] = x.shape;
       const h = this.cfg.n_head;
       const d = c / h;
-      const [q, k, v] = this.c_attn
+      let [q, k, v] = this.c_attn
         .forward(x)
         .split(c, 2)
         .map((z) => z.reshape([b, t, h, d]).transpose(1, 2)); // [B, H, T, D]
+      if (cache) {
+        if (cache.k && cache.v) {
+          k = concat([cache.k, k], 2);
+          v = concat([cache.v, v], 2);
+        }
+        cache.k?.dispose();
+        cache.v?.dispose();
+        cache.k = keep(k.contiguous());
+        cache.v = keep(v.contiguous());
+      }
       const att = this.attn_dropout.forward(q.matmul(k.transpose(-2, -1)).div(Math.sqrt(d)).add(mask).softmax(-1));
       const y = att.matmul(v).transpose(1, 2).reshape([b, t, c]);
       return this.resid_dropout.forward(this.c_proj.forward(y));
@@ -98,21 +111,49 @@ export class GPT2Block extends Module {
     this.mlp = new GPT2MLP(cfg);
   }
 
-  forward(x: Tensor, mask: Tensor): Tensor {
+  forward(x: Tensor, mask: Tensor, cache?: LayerCache): Tensor {
     return scope(() => {
-      const a = x.add(this.attn.forward(this.ln_1.forward(x), mask));
+      const a = x.add(this.attn.forward(this.ln_1.forward(x), mask, cache));
       return a.add(this.mlp.forward(this.ln_2.forward(a)));
     });
   }
 }
 
-/** The additive attention mask: causal, plus padding from a [B, T] 0/1 attention mask if given. */
-function attentionMask(t: number, attentionMask?: Tensor): Tensor {
+/** Keys and values of the positions seen so far, per layer (the KV cache for generation). */
+export interface LayerCache {
+  k: Tensor | null;
+  v: Tensor | null;
+}
+
+export class KVCache {
+  readonly layers: LayerCache[];
+  /** Positions already in the cache. */
+  length = 0;
+
+  constructor(nLayers: number) {
+    this.layers = Array.from({ length: nLayers }, () => ({ k: null, v: null }));
+  }
+
+  dispose(): void {
+    for (const l of this.layers) {
+      l.k?.dispose();
+      l.v?.dispose();
+      l.k = l.v = null;
+    }
+  }
+}
+
+/**
+ * The additive attention mask for `t` new queries after `past` cached positions: causal (query i sees keys up to
+ * past + i), plus padding from a [B, past + t] 0/1 attention mask if given.
+ */
+function attentionMask(t: number, past: number, attentionMask?: Tensor): Tensor {
   return scope(() => {
     const neg = -1e9; // finite, so fully masked rows give a uniform softmax rather than NaN
-    const causal = tril(ones([t, t])).eq(0).cast('float32').mul(neg).reshape([1, 1, t, t]);
+    const total = past + t;
+    const causal = tril(ones([t, total]), past).eq(0).cast('float32').mul(neg).reshape([1, 1, t, total]);
     if (!attentionMask) return causal;
-    const pad = attentionMask.cast('float32').sub(1).mul(-neg).reshape([attentionMask.shape[0], 1, 1, t]);
+    const pad = attentionMask.cast('float32').sub(1).mul(-neg).reshape([attentionMask.shape[0], 1, 1, total]);
     return causal.add(pad);
   });
 }
@@ -135,14 +176,18 @@ export class GPT2Model extends Module {
     this.ln_f = new LayerNorm(config.n_embd, { eps: config.layer_norm_epsilon });
   }
 
-  /** ids: int32 [B, T] → hidden states [B, T, n_embd]. */
-  forward(ids: Tensor, opts: { attentionMask?: Tensor } = {}): Tensor {
+  /** ids: int32 [B, T] → hidden states [B, T, n_embd]. With a cache, ids are the tokens after the cached ones. */
+  forward(ids: Tensor, opts: { attentionMask?: Tensor; cache?: KVCache } = {}): Tensor {
     return scope(() => {
       const t = ids.shape[1];
-      if (t > this.config.n_positions) throw new RangeError(`GPT-2: sequence length ${t} exceeds n_positions ${this.config.n_positions}`);
-      const mask = attentionMask(t, opts.attentionMask);
-      let x = this.drop.forward(this.wte.forward(ids).add(this.wpe.forward(arange(t))));
-      for (const block of this.h) x = block.forward(x, mask);
+      const past = opts.cache?.length ?? 0;
+      if (past + t > this.config.n_positions) {
+        throw new RangeError(`GPT-2: sequence length ${past + t} exceeds n_positions ${this.config.n_positions}`);
+      }
+      const mask = attentionMask(t, past, opts.attentionMask);
+      let x = this.drop.forward(this.wte.forward(ids).add(this.wpe.forward(arange(past, past + t))));
+      for (let i = 0; i < this.h.length; i++) x = this.h.at(i).forward(x, mask, opts.cache?.layers[i]);
+      if (opts.cache) opts.cache.length = past + t;
       return this.ln_f.forward(x);
     });
   }
@@ -178,7 +223,7 @@ export class GPT2LMHeadModel extends Module {
   }
 
   /** Logits [B, T, vocab]; with labels (int32 [B, T], −100 ignored) the next-token loss, shifted as Hugging Face does. */
-  forward(ids: Tensor, opts: { attentionMask?: Tensor; labels?: Tensor } = {}): CausalLMOutput {
+  forward(ids: Tensor, opts: { attentionMask?: Tensor; labels?: Tensor; cache?: KVCache } = {}): CausalLMOutput {
     const logits = scope(() => this.lm_head.forward(this.transformer.forward(ids, opts)));
     if (!opts.labels) return { logits, loss: null };
     const [b, t] = ids.shape;
