@@ -7,14 +7,17 @@ export interface CausalLM {
   forward(ids: Tensor, opts: { cache?: KVCache }): { logits: Tensor };
 }
 
-export interface GenerateOptions {
-  maxNewTokens: number;
+export interface SamplingOptions {
   /** 0 (default) is greedy; otherwise logits are divided by it before sampling. */
   temperature?: number;
   /** Sample only among the k most likely tokens. */
   topK?: number;
   /** Sample only among the smallest set of tokens whose probability reaches p (nucleus sampling). */
   topP?: number;
+}
+
+export interface GenerateOptions extends SamplingOptions {
+  maxNewTokens: number;
   /** Stop after this token. */
   eosId?: number;
   /** Seeds the sampler (Philox), for reproducible samples. */
@@ -24,7 +27,7 @@ export interface GenerateOptions {
 }
 
 /** The next token from one row of logits: greedy, or sampled with temperature, top-k and top-p. */
-export function pickToken(logits: ArrayLike<number>, u: number, { temperature = 0, topK, topP }: GenerateOptions): number {
+export function pickToken(logits: ArrayLike<number>, u: number, { temperature = 0, topK, topP }: SamplingOptions): number {
   const n = logits.length;
   if (temperature <= 0) {
     let best = 0;

@@ -23,4 +23,4 @@ export { type LlamaConfig, llamaConfig } from './llama/config.js';
 export { applyRotary, LlamaAttention, LlamaDecoderLayer, LlamaForCausalLM, LlamaMLP, LlamaModel, rotaryTables } from './llama/modeling.js';
 export { type BertConfig, bertConfig } from './bert/config.js';
 export { BertForSequenceClassification, BertModel } from './bert/modeling.js';
-export { type CausalLM, generate, type GenerateOptions, pickToken } from './generate.js';
+export { type CausalLM, generate, type GenerateOptions, pickToken, type SamplingOptions } from './generate.js';
