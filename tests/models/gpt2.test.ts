@@ -6,42 +6,20 @@ import { ConfigError, GPT2ForSequenceClassification, GPT2LMHeadModel, loadSafete
 import { manualSeed, memoryStats, scope, type Tensor, tensor } from '@siftjs/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
+import { expectMatchesGolden } from '../support/golden.js';
 
 const golden = join(__dirname, '..', 'golden', 'gpt2-tiny');
 const tmp = mkdtempSync(join(tmpdir(), 'sift-gpt2-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** max |a − e| / max |e|: one relative error for the whole tensor. */
-function relError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / scale;
-}
-
 describe.each(backendsUnderTest())('GPT-2 on $name', (backend) => {
   beforeAll(() => backend.start());
 
   it('loads a Hugging Face-layout checkpoint and matches PyTorch logits, loss and gradients (tests/golden/gpt2.py)', () => {
     const ref = loadSafetensors(join(golden, 'golden.safetensors'));
     const model = GPT2LMHeadModel.fromPretrained(golden).eval();
-    scope(() => {
-      const ids = ref.input_ids;
-      const { logits, loss } = model.forward(ids, { labels: ids });
-      const errLogits = relError(logits.toArraySync(), ref.logits.toArraySync());
-      expect(errLogits).toBeLessThan(1e-5);
-      expect(Math.abs(loss!.itemSync() - ref.loss.itemSync()) / ref.loss.itemSync()).toBeLessThan(1e-5);
-      loss!.backward();
-      const params = model.stateDict();
-      for (const [key, g] of Object.entries(ref).filter(([k]) => k.startsWith('grad.'))) {
-        const name = key.slice(5);
-        expect(relError(params[name].grad!.toArraySync(), g.toArraySync()), name).toBeLessThan(1e-4);
-      }
-    });
-    model.zeroGrad();
+    expectMatchesGolden(model, ref, () => model.forward(ref.input_ids, { labels: ref.input_ids }));
     model.dispose();
     for (const t of Object.values(ref)) t.dispose();
   });
@@ -50,18 +28,7 @@ describe.each(backendsUnderTest())('GPT-2 on $name', (backend) => {
     const dir = `${golden}-cls`;
     const ref = loadSafetensors(join(dir, 'golden.safetensors'));
     const model = GPT2ForSequenceClassification.fromPretrained(dir, { strict: true }).eval();
-    scope(() => {
-      const { logits, loss } = model.forward(ref.input_ids, { labels: ref.labels });
-      expect(logits.shape).toEqual([3, 3]);
-      expect(relError(logits.toArraySync(), ref.logits.toArraySync())).toBeLessThan(1e-5);
-      expect(Math.abs(loss!.itemSync() - ref.loss.itemSync()) / ref.loss.itemSync()).toBeLessThan(1e-5);
-      loss!.backward();
-      const params = model.stateDict();
-      for (const [key, g] of Object.entries(ref).filter(([k]) => k.startsWith('grad.'))) {
-        expect(relError(params[key.slice(5)].grad!.toArraySync(), g.toArraySync()), key).toBeLessThan(1e-4);
-      }
-    });
-    model.zeroGrad();
+    expectMatchesGolden(model, ref, () => model.forward(ref.input_ids, { labels: ref.labels }));
     model.dispose();
     for (const t of Object.values(ref)) t.dispose();
   });

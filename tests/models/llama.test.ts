@@ -1,20 +1,10 @@
 import { join } from 'node:path';
 import { LlamaForCausalLM, loadSafetensors } from '@siftjs/models';
-import { scope } from '@siftjs/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
+import { expectMatchesGolden } from '../support/golden.js';
 
 const golden = join(__dirname, '..', 'golden', 'llama-tiny');
-
-function relError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / scale;
-}
 
 describe.each(backendsUnderTest())('LLaMA on $name', (backend) => {
   beforeAll(() => backend.start());
@@ -22,17 +12,7 @@ describe.each(backendsUnderTest())('LLaMA on $name', (backend) => {
   it('grouped-query attention, RoPE, RMSNorm and SwiGLU match PyTorch (logits, loss, gradients; tests/golden/llama.py)', () => {
     const ref = loadSafetensors(join(golden, 'golden.safetensors'));
     const model = LlamaForCausalLM.fromPretrained(golden);
-    scope(() => {
-      const { logits, loss } = model.forward(ref.input_ids, { labels: ref.input_ids });
-      expect(relError(logits.toArraySync(), ref.logits.toArraySync())).toBeLessThan(1e-5);
-      expect(Math.abs(loss!.itemSync() - ref.loss.itemSync()) / ref.loss.itemSync()).toBeLessThan(1e-5);
-      loss!.backward();
-      const params = model.stateDict();
-      for (const [key, g] of Object.entries(ref).filter(([k]) => k.startsWith('grad.'))) {
-        expect(relError(params[key.slice(5)].grad!.toArraySync(), g.toArraySync()), key).toBeLessThan(1e-4);
-      }
-    });
-    model.zeroGrad();
+    expectMatchesGolden(model, ref, () => model.forward(ref.input_ids, { labels: ref.input_ids }));
     model.dispose();
     for (const t of Object.values(ref)) t.dispose();
   });

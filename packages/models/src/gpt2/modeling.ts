@@ -3,6 +3,7 @@ import { arange, concat, crossEntropy, embedding, empty, full, keep, ones, onesL
 import { init } from '@siftjs/nn';
 import { loadWeights, saveWeights } from '../checkpoint.js';
 import { readConfig } from '../config.js';
+import { causalLMLoss } from '../loss.js';
 import { type GPT2Config, gpt2Config, gpt2ConfigJson } from './config.js';
 
 /**
@@ -226,9 +227,7 @@ export class GPT2LMHeadModel extends Module {
   forward(ids: Tensor, opts: { attentionMask?: Tensor; labels?: Tensor; cache?: KVCache } = {}): CausalLMOutput {
     const logits = scope(() => this.lm_head.forward(this.transformer.forward(ids, opts)));
     if (!opts.labels) return { logits, loss: null };
-    const [b, t] = ids.shape;
-    const v = this.config.vocab_size;
-    const loss = scope(() => crossEntropy(logits.narrow(1, 0, t - 1).reshape([b * (t - 1), v]), opts.labels!.narrow(1, 1, t - 1).contiguous().reshape([b * (t - 1)])));
+    const loss = causalLMLoss(logits, opts.labels);
     return { logits, loss };
   }
 }

@@ -1,7 +1,8 @@
 import { Embedding, Linear, Module, ModuleList, RMSNorm, init } from '@siftjs/nn';
-import { concat, crossEntropy, ones, scope, type Tensor, tensor, tril } from '@siftjs/tensor';
+import { concat, ones, scope, type Tensor, tensor, tril } from '@siftjs/tensor';
 import { loadWeights, saveWeights } from '../checkpoint.js';
 import { readConfig } from '../config.js';
+import { causalLMLoss } from '../loss.js';
 import { type LlamaConfig, llamaConfig } from './config.js';
 
 /**
@@ -167,9 +168,7 @@ export class LlamaForCausalLM extends Module {
   forward(ids: Tensor, opts: { attentionMask?: Tensor; labels?: Tensor } = {}): { logits: Tensor; loss: Tensor | null } {
     const logits = scope(() => this.lm_head.forward(this.model.forward(ids, opts)));
     if (!opts.labels) return { logits, loss: null };
-    const [b, t] = ids.shape;
-    const v = this.config.vocab_size;
-    const loss = scope(() => crossEntropy(logits.narrow(1, 0, t - 1).reshape([b * (t - 1), v]), opts.labels!.narrow(1, 1, t - 1).contiguous().reshape([b * (t - 1)])));
+    const loss = causalLMLoss(logits, opts.labels);
     return { logits, loss };
   }
 }
