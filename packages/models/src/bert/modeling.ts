@@ -1,5 +1,5 @@
-import { Dropout, Embedding, LayerNorm, Linear, Module, ModuleList, init } from '@siftjs/nn';
-import { arange, crossEntropy, scope, type Tensor, zerosLike } from '@siftjs/tensor';
+import { Dropout, Embedding, init, LayerNorm, Linear, mergeHeads, Module, ModuleList, paddingMask, scaledDotProductAttention, splitHeads } from '@siftjs/nn';
+import { arange, crossEntropy, onesLike, scope, type Tensor, zerosLike } from '@siftjs/tensor';
 import { loadWeights, saveWeights } from '../checkpoint.js';
 import { readConfig } from '../config.js';
 import { type BertConfig, bertConfig } from './config.js';
@@ -52,13 +52,8 @@ export class BertSelfAttention extends Module {
 
   forward(x: Tensor, mask: Tensor): Tensor {
     return scope(() => {
-      const [b, t, c] = x.shape;
-      const h = this.cfg.num_attention_heads;
-      const d = c / h;
-      const heads = (z: Tensor) => z.reshape([b, t, h, d]).transpose(1, 2);
-      const [q, k, v] = [this.query, this.key, this.value].map((l) => heads(l.forward(x)));
-      const att = this.dropout.forward(q.matmul(k.transpose(-2, -1)).div(Math.sqrt(d)).add(mask).softmax(-1));
-      return att.matmul(v).transpose(1, 2).reshape([b, t, c]);
+      const [q, k, v] = [this.query, this.key, this.value].map((l) => splitHeads(l.forward(x), this.cfg.num_attention_heads));
+      return mergeHeads(scaledDotProductAttention(q, k, v, { mask, dropout: (att) => this.dropout.forward(att) }));
     });
   }
 }
@@ -180,9 +175,8 @@ export class BertModel extends Module {
   /** Hidden states [B, T, H] and the pooled [CLS] output [B, H]. */
   forward(ids: Tensor, opts: BertInputs = {}): { hidden: Tensor; pooled: Tensor } {
     return scope(() => {
-      const [b, t] = ids.shape;
-      // Padding keys get a large negative score; every query may attend to every real token.
-      const mask = opts.attentionMask ? opts.attentionMask.cast('float32').sub(1).mul(1e9).reshape([b, 1, 1, t]) : zerosLike(ids, 'float32').reshape([b, 1, 1, t]);
+      // Bidirectional: every query may attend to every real token; padding keys get a large negative score.
+      const mask = opts.attentionMask ? paddingMask(opts.attentionMask) : paddingMask(onesLike(ids));
       const hidden = this.encoder.forward(this.embeddings.forward(ids, opts.tokenTypeIds), mask);
       return { hidden, pooled: this.pooler.forward(hidden) };
     });

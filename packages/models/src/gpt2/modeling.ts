@@ -1,5 +1,18 @@
-import { Dropout, Embedding, LayerNorm, Linear, Module, ModuleList, parameter } from '@siftjs/nn';
-import { arange, concat, crossEntropy, embedding, empty, full, keep, ones, onesLike, scope, type Tensor, tril } from '@siftjs/tensor';
+import {
+  causalMask,
+  Dropout,
+  Embedding,
+  LayerNorm,
+  Linear,
+  mergeHeads,
+  Module,
+  ModuleList,
+  paddingMask,
+  parameter,
+  scaledDotProductAttention,
+  splitHeads,
+} from '@siftjs/nn';
+import { arange, concat, crossEntropy, embedding, empty, full, keep, onesLike, scope, type Tensor } from '@siftjs/tensor';
 import { init } from '@siftjs/nn';
 import { loadWeights, saveWeights } from '../checkpoint.js';
 import { readConfig } from '../config.js';
@@ -55,13 +68,11 @@ export class GPT2Attention extends Module {
    */
   forward(x: Tensor, mask: Tensor, cache?: LayerCache): Tensor {
     return scope(() => {
-      const [b, t, c] = x.shape;
-      const h = this.cfg.n_head;
-      const d = c / h;
+      const c = x.shape[2];
       let [q, k, v] = this.c_attn
         .forward(x)
         .split(c, 2)
-        .map((z) => z.reshape([b, t, h, d]).transpose(1, 2)); // [B, H, T, D]
+        .map((z) => splitHeads(z, this.cfg.n_head)); // [B, H, T, D]
       if (cache) {
         if (cache.k && cache.v) {
           k = concat([cache.k, k], 2);
@@ -72,9 +83,8 @@ export class GPT2Attention extends Module {
         cache.k = keep(k.contiguous());
         cache.v = keep(v.contiguous());
       }
-      const att = this.attn_dropout.forward(q.matmul(k.transpose(-2, -1)).div(Math.sqrt(d)).add(mask).softmax(-1));
-      const y = att.matmul(v).transpose(1, 2).reshape([b, t, c]);
-      return this.resid_dropout.forward(this.c_proj.forward(y));
+      const y = scaledDotProductAttention(q, k, v, { mask, dropout: (att) => this.attn_dropout.forward(att) });
+      return this.resid_dropout.forward(this.c_proj.forward(mergeHeads(y)));
     });
   }
 }
@@ -144,21 +154,6 @@ export class KVCache {
   }
 }
 
-/**
- * The additive attention mask for `t` new queries after `past` cached positions: causal (query i sees keys up to
- * past + i), plus padding from a [B, past + t] 0/1 attention mask if given.
- */
-function attentionMask(t: number, past: number, attentionMask?: Tensor): Tensor {
-  return scope(() => {
-    const neg = -1e9; // finite, so fully masked rows give a uniform softmax rather than NaN
-    const total = past + t;
-    const causal = tril(ones([t, total]), past).eq(0).cast('float32').mul(neg).reshape([1, 1, t, total]);
-    if (!attentionMask) return causal;
-    const pad = attentionMask.cast('float32').sub(1).mul(-neg).reshape([attentionMask.shape[0], 1, 1, total]);
-    return causal.add(pad);
-  });
-}
-
 export class GPT2Model extends Module {
   wte: Embedding;
   wpe: Embedding;
@@ -185,7 +180,7 @@ export class GPT2Model extends Module {
       if (past + t > this.config.n_positions) {
         throw new RangeError(`GPT-2: sequence length ${past + t} exceeds n_positions ${this.config.n_positions}`);
       }
-      const mask = attentionMask(t, past, opts.attentionMask);
+      const mask = opts.attentionMask ? causalMask(t, past).add(paddingMask(opts.attentionMask)) : causalMask(t, past);
       let x = this.drop.forward(this.wte.forward(ids).add(this.wpe.forward(arange(past, past + t))));
       for (let i = 0; i < this.h.length; i++) x = this.h.at(i).forward(x, mask, opts.cache?.layers[i]);
       if (opts.cache) opts.cache.length = past + t;

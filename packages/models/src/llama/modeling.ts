@@ -1,5 +1,19 @@
-import { Embedding, Linear, Module, ModuleList, RMSNorm, init } from '@siftjs/nn';
-import { concat, ones, scope, type Tensor, tensor, tril } from '@siftjs/tensor';
+import {
+  causalMask,
+  Embedding,
+  init,
+  Linear,
+  mergeHeads,
+  Module,
+  ModuleList,
+  paddingMask,
+  repeatKV,
+  RMSNorm,
+  RotaryEmbedding,
+  scaledDotProductAttention,
+  splitHeads,
+} from '@siftjs/nn';
+import { scope, type Tensor } from '@siftjs/tensor';
 import { loadWeights, saveWeights } from '../checkpoint.js';
 import { readConfig } from '../config.js';
 import { causalLMLoss } from '../loss.js';
@@ -9,31 +23,6 @@ import { type LlamaConfig, llamaConfig } from './config.js';
  * LLaMA (Touvron et al. 2023) in Hugging Face's layout: pre-RMSNorm blocks, rotary position embeddings on queries
  * and keys, grouped-query attention, and a SwiGLU MLP.
  */
-
-/** cos and sin tables [T, D] for rotary embeddings, HF's convention: frequencies repeated over both halves. */
-export function rotaryTables(t: number, d: number, theta: number): { cos: Tensor; sin: Tensor } {
-  const cos = new Float32Array(t * d);
-  const sin = new Float32Array(t * d);
-  for (let p = 0; p < t; p++) {
-    for (let i = 0; i < d / 2; i++) {
-      const angle = p / theta ** ((2 * i) / d);
-      for (const j of [i, i + d / 2]) {
-        cos[p * d + j] = Math.cos(angle);
-        sin[p * d + j] = Math.sin(angle);
-      }
-    }
-  }
-  return { cos: tensor(cos, { shape: [t, d] }), sin: tensor(sin, { shape: [t, d] }) };
-}
-
-/** x·cos + rotate_half(x)·sin, with rotate_half(x) = [−x₂, x₁] over the halves of the last dim. */
-export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
-  return scope(() => {
-    const d = x.shape[x.rank - 1];
-    const [x1, x2] = x.split(d / 2, -1);
-    return x.mul(cos).add(concat([x2.neg(), x1], -1).mul(sin));
-  });
-}
 
 export class LlamaAttention extends Module {
   q_proj: Linear;
@@ -53,22 +42,14 @@ export class LlamaAttention extends Module {
 
   forward(x: Tensor, rope: { cos: Tensor; sin: Tensor }, mask: Tensor): Tensor {
     return scope(() => {
-      const [b, t] = x.shape;
       const h = this.cfg.num_attention_heads;
       const kvh = this.cfg.num_key_value_heads;
-      const d = this.cfg.hidden_size / h;
-      const heads = (z: Tensor, n: number) => z.reshape([b, t, n, d]).transpose(1, 2); // [B, n, T, D]
-      const q = applyRotary(heads(this.q_proj.forward(x), h), rope.cos, rope.sin);
-      let k = applyRotary(heads(this.k_proj.forward(x), kvh), rope.cos, rope.sin);
-      let v = heads(this.v_proj.forward(x), kvh);
-      if (kvh !== h) {
-        // Grouped-query attention: each key/value head serves h / kvh query heads.
-        const rep = (z: Tensor) => z.unsqueeze(2).expand([b, kvh, h / kvh, t, d]).reshape([b, h, t, d]);
-        k = rep(k);
-        v = rep(v);
-      }
-      const att = q.matmul(k.transpose(-2, -1)).div(Math.sqrt(d)).add(mask).softmax(-1);
-      return this.o_proj.forward(att.matmul(v).transpose(1, 2).reshape([b, t, h * d]));
+      const q = RotaryEmbedding.rotate(splitHeads(this.q_proj.forward(x), h), rope.cos, rope.sin);
+      const k = RotaryEmbedding.rotate(splitHeads(this.k_proj.forward(x), kvh), rope.cos, rope.sin);
+      const v = splitHeads(this.v_proj.forward(x), kvh);
+      // Grouped-query attention: each key/value head serves h / kvh query heads.
+      const y = scaledDotProductAttention(q, repeatKV(k, h / kvh), repeatKV(v, h / kvh), { mask });
+      return this.o_proj.forward(mergeHeads(y));
     });
   }
 }
@@ -117,6 +98,7 @@ export class LlamaModel extends Module {
   embed_tokens: Embedding;
   layers: ModuleList<LlamaDecoderLayer>;
   norm: RMSNorm;
+  rotary_emb: RotaryEmbedding;
 
   constructor(readonly config: LlamaConfig) {
     super();
@@ -124,15 +106,14 @@ export class LlamaModel extends Module {
     init.normal_(this.embed_tokens.weight, 0, 0.02);
     this.layers = new ModuleList(Array.from({ length: config.num_hidden_layers }, () => new LlamaDecoderLayer(config)));
     this.norm = new RMSNorm(config.hidden_size, config.rms_norm_eps);
+    this.rotary_emb = new RotaryEmbedding(config.hidden_size / config.num_attention_heads, config.rope_theta);
   }
 
   forward(ids: Tensor, opts: { attentionMask?: Tensor } = {}): Tensor {
     return scope(() => {
       const t = ids.shape[1];
-      const d = this.config.hidden_size / this.config.num_attention_heads;
-      const rope = rotaryTables(t, d, this.config.rope_theta);
-      let mask = tril(ones([t, t])).eq(0).cast('float32').mul(-1e9).reshape([1, 1, t, t]);
-      if (opts.attentionMask) mask = mask.add(opts.attentionMask.cast('float32').sub(1).mul(1e9).reshape([ids.shape[0], 1, 1, t]));
+      const rope = this.rotary_emb.tables(t);
+      const mask = opts.attentionMask ? causalMask(t).add(paddingMask(opts.attentionMask)) : causalMask(t);
       let x = this.embed_tokens.forward(ids);
       for (const layer of this.layers) x = layer.forward(x, rope, mask);
       return this.norm.forward(x);
