@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { BertForSequenceClassification, loadSafetensors } from '@siftjs/models';
+import { BertForSequenceClassification, loadSafetensors, RobertaForSequenceClassification } from '@siftjs/models';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import { expectMatchesGolden } from '../support/golden.js';
@@ -15,6 +15,15 @@ describe.each(backendsUnderTest())('BERT on $name', (backend) => {
     expectMatchesGolden(model, ref, () =>
       model.forward(ref.input_ids, { attentionMask: ref.attention_mask, tokenTypeIds: ref.token_type_ids, labels: ref.labels }),
     );
+    model.dispose();
+    for (const t of Object.values(ref)) t.dispose();
+  });
+
+  it('RoBERTa (padding-aware positions, <s> head, no pooler) matches PyTorch (tests/golden/bert.py)', () => {
+    const dir = join(__dirname, '..', 'golden', 'roberta-tiny-cls');
+    const ref = loadSafetensors(join(dir, 'golden.safetensors'));
+    const model = RobertaForSequenceClassification.fromPretrained(dir, { strict: true }).eval();
+    expectMatchesGolden(model, ref, () => model.forward(ref.input_ids, { attentionMask: ref.attention_mask, labels: ref.labels }));
     model.dispose();
     for (const t of Object.values(ref)) t.dispose();
   });

@@ -1,5 +1,5 @@
 import { Dropout, Embedding, init, LayerNorm, Linear, mergeHeads, Module, ModuleList, paddingMask, scaledDotProductAttention, splitHeads } from '@siftjs/nn';
-import { arange, crossEntropy, onesLike, scope, type Tensor, zerosLike } from '@siftjs/tensor';
+import { arange, crossEntropy, ones, onesLike, scope, type Tensor, triu, zerosLike } from '@siftjs/tensor';
 import { loadWeights, saveWeights } from '../checkpoint.js';
 import { readConfig } from '../config.js';
 import { type BertConfig, bertConfig } from './config.js';
@@ -17,7 +17,14 @@ export class BertEmbeddings extends Module {
   LayerNorm: LayerNorm;
   dropout: Dropout;
 
-  constructor(cfg: BertConfig) {
+  /**
+   * `roberta`: positions count real tokens only and start after the padding index (RoBERTa's
+   * create_position_ids_from_input_ids); otherwise positions are 0…T−1.
+   */
+  constructor(
+    private readonly cfg: BertConfig,
+    private readonly positions: 'absolute' | 'roberta' = 'absolute',
+  ) {
     super();
     this.word_embeddings = new Embedding(cfg.vocab_size, cfg.hidden_size);
     this.position_embeddings = new Embedding(cfg.max_position_embeddings, cfg.hidden_size);
@@ -27,13 +34,26 @@ export class BertEmbeddings extends Module {
     this.dropout = new Dropout(cfg.hidden_dropout_prob);
   }
 
+  private positionIds(ids: Tensor): Tensor {
+    return this.positions === 'roberta' ? robertaPositionIds(ids, this.cfg.pad_token_id) : arange(ids.shape[1]);
+  }
+
   forward(ids: Tensor, tokenTypeIds?: Tensor): Tensor {
     return scope(() => {
       const types = tokenTypeIds ?? zerosLike(ids);
-      const x = this.word_embeddings.forward(ids).add(this.position_embeddings.forward(arange(ids.shape[1]))).add(this.token_type_embeddings.forward(types));
+      const x = this.word_embeddings.forward(ids).add(this.position_embeddings.forward(this.positionIds(ids))).add(this.token_type_embeddings.forward(types));
       return this.dropout.forward(this.LayerNorm.forward(x));
     });
   }
+}
+
+function robertaPositionIds(ids: Tensor, pad: number): Tensor {
+  return scope(() => {
+    const t = ids.shape[1];
+    const real = ids.ne(pad).cast('float32');
+    const running = real.matmul(triu(ones([t, t]))); // cumulative count of real tokens (exact in float32)
+    return running.mul(real).add(pad).cast('int32');
+  });
 }
 
 export class BertSelfAttention extends Module {
@@ -163,22 +183,25 @@ export interface BertInputs {
 export class BertModel extends Module {
   embeddings: BertEmbeddings;
   encoder: BertEncoder;
-  pooler: BertPooler;
+  pooler: BertPooler | null;
 
-  constructor(readonly config: BertConfig) {
+  constructor(
+    readonly config: BertConfig,
+    { pooler = true, positions = 'absolute' as 'absolute' | 'roberta' } = {},
+  ) {
     super();
-    this.embeddings = new BertEmbeddings(config);
+    this.embeddings = new BertEmbeddings(config, positions);
     this.encoder = new BertEncoder(config);
-    this.pooler = new BertPooler(config);
+    this.pooler = pooler ? new BertPooler(config) : null;
   }
 
-  /** Hidden states [B, T, H] and the pooled [CLS] output [B, H]. */
-  forward(ids: Tensor, opts: BertInputs = {}): { hidden: Tensor; pooled: Tensor } {
+  /** Hidden states [B, T, H] and the pooled [CLS] output [B, H] (null without a pooler). */
+  forward(ids: Tensor, opts: BertInputs = {}): { hidden: Tensor; pooled: Tensor | null } {
     return scope(() => {
       // Bidirectional: every query may attend to every real token; padding keys get a large negative score.
       const mask = opts.attentionMask ? paddingMask(opts.attentionMask) : paddingMask(onesLike(ids));
       const hidden = this.encoder.forward(this.embeddings.forward(ids, opts.tokenTypeIds), mask);
-      return { hidden, pooled: this.pooler.forward(hidden) };
+      return { hidden, pooled: this.pooler ? this.pooler.forward(hidden) : null };
     });
   }
 }
@@ -207,10 +230,59 @@ export class BertForSequenceClassification extends Module {
   }
 
   forward(ids: Tensor, opts: BertInputs & { labels?: Tensor } = {}): { logits: Tensor; loss: Tensor | null } {
-    const logits = scope(() => this.classifier.forward(this.dropout.forward(this.bert.forward(ids, opts).pooled)));
+    const logits = scope(() => this.classifier.forward(this.dropout.forward(this.bert.forward(ids, opts).pooled as Tensor)));
     if (!opts.labels) return { logits, loss: null };
     const labels = opts.labels;
     const loss = scope(() => (this.config.num_labels === 1 ? logits.reshape([ids.shape[0]]).sub(labels).square().mean() : crossEntropy(logits, labels)));
+    return { logits, loss };
+  }
+}
+
+/** RoBERTa's classification head on the <s> token: out_proj(dropout(tanh(dense(dropout(h[:, 0]))))). */
+export class RobertaClassificationHead extends Module {
+  dense: Linear;
+  dropout: Dropout;
+  out_proj: Linear;
+
+  constructor(cfg: BertConfig) {
+    super();
+    this.dense = new Linear(cfg.hidden_size, cfg.hidden_size);
+    this.dropout = new Dropout(cfg.hidden_dropout_prob);
+    this.out_proj = new Linear(cfg.hidden_size, cfg.num_labels);
+  }
+
+  forward(hidden: Tensor): Tensor {
+    return scope(() => this.out_proj.forward(this.dropout.forward(this.dense.forward(this.dropout.forward(hidden.select(1, 0))).tanh())));
+  }
+}
+
+/** RoBERTa (Liu et al. 2019): BERT's encoder with padding-aware positions and its own head, under `roberta.`. */
+export class RobertaForSequenceClassification extends Module {
+  roberta: BertModel;
+  classifier: RobertaClassificationHead;
+
+  constructor(readonly config: BertConfig) {
+    super();
+    this.roberta = new BertModel(config, { pooler: false, positions: 'roberta' });
+    this.classifier = new RobertaClassificationHead(config);
+  }
+
+  static fromPretrained(dir: string, opts: { strict?: boolean } = {}): RobertaForSequenceClassification {
+    const { file, raw } = readConfig(dir);
+    const model = new RobertaForSequenceClassification(bertConfig({ pad_token_id: 1, type_vocab_size: 1, ...raw }, file));
+    loadWeights(model, dir, { strict: opts.strict ?? false });
+    return model;
+  }
+
+  savePretrained(dir: string): void {
+    saveWeights(this, dir, { model_type: 'roberta', architectures: ['RobertaForSequenceClassification'], ...this.config });
+  }
+
+  forward(ids: Tensor, opts: BertInputs & { labels?: Tensor } = {}): { logits: Tensor; loss: Tensor | null } {
+    const logits = scope(() => this.classifier.forward(this.roberta.forward(ids, opts).hidden));
+    if (!opts.labels) return { logits, loss: null };
+    const labels = opts.labels;
+    const loss = scope(() => crossEntropy(logits, labels));
     return { logits, loss };
   }
 }
