@@ -34,7 +34,7 @@ CONFIG = {
 }
 
 
-def build(cfg, g, prefix, roberta):
+def build(cfg, g, prefix, roberta, mlm=False):
     c, ff = cfg["hidden_size"], cfg["intermediate_size"]
     w = {}
 
@@ -59,7 +59,12 @@ def build(cfg, g, prefix, roberta):
         lin(p + "intermediate.dense", ff, c)
         lin(p + "output.dense", c, ff)
         ln(p + "output.LayerNorm")
-    if roberta:
+    if mlm:  # the decoder weight is tied to the word embeddings
+        head = "lm_head." if roberta else "cls.predictions.transform."
+        lin(head + "dense", c, c)
+        ln(head + ("layer_norm" if roberta else "LayerNorm"))
+        w[("lm_head." if roberta else "cls.predictions.") + "bias"] = 0.1 * torch.randn(cfg["vocab_size"], generator=g)
+    elif roberta:
         lin("classifier.dense", c, c)
         lin("classifier.out_proj", cfg["num_labels"], c)
     else:
@@ -68,7 +73,7 @@ def build(cfg, g, prefix, roberta):
     return w
 
 
-def forward(w, cfg, prefix, ids, mask, types, roberta):
+def forward(w, cfg, prefix, ids, mask, types, roberta, mlm=False):
     c, h = cfg["hidden_size"], cfg["num_attention_heads"]
     d = c // h
     eps = cfg["layer_norm_eps"]
@@ -91,17 +96,22 @@ def forward(w, cfg, prefix, ids, mask, types, roberta):
         a = F.layer_norm(L(p + "attention.output.dense", y) + x, (c,), w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], eps)
         m = F.gelu(L(p + "intermediate.dense", a))
         x = F.layer_norm(L(p + "output.dense", m) + a, (c,), w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], eps)
+    if mlm:
+        head = "lm_head." if roberta else "cls.predictions.transform."
+        norm = head + ("layer_norm" if roberta else "LayerNorm")
+        z = F.layer_norm(F.gelu(L(head + "dense", x)), (c,), w[norm + ".weight"], w[norm + ".bias"], eps)
+        return z @ w[prefix + "embeddings.word_embeddings.weight"].T + w[("lm_head." if roberta else "cls.predictions.") + "bias"]
     if roberta:
         return L("classifier.out_proj", torch.tanh(L("classifier.dense", x[:, 0])))
     return L("classifier", torch.tanh(L(prefix + "pooler.dense", x[:, 0])))
 
 
-def write(name, cfg, roberta, seed, checked):
+def write(name, cfg, roberta, seed, checked, mlm=False):
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     os.makedirs(out, exist_ok=True)
     g = torch.Generator().manual_seed(seed)
     prefix = "roberta." if roberta else "bert."
-    w = build(cfg, g, prefix, roberta)
+    w = build(cfg, g, prefix, roberta, mlm)
     pad = cfg["pad_token_id"]
     ids = torch.randint(pad + 1, cfg["vocab_size"], (3, 9), generator=g)
     mask = torch.ones_like(ids)
@@ -111,11 +121,15 @@ def write(name, cfg, roberta, seed, checked):
     types = torch.zeros_like(ids)
     if cfg["type_vocab_size"] > 1:
         types[0, 5:] = 1
-    labels = torch.tensor([1, 2, 0])
+    if mlm:  # predict a few positions, ignore the rest
+        labels = torch.full_like(ids, -100)
+        labels[0, 2], labels[1, 4], labels[2, 1] = 5, 7, 9
+    else:
+        labels = torch.tensor([1, 2, 0])
     for t in w.values():
         t.requires_grad_(True)
-    logits = forward(w, cfg, prefix, ids, mask, types, roberta)
-    loss = F.cross_entropy(logits, labels)
+    logits = forward(w, cfg, prefix, ids, mask, types, roberta, mlm)
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
     loss.backward()
     save_file({k: t.detach() for k, t in w.items()}, os.path.join(out, "model.safetensors"), {"format": "pt"})
     with open(os.path.join(out, "config.json"), "w") as f:
@@ -130,6 +144,10 @@ def main():
     write("bert-tiny-cls", CONFIG, False, 7, ["bert.embeddings.word_embeddings.weight", "bert.encoder.layer.0.attention.self.query.weight", "bert.encoder.layer.1.output.LayerNorm.bias", "classifier.weight"])
     roberta = dict(CONFIG, model_type="roberta", architectures=["RobertaForSequenceClassification"], type_vocab_size=1, pad_token_id=1, max_position_embeddings=16, layer_norm_eps=1e-5)
     write("roberta-tiny-cls", roberta, True, 8, ["roberta.embeddings.position_embeddings.weight", "roberta.encoder.layer.1.attention.self.value.weight", "classifier.out_proj.weight"])
+    bert_mlm = dict(CONFIG, architectures=["BertForMaskedLM"])
+    write("bert-tiny-mlm", bert_mlm, False, 9, ["bert.embeddings.word_embeddings.weight", "cls.predictions.bias", "cls.predictions.transform.dense.weight"], mlm=True)
+    roberta_mlm = dict(roberta, architectures=["RobertaForMaskedLM"])
+    write("roberta-tiny-mlm", roberta_mlm, True, 10, ["roberta.embeddings.word_embeddings.weight", "lm_head.bias", "lm_head.layer_norm.weight"], mlm=True)
 
 
 if __name__ == "__main__":

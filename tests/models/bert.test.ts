@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { BertForSequenceClassification, loadSafetensors, RobertaForSequenceClassification } from '@siftjs/models';
+import { BertForMaskedLM, BertForSequenceClassification, loadSafetensors, RobertaForMaskedLM, RobertaForSequenceClassification } from '@siftjs/models';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import { expectMatchesGolden } from '../support/golden.js';
@@ -24,6 +24,18 @@ describe.each(backendsUnderTest())('BERT on $name', (backend) => {
     const ref = loadSafetensors(join(dir, 'golden.safetensors'));
     const model = RobertaForSequenceClassification.fromPretrained(dir, { strict: true }).eval();
     expectMatchesGolden(model, ref, () => model.forward(ref.input_ids, { attentionMask: ref.attention_mask, labels: ref.labels }));
+    model.dispose();
+    for (const t of Object.values(ref)) t.dispose();
+  });
+
+  it.each([
+    ['bert-tiny-mlm', (dir: string) => BertForMaskedLM.fromPretrained(dir, { strict: true })],
+    ['roberta-tiny-mlm', (dir: string) => RobertaForMaskedLM.fromPretrained(dir, { strict: true })],
+  ] as const)('%s: the masked-LM head (decoder tied to the word embeddings) matches PyTorch', (name, load) => {
+    const dir = join(__dirname, '..', 'golden', name);
+    const ref = loadSafetensors(join(dir, 'golden.safetensors'));
+    const model = load(dir).eval();
+    expectMatchesGolden(model, ref, () => model.forward(ref.input_ids, { attentionMask: ref.attention_mask, tokenTypeIds: ref.token_type_ids, labels: ref.labels }));
     model.dispose();
     for (const t of Object.values(ref)) t.dispose();
   });

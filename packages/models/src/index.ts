@@ -22,5 +22,11 @@ export { type Batch, type BatchOptions, encodeBatch, Gpt2Tokenizer, HfTokenizer,
 export { type LlamaConfig, llamaConfig } from './llama/config.js';
 export { LlamaAttention, LlamaDecoderLayer, LlamaForCausalLM, LlamaMLP, LlamaModel } from './llama/modeling.js';
 export { type BertConfig, bertConfig } from './bert/config.js';
-export { BertForSequenceClassification, BertModel, RobertaForSequenceClassification } from './bert/modeling.js';
+export {
+  BertForMaskedLM,
+  BertForSequenceClassification,
+  BertModel,
+  RobertaForMaskedLM,
+  RobertaForSequenceClassification,
+} from './bert/modeling.js';
 export { type CausalLM, generate, type GenerateOptions, pickToken, type SamplingOptions } from './generate.js';

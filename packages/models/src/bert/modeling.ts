@@ -286,3 +286,134 @@ export class RobertaForSequenceClassification extends Module {
     return { logits, loss };
   }
 }
+
+/** dense → activation → LayerNorm, then the vocabulary projection tied to the word embeddings plus a bias. */
+export class BertPredictionHeadTransform extends Module {
+  dense: Linear;
+  LayerNorm: LayerNorm;
+
+  constructor(private readonly cfg: BertConfig) {
+    super();
+    this.dense = new Linear(cfg.hidden_size, cfg.hidden_size);
+    this.LayerNorm = new LayerNorm(cfg.hidden_size, { eps: cfg.layer_norm_eps });
+  }
+
+  forward(h: Tensor): Tensor {
+    return scope(() => this.LayerNorm.forward(act(this.cfg.hidden_act, this.dense.forward(h))));
+  }
+}
+
+export class BertLMPredictionHead extends Module {
+  transform: BertPredictionHeadTransform;
+  decoder: Linear;
+  bias: Tensor;
+
+  constructor(cfg: BertConfig, wordEmbeddings: Tensor) {
+    super();
+    this.transform = new BertPredictionHeadTransform(cfg);
+    this.decoder = new Linear(cfg.hidden_size, cfg.vocab_size);
+    this.bias = this.decoder.bias as Tensor;
+    tie(this.decoder, wordEmbeddings);
+  }
+
+  forward(h: Tensor): Tensor {
+    return scope(() => this.decoder.forward(this.transform.forward(h)));
+  }
+}
+
+/** Makes `layer.weight` the same tensor as `weight` (Hugging Face's tied input and output embeddings). */
+function tie(layer: Linear, weight: Tensor): void {
+  layer.weight.dispose();
+  (layer as unknown as { weight: Tensor }).weight = weight;
+}
+
+export class BertOnlyMLMHead extends Module {
+  predictions: BertLMPredictionHead;
+
+  constructor(cfg: BertConfig, wordEmbeddings: Tensor) {
+    super();
+    this.predictions = new BertLMPredictionHead(cfg, wordEmbeddings);
+  }
+}
+
+/** Masked-LM loss over all positions, −100 labels ignored. */
+function mlmLoss(logits: Tensor, labels: Tensor): Tensor {
+  const [b, t, v] = logits.shape;
+  return scope(() => crossEntropy(logits.reshape([b * t, v]), labels.reshape([b * t])));
+}
+
+export class BertForMaskedLM extends Module {
+  bert: BertModel;
+  cls: BertOnlyMLMHead;
+
+  constructor(readonly config: BertConfig) {
+    super();
+    this.bert = new BertModel(config, { pooler: false });
+    this.cls = new BertOnlyMLMHead(config, this.bert.embeddings.word_embeddings.weight);
+  }
+
+  static fromPretrained(dir: string, opts: { strict?: boolean } = {}): BertForMaskedLM {
+    const { file, raw } = readConfig(dir);
+    const model = new BertForMaskedLM(bertConfig(raw, file));
+    loadWeights(model, dir, { strict: opts.strict ?? false });
+    return model;
+  }
+
+  savePretrained(dir: string): void {
+    saveWeights(this, dir, { model_type: 'bert', architectures: ['BertForMaskedLM'], ...this.config });
+  }
+
+  /** Logits [B, T, vocab]; with labels (int32 [B, T], −100 where not masked) the masked-LM loss. */
+  forward(ids: Tensor, opts: BertInputs & { labels?: Tensor } = {}): { logits: Tensor; loss: Tensor | null } {
+    const logits = scope(() => this.cls.predictions.forward(this.bert.forward(ids, opts).hidden));
+    return { logits, loss: opts.labels ? mlmLoss(logits, opts.labels) : null };
+  }
+}
+
+/** RoBERTa's LM head: dense → GELU → layer_norm → decoder (tied to the word embeddings) + bias. */
+export class RobertaLMHead extends Module {
+  dense: Linear;
+  layer_norm: LayerNorm;
+  decoder: Linear;
+  bias: Tensor;
+
+  constructor(private readonly cfg: BertConfig, wordEmbeddings: Tensor) {
+    super();
+    this.dense = new Linear(cfg.hidden_size, cfg.hidden_size);
+    this.layer_norm = new LayerNorm(cfg.hidden_size, { eps: cfg.layer_norm_eps });
+    this.decoder = new Linear(cfg.hidden_size, cfg.vocab_size);
+    this.bias = this.decoder.bias as Tensor;
+    tie(this.decoder, wordEmbeddings);
+  }
+
+  forward(h: Tensor): Tensor {
+    return scope(() => this.decoder.forward(this.layer_norm.forward(act(this.cfg.hidden_act, this.dense.forward(h)))));
+  }
+}
+
+export class RobertaForMaskedLM extends Module {
+  roberta: BertModel;
+  lm_head: RobertaLMHead;
+
+  constructor(readonly config: BertConfig) {
+    super();
+    this.roberta = new BertModel(config, { pooler: false, positions: 'roberta' });
+    this.lm_head = new RobertaLMHead(config, this.roberta.embeddings.word_embeddings.weight);
+  }
+
+  static fromPretrained(dir: string, opts: { strict?: boolean } = {}): RobertaForMaskedLM {
+    const { file, raw } = readConfig(dir);
+    const model = new RobertaForMaskedLM(bertConfig({ pad_token_id: 1, type_vocab_size: 1, ...raw }, file));
+    loadWeights(model, dir, { strict: opts.strict ?? false });
+    return model;
+  }
+
+  savePretrained(dir: string): void {
+    saveWeights(this, dir, { model_type: 'roberta', architectures: ['RobertaForMaskedLM'], ...this.config });
+  }
+
+  forward(ids: Tensor, opts: BertInputs & { labels?: Tensor } = {}): { logits: Tensor; loss: Tensor | null } {
+    const logits = scope(() => this.lm_head.forward(this.roberta.forward(ids, opts).hidden));
+    return { logits, loss: opts.labels ? mlmLoss(logits, opts.labels) : null };
+  }
+}
