@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fc, test } from '@fast-check/vitest';
-import { generate, GPT2LMHeadModel, KVCache, pickToken } from '@siftjs/models';
+import { generate, GPT2LMHeadModel, KVCache, LlamaForCausalLM, pickToken } from '@siftjs/models';
 import { noGrad, scope, tensor } from '@siftjs/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
@@ -67,5 +67,13 @@ describe.each(backendsUnderTest())('generation on $name', (backend) => {
     expect(a).toEqual(b);
     const stopped = await generate(model, [1, 2], { ...opts, eosId: a[2] });
     expect(stopped).toEqual(a.slice(0, 3));
+  });
+
+  it('LLaMA generates with its KV cache (rotary positions offset by the cache) exactly as without it', async () => {
+    const llama = LlamaForCausalLM.fromPretrained(join(__dirname, '..', 'golden', 'llama-tiny'));
+    const prompt = [4, 8, 15];
+    const cached = await expectNoLeaks(() => generate(llama, prompt, { maxNewTokens: 6 }));
+    expect(cached).toEqual(await generate(llama, prompt, { maxNewTokens: 6, useCache: false }));
+    llama.dispose();
   });
 });

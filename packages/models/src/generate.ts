@@ -1,10 +1,9 @@
 import { manualSeed, noGrad, rand, type Tensor, tensor } from '@siftjs/tensor';
-import { KVCache } from './gpt2/modeling.js';
 
-/** A causal LM that can run with a KV cache. */
-export interface CausalLM {
-  readonly config: { n_layer: number };
-  forward(ids: Tensor, opts: { cache?: KVCache }): { logits: Tensor };
+/** A causal LM that can run with a KV cache of its own kind. */
+export interface CausalLM<C extends { dispose(): void } = { dispose(): void }> {
+  newCache(): C;
+  forward(ids: Tensor, opts: { cache?: C }): { logits: Tensor };
 }
 
 export interface SamplingOptions {
@@ -58,12 +57,12 @@ export function pickToken(logits: ArrayLike<number>, u: number, { temperature = 
 }
 
 /** Extends `prompt` (token ids) by up to maxNewTokens tokens, feeding one token per step through the KV cache. */
-export async function generate(model: CausalLM, prompt: readonly number[], opts: GenerateOptions): Promise<number[]> {
+export async function generate<C extends { dispose(): void }>(model: CausalLM<C>, prompt: readonly number[], opts: GenerateOptions): Promise<number[]> {
   if (prompt.length === 0) throw new RangeError('generate: the prompt needs at least one token');
   if (opts.seed !== undefined) manualSeed(opts.seed);
   const useCache = opts.useCache ?? true;
   const out = [...prompt];
-  const cache = useCache ? new KVCache(model.config.n_layer) : undefined;
+  const cache = useCache ? model.newCache() : undefined;
   try {
     let feed = [...prompt];
     for (let step = 0; step < opts.maxNewTokens; step++) {

@@ -20,7 +20,7 @@ export {
 } from './gpt2/modeling.js';
 export { type Batch, type BatchOptions, encodeBatch, Gpt2Tokenizer, HfTokenizer, type TextTokenizer } from './tokenizer.js';
 export { type LlamaConfig, llamaConfig } from './llama/config.js';
-export { LlamaAttention, LlamaDecoderLayer, LlamaForCausalLM, LlamaMLP, LlamaModel } from './llama/modeling.js';
+export { LlamaCache, LlamaDecoderLayer, LlamaForCausalLM, LlamaModel } from './llama/modeling.js';
 export { type BertConfig, bertConfig } from './bert/config.js';
 export {
   BertForMaskedLM,

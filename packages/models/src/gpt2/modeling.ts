@@ -218,6 +218,10 @@ export class GPT2LMHeadModel extends Module {
     saveWeights(this, dir, gpt2ConfigJson(this.config, 'GPT2LMHeadModel'));
   }
 
+  newCache(): KVCache {
+    return new KVCache(this.config.n_layer);
+  }
+
   /** Logits [B, T, vocab]; with labels (int32 [B, T], −100 ignored) the next-token loss, shifted as Hugging Face does. */
   forward(ids: Tensor, opts: { attentionMask?: Tensor; labels?: Tensor; cache?: KVCache } = {}): CausalLMOutput {
     const logits = scope(() => this.lm_head.forward(this.transformer.forward(ids, opts)));

@@ -1,18 +1,4 @@
-import {
-  causalMask,
-  Embedding,
-  init,
-  Linear,
-  mergeHeads,
-  Module,
-  ModuleList,
-  paddingMask,
-  repeatKV,
-  RMSNorm,
-  RotaryEmbedding,
-  scaledDotProductAttention,
-  splitHeads,
-} from '@siftjs/nn';
+import { type AttentionCache, Embedding, init, Linear, Module, ModuleList, MultiHeadAttention, RMSNorm, SwiGLU } from '@siftjs/nn';
 import { scope, type Tensor } from '@siftjs/tensor';
 import { loadWeights, saveWeights } from '../checkpoint.js';
 import { readConfig } from '../config.js';
@@ -20,75 +6,54 @@ import { causalLMLoss } from '../loss.js';
 import { type LlamaConfig, llamaConfig } from './config.js';
 
 /**
- * LLaMA (Touvron et al. 2023) in Hugging Face's layout: pre-RMSNorm blocks, rotary position embeddings on queries
- * and keys, grouped-query attention, and a SwiGLU MLP.
+ * LLaMA (Touvron et al. 2023) in Hugging Face's layout: pre-RMSNorm blocks of causal grouped-query attention
+ * with rotary position embeddings (q/k/v/o_proj) and a SwiGLU MLP (gate/up/down_proj) — both @siftjs/nn layers.
  */
 
-export class LlamaAttention extends Module {
-  q_proj: Linear;
-  k_proj: Linear;
-  v_proj: Linear;
-  o_proj: Linear;
+/** Keys and values per layer, for generation. */
+export class LlamaCache {
+  readonly layers: AttentionCache[];
 
-  constructor(private readonly cfg: LlamaConfig) {
-    super();
-    const d = cfg.hidden_size / cfg.num_attention_heads;
-    const bias = cfg.attention_bias;
-    this.q_proj = new Linear(cfg.hidden_size, cfg.num_attention_heads * d, { bias });
-    this.k_proj = new Linear(cfg.hidden_size, cfg.num_key_value_heads * d, { bias });
-    this.v_proj = new Linear(cfg.hidden_size, cfg.num_key_value_heads * d, { bias });
-    this.o_proj = new Linear(cfg.num_attention_heads * d, cfg.hidden_size, { bias });
+  constructor(n: number) {
+    this.layers = Array.from({ length: n }, () => ({ k: null, v: null, length: 0 }));
   }
 
-  forward(x: Tensor, rope: { cos: Tensor; sin: Tensor }, mask: Tensor): Tensor {
-    return scope(() => {
-      const h = this.cfg.num_attention_heads;
-      const kvh = this.cfg.num_key_value_heads;
-      const q = RotaryEmbedding.rotate(splitHeads(this.q_proj.forward(x), h), rope.cos, rope.sin);
-      const k = RotaryEmbedding.rotate(splitHeads(this.k_proj.forward(x), kvh), rope.cos, rope.sin);
-      const v = splitHeads(this.v_proj.forward(x), kvh);
-      // Grouped-query attention: each key/value head serves h / kvh query heads.
-      const y = scaledDotProductAttention(q, repeatKV(k, h / kvh), repeatKV(v, h / kvh), { mask });
-      return this.o_proj.forward(mergeHeads(y));
-    });
-  }
-}
-
-/** SwiGLU: down(silu(gate(x)) ⊙ up(x)). */
-export class LlamaMLP extends Module {
-  gate_proj: Linear;
-  up_proj: Linear;
-  down_proj: Linear;
-
-  constructor(cfg: LlamaConfig) {
-    super();
-    this.gate_proj = new Linear(cfg.hidden_size, cfg.intermediate_size, { bias: false });
-    this.up_proj = new Linear(cfg.hidden_size, cfg.intermediate_size, { bias: false });
-    this.down_proj = new Linear(cfg.intermediate_size, cfg.hidden_size, { bias: false });
+  get length(): number {
+    return this.layers[0]?.length ?? 0;
   }
 
-  forward(x: Tensor): Tensor {
-    return scope(() => this.down_proj.forward(this.gate_proj.forward(x).silu().mul(this.up_proj.forward(x))));
+  dispose(): void {
+    for (const l of this.layers) {
+      l.k?.dispose();
+      l.v?.dispose();
+      l.k = l.v = null;
+    }
   }
 }
 
 export class LlamaDecoderLayer extends Module {
-  self_attn: LlamaAttention;
-  mlp: LlamaMLP;
+  self_attn: MultiHeadAttention;
+  mlp: SwiGLU;
   input_layernorm: RMSNorm;
   post_attention_layernorm: RMSNorm;
 
   constructor(cfg: LlamaConfig) {
     super();
-    this.self_attn = new LlamaAttention(cfg);
-    this.mlp = new LlamaMLP(cfg);
+    this.self_attn = new MultiHeadAttention(cfg.hidden_size, {
+      heads: cfg.num_attention_heads,
+      kvHeads: cfg.num_key_value_heads,
+      causal: true,
+      rotaryTheta: cfg.rope_theta,
+      bias: cfg.attention_bias,
+    });
+    this.mlp = new SwiGLU(cfg.hidden_size, cfg.intermediate_size);
     this.input_layernorm = new RMSNorm(cfg.hidden_size, cfg.rms_norm_eps);
     this.post_attention_layernorm = new RMSNorm(cfg.hidden_size, cfg.rms_norm_eps);
   }
 
-  forward(x: Tensor, rope: { cos: Tensor; sin: Tensor }, mask: Tensor): Tensor {
+  forward(x: Tensor, opts: { attentionMask?: Tensor; cache?: AttentionCache }): Tensor {
     return scope(() => {
-      const a = x.add(this.self_attn.forward(this.input_layernorm.forward(x), rope, mask));
+      const a = x.add(this.self_attn.forward(this.input_layernorm.forward(x), opts));
       return a.add(this.mlp.forward(this.post_attention_layernorm.forward(a)));
     });
   }
@@ -98,7 +63,6 @@ export class LlamaModel extends Module {
   embed_tokens: Embedding;
   layers: ModuleList<LlamaDecoderLayer>;
   norm: RMSNorm;
-  rotary_emb: RotaryEmbedding;
 
   constructor(readonly config: LlamaConfig) {
     super();
@@ -106,16 +70,15 @@ export class LlamaModel extends Module {
     init.normal_(this.embed_tokens.weight, 0, 0.02);
     this.layers = new ModuleList(Array.from({ length: config.num_hidden_layers }, () => new LlamaDecoderLayer(config)));
     this.norm = new RMSNorm(config.hidden_size, config.rms_norm_eps);
-    this.rotary_emb = new RotaryEmbedding(config.hidden_size / config.num_attention_heads, config.rope_theta);
   }
 
-  forward(ids: Tensor, opts: { attentionMask?: Tensor } = {}): Tensor {
+  /** ids: int32 [B, T] (the tokens after the cached ones, with a cache) → hidden states [B, T, hidden]. */
+  forward(ids: Tensor, opts: { attentionMask?: Tensor; cache?: LlamaCache } = {}): Tensor {
     return scope(() => {
-      const t = ids.shape[1];
-      const rope = this.rotary_emb.tables(t);
-      const mask = opts.attentionMask ? causalMask(t).add(paddingMask(opts.attentionMask)) : causalMask(t);
       let x = this.embed_tokens.forward(ids);
-      for (const layer of this.layers) x = layer.forward(x, rope, mask);
+      for (let i = 0; i < this.layers.length; i++) {
+        x = this.layers.at(i).forward(x, { attentionMask: opts.attentionMask, cache: opts.cache?.layers[i] });
+      }
       return this.norm.forward(x);
     });
   }
@@ -146,10 +109,13 @@ export class LlamaForCausalLM extends Module {
     saveWeights(this, dir, { model_type: 'llama', architectures: ['LlamaForCausalLM'], ...this.config });
   }
 
-  forward(ids: Tensor, opts: { attentionMask?: Tensor; labels?: Tensor } = {}): { logits: Tensor; loss: Tensor | null } {
+  newCache(): LlamaCache {
+    return new LlamaCache(this.config.num_hidden_layers);
+  }
+
+  forward(ids: Tensor, opts: { attentionMask?: Tensor; labels?: Tensor; cache?: LlamaCache } = {}): { logits: Tensor; loss: Tensor | null } {
     const logits = scope(() => this.lm_head.forward(this.model.forward(ids, opts)));
     if (!opts.labels) return { logits, loss: null };
-    const loss = causalLMLoss(logits, opts.labels);
-    return { logits, loss };
+    return { logits, loss: causalLMLoss(logits, opts.labels) };
   }
 }
