@@ -88,6 +88,16 @@ describe.each(backendsUnderTest())('safetensors on $name', (backend) => {
     }),
   );
 
+  it('writes int32 tensors as I64 on request and reads them back', () =>
+    scope(() => {
+      const p = path();
+      saveSafetensors(p, { ids: tensor([[-3, 0, 2147483647]], { dtype: 'int32' }) }, { intType: 'I64' });
+      const f = SafetensorsFile.open(p);
+      expect(f.info('ids').dtype).toBe('I64');
+      expect(Array.from(f.read('ids').toArraySync())).toEqual([-3, 0, 2147483647]);
+      f.close();
+    }));
+
   it('reads one tensor at a time, converting F16, BF16 and I64 on load', () =>
     scope(() => {
       const data = new Uint8Array(2 + 2 + 8);

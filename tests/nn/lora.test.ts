@@ -1,5 +1,5 @@
 import { applyLoRA, Linear, LoRALinear, Module } from '@siftjs/nn';
-import { GPT2LMHeadModel } from '@siftjs/models';
+import { GPT2LMHeadModel, LlamaForCausalLM } from '@siftjs/models';
 import { manualSeed, noGrad, randn, scope } from '@siftjs/tensor';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,19 @@ describe.each(backendsUnderTest())('LoRA on $name', (backend) => {
       const adapted = Array.from(model.forward(ids).logits.toArraySync());
       lora.merge();
       expectClose(model.forward(ids).logits.toArraySync(), adapted, 1e-5, 1e-5, 'merged GPT-2 logits');
+      model.dispose();
+    }));
+
+  it('on LLaMA, targets q_proj and v_proj by name; the adapters are all that train', () =>
+    scope(() => {
+      const model = LlamaForCausalLM.fromPretrained(join(__dirname, '..', 'golden', 'llama-tiny'));
+      const ids = toTensor(ref.ref([1, 6], [1, 2, 3, 4, 5, 6]), 'float64').cast('int32');
+      const before = Array.from(model.forward(ids).logits.toArraySync());
+      const wrapped = applyLoRA(model, { targets: ['q_proj', 'v_proj'], rank: 2 });
+      expect(wrapped.size).toBe(4);
+      expect(Array.from(model.forward(ids).logits.toArraySync())).toEqual(before);
+      model.forward(ids, { labels: ids }).loss!.backward();
+      for (const [name, p] of model.namedParameters()) expect(p.grad !== null, name).toBe(name.includes('lora_'));
       model.dispose();
     }));
 });

@@ -28,5 +28,6 @@ export {
   BertModel,
   RobertaForMaskedLM,
   RobertaForSequenceClassification,
+  RobertaModel,
 } from './bert/modeling.js';
 export { type CausalLM, generate, type GenerateOptions, pickToken, type SamplingOptions } from './generate.js';

@@ -238,6 +238,13 @@ export class BertForSequenceClassification extends Module {
   }
 }
 
+/** RoBERTa's encoder: BERT's, with padding-aware positions and no pooler by default (Hugging Face's RobertaModel). */
+export class RobertaModel extends BertModel {
+  constructor(config: BertConfig, { pooler = false } = {}) {
+    super(config, { pooler, positions: 'roberta' });
+  }
+}
+
 /** RoBERTa's classification head on the <s> token: out_proj(dropout(tanh(dense(dropout(h[:, 0]))))). */
 export class RobertaClassificationHead extends Module {
   dense: Linear;
@@ -263,7 +270,7 @@ export class RobertaForSequenceClassification extends Module {
 
   constructor(readonly config: BertConfig) {
     super();
-    this.roberta = new BertModel(config, { pooler: false, positions: 'roberta' });
+    this.roberta = new RobertaModel(config);
     this.classifier = new RobertaClassificationHead(config);
   }
 
@@ -397,7 +404,7 @@ export class RobertaForMaskedLM extends Module {
 
   constructor(readonly config: BertConfig) {
     super();
-    this.roberta = new BertModel(config, { pooler: false, positions: 'roberta' });
+    this.roberta = new RobertaModel(config);
     this.lm_head = new RobertaLMHead(config, this.roberta.embeddings.word_embeddings.weight);
   }
 

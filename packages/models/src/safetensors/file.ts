@@ -90,6 +90,8 @@ export interface SaveOptions {
   metadata?: Record<string, string>;
   /** Stored type for float tensors (default F32). */
   floatType?: 'F32' | 'F16' | 'BF16';
+  /** Stored type for int32 tensors (default I32; I64 as PyTorch writes index tensors). */
+  intType?: 'I32' | 'I64';
 }
 
 const STORED: Record<DType, StDType> = { float32: 'F32', float64: 'F64', int32: 'I32', bool: 'BOOL' };
@@ -98,7 +100,7 @@ const STORED: Record<DType, StDType> = { float32: 'F32', float64: 'F64', int32: 
  * Writes tensors in name order to `path` through a temporary file and a rename, so a crash mid-write leaves the
  * previous file intact.
  */
-export function saveSafetensors(path: string, tensors: Record<string, Tensor>, { metadata, floatType = 'F32' }: SaveOptions = {}): void {
+export function saveSafetensors(path: string, tensors: Record<string, Tensor>, { metadata, floatType = 'F32', intType = 'I32' }: SaveOptions = {}): void {
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
@@ -106,7 +108,8 @@ export function saveSafetensors(path: string, tensors: Record<string, Tensor>, {
   let at = 0;
   for (const name of names) {
     const t = tensors[name];
-    const dtype = t.dtype === 'float32' || t.dtype === 'float64' ? (t.dtype === 'float64' && floatType === 'F32' ? 'F64' : floatType) : STORED[t.dtype];
+    const dtype =
+      t.dtype === 'float32' || t.dtype === 'float64' ? (t.dtype === 'float64' && floatType === 'F32' ? 'F64' : floatType) : t.dtype === 'int32' ? intType : STORED[t.dtype];
     const bytes = encode(t.toArraySync(), dtype);
     header[name] = { dtype, shape: t.shape, data_offsets: [at, at + bytes.length] };
     blobs.push(bytes);
