@@ -1,5 +1,14 @@
 import { join } from 'node:path';
-import { BertForMaskedLM, BertForSequenceClassification, loadSafetensors, RobertaForMaskedLM, RobertaForSequenceClassification } from '@siftjs/models';
+import {
+  BertForMaskedLM,
+  BertForSequenceClassification,
+  BertModel,
+  loadSafetensors,
+  RobertaForMaskedLM,
+  RobertaForSequenceClassification,
+  RobertaModel,
+} from '@siftjs/models';
+import { noGrad } from '@siftjs/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import { expectMatchesGolden } from '../support/golden.js';
@@ -38,5 +47,21 @@ describe.each(backendsUnderTest())('BERT on $name', (backend) => {
     expectMatchesGolden(model, ref, () => model.forward(ref.input_ids, { attentionMask: ref.attention_mask, tokenTypeIds: ref.token_type_ids, labels: ref.labels }));
     model.dispose();
     for (const t of Object.values(ref)) t.dispose();
+  });
+
+  it.each([
+    ['bert-tiny-cls', (d: string) => BertModel.fromPretrained(d), (d: string) => BertForSequenceClassification.fromPretrained(d).bert],
+    ['roberta-tiny-cls', (d: string) => RobertaModel.fromPretrained(d), (d: string) => RobertaForSequenceClassification.fromPretrained(d).roberta],
+  ] as const)('%s: the base model loads the encoder of a task checkpoint (prefixed names, head left out)', (name, loadBase, loadTaskEncoder) => {
+    const dir = join(__dirname, '..', 'golden', name);
+    const ref = loadSafetensors(join(dir, 'golden.safetensors'));
+    const base = loadBase(dir).eval();
+    const encoder = loadTaskEncoder(dir).eval();
+    const a = noGrad(() => base.forward(ref.input_ids, { attentionMask: ref.attention_mask, tokenTypeIds: ref.token_type_ids }).hidden);
+    const b = noGrad(() => encoder.forward(ref.input_ids, { attentionMask: ref.attention_mask, tokenTypeIds: ref.token_type_ids }).hidden);
+    expect(Array.from(a.toArraySync())).toEqual(Array.from(b.toArraySync()));
+    for (const t of [a, b, ...Object.values(ref)]) t.dispose();
+    base.dispose();
+    encoder.dispose();
   });
 });

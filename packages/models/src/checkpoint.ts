@@ -5,8 +5,23 @@ import { fmtShape, noGrad, ShapeError, type Tensor } from '@siftjs/tensor';
 import { SafetensorsFile, saveSafetensors } from './safetensors/file.js';
 import { SafetensorsError } from './safetensors/format.js';
 
+/**
+ * A base model (BertModel, …) loading a checkpoint saved from a task model (BertForSequenceClassification, …):
+ * names there carry the base-model prefix ("bert."); keep those, without it, and drop the task head's.
+ */
+function withoutPrefix(map: Map<string, Located>, prefix?: string): Map<string, Located> {
+  if (!prefix || ![...map.keys()].some((k) => k.startsWith(prefix))) return map;
+  return new Map([...map].filter(([k]) => k.startsWith(prefix)).map(([k, at]) => [k.slice(prefix.length), at]));
+}
+
+/** Where a tensor is: its file, and its name in that file. */
+interface Located {
+  file: string;
+  key: string;
+}
+
 /** Which file holds each tensor: one model.safetensors, or shards listed in model.safetensors.index.json. */
-function weightMap(dir: string): Map<string, string> {
+function weightMap(dir: string): Map<string, Located> {
   const single = join(dir, 'model.safetensors');
   const index = join(dir, 'model.safetensors.index.json');
   if (existsSync(index)) {
@@ -17,12 +32,12 @@ function weightMap(dir: string): Map<string, string> {
       throw new SafetensorsError(index, `invalid JSON (${(e as Error).message})`);
     }
     if (!parsed.weight_map || typeof parsed.weight_map !== 'object') throw new SafetensorsError(index, "missing 'weight_map'");
-    return new Map(Object.entries(parsed.weight_map).map(([k, f]) => [k, join(dir, f)]));
+    return new Map(Object.entries(parsed.weight_map).map(([k, f]) => [k, { file: join(dir, f), key: k }]));
   }
   if (!existsSync(single)) throw new SafetensorsError(single, 'not found (nor model.safetensors.index.json)');
   const f = SafetensorsFile.open(single);
   try {
-    return new Map(f.keys().map((k) => [k, single]));
+    return new Map(f.keys().map((k) => [k, { file: single, key: k }]));
   } finally {
     f.close();
   }
@@ -33,8 +48,12 @@ function weightMap(dir: string): Map<string, string> {
  * tensor under two names, like GPT-2's lm_head and wte) need only one of their names in the file. `strict`:
  * missing and unexpected names are errors listing all of them.
  */
-export function loadWeights(model: Module, dir: string, { strict = true } = {}): { missing: string[]; unexpected: string[] } {
-  const map = weightMap(dir);
+export function loadWeights(
+  model: Module,
+  dir: string,
+  { strict = true, basePrefix }: { strict?: boolean; basePrefix?: string } = {},
+): { missing: string[]; unexpected: string[] } {
+  const map = withoutPrefix(weightMap(dir), basePrefix);
   const own = model.stateDict();
   const byTensor = new Map<Tensor, string[]>();
   for (const [name, t] of Object.entries(own)) byTensor.set(t, [...(byTensor.get(t) ?? []), name]);
@@ -49,15 +68,15 @@ export function loadWeights(model: Module, dir: string, { strict = true } = {}):
   const open = new Map<string, SafetensorsFile>();
   try {
     for (const [name, t] of Object.entries(own)) {
-      const file = map.get(name);
-      if (!file) continue;
-      let f = open.get(file);
-      if (!f) open.set(file, (f = SafetensorsFile.open(file)));
-      const info = f.info(name);
+      const at = map.get(name);
+      if (!at) continue;
+      let f = open.get(at.file);
+      if (!f) open.set(at.file, (f = SafetensorsFile.open(at.file)));
+      const info = f.info(at.key);
       if (info.shape.join() !== t.shape.join()) {
-        throw new ShapeError(`${file}: tensor '${name}' has shape ${fmtShape(info.shape)} but the model expects ${fmtShape(t.shape)}`);
+        throw new ShapeError(`${at.file}: tensor '${at.key}' has shape ${fmtShape(info.shape)} but the model expects ${fmtShape(t.shape)}`);
       }
-      const value = f.read(name, t.dtype);
+      const value = f.read(at.key, t.dtype);
       noGrad(() => t.copy_(value));
       value.dispose();
     }

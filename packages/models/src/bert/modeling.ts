@@ -195,6 +195,18 @@ export class BertModel extends Module {
     this.pooler = pooler ? new BertPooler(config) : null;
   }
 
+  /** A base-model checkpoint, or the encoder of a task checkpoint (its "bert." names, the head left out). */
+  static fromPretrained(dir: string, opts: { strict?: boolean } = {}): BertModel {
+    const { file, raw } = readConfig(dir);
+    const model = new BertModel(bertConfig(raw, file));
+    loadWeights(model, dir, { strict: opts.strict ?? false, basePrefix: 'bert.' });
+    return model;
+  }
+
+  savePretrained(dir: string): void {
+    saveWeights(this, dir, { model_type: 'bert', architectures: ['BertModel'], ...this.config });
+  }
+
   /** Hidden states [B, T, H] and the pooled [CLS] output [B, H] (null without a pooler). */
   forward(ids: Tensor, opts: BertInputs = {}): { hidden: Tensor; pooled: Tensor | null } {
     return scope(() => {
@@ -242,6 +254,17 @@ export class BertForSequenceClassification extends Module {
 export class RobertaModel extends BertModel {
   constructor(config: BertConfig, { pooler = false } = {}) {
     super(config, { pooler, positions: 'roberta' });
+  }
+
+  static override fromPretrained(dir: string, opts: { strict?: boolean } = {}): RobertaModel {
+    const { file, raw } = readConfig(dir);
+    const model = new RobertaModel(bertConfig({ pad_token_id: 1, type_vocab_size: 1, ...raw }, file));
+    loadWeights(model, dir, { strict: opts.strict ?? false, basePrefix: 'roberta.' });
+    return model;
+  }
+
+  override savePretrained(dir: string): void {
+    saveWeights(this, dir, { model_type: 'roberta', architectures: ['RobertaModel'], ...this.config });
   }
 }
 
