@@ -82,27 +82,38 @@ describe.each(backendsUnderTest())('GPT-2 on $name', (backend) => {
     expect(() => GPT2LMHeadModel.fromPretrained(dir)).toThrow(`${join(dir, 'config.json')}: missing field 'n_head'`);
   });
 
-  it('learns: a tiny GPT-2 trained 150 steps on a repeating sequence lowers its loss by 90% (fixed seed)', () => {
+  it('learns: a tiny GPT-2 trained 200 steps on a tiny character corpus cuts its loss by 80% (fixed seed)', () => {
     manualSeed(0);
+    // A tiny corpus, one token per character (the golden model's vocabulary has 50 entries).
+    const corpus = 'the quick brown fox jumps over the lazy dog. the lazy dog sleeps while the quick fox runs. ';
+    const alphabet = [...new Set(corpus)].sort();
+    const ids = [...corpus].map((ch) => alphabet.indexOf(ch));
     const model = GPT2LMHeadModel.fromPretrained(golden);
     const opt = new AdamW(model.parameters(), { lr: 3e-3, weightDecay: 0 });
-    const ids = tensor([Array.from({ length: 16 }, (_, i) => (i * 7) % 50), Array.from({ length: 16 }, (_, i) => (i * 3 + 1) % 50)], { dtype: 'int32' });
+    const batchAt = (step: number) => {
+      const rows = [0, 1, 2, 3].map((r) => {
+        const start = (step * 7 + r * 23) % (ids.length - 16);
+        return ids.slice(start, start + 16);
+      });
+      return tensor(rows, { dtype: 'int32' });
+    };
     const losses: number[] = [];
     const live = memoryStats().liveTensors;
-    for (let step = 0; step < 150; step++) {
-      const { logits, loss } = model.forward(ids, { labels: ids });
+    for (let step = 0; step < 200; step++) {
+      const batch = batchAt(step);
+      const { logits, loss } = model.forward(batch, { labels: batch });
       loss!.backward();
       losses.push(loss!.itemSync());
-      logits.dispose();
-      loss!.dispose();
+      for (const t of [batch, logits, loss!]) t.dispose();
       opt.step();
       opt.zeroGrad();
     }
-    expect(losses[losses.length - 1]).toBeLessThan(0.1 * losses[0]);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(losses.slice(-10))).toBeLessThan(0.2 * mean(losses.slice(0, 10)));
     // The optimizer holds two moments per parameter; nothing else may pile up across steps.
     const moments = 2 * new Set<Tensor>(Object.values(model.stateDict())).size;
     expect(memoryStats().liveTensors - live).toBe(moments);
     model.dispose();
-    ids.dispose();
   });
+
 });
