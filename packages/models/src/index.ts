@@ -13,14 +13,12 @@ export {
   GPT2LMHeadModel,
   GPT2MLP,
   GPT2Model,
-  KVCache,
-  type LayerCache,
   type CausalLMOutput,
   type SequenceClassifierOutput,
 } from './gpt2/modeling.js';
 export { type Batch, type BatchOptions, encodeBatch, Gpt2Tokenizer, HfTokenizer, type TextTokenizer } from './tokenizer.js';
 export { type LlamaConfig, llamaConfig } from './llama/config.js';
-export { LlamaCache, LlamaDecoderLayer, LlamaForCausalLM, LlamaModel } from './llama/modeling.js';
+export { LlamaDecoderLayer, LlamaForCausalLM, LlamaModel } from './llama/modeling.js';
 export { type BertConfig, bertConfig } from './bert/config.js';
 export {
   BertForMaskedLM,
@@ -31,3 +29,4 @@ export {
   RobertaModel,
 } from './bert/modeling.js';
 export { type CausalLM, generate, type GenerateOptions, pickToken, type SamplingOptions } from './generate.js';
+export { KVCache } from '@siftjs/nn';

@@ -1,4 +1,4 @@
-import { concat, ones, scope, type Tensor, tensor, tril } from '@siftjs/tensor';
+import { concat, keep, ones, scope, type Tensor, tensor, tril } from '@siftjs/tensor';
 import { Module } from './module.js';
 
 /**
@@ -96,5 +96,47 @@ export class RotaryEmbedding extends Module {
       const [x1, x2] = x.split(d / 2, -1);
       return x.mul(cos).add(concat([x2.neg(), x1], -1).mul(sin));
     });
+  }
+}
+
+/** One layer's keys and values of the positions seen so far, for incremental decoding. */
+export interface AttentionCache {
+  k: Tensor | null;
+  v: Tensor | null;
+  /** Positions already cached. */
+  length: number;
+}
+
+/** Appends this step's keys and values [B, H, t, D] to the cache and returns the full ones (cached + new). */
+export function appendToCache(cache: AttentionCache, k: Tensor, v: Tensor): { k: Tensor; v: Tensor } {
+  const fullK = cache.k ? concat([cache.k, k], 2) : k;
+  const fullV = cache.v ? concat([cache.v, v], 2) : v;
+  cache.k?.dispose();
+  cache.v?.dispose();
+  cache.k = keep(fullK.contiguous());
+  cache.v = keep(fullV.contiguous());
+  cache.length += k.shape[2];
+  return { k: fullK, v: fullV };
+}
+
+/** A KV cache for every layer of a decoder. */
+export class KVCache {
+  readonly layers: AttentionCache[];
+
+  constructor(nLayers: number) {
+    this.layers = Array.from({ length: nLayers }, () => ({ k: null, v: null, length: 0 }));
+  }
+
+  /** Positions already cached. */
+  get length(): number {
+    return this.layers[0]?.length ?? 0;
+  }
+
+  dispose(): void {
+    for (const l of this.layers) {
+      l.k?.dispose();
+      l.v?.dispose();
+      l.k = l.v = null;
+    }
   }
 }

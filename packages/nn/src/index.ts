@@ -6,9 +6,21 @@ export { Linear, type LinearOptions } from './layers/linear.js';
 export { Embedding } from './layers/embedding.js';
 export { LayerNorm, RMSNorm, type LayerNormOptions } from './layers/norm.js';
 export { Dropout } from './layers/dropout.js';
-export { type AttentionCache, MultiHeadAttention, type MultiHeadAttentionOptions } from './layers/attention.js';
+export { MultiHeadAttention, type MultiHeadAttentionOptions } from './layers/attention.js';
 export { GeluMLP, SwiGLU } from './layers/mlp.js';
-export { causalMask, MASKED, mergeHeads, paddingMask, repeatKV, RotaryEmbedding, scaledDotProductAttention, splitHeads } from './attention.js';
+export {
+  appendToCache,
+  type AttentionCache,
+  causalMask,
+  KVCache,
+  MASKED,
+  mergeHeads,
+  paddingMask,
+  repeatKV,
+  RotaryEmbedding,
+  scaledDotProductAttention,
+  splitHeads,
+} from './attention.js';
 export { applyLoRA, type ApplyLoRAOptions, type LinearLike, LoRALinear, type LoRAOptions } from './layers/lora.js';
 export { crossEntropy, mseLoss, type CrossEntropyOptions } from './loss.js';
 export { Optimizer, type OptimizerStateDict, type ParamGroup } from './optim/optimizer.js';

@@ -1,6 +1,9 @@
 import {
+  type AttentionCache,
+  appendToCache,
   causalMask,
   Dropout,
+  KVCache,
   Embedding,
   LayerNorm,
   Linear,
@@ -12,7 +15,7 @@ import {
   scaledDotProductAttention,
   splitHeads,
 } from '@siftjs/nn';
-import { arange, concat, crossEntropy, embedding, empty, full, keep, onesLike, scope, type Tensor } from '@siftjs/tensor';
+import { arange, crossEntropy, embedding, empty, full, onesLike, scope, type Tensor } from '@siftjs/tensor';
 import { init } from '@siftjs/nn';
 import { loadWeights, saveWeights } from '../checkpoint.js';
 import { readConfig } from '../config.js';
@@ -66,23 +69,14 @@ export class GPT2Attention extends Module {
    * x: [B, T, C]; mask: additive [B or 1, 1, T, T_total] (0 where attending, a large negative where not). With a
    * cache, keys and values of earlier positions are reused and this step's are appended (generation).
    */
-  forward(x: Tensor, mask: Tensor, cache?: LayerCache): Tensor {
+  forward(x: Tensor, mask: Tensor, cache?: AttentionCache): Tensor {
     return scope(() => {
       const c = x.shape[2];
       let [q, k, v] = this.c_attn
         .forward(x)
         .split(c, 2)
         .map((z) => splitHeads(z, this.cfg.n_head)); // [B, H, T, D]
-      if (cache) {
-        if (cache.k && cache.v) {
-          k = concat([cache.k, k], 2);
-          v = concat([cache.v, v], 2);
-        }
-        cache.k?.dispose();
-        cache.v?.dispose();
-        cache.k = keep(k.contiguous());
-        cache.v = keep(v.contiguous());
-      }
+      if (cache) ({ k, v } = appendToCache(cache, k, v));
       const y = scaledDotProductAttention(q, k, v, { mask, dropout: (att) => this.attn_dropout.forward(att) });
       return this.resid_dropout.forward(this.c_proj.forward(mergeHeads(y)));
     });
@@ -122,35 +116,11 @@ export class GPT2Block extends Module {
     this.mlp = new GPT2MLP(cfg);
   }
 
-  forward(x: Tensor, mask: Tensor, cache?: LayerCache): Tensor {
+  forward(x: Tensor, mask: Tensor, cache?: AttentionCache): Tensor {
     return scope(() => {
       const a = x.add(this.attn.forward(this.ln_1.forward(x), mask, cache));
       return a.add(this.mlp.forward(this.ln_2.forward(a)));
     });
-  }
-}
-
-/** Keys and values of the positions seen so far, per layer (the KV cache for generation). */
-export interface LayerCache {
-  k: Tensor | null;
-  v: Tensor | null;
-}
-
-export class KVCache {
-  readonly layers: LayerCache[];
-  /** Positions already in the cache. */
-  length = 0;
-
-  constructor(nLayers: number) {
-    this.layers = Array.from({ length: nLayers }, () => ({ k: null, v: null }));
-  }
-
-  dispose(): void {
-    for (const l of this.layers) {
-      l.k?.dispose();
-      l.v?.dispose();
-      l.k = l.v = null;
-    }
   }
 }
 
@@ -183,7 +153,6 @@ export class GPT2Model extends Module {
       const mask = opts.attentionMask ? causalMask(t, past).add(paddingMask(opts.attentionMask)) : causalMask(t, past);
       let x = this.drop.forward(this.wte.forward(ids).add(this.wpe.forward(arange(past, past + t))));
       for (let i = 0; i < this.h.length; i++) x = this.h.at(i).forward(x, mask, opts.cache?.layers[i]);
-      if (opts.cache) opts.cache.length = past + t;
       return this.ln_f.forward(x);
     });
   }

@@ -1,4 +1,4 @@
-import { type AttentionCache, Embedding, init, Linear, Module, ModuleList, MultiHeadAttention, RMSNorm, SwiGLU } from '@siftjs/nn';
+import { type AttentionCache, Embedding, init, KVCache, Linear, Module, ModuleList, MultiHeadAttention, RMSNorm, SwiGLU } from '@siftjs/nn';
 import { scope, type Tensor } from '@siftjs/tensor';
 import { loadWeights, saveWeights } from '../checkpoint.js';
 import { readConfig } from '../config.js';
@@ -9,27 +9,6 @@ import { type LlamaConfig, llamaConfig } from './config.js';
  * LLaMA (Touvron et al. 2023) in Hugging Face's layout: pre-RMSNorm blocks of causal grouped-query attention
  * with rotary position embeddings (q/k/v/o_proj) and a SwiGLU MLP (gate/up/down_proj) — both @siftjs/nn layers.
  */
-
-/** Keys and values per layer, for generation. */
-export class LlamaCache {
-  readonly layers: AttentionCache[];
-
-  constructor(n: number) {
-    this.layers = Array.from({ length: n }, () => ({ k: null, v: null, length: 0 }));
-  }
-
-  get length(): number {
-    return this.layers[0]?.length ?? 0;
-  }
-
-  dispose(): void {
-    for (const l of this.layers) {
-      l.k?.dispose();
-      l.v?.dispose();
-      l.k = l.v = null;
-    }
-  }
-}
 
 export class LlamaDecoderLayer extends Module {
   self_attn: MultiHeadAttention;
@@ -73,7 +52,7 @@ export class LlamaModel extends Module {
   }
 
   /** ids: int32 [B, T] (the tokens after the cached ones, with a cache) → hidden states [B, T, hidden]. */
-  forward(ids: Tensor, opts: { attentionMask?: Tensor; cache?: LlamaCache } = {}): Tensor {
+  forward(ids: Tensor, opts: { attentionMask?: Tensor; cache?: KVCache } = {}): Tensor {
     return scope(() => {
       let x = this.embed_tokens.forward(ids);
       for (let i = 0; i < this.layers.length; i++) {
@@ -109,11 +88,11 @@ export class LlamaForCausalLM extends Module {
     saveWeights(this, dir, { model_type: 'llama', architectures: ['LlamaForCausalLM'], ...this.config });
   }
 
-  newCache(): LlamaCache {
-    return new LlamaCache(this.config.num_hidden_layers);
+  newCache(): KVCache {
+    return new KVCache(this.config.num_hidden_layers);
   }
 
-  forward(ids: Tensor, opts: { attentionMask?: Tensor; labels?: Tensor; cache?: LlamaCache } = {}): { logits: Tensor; loss: Tensor | null } {
+  forward(ids: Tensor, opts: { attentionMask?: Tensor; labels?: Tensor; cache?: KVCache } = {}): { logits: Tensor; loss: Tensor | null } {
     const logits = scope(() => this.lm_head.forward(this.model.forward(ids, opts)));
     if (!opts.labels) return { logits, loss: null };
     return { logits, loss: causalLMLoss(logits, opts.labels) };

@@ -1,5 +1,15 @@
-import { concat, keep, scope, type Tensor } from '@siftjs/tensor';
-import { causalMask, mergeHeads, paddingMask, repeatKV, RotaryEmbedding, scaledDotProductAttention, splitHeads } from '../attention.js';
+import { scope, type Tensor } from '@siftjs/tensor';
+import {
+  type AttentionCache,
+  appendToCache,
+  causalMask,
+  mergeHeads,
+  paddingMask,
+  repeatKV,
+  RotaryEmbedding,
+  scaledDotProductAttention,
+  splitHeads,
+} from '../attention.js';
 import { Module } from '../module.js';
 import { Dropout } from './dropout.js';
 import { Linear } from './linear.js';
@@ -14,14 +24,6 @@ export interface MultiHeadAttentionOptions {
   rotaryTheta?: number;
   bias?: boolean;
   dropout?: number;
-}
-
-/** Keys and values seen so far, for incremental decoding. */
-export interface AttentionCache {
-  k: Tensor | null;
-  v: Tensor | null;
-  /** Positions already cached. */
-  length: number;
 }
 
 /**
@@ -75,18 +77,7 @@ export class MultiHeadAttention extends Module {
         q = RotaryEmbedding.rotate(q, cos, sin);
         k = RotaryEmbedding.rotate(k, cos, sin);
       }
-      const cache = opts.cache;
-      if (cache) {
-        if (cache.k && cache.v) {
-          k = concat([cache.k, k], 2);
-          v = concat([cache.v, v], 2);
-        }
-        cache.k?.dispose();
-        cache.v?.dispose();
-        cache.k = keep(k.contiguous());
-        cache.v = keep(v.contiguous());
-        cache.length = past + t;
-      }
+      if (opts.cache) ({ k, v } = appendToCache(opts.cache, k, v));
       let mask: Tensor | undefined = this.causal ? causalMask(t, past) : undefined;
       if (opts.attentionMask) mask = mask ? mask.add(paddingMask(opts.attentionMask)) : paddingMask(opts.attentionMask);
       const groups = this.heads / this.kvHeads;
