@@ -1,3 +1,5 @@
+import { splitSeed } from './philox.js';
+
 /**
  * The default generator: a 64-bit seed and an offset that advances once per random request. Every backend maps
  * (seed, offset, element index) to the same number (see philox.ts), so one seed gives one stream everywhere.
@@ -7,18 +9,9 @@ const DEFAULT_SEED = 0x5eed;
 let seedWords: [number, number] = [DEFAULT_SEED, 0];
 let offset = 0;
 
-function split(seed: number | bigint): [number, number] {
-  const s = BigInt(seed);
-  if (s < 0n || s >= 1n << 64n) throw new RangeError(`manualSeed: seed must be an integer in [0, 2^64), got ${seed}`);
-  return [Number(s & 0xffffffffn), Number(s >> 32n)];
-}
-
 /** Seeds the default generator (like torch.manual_seed). */
 export function manualSeed(seed: number | bigint): void {
-  if (typeof seed === 'number' && !Number.isSafeInteger(seed)) {
-    throw new RangeError(`manualSeed: seed must be an integer in [0, 2^64), got ${seed}`);
-  }
-  seedWords = split(seed);
+  seedWords = splitSeed(seed);
   offset = 0;
 }
 
