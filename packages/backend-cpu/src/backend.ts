@@ -118,6 +118,10 @@ export class CpuBackend implements Backend {
     return { bytesInUse: h.bytesInUse, peakBytes: h.peakBytes, bytesReserved: h.bytesReserved, allocations: h.allocations };
   }
 
+  resetPeak(): void {
+    this.heap.resetPeak();
+  }
+
   // ---------------------------------------------------------------- layout
 
   fill(dtype: DType, size: number, value: number): BackendStorage {

@@ -15,13 +15,13 @@ function withoutPrefix(map: Map<string, Located>, prefix?: string): Map<string, 
 }
 
 /** Where a tensor is: its file, and its name in that file. */
-interface Located {
+export interface Located {
   file: string;
   key: string;
 }
 
 /** Which file holds each tensor: one model.safetensors, or shards listed in model.safetensors.index.json. */
-function weightMap(dir: string): Map<string, Located> {
+export function weightMap(dir: string): Map<string, Located> {
   const single = join(dir, 'model.safetensors');
   const index = join(dir, 'model.safetensors.index.json');
   if (existsSync(index)) {

@@ -3,7 +3,7 @@ export { SafetensorsFile, loadSafetensors, saveSafetensors, type SaveOptions } f
 export { SafetensorsError, type TensorInfo, type StDType } from './safetensors/format.js';
 export { halfToFloat, floatToHalf, bf16ToFloat, floatToBf16 } from './safetensors/convert.js';
 export { ConfigError, readConfig } from './config.js';
-export { loadWeights, saveWeights } from './checkpoint.js';
+export { loadWeights, saveWeights, weightMap, type Located } from './checkpoint.js';
 export { type GPT2Config, gpt2Config } from './gpt2/config.js';
 export {
   Conv1D,

@@ -23,9 +23,9 @@ export {
 } from './attention.js';
 export { applyLoRA, type ApplyLoRAOptions, type LinearLike, LoRALinear, type LoRAOptions } from './layers/lora.js';
 export { crossEntropy, mseLoss, type CrossEntropyOptions } from './loss.js';
-export { Optimizer, type OptimizerStateDict, type ParamGroup } from './optim/optimizer.js';
+export { Optimizer, type OptimizerState, type OptimizerStateDict, type ParamGroup } from './optim/optimizer.js';
 export { AdamW, type AdamWOptions } from './optim/adamw.js';
 export { SGD, type SGDOptions } from './optim/sgd.js';
 export { clipGradNorm_ } from './optim/clip.js';
-export { LRScheduler, linearWarmupCosineDecay, linearWarmupLinearDecay, type LRLambda } from './optim/schedule.js';
+export { type HasLearningRates, LRScheduler, linearWarmupCosineDecay, linearWarmupLinearDecay, type LRLambda } from './optim/schedule.js';
 export { weightDecayGroups } from './optim/groups.js';

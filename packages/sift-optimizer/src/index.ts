@@ -1,3 +1,11 @@
 // @siftjs/sift-optimizer — Sparse Increment Fine-Tuning.
-export { SIFT, type SIFTOptions } from './sift.js';
-export { SparseParam } from './sparse-param.js';
+export { SIFT, type SIFTOptions, type SIFTStateDict } from './sift.js';
+export { SparseParam, type SparseParamState } from './sparse-param.js';
+export { type Selection, describeSelection, parseSelection, topkSortedIndices } from './selection.js';
+export { incrementAdamW, type AdamWSettings } from './increment-adamw.js';
+export { matchesAny } from './targets.js';
+export { type SparseDelta, type SparseEntry, type DenseEntry, type DeltaMetadata, extractDelta } from './delta.js';
+export { DELTA_FORMAT, loadDelta, saveDelta, type SaveDeltaOptions } from './delta-file.js';
+export { type AppliedDelta, type ApplyOptions, applyDelta, DeltaError, removeDelta } from './apply.js';
+export { mergeInto, type MergeOptions } from './merge.js';
+export { loadState, saveState, STATE_FORMAT } from './state-file.js';

@@ -5,7 +5,7 @@ export type { Operand } from './ops/util.js';
 export { noGrad, isGradEnabled, withGradMode } from './autograd/grad-mode.js';
 export type { GradHook, PostAccumulateGradHook } from './autograd/node.js';
 export { scope, keep } from './memory/scope.js';
-export { memoryStats, type MemoryStats } from './memory/accounting.js';
+export { memoryStats, resetPeakBytes, type MemoryStats } from './memory/accounting.js';
 export { registerBackend, setBackend, getBackend, findBackend, registeredBackends } from './backend/registry.js';
 export type * from './backend/backend.js';
 export { COMPARISON_OPS } from './backend/backend.js';

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { type DType, type Tensor, tensor } from '@siftjs/tensor';
+import { type DType, type Tensor, type TypedArray, tensor } from '@siftjs/tensor';
 import { decode, encode } from './convert.js';
 import { MAX_HEADER_BYTES, SafetensorsError, type StDType, type TensorInfo, parseHeader } from './format.js';
 
@@ -48,12 +48,17 @@ export class SafetensorsFile {
     return t;
   }
 
+  /** One tensor's values on the host, decoded as it loads (F16/BF16 → float32, I64 → int32). */
+  readArray(name: string): TypedArray {
+    const t = this.info(name);
+    const bytes = this.readAt(this.dataStart + t.begin, t.end - t.begin);
+    return decode(bytes, t.dtype, t.shape.reduce((a, b) => a * b, 1), () => `${this.path}: tensor '${name}'`);
+  }
+
   /** One tensor, converted to the dtype it loads as (F16/BF16 → float32, I64 → int32) or to `dtype`. */
   read(name: string, dtype?: DType): Tensor {
     const t = this.info(name);
-    const bytes = this.readAt(this.dataStart + t.begin, t.end - t.begin);
-    const values = decode(bytes, t.dtype, t.shape.reduce((a, b) => a * b, 1), () => `${this.path}: tensor '${name}'`);
-    const out = tensor(values, { shape: t.shape });
+    const out = tensor(this.readArray(name), { shape: t.shape });
     if (!dtype || dtype === out.dtype) return out;
     const cast = out.cast(dtype);
     out.dispose();

@@ -1,4 +1,7 @@
-import type { Optimizer } from './optimizer.js';
+/** Anything with torch-style parameter groups carrying a learning rate: the optimizers here, SIFT. */
+export interface HasLearningRates {
+  readonly paramGroups: { lr: number }[];
+}
 
 /** A learning-rate multiplier as a function of the step (0-based), like torch's LambdaLR. */
 export type LRLambda = (step: number) => number;
@@ -23,7 +26,7 @@ export class LRScheduler {
   stepCount = 0;
 
   constructor(
-    private readonly optimizer: Optimizer<{ lr: number }>,
+    private readonly optimizer: HasLearningRates,
     private readonly lambda: LRLambda,
   ) {
     this.baseLrs = optimizer.paramGroups.map((g) => g.lr);

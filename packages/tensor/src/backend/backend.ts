@@ -26,6 +26,8 @@ export interface Backend {
   readSync?(storage: BackendStorage, dtype: DType, size: number): TypedArray;
   free(storage: BackendStorage): void;
   memoryStats(): BackendMemoryStats;
+  /** Restarts peak tracking from the bytes in use now (to measure the peak of one phase). */
+  resetPeak?(): void;
 
   // ---- layout ----
   fill(dtype: DType, size: number, value: number): BackendStorage;

@@ -41,3 +41,10 @@ export function memoryStats(backend: Backend = getBackend()): MemoryStats {
     leakedTensors: leaked,
   };
 }
+
+/** Restarts the backend's peak-bytes tracking from its bytes in use now, where the backend supports it. */
+export function resetPeakBytes(backend: Backend = getBackend()): boolean {
+  if (!backend.resetPeak) return false;
+  backend.resetPeak();
+  return true;
+}

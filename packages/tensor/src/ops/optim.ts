@@ -45,3 +45,20 @@ export function adamwSparseUpdate(
   }
   b.adamwSparse(param.raw().storage, indices.raw().storage, values.raw().storage, grad.raw().storage, m.raw().storage, v.raw().storage, param.dtype, k, h);
 }
+
+/**
+ * In place, not recorded: writes ('set') or adds ('add') `values` into the whole contiguous tensor `x` at flat
+ * int32 `indices` — the write-back of sparse updates without copying `x`. Indices must be distinct for 'set'.
+ */
+export function scatterFlatInto(x: Tensor, indices: Tensor, values: Tensor, mode: 'set' | 'add' = 'set'): void {
+  requireDType('scatterFlatInto', indices, 'int32');
+  requireDType('scatterFlatInto', values, x.dtype);
+  if (values.size !== indices.size) {
+    throw new ShapeError(`scatterFlatInto: ${values.size} values ${fmtShape(values.shape)} for ${indices.size} indices ${fmtShape(indices.shape)}`);
+  }
+  wholeStorage('scatterFlatInto', 'x', x, x.size);
+  const b = backendOf('scatterFlatInto', x, indices, values);
+  const vc = values.isContiguous() ? values : values.contiguous();
+  b.scatterFlat(x.raw().storage, x.dtype, indices.raw(), vc.raw(), mode);
+  if (vc !== values) vc.dispose();
+}

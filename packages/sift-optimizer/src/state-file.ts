@@ -1,0 +1,87 @@
+import type { AdamWOptions, OptimizerState, OptimizerStateDict } from '@siftjs/nn';
+import { SafetensorsError, SafetensorsFile, saveSafetensors } from '@siftjs/models';
+import type { Tensor } from '@siftjs/tensor';
+import type { SIFT, SIFTStateDict } from './sift.js';
+
+/**
+ * A SIFT training state on disk, to resume bit-exactly from the base model: safetensors holding each sparse
+ * tensor's indices, base values, increment, moments (and selection buffers while a selection is in progress),
+ * each dense parameter and its AdamW moments; the counters and hyper-parameters in the metadata. Float64
+ * states stay float64 (the file stores each tensor in its own dtype).
+ */
+export const STATE_FORMAT = 'siftjs-sift-state';
+
+interface Counters {
+  step: number;
+  lr: number;
+  sparse: Record<string, { step: number; passes: number }>;
+  denseGroups: OptimizerStateDict<AdamWOptions>['paramGroups'] | null;
+  denseNumbers: Record<string, Record<string, number>>;
+  options: Record<string, string>;
+}
+
+/** Writes `sift`'s state to `path` (temporary file, then rename). */
+export function saveState(sift: SIFT, path: string): void {
+  const sd = sift.stateDict();
+  const tensors: Record<string, Tensor> = {};
+  const counters: Counters = { step: sd.step, lr: sd.lr, sparse: {}, denseGroups: sd.denseOptimizer?.paramGroups ?? null, denseNumbers: {}, options: sift.describe() };
+  for (const [name, s] of Object.entries(sd.sparse)) {
+    counters.sparse[name] = { step: s.step, passes: s.passes };
+    for (const [key, t] of Object.entries(s.tensors)) tensors[`sparse/${name}/${key}`] = t;
+  }
+  for (const [name, t] of Object.entries(sd.dense)) tensors[`dense/${name}`] = t;
+  for (const [i, s] of Object.entries(sd.denseOptimizer?.state ?? {})) {
+    counters.denseNumbers[i] = {};
+    for (const [key, v] of Object.entries(s)) {
+      if (typeof v === 'number') counters.denseNumbers[i][key] = v;
+      else tensors[`dense_optimizer/${i}/${key}`] = v;
+    }
+  }
+  saveSafetensors(path, tensors, { metadata: { format: STATE_FORMAT, version: '1', counters: JSON.stringify(counters) } });
+}
+
+/** Restores a state written by `saveState` into `sift` (built over the same base model and options). */
+export function loadState(sift: SIFT, path: string): void {
+  const f = SafetensorsFile.open(path);
+  const owned: Tensor[] = [];
+  try {
+    if (f.metadata.format !== STATE_FORMAT) throw new SafetensorsError(path, `not a SIFT state (metadata format is '${f.metadata.format ?? 'absent'}')`);
+    let counters: Counters;
+    try {
+      counters = JSON.parse(f.metadata.counters);
+    } catch {
+      throw new SafetensorsError(path, "SIFT state metadata 'counters' is missing or not valid JSON");
+    }
+    const mine = sift.describe();
+    for (const key of ['density', 'targets', 'selection'] as const) {
+      if (counters.options[key] !== mine[key]) {
+        throw new SafetensorsError(path, `SIFT state was saved with ${key} ${counters.options[key]}, this SIFT has ${mine[key]}`);
+      }
+    }
+    const sd: SIFTStateDict = { step: counters.step, lr: counters.lr, sparse: {}, dense: {}, denseOptimizer: null };
+    const read = (key: string) => {
+      const t = f.read(key);
+      owned.push(t);
+      return t;
+    };
+    for (const [name, c] of Object.entries(counters.sparse)) sd.sparse[name] = { ...c, tensors: {} };
+    const denseState: Record<number, OptimizerState> = {};
+    for (const [i, nums] of Object.entries(counters.denseNumbers)) denseState[Number(i)] = { ...nums };
+    for (const key of f.keys()) {
+      const [kind, ...rest] = key.split('/');
+      if (kind === 'sparse') {
+        const field = rest.pop() as string;
+        const name = rest.join('/');
+        if (!sd.sparse[name]) throw new SafetensorsError(path, `tensor '${key}' belongs to no sparse parameter in the metadata`);
+        sd.sparse[name].tensors[field] = read(key);
+      } else if (kind === 'dense') sd.dense[rest.join('/')] = read(key);
+      else if (kind === 'dense_optimizer') (denseState[Number(rest[0])] ??= {})[rest[1]] = read(key);
+      else throw new SafetensorsError(path, `unexpected tensor '${key}' in a SIFT state`);
+    }
+    if (counters.denseGroups) sd.denseOptimizer = { paramGroups: counters.denseGroups, state: denseState };
+    sift.loadStateDict(sd);
+  } finally {
+    f.close();
+    for (const t of owned) t.dispose();
+  }
+}
