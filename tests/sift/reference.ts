@@ -130,3 +130,35 @@ export function lcg(seed: number): () => number {
 export function randomRows(next: () => number, n: number): number[][] {
   return Array.from({ length: n }, () => Array.from({ length: 5 }, () => 2 * next()));
 }
+
+/** Dense AdamW (PyTorch's update) on the listed tensors of the network, the others frozen; one batch per step. */
+export function referenceDense(w0: NetWeights, steps: number[][][], train: readonly (keyof NetWeights)[], o: Omit<RefOptions, 'density' | 'selection'>) {
+  const w: NetWeights = { a: Float64Array.from(w0.a), b: Float64Array.from(w0.b), c: Float64Array.from(w0.c) };
+  const m = { a: new Float64Array(20), b: new Float64Array(12), c: new Float64Array(3) };
+  const v = { a: new Float64Array(20), b: new Float64Array(12), c: new Float64Array(3) };
+  steps.forEach((rows, s) => {
+    const g = netGrads(w, rows);
+    const t = s + 1;
+    const lr = o.lr(t);
+    const norm = Math.sqrt(train.reduce((acc, key) => acc + g[key].reduce((q, x) => q + x * x, 0), 0));
+    const coef = o.maxGradNorm === undefined ? 1 : Math.min(1, o.maxGradNorm / (norm + 1e-6));
+    const [b1, b2] = o.betas;
+    for (const key of train) {
+      for (let i = 0; i < w[key].length; i++) {
+        const gi = g[key][i] * coef;
+        m[key][i] = b1 * m[key][i] + (1 - b1) * gi;
+        v[key][i] = b2 * v[key][i] + (1 - b2) * gi * gi;
+        w[key][i] = w[key][i] * (1 - lr * o.weightDecay) - ((lr / (1 - b1 ** t)) * m[key][i]) / (Math.sqrt(v[key][i]) / Math.sqrt(1 - b2 ** t) + o.eps);
+      }
+    }
+  });
+  return w;
+}
+
+/** The share of Σg² held by the ⌈x·n⌉ largest |g|, by sorting. */
+export function referenceShare(g: ArrayLike<number>, x: number): number {
+  const sq = Array.from(g, (v) => v * v).sort((p, q) => q - p);
+  const total = sq.reduce((s, v) => s + v, 0);
+  const k = Math.ceil(x * sq.length);
+  return total > 0 ? sq.slice(0, k).reduce((s, v) => s + v, 0) / total : 0;
+}

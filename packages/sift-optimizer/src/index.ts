@@ -9,3 +9,22 @@ export { DELTA_FORMAT, loadDelta, saveDelta, type SaveDeltaOptions } from './del
 export { type AppliedDelta, type ApplyOptions, applyDelta, DeltaError, removeDelta } from './apply.js';
 export { mergeInto, type MergeOptions } from './merge.js';
 export { loadState, saveState, STATE_FORMAT } from './state-file.js';
+export { type MemoryReport } from './memory.js';
+export { type FineTuner } from './fine-tuner.js';
+export {
+  bitFit,
+  createFineTuner,
+  DenseFineTuner,
+  fullFineTune,
+  headOnly,
+  lora,
+  type LoRAMethodOptions,
+  loraParamsPerRank,
+  loraRankForBudget,
+  METHODS,
+  type MethodName,
+  type MethodOptions,
+  randomSparse,
+  type TrainOptions,
+} from './baselines.js';
+export { analyzeGradients, type AnalyzeOptions, type GradientShare, meanShares } from './analyze.js';

@@ -1,6 +1,8 @@
 import { AdamW, type Module, type OptimizerStateDict, type AdamWOptions } from '@siftjs/nn';
-import { noGrad, scope, stack, type Tensor } from '@siftjs/tensor';
+import { bytesPerElement, noGrad, scope, stack, type Tensor } from '@siftjs/tensor';
+import { type MemoryReport, memoryReport } from './memory.js';
 import { matchesAny } from './targets.js';
+import type { FineTuner } from './fine-tuner.js';
 import { type Selection, describeSelection } from './selection.js';
 import { SparseParam, type SparseParamState } from './sparse-param.js';
 
@@ -40,7 +42,7 @@ export interface SIFTStateDict {
  *
  * `paramGroups[0].lr` is the learning rate of both, so `LRScheduler` from @siftjs/nn drives SIFT unchanged.
  */
-export class SIFT {
+export class SIFT implements FineTuner {
   readonly sparse: SparseParam[] = [];
   readonly denseParams: { name: string; param: Tensor }[] = [];
   readonly paramGroups: { lr: number }[];
@@ -65,6 +67,11 @@ export class SIFT {
     this.paramGroups = [{ lr: this.options.lr as number }];
     const { betas, eps, weightDecay } = this.options;
     this.denseOpt = this.denseParams.length ? new AdamW(this.denseParams.map((d) => d.param), { lr: this.lr, betas, eps, weightDecay }) : null;
+  }
+
+  /** 'random' when the components are chosen at random (the random-index baseline), else 'sift'. */
+  get method(): string {
+    return this.options.selection === 'random' ? 'random' : 'sift';
   }
 
   get lr(): number {
@@ -157,25 +164,20 @@ export class SIFT {
     if (r && this.stepCount > 0 && this.stepCount % r.every === 0) for (const s of this.sparse) s.requestReselect(r.fraction);
   }
 
-  /** Bytes SIFT keeps, and the largest dense gradient that lived during backward (only inside its hook). */
-  memoryReport(): {
-    values: number;
-    indices: number;
-    optimizerState: number;
-    gradients: number;
-    selectionBuffers: number;
-    dense: { params: number; gradients: number; optimizerState: number };
-    peakTransientGradient: number;
-    total: number;
-  } {
+  /** Bytes SIFT keeps (sparse state and the dense parameters' gradients and moments), and the largest dense
+   * gradient that lived during backward (only inside its hook). */
+  memoryReport(): MemoryReport {
     const sum = { values: 0, indices: 0, optimizerState: 0, gradients: 0, selection: 0 };
     for (const s of this.sparse) for (const [k, v] of Object.entries(s.bytes())) sum[k as keyof typeof sum] += v;
-    const denseBytes = this.denseParams.reduce((n, d) => n + d.param.size * (d.param.dtype === 'float64' ? 8 : 4), 0);
-    const dense = { params: denseBytes, gradients: denseBytes, optimizerState: 2 * denseBytes };
-    const peakTransientGradient = Math.max(0, ...this.sparse.map((s) => s.peakTransientBytes));
-    const { selection, ...kept } = sum;
-    const total = kept.values + kept.indices + kept.optimizerState + kept.gradients + selection + dense.gradients + dense.optimizerState;
-    return { ...kept, selectionBuffers: selection, dense, peakTransientGradient, total };
+    const denseBytes = this.denseParams.reduce((n, d) => n + d.param.size * bytesPerElement(d.param.dtype), 0);
+    return memoryReport({
+      values: sum.values,
+      indices: sum.indices,
+      gradients: sum.gradients + denseBytes,
+      optimizerState: sum.optimizerState + 2 * denseBytes,
+      selectionBuffers: sum.selection,
+      peakTransientGradient: Math.max(0, ...this.sparse.map((s) => s.peakTransientBytes)),
+    });
   }
 
   /** A short description saved with deltas and states. */
