@@ -1,7 +1,7 @@
 import type { TypedArray, View } from '@siftjs/tensor';
 import type { CpuHeap } from './heap.js';
 import { type MatmulContext, batchedMatmul } from './kernels/batched-matmul.js';
-import { type Kernel4x8, SIMD_SCRATCH_BYTES, instantiateKernel, makeSimdGemm, simdScratchAt } from './kernels/gemm-simd.js';
+import { type SimdKernels, SIMD_SCRATCH_BYTES, instantiateKernel, makeSimdGemm, simdScratchAt } from './kernels/gemm-simd.js';
 import { makeGemm } from './kernels/matmul.js';
 import { wasmBinaries } from './kernels/wasm-binaries.generated.js';
 import { MatmulPool } from './threads/pool.js';
@@ -80,7 +80,7 @@ function threadsFromEnv(): number | undefined {
 }
 
 /** The SIMD micro-kernel over this heap's memory, or null where SIMD or shared memory is missing. */
-function loadSimd(heap: CpuHeap): { module: WebAssembly.Module; kernel: Kernel4x8 } | null {
+function loadSimd(heap: CpuHeap): { module: WebAssembly.Module; kernel: SimdKernels } | null {
   if (!heap.shared) return null;
   try {
     const module = new WebAssembly.Module(base64Bytes(wasmBinaries['gemm-f32']));
