@@ -1,12 +1,14 @@
 /**
- * `npm run bench`: the CPU suite — f32 matmul and a 2-layer MLP forward+backward — for siftjs beside
- * tfjs-backend-cpu, tfjs-backend-wasm and PyTorch (CPU, OpenBLAS), each in its own process, all in this run.
+ * `npm run bench`: the CPU suite — f32 matmul, a 2-layer MLP forward+backward and a GPT-2 training step
+ * (forward + backward + AdamW, tokens/s) — for siftjs beside tfjs-backend-cpu, tfjs-backend-wasm, jax-js (wasm)
+ * and PyTorch (CPU, OpenBLAS), each in its own process, all in this run. Peers without a case show "–".
  * Writes benchmarks/results/cpu.json and cpu.md. Options: --quick (small sizes), --out NAME.
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { type Outcome, runSift, runTfjs, runTorch } from './lib/peers.js';
+import { type Outcome, runJax, runSift, runTfjs, runTorch } from './lib/peers.js';
+import { type Gpt2Config, describeGpt2 } from './suites/gpt2.js';
 import type { MlpConfig } from './suites/mlp.js';
 
 const args = process.argv.slice(2);
@@ -15,15 +17,21 @@ const outName = args.includes('--out') ? args[args.indexOf('--out') + 1] : 'cpu'
 
 const sizes = quick ? [256, 512] : [256, 512, 1024, 2048];
 const mlp: MlpConfig = { batch: 128, inputs: 256, hidden: 512, outputs: 64 };
+const gpt2: Gpt2Config = quick
+  ? { vocab: 2048, n_layer: 2, n_embd: 128, n_head: 4, seq: 64, batch: 4 }
+  : { vocab: 8192, n_layer: 4, n_embd: 256, n_head: 4, seq: 128, batch: 8 };
 const torchThreads = Number(process.env.SIFT_BENCH_TORCH_THREADS ?? 2);
 const log = (s: string) => process.stdout.write(`${s}\n`);
+/** Other jobs on the machine skew every figure: the 1-minute load average before this run starts is recorded. */
+const loadBefore = os.loadavg()[0];
 
 // tfjs-backend-cpu is pure JS at well under 1 GFLOP/s: 2048³ would take minutes per product.
 const plan: [string, () => Outcome][] = [
-  ['siftjs', () => runSift({ matmul_sizes: sizes, mlp })],
+  ['siftjs', () => runSift({ matmul_sizes: sizes, mlp, gpt2 })],
   ['tfjs-cpu', () => runTfjs('cpu', { matmul_sizes: sizes.filter((n) => n <= 1024), mlp })],
   ['tfjs-wasm', () => runTfjs('wasm', { matmul_sizes: sizes, mlp })],
-  [`pytorch-cpu (${torchThreads} threads)`, () => runTorch({ threads: torchThreads, matmul_sizes: sizes, mlp })],
+  ['jax-js (wasm)', () => runJax({ matmul_sizes: sizes })],
+  [`pytorch-cpu (${torchThreads} threads)`, () => runTorch({ threads: torchThreads, matmul_sizes: sizes, mlp, gpt2 })],
 ];
 
 const measured: Record<string, Outcome> = {};
@@ -34,8 +42,14 @@ for (const [name, run] of plan) {
 }
 
 type Row = { case: string; unit: string; siftjs: number | null; peers: Record<string, number | null> };
-const get = (o: Outcome, key: 'matmul' | 'mlp', n?: number): number | null =>
-  'missing' in o ? null : key === 'mlp' ? o.mlp : (o.matmul[String(n)] ?? null);
+const get = (o: Outcome, key: 'matmul' | 'mlp' | 'gpt2', n?: number): number | null =>
+  'missing' in o
+    ? null
+    : key === 'mlp'
+      ? o.mlp
+      : key === 'gpt2'
+        ? (o.gpt2?.tokensPerSecond ?? null)
+        : (o.matmul[String(n)] ?? null);
 const peerNames = plan.map(([n]) => n).filter((n) => n !== 'siftjs');
 const rows: Row[] = [
   ...sizes.map((n) => ({
@@ -50,6 +64,12 @@ const rows: Row[] = [
     siftjs: get(measured.siftjs, 'mlp'),
     peers: Object.fromEntries(peerNames.map((p) => [p, get(measured[p], 'mlp')])),
   },
+  {
+    case: `GPT-2 training step, fwd+bwd+AdamW (${describeGpt2(gpt2)})`,
+    unit: 'tokens/s',
+    siftjs: get(measured.siftjs, 'gpt2'),
+    peers: Object.fromEntries(peerNames.map((p) => [p, get(measured[p], 'gpt2')])),
+  },
 ];
 const notes = Object.entries(measured)
   .filter(([, o]) => 'missing' in o)
@@ -58,7 +78,7 @@ const notes = Object.entries(measured)
 const sift = measured.siftjs;
 const result = {
   date: new Date().toISOString(),
-  host: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version },
+  host: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, loadBefore, loadAfter: os.loadavg()[0] },
   siftjs: 'missing' in sift ? null : sift.info,
   rows,
   raw: measured,
@@ -82,7 +102,7 @@ function table(): string {
   return [
     `# CPU benchmarks (${result.date.slice(0, 10)})`,
     '',
-    `Host: ${result.host.cpu}, ${result.host.cores} cores, Node ${result.host.node}. siftjs: ${info?.description ?? '–'}.`,
+    `Host: ${result.host.cpu}, ${result.host.cores} cores, Node ${result.host.node}, 1-minute load average ${result.host.loadBefore.toFixed(1)} before the run (${result.host.loadAfter.toFixed(1)} after, this run's own processes included). siftjs: ${info?.description ?? '–'}.`,
     'Every implementation ran in its own process, one after another, in this run. "×" is siftjs relative to the',
     'peer: above 1 means siftjs is faster. Regenerate with `npm run bench`.',
     '',

@@ -2,10 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** What one implementation measured: GFLOP/s per matmul size and ms per MLP step. */
+/** What one implementation measured: GFLOP/s per matmul size, ms per MLP step, GPT-2 training tokens/s. */
 export interface Measured {
   matmul: Record<string, number>;
   mlp: number | null;
+  gpt2?: { tokensPerSecond: number; ms: number; loss: number } | null;
   [extra: string]: unknown;
 }
 
@@ -35,6 +36,11 @@ export function runSift(config: object): Outcome {
 
 export function runTfjs(backend: 'cpu' | 'wasm', config: object): Outcome {
   return runChild(process.execPath, ['--import', 'tsx', here('../peers/tfjs.ts'), backend, JSON.stringify(config)]);
+}
+
+/** jax-js (@jax-js/jax) on its wasm device: matmul only. */
+export function runJax(config: object): Outcome {
+  return runChild(process.execPath, ['--import', 'tsx', here('../peers/jax.ts'), JSON.stringify(config)]);
 }
 
 /** PyTorch on the CPU through Debian's python3-torch with OpenBLAS (`apt-get install python3-torch libopenblas0-pthread`). */

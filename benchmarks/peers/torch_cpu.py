@@ -1,4 +1,5 @@
-"""PyTorch on the CPU, the same benchmarks as benchmarks/suites: f32 matmul and a 2-layer MLP forward+backward.
+"""PyTorch on the CPU, the same benchmarks as benchmarks/suites: f32 matmul, a 2-layer MLP forward+backward and
+the GPT-2 training step (model in torch_gpt2.py).
 
 Run by benchmarks/run.ts with Debian's /usr/bin/python3 (python3-torch + OpenBLAS). Prints one JSON object.
 """
@@ -7,6 +8,8 @@ import sys
 import time
 
 import torch
+
+from torch_gpt2 import measure as measure_gpt2
 
 
 def median_seconds(fn, min_runs=3, min_time=1.0):
@@ -48,6 +51,8 @@ def main():
         loss.backward()
 
     out["mlp"] = median_seconds(step) * 1e3
+    if cfg.get("gpt2"):
+        out["gpt2"] = measure_gpt2(cfg["gpt2"])
     print(json.dumps(out))
 
 
