@@ -19,7 +19,7 @@ export interface MakeBatchesOptions {
   bucketByLength?: boolean;
   /** Batches per sorting chunk when bucketing. Default 8. */
   bucketBatches?: number;
-  /** Shuffles examples (and batch order) when given; without it the input order is kept (evaluation). */
+  /** Shuffles examples (and batch order) when given; pass a new one each epoch (e.g. seed + epoch). Without it the input order is kept (evaluation). */
   seed?: number | bigint;
   /** Drop a final batch smaller than batchSize. Default false. */
   dropLast?: boolean;

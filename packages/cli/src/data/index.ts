@@ -18,6 +18,7 @@ export { SeededRandom } from './random.js';
 export { shuffle, permutation, splitHeldOut, type SplitOptions } from './split.js';
 export { trainBpe, tokenizerConfigFor, type TrainBpeOptions, type TokenizerJson } from './bpe.js';
 export { BYTE_TO_CHAR, GPT2_SPLIT } from './byte-level.js';
+export { BpeTokenizer } from './bpe-tokenizer.js';
 export { saveTokenizer, writeFileAtomic } from './save.js';
 export { makeBatches, type EncodedExample, type MakeBatchesOptions, type TokenBatch } from './batches.js';
 export { encodeExamples, encodePrefix, type EncodeOptions } from './encode.js';
