@@ -9,6 +9,7 @@
  * Writes benchmarks/results/finetune-memory-<size>.{json,md}. The model is randomly initialised: memory and
  * file sizes do not depend on the weights' values.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -90,48 +91,70 @@ async function measure(method: string, build: (m: GPT2LMHeadModel) => FineTuner,
   };
   tuner.dispose();
   model.dispose();
-  log(`  ${JSON.stringify(row)}`);
   return row;
 }
 
-const rows: Row[] = [];
+// Each method runs in its own process: a fresh heap, so one method's freed blocks cannot shape another's peak.
+const only = opt('method', '');
+const methods: Record<string, () => Promise<Row>> = {
+  sift: () =>
+    measure(
+      'SIFT',
+      (m) => new SIFT(m, { density, targets, lr: 1e-4 }),
+      async (_m, t, dir) => {
+        const path = join(dir, 'delta.safetensors');
+        saveDelta(path, await extractDelta(t as SIFT));
+        return path;
+      },
+    ),
+  full: () =>
+    measure(
+      'full fine-tuning',
+      (m) => fullFineTune(m, { lr: 1e-4 }),
+      async (m, _t, dir) => {
+        m.savePretrained(dir); // as Hugging Face saves it: the tied LM head once
+        return join(dir, 'model.safetensors');
+      },
+    ),
+  lora: () =>
+    measure(
+      `LoRA rank ${loraRank} (equal trainable params)`,
+      (m) => lora(m, { rank: loraRank, targets, lr: 1e-4 }),
+      async (m, _t, dir) => {
+        const path = join(dir, 'adapter_model.safetensors');
+        const adapters = Object.fromEntries(Object.entries(m.stateDict()).filter(([n]) => n.includes('.lora_')));
+        saveSafetensors(path, adapters);
+        return path;
+      },
+    ),
+};
+const loraRankArg = Number(opt('lora-rank', '0'));
+let loraRank = loraRankArg;
+if (only) {
+  process.stdout.write(`ROW ${JSON.stringify(await methods[only]())}\n`);
+  process.exit(0);
+}
+
+const child = (method: string, extra: string[] = []): Row => {
+  const script = fileURLToPath(import.meta.url);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script, ...args, '--method', method, ...extra], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const line = r.stdout.split('\n').find((l) => l.startsWith('ROW '));
+  if (!line) throw new Error(`finetune-memory: the ${method} run failed:\n${r.stdout}\n${r.stderr}`);
+  return JSON.parse(line.slice(4)) as Row;
+};
 log(`GPT-2 ${size}: ${JSON.stringify(dims)}, batch ${batch} × ${seq} tokens, SIFT density ${density} on ${targets.join(', ')}`);
-const sift = await measure(
-  'SIFT',
-  (m) => new SIFT(m, { density, targets, lr: 1e-4 }),
-  async (_m, t, dir) => {
-    const path = join(dir, 'delta.safetensors');
-    saveDelta(path, await extractDelta(t as SIFT));
-    return path;
-  },
-);
-rows.push(sift);
-rows.push(
-  await measure(
-    'full fine-tuning',
-    (m) => fullFineTune(m, { lr: 1e-4 }),
-    async (m, _t, dir) => {
-      m.savePretrained(dir); // as Hugging Face saves it: the tied LM head once
-      return join(dir, 'model.safetensors');
-    },
-  ),
-);
-let rank = 0;
-rows.push(
-  await measure(
-    'LoRA (equal trainable params)',
-    (m) => {
-      rank = loraRankForBudget(m, targets, sift.trainable);
-      return lora(m, { rank, targets, lr: 1e-4 });
-    },
-    async (m, _t, dir) => {
-      const path = join(dir, 'adapter_model.safetensors');
-      const adapters = Object.fromEntries(Object.entries(m.stateDict()).filter(([n]) => n.includes('.lora_')));
-      saveSafetensors(path, adapters);
-      return path;
-    },
-  ),
-);
+const rows: Row[] = [child('sift')];
+log(`  ${JSON.stringify(rows[0])}`);
+// LoRA's rank: closest to SIFT's trainable count on the same layers.
+manualSeed(0);
+const probe = new GPT2LMHeadModel(config);
+loraRank = loraRankForBudget(probe, targets, rows[0].trainable);
+probe.dispose();
+for (const [m, extra] of [['full', []], ['lora', ['--lora-rank', String(loraRank)]]] as const) {
+  rows.push(child(m, [...extra]));
+  log(`  ${JSON.stringify(rows.at(-1))}`);
+}
+const rank = loraRank;
 
 const mib = (b: number) => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
 const full = rows[1];
@@ -142,7 +165,8 @@ const md = [
   `Model: ${JSON.stringify(dims)}; one training step on ${batch} × ${seq} tokens (causal LM loss), AdamW.`,
   `SIFT: density ${density} on ${targets.join(', ')} (first-batch selection). LoRA rank ${rank} on the same layers (closest to SIFT's trainable count).`,
   '"kept" = gradients + optimizer state + SIFT\'s values/indices, as the method accounts them; "peak" = the backend\'s',
-  'measured peak bytes during the second step, above the model weights (activations included).',
+  'measured peak bytes during the second step, above the model weights (activations included). Step times were taken on a',
+  'shared, loaded machine and are not comparable between rows; the memory figures are exact.',
   `Regenerate: \`node --import tsx benchmarks/suites/finetune-memory.ts --size ${size} --seq ${seq} --batch ${batch}\`.`,
   '',
   '| method | trainable params | gradients | optimizer state | kept | kept ÷ full | peak above weights | peak ÷ full | step (s) | saved file | size |',
