@@ -32,7 +32,8 @@ export interface SplitOptions {
 /**
  * Splits into train and held-out parts, stratified: each class (unlabelled examples count as one class)
  * holds out round(fraction × its size) examples chosen by the seed, so class shares match within one example.
- * Both parts keep the input's order; the split depends only on the seed and the labels' multiset per class.
+ * Both parts keep the input's order. Each class draws from its own seeded stream, so adding a class leaves the
+ * others' split unchanged.
  */
 export function splitHeldOut<T extends Pick<Example, 'label'>>(examples: readonly T[], opts: SplitOptions): { train: T[]; heldOut: T[] } {
   const { fraction, seed } = opts;
