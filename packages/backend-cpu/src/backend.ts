@@ -20,7 +20,18 @@ import {
 } from '@siftjs/tensor';
 import { CpuHeap } from './heap.js';
 import { adamw } from './kernels/adamw.js';
-import { UNARY, binaryFn, converter, copyStrided, mapBinary, mapUnary, mapWhere } from './kernels/elementwise.js';
+import { BINARY_ROWS, UNARY, UNARY_ROWS, binaryFn, converter, copyStrided, mapBinary, mapUnary, mapWhere } from './kernels/elementwise.js';
+import {
+  type ElementwiseKernels,
+  type RowsKernels,
+  SIMD_BINARY_OPS,
+  SIMD_UNARY_OPS,
+  binarySimd,
+  loadElementwise,
+  loadRows,
+  sumSimd,
+  unarySimd,
+} from './kernels/elementwise-simd.js';
 import { checkIndex, elementOffsets, readInts, topkAbs } from './kernels/indexing.js';
 import { argReduce, reduce } from './kernels/reduce.js';
 import { normRows, normRowsBackward, softmaxRows, softmaxRowsBackward } from './kernels/rows.js';
@@ -46,9 +57,15 @@ export class CpuBackend implements Backend {
   readonly name = 'cpu';
   readonly heap = new CpuHeap();
   readonly matmuls: MatmulRunner;
+  /** WebAssembly SIMD elementwise kernels (float32 add/sub/mul/div, sums over outer axes); null: TypeScript only. */
+  private readonly simd: ElementwiseKernels | null;
+  /** WebAssembly SIMD exp, tanh, gelu (tanh), sigmoid and softmax rows in float64 precision; null: TypeScript. */
+  private readonly simdRows: RowsKernels | null;
 
   constructor(opts: CpuBackendOptions = {}) {
     this.matmuls = new MatmulRunner(this.heap, opts);
+    this.simd = opts.simd === false ? null : loadElementwise(this.heap);
+    this.simdRows = opts.simd === false ? null : loadRows(this.heap);
   }
 
   /** Resolves when the matmul worker threads are running (setBackend awaits it). */
@@ -65,7 +82,7 @@ export class CpuBackend implements Backend {
     const { threads, kernels } = this.matmuls;
     return {
       name: this.name,
-      description: `${kernels === 'wasm-simd' ? 'WebAssembly SIMD float32 matmul' : 'TypeScript matmul'}, ${threads} thread${threads > 1 ? 's' : ''}; other kernels TypeScript`,
+      description: `${kernels === 'wasm-simd' ? 'WebAssembly SIMD float32 matmul' : 'TypeScript matmul'}, ${threads} thread${threads > 1 ? 's' : ''}; ${this.simd ? 'WebAssembly SIMD float32 add/sub/mul/div and outer-axis sums, ' : ''}${this.simdRows ? 'exp/tanh/gelu/sigmoid and softmax, ' : ''}other kernels TypeScript`,
       kernels,
       threads,
       sharedMemory: this.heap.shared,
@@ -152,13 +169,24 @@ export class CpuBackend implements Backend {
     const outType = op === 'not' || op === 'isnan' ? 'bool' : x.dtype;
     const out = this.make(outType, sizeOf(x.shape));
     const f = x.dtype === 'int32' && op === 'neg' ? (v: number) => -v | 0 : UNARY[op];
-    mapUnary(f, this.arr(x.storage), x, this.arr(out));
+    const code = SIMD_UNARY_OPS[op];
+    if (this.simdRows && code !== undefined && x.dtype === 'float32') {
+      if (unarySimd(this.simdRows, code, this.arr(x.storage) as Float32Array, x, this.arr(out) as Float32Array)) return out;
+    }
+    const float = x.dtype === 'float32' || x.dtype === 'float64';
+    mapUnary(f, this.arr(x.storage), x, this.arr(out), float ? UNARY_ROWS[op] : undefined);
     return out;
   }
 
   binary(op: BinaryOp, a: View, b: View): BackendStorage {
     const out = this.make(COMPARE.has(op) ? 'bool' : a.dtype, sizeOf(a.shape));
-    mapBinary(binaryFn(op, a.dtype), this.arr(a.storage), a, this.arr(b.storage), b, this.arr(out));
+    const [x, y, o] = [this.arr(a.storage), this.arr(b.storage), this.arr(out)];
+    const code = SIMD_BINARY_OPS[op];
+    if (this.simd && code !== undefined && a.dtype === 'float32' && b.dtype === 'float32') {
+      if (binarySimd(this.simd, code, x as Float32Array, a, y as Float32Array, b, o as Float32Array)) return out;
+    }
+    const float = a.dtype === 'float32' || a.dtype === 'float64';
+    mapBinary(binaryFn(op, a.dtype), x, a, y, b, o, float && !COMPARE.has(op) ? BINARY_ROWS[op] : undefined);
     return out;
   }
 
@@ -174,6 +202,9 @@ export class CpuBackend implements Backend {
     const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
     const dtype = op === 'sum' && (x.dtype === 'int32' || x.dtype === 'bool') ? 'int32' : x.dtype;
     const out = this.make(dtype, sizeOf(kept));
+    if (this.simd && op === 'sum' && x.dtype === 'float32') {
+      if (sumSimd(this.simd, this.heap, this.arr(x.storage) as Float32Array, x, axes, this.arr(out) as Float32Array)) return out;
+    }
     reduce(op, this.arr(x.storage), x, axes, this.arr(out));
     return out;
   }
@@ -198,14 +229,19 @@ export class CpuBackend implements Backend {
   softmax(x: View, cols: number, log: boolean): BackendStorage {
     const n = sizeOf(x.shape);
     const out = this.make(x.dtype, n);
-    softmaxRows(this.rows(x), this.arr(out), cols ? n / cols : 0, cols, log);
+    const [xs, o] = [this.rows(x), this.arr(out)];
+    if (this.simdRows && x.dtype === 'float32' && cols > 0) this.simdRows.softmax(xs.byteOffset, o.byteOffset, n / cols, cols, log ? 1 : 0);
+    else softmaxRows(xs, o, cols ? n / cols : 0, cols, log);
     return out;
   }
 
   softmaxBackward(y: View, dy: View, cols: number, log: boolean): BackendStorage {
     const n = sizeOf(y.shape);
     const out = this.make(y.dtype, n);
-    softmaxRowsBackward(this.rows(y), this.rows(dy), this.arr(out), cols ? n / cols : 0, cols, log);
+    const [ys, dys, o] = [this.rows(y), this.rows(dy), this.arr(out)];
+    if (this.simdRows && y.dtype === 'float32' && dy.dtype === 'float32' && cols > 0) {
+      this.simdRows.softmaxBackward(ys.byteOffset, dys.byteOffset, o.byteOffset, n / cols, cols, log ? 1 : 0);
+    } else softmaxRowsBackward(ys, dys, o, cols ? n / cols : 0, cols, log);
     return out;
   }
 

@@ -4,7 +4,7 @@ import { collapse, forEachRow } from '../strided.js';
 type Geometry = Pick<View, 'shape' | 'strides' | 'offset'>;
 
 /** Splits a view into the kept dims (one output each) and the reduced dims (walked per output). */
-function splitAxes(g: Geometry, axes: readonly number[]) {
+export function splitAxes(g: Geometry, axes: readonly number[]) {
   const keptShape: number[] = [];
   const keptStrides: number[] = [];
   const redShape: number[] = [];
