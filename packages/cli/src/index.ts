@@ -1,1 +1,10 @@
 export * from './data/index.js';
+export { main, program } from './cli.js';
+export { compare, COMPARE_DEFAULTS, type CompareOptions, type MethodResult, spamTask } from './compare.js';
+export { pretrain, PRETRAIN_DEFAULTS, type PretrainOptions } from './pretrain.js';
+export { loadTaskModel, type Task, type TaskModel } from './model-dir.js';
+export { fit, type FitOptions, type FitResult } from './train/fit.js';
+export { evaluate, type Evaluation } from './train/evaluate.js';
+export { loadCheckpoint, saveCheckpoint, type CheckpointMeta } from './train/checkpoint.js';
+export { saveFineTune } from './train/save-result.js';
+export { UsageError } from './errors.js';

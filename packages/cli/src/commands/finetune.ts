@@ -1,0 +1,109 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createFineTuner, loraRankForBudget, METHODS, type MethodName } from '@siftjs/sift-optimizer';
+import { manualSeed } from '@siftjs/tensor';
+import { makeBatches } from '../data/batches.js';
+import { DataError } from '../data/errors.js';
+import { encodeExamples } from '../data/encode.js';
+import { splitHeldOut } from '../data/split.js';
+import { UsageError } from '../errors.js';
+import { loadTaskModel, type Task } from '../model-dir.js';
+import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
+import { fit } from '../train/fit.js';
+import { JsonlLog } from '../train/log.js';
+import { saveFineTune } from '../train/save-result.js';
+import { readData } from './data-source.js';
+
+export interface FinetuneArgs {
+  model: string;
+  data: string;
+  task: string;
+  method: string;
+  density: number;
+  epochs: number;
+  lr: number;
+  batchSize: number;
+  maxLength: number;
+  heldOut: number;
+  seed: number;
+  out: string;
+  resume: boolean;
+  textField: string;
+  labelField: string;
+  loraRank?: number;
+  /** Stop after this many epochs, leaving the checkpoint for --resume (time-sliced or preemptible machines). */
+  stopAfter?: number;
+}
+
+/** `sift finetune`: one method on one dataset, evaluated each epoch, checkpointed, its result saved. */
+export async function finetune(a: FinetuneArgs): Promise<void> {
+  if (!(METHODS as readonly string[]).includes(a.method)) throw new UsageError(`unknown --method '${a.method}' (one of ${METHODS.join(', ')})`);
+  if (a.task !== 'classification' && a.task !== 'causal-lm') throw new UsageError(`unknown --task '${a.task}' (classification or causal-lm)`);
+  const task = a.task as Task;
+  const method = a.method as MethodName;
+  const ds = readData(a.data, { textField: a.textField, labelField: task === 'classification' ? a.labelField : null });
+  if (task === 'classification' && ds.labelNames.length < 2) throw new DataError(ds.source, `classification needs at least 2 classes in '${a.labelField}', found ${ds.labelNames.length}`);
+  if (!a.resume && existsSync(join(a.out, 'checkpoint'))) throw new UsageError(`${a.out}: holds a checkpoint already; pass --resume to continue it or choose another --out`);
+  const { train, heldOut } = splitHeldOut(ds.examples, { fraction: a.heldOut, seed: a.seed });
+  if (train.length === 0 || heldOut.length === 0) throw new DataError(ds.source, `${ds.examples.length} examples are too few to hold out ${a.heldOut} of them`);
+
+  manualSeed(a.seed);
+  const tm = loadTaskModel(a.model, task, Math.max(2, ds.labelNames.length));
+  const enc = (xs: typeof train) => encodeExamples(tm.tokenizer, xs, { maxLength: a.maxLength, appendEos: task === 'causal-lm' });
+  const trainEnc = enc(train);
+  const padId = tm.tokenizer.padId;
+  const batchesFor = (epoch: number) => makeBatches(trainEnc, { batchSize: a.batchSize, padId, bucketByLength: true, seed: a.seed * 1000 + epoch });
+  const heldBatches = makeBatches(enc(heldOut), { batchSize: 2 * a.batchSize, padId });
+
+  const common = { method, lr: a.lr, dense: tm.head };
+  let tuner;
+  if (method === 'lora') {
+    const rank = a.loraRank ?? loraRankForBudget(tm.model, tm.loraTargets, sparseBudget(tm.model, tm.siftTargets, a.density));
+    tuner = createFineTuner(tm.model, { ...common, loraRank: rank, loraAlpha: 2 * rank, targets: tm.loraTargets });
+  } else tuner = createFineTuner(tm.model, { ...common, density: a.density, targets: tm.siftTargets });
+
+  const settings = { model: a.model, data: a.data, task, method, density: a.density, lr: a.lr, batchSize: a.batchSize, maxLength: a.maxLength, seed: a.seed, epochs: a.epochs };
+  const ckpt = join(a.out, 'checkpoint');
+  const startEpoch = a.resume ? loadCheckpoint(ckpt, tuner, settings).epoch : 0;
+  if (startEpoch >= a.epochs) throw new UsageError(`${ckpt}: already holds all ${a.epochs} epochs`);
+  process.stderr.write(
+    `sift finetune: ${method} on ${ds.source} (${train.length} train / ${heldOut.length} held out), ${tuner.trainableCount().toLocaleString('en-US')} trainable parameters${startEpoch ? `, resuming after epoch ${startEpoch}` : ''}\n`,
+  );
+  const log = new JsonlLog(join(a.out, 'log.jsonl'));
+  const r = await fit({
+    task: tm,
+    tuner,
+    batchesFor,
+    heldOut: heldBatches,
+    epochs: a.epochs,
+    lr: a.lr,
+    startEpoch,
+    seed: a.seed,
+    stopAfter: a.stopAfter,
+    log,
+    afterEpoch: (epoch, ev) => {
+      process.stderr.write(`epoch ${epoch + 1}: held-out loss ${ev.loss.toFixed(4)}${ev.accuracy === null ? '' : `, accuracy ${(100 * ev.accuracy).toFixed(1)}%`}\n`);
+      saveCheckpoint(ckpt, tuner, { epoch: epoch + 1, method, settings });
+    },
+  });
+  if (a.stopAfter !== undefined && a.stopAfter < a.epochs) {
+    process.stderr.write(`stopped after epoch ${a.stopAfter} of ${a.epochs}; continue with --resume\n`);
+    tuner.dispose();
+    tm.model.dispose();
+    return;
+  }
+  const saved = await saveFineTune(tm, tuner, a.out);
+  const last = r.evaluations.at(-1);
+  const summary = { method, trainable: tuner.trainableCount(), heldOut: last, memory: tuner.memoryReport(), peakBytes: r.peakBytes, seconds: r.seconds, saved: saved.file, savedBytes: saved.bytes };
+  writeFileSync(join(a.out, 'metrics.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+  tuner.dispose();
+  tm.model.dispose();
+}
+
+/** SIFT's k over the targets at this density: the budget LoRA is sized to. */
+function sparseBudget(model: import('@siftjs/nn').Module, targets: string[], density: number): number {
+  let k = 0;
+  for (const [name, p] of model.namedParameters()) if (p.rank >= 2 && targets.some((t) => name.includes(t))) k += Math.ceil(density * p.size);
+  return k;
+}

@@ -1,0 +1,177 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyzeGradients, createFineTuner, type FineTuner, loraRankForBudget, type MethodName, meanShares, type SIFT } from '@siftjs/sift-optimizer';
+import { getBackend, manualSeed } from '@siftjs/tensor';
+import { makeBatches, type TokenBatch } from './data/batches.js';
+import { loadSpamAssassin } from './data/corpora.js';
+import { type Dataset, relabel } from './data/dataset.js';
+import { encodeExamples } from './data/encode.js';
+import { readDataset } from './data/read.js';
+import { splitHeldOut } from './data/split.js';
+import { loadTaskModel, type TaskModel } from './model-dir.js';
+import { fit } from './train/fit.js';
+import { JsonlLog } from './train/log.js';
+import { saveFineTune } from './train/save-result.js';
+import { batchTensors as makeTensors } from './train/tensors.js';
+import { writeReport } from './report/report.js';
+
+export interface CompareOptions {
+  model: string;
+  out: string;
+  methods: MethodName[];
+  density: number;
+  epochs: number;
+  batchSize: number;
+  maxLength: number;
+  /** Examples per class in training and in the held-out set. */
+  trainPerClass: number;
+  heldOutPerClass: number;
+  lr: Partial<Record<MethodName, number>>;
+  seed: number;
+  /** A labelled JSONL/CSV file to use instead of the SpamAssassin task (tests, other tasks). */
+  data?: string;
+  quiet?: boolean;
+}
+
+export const COMPARE_DEFAULTS: Omit<CompareOptions, 'model' | 'out'> = {
+  methods: ['sift', 'full', 'lora', 'random', 'head'],
+  density: 0.03,
+  epochs: 2,
+  batchSize: 16,
+  maxLength: 96,
+  trainPerClass: 400,
+  heldOutPerClass: 150,
+  lr: { sift: 2e-3, random: 2e-3, full: 5e-4, lora: 2e-3, head: 2e-3, bitfit: 2e-3 },
+  seed: 0,
+};
+
+export interface MethodResult {
+  method: MethodName;
+  label: string;
+  trainable: number;
+  accuracy: number;
+  heldOutLoss: number;
+  /** Gradient + optimizer-state bytes the method keeps (plus SIFT's values and indices). */
+  keptBytes: number;
+  peakBytes: number;
+  savedFile: string;
+  savedBytes: number;
+  seconds: number;
+  tokensPerSecond: number;
+  losses: number[];
+  accuracies: number[];
+}
+
+/**
+ * The task: SpamAssassin spam against ham that is hard to tell from it. The held-out split is fixed by the seed
+ * and balanced by class, so accuracy is comparable across methods and runs.
+ */
+export function spamTask(o: Pick<CompareOptions, 'trainPerClass' | 'heldOutPerClass' | 'seed'>): { train: Dataset['examples']; heldOut: Dataset['examples']; labelNames: string[] } {
+  const ds = relabel(loadSpamAssassin(), { 'spam-1': 'spam', 'spam-2': 'spam', 'hard-ham-1': 'ham', 'easy-ham-1': 'ham', 'easy-ham-2': 'ham' });
+  const { train, heldOut } = splitHeldOut(ds.examples, { fraction: 0.25, seed: o.seed });
+  const take = (xs: typeof train, perClass: number) => ds.labelNames.flatMap((_, c) => xs.filter((e) => e.label === c).slice(0, perClass));
+  return { train: take(train, o.trainPerClass), heldOut: take(heldOut, o.heldOutPerClass), labelNames: ds.labelNames };
+}
+
+/** A labelled file split the same way: balanced, held-out part fixed by the seed. */
+export function fileTask(file: string, o: Pick<CompareOptions, 'trainPerClass' | 'heldOutPerClass' | 'seed'>): ReturnType<typeof spamTask> {
+  const ds = readDataset(file);
+  const { train, heldOut } = splitHeldOut(ds.examples, { fraction: 0.25, seed: o.seed });
+  const take = (xs: typeof train, perClass: number) => ds.labelNames.flatMap((_, c) => xs.filter((e) => e.label === c).slice(0, perClass));
+  return { train: take(train, o.trainPerClass), heldOut: take(heldOut, o.heldOutPerClass), labelNames: ds.labelNames };
+}
+
+function tunerFor(method: MethodName, task: TaskModel, o: CompareOptions, siftBudget: number): FineTuner {
+  const lr = o.lr[method] ?? 1e-3;
+  if (method === 'lora') {
+    const rank = loraRankForBudget(task.model, task.loraTargets, siftBudget);
+    return createFineTuner(task.model, { method, lr, loraRank: rank, loraAlpha: 2 * rank, targets: task.loraTargets, dense: task.head });
+  }
+  return createFineTuner(task.model, { method, lr, density: o.density, targets: task.siftTargets, dense: task.head });
+}
+
+const LABELS: Record<MethodName, string> = {
+  sift: 'SIFT',
+  full: 'full fine-tuning',
+  lora: 'LoRA (equal params)',
+  random: 'random-index sparse',
+  bitfit: 'BitFit',
+  head: 'head only',
+};
+
+/** Fine-tunes the model on the task with every method and writes the table, logs and an HTML report. */
+export async function compare(o: CompareOptions): Promise<MethodResult[]> {
+  const say = (s: string) => o.quiet || process.stderr.write(`${s}\n`);
+  mkdirSync(o.out, { recursive: true });
+  const data = o.data ? fileTask(o.data, o) : spamTask(o);
+  const probe = loadTaskModel(o.model, 'classification', data.labelNames.length);
+  const encode = (xs: typeof data.train) => encodeExamples(probe.tokenizer, xs, { maxLength: o.maxLength });
+  const trainEnc = encode(data.train);
+  const heldEnc = encode(data.heldOut);
+  const padId = probe.tokenizer.padId;
+  const batchesFor = (epoch: number): TokenBatch[] => makeBatches(trainEnc, { batchSize: o.batchSize, padId, bucketByLength: true, seed: o.seed * 1000 + epoch });
+  const heldOut = makeBatches(heldEnc, { batchSize: 64, padId });
+  say(`task: ${data.labelNames.join(' vs ')}; ${data.train.length} training and ${data.heldOut.length} held-out emails, first ${o.maxLength} tokens; backend ${getBackend().info().description}`);
+
+  // SIFT's trainable count sets LoRA's rank (equal trainable parameters).
+  const siftBudget = (() => {
+    const t = tunerFor('sift', probe, o, 0) as SIFT;
+    const k = t.sparse.reduce((n, sp) => n + sp.k, 0);
+    t.dispose();
+    return k;
+  })();
+
+  // Gradient concentration on the first batches: the pretrained model against the same architecture at random init.
+  const analysisBatches = batchesFor(0).slice(0, 4);
+  const lossOf = (task: TaskModel) => (_: unknown, b: TokenBatch) => {
+    const ids = makeTensors(b);
+    const out = task.forward(ids.ids, ids.mask, ids.labels);
+    out.logits.dispose();
+    ids.dispose();
+    return out.loss!;
+  };
+  const fractions = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3];
+  const pretrained = meanShares(await analyzeGradients(probe.model, analysisBatches, { fractions, loss: lossOf(probe), include: (n, p) => p.rank >= 2 && probe.siftTargets.some((t) => n.includes(t)) }));
+  manualSeed(o.seed);
+  const randomTask = loadTaskModel(o.model, 'classification', data.labelNames.length, { randomInit: true });
+  const randomInit = meanShares(await analyzeGradients(randomTask.model, analysisBatches, { fractions, loss: lossOf(randomTask), include: (n, p) => p.rank >= 2 && probe.siftTargets.some((t) => n.includes(t)) }));
+  randomTask.model.dispose();
+  probe.model.dispose();
+  const concentration = fractions.flatMap((f) => [
+    { model: 'pretrained (bundled)', fraction: f, share: pretrained[String(f)] },
+    { model: 'random init', fraction: f, share: randomInit[String(f)] },
+  ]);
+  say(`gradient share in the top 1%: pretrained ${(100 * pretrained['0.01']).toFixed(1)}%, random init ${(100 * randomInit['0.01']).toFixed(1)}%`);
+
+  const results: MethodResult[] = [];
+  const log = new JsonlLog(join(o.out, 'log.jsonl'));
+  for (const method of o.methods) {
+    manualSeed(o.seed);
+    const task = loadTaskModel(o.model, 'classification', data.labelNames.length);
+    const tuner = tunerFor(method, task, o, siftBudget);
+    const r = await fit({ task, tuner, batchesFor, heldOut, epochs: o.epochs, lr: o.lr[method] ?? 1e-3, seed: o.seed, log, label: LABELS[method].padEnd(20), quiet: o.quiet });
+    const kept = tuner.memoryReport().total;
+    const saved = await saveFineTune(task, tuner, join(o.out, method));
+    const last = r.evaluations.at(-1)!;
+    results.push({
+      method,
+      label: LABELS[method],
+      trainable: tuner.trainableCount(),
+      accuracy: last.accuracy ?? NaN,
+      heldOutLoss: last.loss,
+      keptBytes: kept,
+      peakBytes: r.peakBytes,
+      savedFile: saved.file,
+      savedBytes: saved.bytes,
+      seconds: r.seconds,
+      tokensPerSecond: r.tokensPerSecond,
+      losses: r.losses,
+      accuracies: r.evaluations.map((e) => e.accuracy ?? NaN),
+    });
+    say(`${LABELS[method]}: held-out accuracy ${(100 * (last.accuracy ?? NaN)).toFixed(1)}% in ${r.seconds.toFixed(0)} s`);
+    tuner.dispose();
+    task.model.dispose();
+  }
+  await writeReport(join(o.out, 'report.html'), { options: o, results, concentration, labelNames: data.labelNames, train: data.train.length, heldOut: data.heldOut.length });
+  return results;
+}

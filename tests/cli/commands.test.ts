@@ -1,0 +1,158 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compare, COMPARE_DEFAULTS, loadTaskModel, main, saveTokenizer, tokenizerConfigFor, trainBpe } from '@siftjs/cli';
+import { GPT2LMHeadModel, gpt2Config, loadSafetensors } from '@siftjs/models';
+import { applyDelta, loadDelta } from '@siftjs/sift-optimizer';
+import { manualSeed } from '@siftjs/tensor';
+import '@siftjs/backend-cpu';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
+const root = mkdtempSync(join(tmpdir(), 'siftjs-cli-'));
+const modelDir = join(root, 'model');
+const data = join(root, 'mails.jsonl');
+
+/** Runs the built `sift` executable, as a user would. */
+function sift(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: root, env: { ...process.env, SIFT_THREADS: '1' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The bits of every float of a model's state, by name. */
+function bits(dir: string, file: string): Record<string, number[]> {
+  const tensors = loadSafetensors(join(dir, file));
+  const out = Object.fromEntries(Object.entries(tensors).map(([n, t]) => [n, Array.from(new Uint32Array(Float32Array.from(t.toArraySync()).buffer))]));
+  for (const t of Object.values(tensors)) t.dispose();
+  return out;
+}
+
+beforeAll(() => {
+  // A tiny GPT-2 with its own BPE, written as a Hugging Face directory, and a small two-class dataset.
+  const words = ['free', 'money', 'offer', 'click', 'winner', 'meeting', 'notes', 'project', 'review', 'lunch'];
+  const lines: string[] = [];
+  for (let i = 0; i < 48; i++) {
+    const spam = i % 2 === 1;
+    const pick = (j: number) => words[(spam ? 0 : 5) + ((i * 7 + j * 3) % 5)];
+    lines.push(JSON.stringify({ text: `${pick(0)} ${pick(1)} ${pick(2)} ${pick(3)} number ${i}`, label: spam ? 'spam' : 'ham' }));
+  }
+  writeFileSync(data, `${lines.join('\n')}\n`);
+  const json = trainBpe(lines, { vocabSize: 300 });
+  mkdirSync(modelDir, { recursive: true });
+  saveTokenizer(modelDir, json, tokenizerConfigFor(json));
+  manualSeed(0);
+  const cfg = gpt2Config({ vocab_size: 300, n_positions: 32, n_embd: 16, n_layer: 1, n_head: 2, resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0 }, 'test');
+  const lm = new GPT2LMHeadModel(cfg);
+  lm.savePretrained(modelDir);
+  lm.dispose();
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('sift: bad input is one clear line and exit code 2, with nothing written', () => {
+  it.each([
+    [['finetune', '--model', 'model', '--data', 'missing.jsonl', '--out', 'o'], 'missing.jsonl: file not found'],
+    [['finetune', '--model', 'model', '--data', 'mails.jsonl', '--label-field', 'category', '--out', 'o'], "has no field 'category'"],
+    [['finetune', '--model', 'nowhere', '--data', 'mails.jsonl', '--out', 'o'], 'nowhere: model directory not found'],
+    [['finetune', '--model', '.', '--data', 'mails.jsonl', '--out', 'o'], 'config.json: not found'],
+    [['finetune', '--model', 'model', '--data', 'mails.jsonl', '--backend', 'tpu', '--out', 'o'], "unknown backend 'tpu'"],
+    [['finetune', '--model', 'model', '--data', 'mails.jsonl', '--method', 'magic', '--out', 'o'], "unknown --method 'magic'"],
+    [['finetune', '--model', 'model', '--data', 'mails.jsonl', '--epochs', 'two', '--out', 'o'], "--epochs must be an integer"],
+  ])('sift %j', (args, message) => {
+    const r = sift(args);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(join(root, 'o'))).toBe(false);
+  });
+
+  it('an empty dataset', () => {
+    writeFileSync(join(root, 'empty.jsonl'), '');
+    const r = sift(['finetune', '--model', 'model', '--data', 'empty.jsonl', '--out', 'o']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/empty\.jsonl: .*empty/);
+  });
+});
+
+describe('sift finetune, resume, eval and merge', () => {
+  const args = (out: string, epochs: number) => ['finetune', '--model', modelDir, '--data', data, '--out', out, '--epochs', String(epochs), '--batch-size', '8', '--density', '0.1', '--lr', '0.01', '--held-out', '0.25', '--max-length', '16'];
+
+  it('two runs with the same seed are bitwise identical; the checkpoint records the epochs done', async () => {
+    const whole = join(root, 'whole');
+    const again = join(root, 'again');
+    await main(['node', 'sift', ...args(whole, 2)]);
+    await main(['node', 'sift', ...args(again, 2)]);
+    const metrics = JSON.parse(readFileSync(join(whole, 'metrics.json'), 'utf8'));
+    expect(metrics.method).toBe('sift');
+    expect(metrics.heldOut.examples).toBe(12);
+    expect(JSON.parse(readFileSync(join(whole, 'checkpoint', 'checkpoint.json'), 'utf8')).epoch).toBe(2);
+    expect(bits(whole, 'delta.safetensors')).toEqual(bits(again, 'delta.safetensors'));
+  });
+
+  it.each(['sift', 'full', 'lora'])('%s: a run stopped after epoch 1 and resumed ends bitwise where the uninterrupted run does', async (method) => {
+    const whole = join(root, `whole-${method}`);
+    const resumed = join(root, `resumed-${method}`);
+    const m = ['--method', method];
+    await main(['node', 'sift', ...args(whole, 2), ...m]);
+    await main(['node', 'sift', ...args(resumed, 2), ...m, '--stop-after', '1']);
+    expect(JSON.parse(readFileSync(join(resumed, 'checkpoint', 'checkpoint.json'), 'utf8')).epoch).toBe(1);
+    expect(existsSync(join(resumed, 'metrics.json'))).toBe(false);
+    // Without --resume an existing checkpoint is not overwritten.
+    expect(sift([...args(resumed, 2), ...m]).status).toBe(2);
+    await main(['node', 'sift', ...args(resumed, 2), ...m, '--resume']);
+    const file = { sift: 'delta.safetensors', full: 'model.safetensors', lora: 'adapter_model.safetensors' }[method] as string;
+    expect(bits(resumed, file)).toEqual(bits(whole, file));
+    // Resuming with other settings is refused, naming the setting.
+    const r = sift([...args(resumed, 2), ...m, '--lr', '0.5', '--resume']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('lr');
+  });
+
+  it('eval applies the delta; merge writes a checkpoint whose weights equal base + delta', async () => {
+    const run = join(root, 'whole');
+    const r = sift(['eval', '--model', modelDir, '--data', data, '--delta', join(run, 'delta.safetensors'), '--max-length', '16']);
+    expect(r.status, r.stderr).toBe(0);
+    const ev = JSON.parse(r.stdout);
+    expect(ev.examples).toBe(48);
+    const merged = join(root, 'merged');
+    expect(sift(['merge', '--base', modelDir, '--delta', join(run, 'delta.safetensors'), '--out', merged]).status).toBe(0);
+    const expected = loadTaskModel(modelDir, 'classification', 2);
+    await applyDelta(expected.model, loadDelta(join(run, 'delta.safetensors')));
+    const fromMerge = loadTaskModel(merged, 'classification', 2);
+    const a = expected.model.stateDict();
+    const b = fromMerge.model.stateDict();
+    for (const name of Object.keys(a).filter((n) => n.startsWith('transformer.'))) {
+      expect(Array.from(b[name].toArraySync()), name).toEqual(Array.from(a[name].toArraySync()));
+    }
+    expect(Array.from(b['score.weight'].toArraySync())).toEqual(Array.from(a['score.weight'].toArraySync()));
+    expected.model.dispose();
+    fromMerge.model.dispose();
+    // Merging into an existing directory is refused.
+    expect(sift(['merge', '--base', modelDir, '--delta', join(run, 'delta.safetensors'), '--out', merged]).status).toBe(2);
+  });
+
+  it('analyze prints the share table for pretrained and random init and writes the SVG', () => {
+    const out = join(root, 'analysis');
+    const r = sift(['analyze', '--model', modelDir, '--data', data, '--out', out, '--batches', '2', '--batch-size', '8', '--max-length', '16', '--fractions', '0.01,0.1,1']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/100%\s+100\.0%\s+100\.0%/);
+    expect(readFileSync(join(out, 'gradient-concentration.svg'), 'utf8')).toMatch(/^<svg/);
+  });
+});
+
+describe('the comparison behind npm start', () => {
+  it('runs every method, reports equal LoRA parameters and writes the HTML report', async () => {
+    const out = join(root, 'compare');
+    const results = await compare({ ...COMPARE_DEFAULTS, model: modelDir, out, data, epochs: 1, batchSize: 8, maxLength: 16, trainPerClass: 16, heldOutPerClass: 8, density: 0.1, quiet: true });
+    expect(results.map((r) => r.method)).toEqual(COMPARE_DEFAULTS.methods);
+    const by = Object.fromEntries(results.map((r) => [r.method, r]));
+    expect(by.sift.trainable).toBe(by.random.trainable);
+    expect(by.full.trainable).toBeGreaterThan(10 * by.sift.trainable);
+    expect(by.head.trainable).toBe(16 * 2);
+    for (const r of results) expect(r.accuracy).toBeGreaterThanOrEqual(0);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).toContain('SIFT');
+  });
+});
