@@ -3,6 +3,7 @@ import { METHODS, type MethodName } from '@siftjs/sift-optimizer';
 import { useBackend } from './backend.js';
 import { COMPARE_DEFAULTS } from './compare.js';
 import { analyzeCommand } from './commands/analyze.js';
+import { benchCommand } from './commands/bench.js';
 import { compareCommand } from './commands/compare.js';
 import { evalCommand } from './commands/evaluate.js';
 import { finetune } from './commands/finetune.js';
@@ -139,6 +140,12 @@ export function program(): Command {
       const r = await pretrain({ ...d, out: o.out, vocabSize: o.vocabSize, nLayer: o.layers, nEmbd: o.width, nHead: o.heads, context: o.context, batchSize: o.batchSize, steps: o.steps, lr: o.lr, seed: o.seed, command });
       process.stdout.write(`${JSON.stringify(r)}\n`);
     });
+
+  p.command('bench')
+    .description('run the benchmark suite of this checkout (as npm run bench): siftjs beside tfjs, jax-js and PyTorch')
+    .option('--quick', 'small sizes only')
+    .option('--out <name>', 'results file name under benchmarks/results/')
+    .action((o) => benchCommand([...(o.quick ? ['--quick'] : []), ...(o.out ? ['--out', o.out] : [])]));
 
   const c = COMPARE_DEFAULTS;
   p.command('compare')

@@ -1,11 +1,12 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GPT2LMHeadModel, gpt2Config, HfTokenizer } from '@siftjs/models';
+import { GPT2LMHeadModel, gpt2Config } from '@siftjs/models';
 import { AdamW, clipGradNorm_, LRScheduler, linearWarmupCosineDecay, weightDecayGroups } from '@siftjs/nn';
 import { manualSeed, noGrad, scope, tensor } from '@siftjs/tensor';
 import { loadMobyDick, loadSotu } from './data/corpora.js';
 import { SeededRandom } from './data/random.js';
 import { trainBpe, tokenizerConfigFor } from './data/bpe.js';
+import { BpeTokenizer } from './data/bpe-tokenizer.js';
 import { saveTokenizer } from './data/save.js';
 import { JsonlLog } from './train/log.js';
 import { Progress } from './train/progress.js';
@@ -39,7 +40,7 @@ export const PRETRAIN_DEFAULTS: Omit<PretrainOptions, 'out'> = {
   nHead: 4,
   context: 128,
   batchSize: 16,
-  steps: 400,
+  steps: 800,
   lr: 2e-3,
   warmup: 40,
   weightDecay: 0.1,
@@ -59,7 +60,7 @@ export async function pretrain(o: PretrainOptions): Promise<{ trainLoss: number;
   const texts = [...loadSotu().map((a) => a.text), ...loadMobyDick().map((s) => s.text)];
   const json = trainBpe(texts, { vocabSize: o.vocabSize });
   const config = tokenizerConfigFor(json);
-  const tok = new HfTokenizer(json, config, false);
+  const tok = new BpeTokenizer(json, config); // the same ids as HfTokenizer, several times faster
   const eos = tok.eosId as number;
   const pieces = texts.map((t) => [...tok.encode(t), eos]);
   const stream = Int32Array.from(pieces.flat());
