@@ -1,7 +1,15 @@
 import type { TypedArray, View } from '@siftjs/tensor';
 import type { CpuHeap } from './heap.js';
 import { type MatmulContext, batchedMatmul } from './kernels/batched-matmul.js';
-import { type SimdKernels, SIMD_SCRATCH_BYTES, instantiateKernel, makeSimdGemm, simdScratchAt } from './kernels/gemm-simd.js';
+import {
+  type SimdKernels,
+  SIMD_SCRATCH_BYTES,
+  instantiateKernel,
+  makeSimdGemm,
+  prepackB,
+  prepackedBytes,
+  simdScratchAt,
+} from './kernels/gemm-simd.js';
 import { makeGemm } from './kernels/matmul.js';
 import { wasmBinaries } from './kernels/wasm-binaries.generated.js';
 import { MatmulPool } from './threads/pool.js';
@@ -48,6 +56,16 @@ export class MatmulRunner {
         return { offset, free: () => heap.free(offset, ints * 4) };
       },
       i32: () => new Int32Array(heap.memory.buffer as ArrayBuffer),
+      prepackB: simd
+        ? (K, N, bAt, bRs, bCs) => {
+            // Only worth it when workers share the packed panels; they all run the SIMD kernel (see pool.ts).
+            if (!runner.pool?.ready) return null;
+            const bytes = prepackedBytes(K, N);
+            const offset = heap.alloc(bytes);
+            prepackB(simd.kernel, K, N, bAt, bRs, bCs, offset);
+            return { offset, free: () => heap.free(offset, bytes) };
+          }
+        : undefined,
     };
   }
 

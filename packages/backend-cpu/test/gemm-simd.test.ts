@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { CpuHeap } from '../src/heap.js';
-import { SIMD_SCRATCH_BYTES, instantiateKernel, makeSimdGemm, simdScratchAt } from '../src/kernels/gemm-simd.js';
+import { SIMD_SCRATCH_BYTES, instantiateKernel, makeSimdGemm, prepackB, prepackedBytes, simdScratchAt } from '../src/kernels/gemm-simd.js';
 import { type Gemm, gemm as tsGemm } from '../src/kernels/matmul.js';
 import { wasmBinaries } from '../src/kernels/wasm-binaries.generated.js';
 
@@ -10,9 +10,9 @@ const heap = new CpuHeap(64 << 20);
 const kernels = instantiateKernel(new WebAssembly.Module(Buffer.from(wasmBinaries['gemm-f32'], 'base64')), heap.memory)!;
 const scratch = simdScratchAt(heap.reserve(SIMD_SCRATCH_BYTES));
 let fallbackCalls = 0;
-const simd: Gemm = makeSimdGemm(heap.memory, kernels, scratch, (...args) => {
+const simd: Gemm = makeSimdGemm(heap.memory, kernels, scratch, (M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff, ldc, accumulate, direct) => {
   fallbackCalls++;
-  tsGemm(...args);
+  tsGemm(M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff, ldc, accumulate, direct);
 });
 
 /** The usual layouts, padded and spaced strides, and the zero strides of broadcast views. */
@@ -180,6 +180,29 @@ describe('WebAssembly SIMD gemm', () => {
       expect(Array.from(C.subarray(0, m * n))).toEqual(whole);
     });
   });
+
+  test.prop([caseArb(300), fc.integer({ min: 1, max: 299 })], { numRuns: 30 })(
+    'with B packed whole beforehand (prepackB), row blocks give the same bits as the whole product',
+    (c, cut) => {
+      withOperands({ ...c, accumulate: false, cOff: 0, ldcPad: 0 }, (A, B, C) => {
+        const { m, n, k } = c;
+        simd(m, n, k, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, C, 0, n, false, false);
+        const whole = Array.from(C.subarray(0, m * n));
+        C.fill(0);
+        const bytes = prepackedBytes(k, n);
+        const packed = heap.alloc(bytes);
+        try {
+          prepackB(kernels, k, n, B.data.byteOffset + B.off * 4, B.rs, B.cs, packed);
+          for (const [r0, r1] of [[0, Math.min(cut, m)], [Math.min(cut, m), m]]) {
+            if (r1 > r0) simd(r1 - r0, n, k, A.data, A.off + r0 * A.rs, A.rs, A.cs, B.data, B.off, B.rs, B.cs, C, r0 * n, n, false, false, packed);
+          }
+        } finally {
+          heap.free(packed, bytes);
+        }
+        expect(Array.from(C.subarray(0, m * n))).toEqual(whole);
+      });
+    },
+  );
 
   it('sends direct (small) products, K = 0 and arrays outside the heap to the fallback', () => {
     const before = fallbackCalls;

@@ -13,6 +13,11 @@ export interface MatmulContext {
   /** Scratch int32 list in the shared heap (byte offset), for the workers' work items. */
   allocList(ints: number): { offset: number; free(): void };
   i32(): Int32Array;
+  /**
+   * All of a float32 B (K×N at element offset bOff of the heap) packed once by the WebAssembly kernel, for a
+   * product split into row blocks; null where that kernel is not in use. Returns its byte offset and a release.
+   */
+  prepackB?(K: number, N: number, bAt: number, bRs: number, bCs: number): { offset: number; free(): void } | null;
 }
 
 /**
@@ -43,12 +48,19 @@ export function batchedMatmul(a: TypedArray, av: View, b: TypedArray, bv: View, 
     }
     return;
   }
-  // Blocks of the output: whole matrices when there are enough of them; else column blocks, which split the
-  // packing of B between threads without repeating it; else row blocks (multiples of 4, the micro-tile height).
+  // Blocks of the output: whole matrices when there are enough of them. One float32 product on the WebAssembly
+  // kernel: B packed once here, then row blocks of up to 128 rows (one A block), taken by the threads as they come
+  // free, so a thread slowed by other jobs on the machine holds up little. Otherwise column blocks, which split the
+  // packing of B between threads without repeating it, else row blocks (multiples of 4, the micro-tile height).
   const target = 2 * pool.threads;
   let rowsPer = m;
   let colsPer = n;
-  if (batches < target) {
+  let packed: { offset: number; free(): void } | null = null;
+  if (batches === 1 && !direct && a.BYTES_PER_ELEMENT === 4 && ctx.prepackB && m >= 64) {
+    packed = ctx.prepackB(k, n, b.byteOffset + starts[1] * 4, bRs, bCs);
+    if (packed) rowsPer = Math.min(128, Math.max(16, Math.ceil(m / (4 * pool.threads) / 4) * 4));
+  }
+  if (batches < target && !packed) {
     const split = Math.ceil(target / batches);
     if (n >= 128 * split) colsPer = Math.ceil(n / split / 8) * 8;
     else rowsPer = Math.min(m, Math.max(4, Math.ceil(m / split / 4) * 4));
@@ -72,10 +84,13 @@ export function batchedMatmul(a: TypedArray, av: View, b: TypedArray, bv: View, 
         }
       }
     }
-    const whole = a.BYTES_PER_ELEMENT === 8 ? new Float64Array(out.buffer) : new Float32Array(out.buffer);
-    pool.run({ M: m, N: n, K: k, aRs, aCs, bRs, bCs, float64: a.BYTES_PER_ELEMENT === 8, direct, listOffset: list.offset, items }, whole, i32, ctx.gemm);
+    // Views over the heap as it is now: allocations above may have grown it (shared memory then has a new buffer).
+    const whole = a.BYTES_PER_ELEMENT === 8 ? new Float64Array(i32.buffer) : new Float32Array(i32.buffer);
+    const job = { M: m, N: n, K: k, aRs, aCs, bRs, bCs, float64: a.BYTES_PER_ELEMENT === 8, direct, listOffset: list.offset, items };
+    pool.run({ ...job, packedB: packed?.offset ?? 0 }, whole, i32, ctx.gemm);
   } finally {
     list.free();
+    packed?.free();
   }
 }
 

@@ -47,7 +47,7 @@ export function makeSimdGemm(memory: WebAssembly.Memory, kernels: SimdKernels, s
   const NC = 1024;
   const { block, pack } = kernels;
 
-  return function gemm(M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff, ldc, accumulate, direct) {
+  const gemm: Gemm = (M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff, ldc, accumulate, direct, packedB) => {
     const heap = memory.buffer;
     if (direct || !(A instanceof Float32Array) || A.buffer !== heap || B.buffer !== heap || C.buffer !== heap || K === 0) {
       fallback(M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff, ldc, accumulate, direct);
@@ -57,20 +57,41 @@ export function makeSimdGemm(memory: WebAssembly.Memory, kernels: SimdKernels, s
     const aBase = A.byteOffset + aOff * 4;
     const bBase = B.byteOffset + bOff * 4;
     const cBase = C.byteOffset + cOff * 4;
+    const nPad = Math.ceil(N / NR) * NR;
     for (let jc = 0; jc < N; jc += NC) {
       const nc = Math.min(NC, N - jc);
       for (let pc = 0; pc < K; pc += KC) {
         const kc = Math.min(KC, K - pc);
         const add = accumulate || pc > 0 ? 1 : 0;
-        pack(bBase + (pc * bRs + jc * bCs) * 4, bCs, bRs, nc, kc, NR, scratch.packB);
+        let panel = scratch.packB;
+        if (packedB) panel = packedB + (pc * nPad + jc * kc) * 4;
+        else pack(bBase + (pc * bRs + jc * bCs) * 4, bCs, bRs, nc, kc, NR, panel);
         for (let ic = 0; ic < M; ic += MC) {
           const mc = Math.min(MC, M - ic);
           pack(aBase + (ic * aRs + pc * aCs) * 4, aRs, aCs, mc, kc, MR, scratch.packA);
-          block(mc, nc, kc, scratch.packA, scratch.packB, cBase + (ic * ldc + jc) * 4, ldc, add, scratch.tile);
+          block(mc, nc, kc, scratch.packA, panel, cBase + (ic * ldc + jc) * 4, ldc, add, scratch.tile);
         }
       }
     }
   };
+  return gemm;
+}
+
+/** Bytes `prepackB` writes for a K×N operand: every K block of B packed whole, in 8-column panels. */
+export function prepackedBytes(K: number, N: number): number {
+  return K * Math.ceil(N / 8) * 8 * 4;
+}
+
+/**
+ * Packs all of B (K×N, element (p, j) at byte bAt + 4·(p·bRs + j·bCs)) at byte `dst` in the layout the gemm reads
+ * through `packedB`: one KC×N block after another, each in 8-column panels. Used when one product is split into
+ * row blocks across threads, so B is packed once rather than once per block.
+ */
+export function prepackB(kernels: SimdKernels, K: number, N: number, bAt: number, bRs: number, bCs: number, dst: number): void {
+  const nPad = Math.ceil(N / 8) * 8;
+  for (let pc = 0; pc < K; pc += KC_) {
+    kernels.pack(bAt + pc * bRs * 4, bCs, bRs, N, Math.min(KC_, K - pc), 8, dst + pc * nPad * 4);
+  }
 }
 
 /** Instantiates the kernel module over `memory`; null where SIMD or shared memory is missing. */

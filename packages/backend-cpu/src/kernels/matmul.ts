@@ -37,6 +37,11 @@ export type Gemm = (
   C: FloatArray, cOff: number, ldc: number,
   accumulate: boolean,
   direct?: boolean,
+  /**
+   * Byte offset in the heap of the whole of B already packed by the WebAssembly kernel's `prepackB` (0: none).
+   * Only that kernel reads it; it is passed only where every thread runs that kernel.
+   */
+  packedB?: number,
 ) => void;
 
 /**

@@ -17,6 +17,8 @@ export interface MatmulJob {
   /** Byte offset in the heap of the work list (5 int32 per item). */
   listOffset: number;
   items: number;
+  /** Byte offset of B packed whole (see prepackB), 0 for none. */
+  packedB: number;
 }
 
 /**
@@ -119,13 +121,14 @@ export class MatmulPool {
       c[b + 10] = job.listOffset;
       c[b + 11] = counter;
       c[b + 12] = job.items;
+      c[b + 13] = job.packedB;
       Atomics.store(c, b, 1);
       Atomics.notify(c, b);
     }
     const list = job.listOffset >> 2;
     for (let item = Atomics.add(this.ctl, counter, 1); item < job.items; item = Atomics.add(this.ctl, counter, 1)) {
       const at = list + item * 5;
-      gemm(i32[at + 3], i32[at + 4], job.K, data, i32[at], job.aRs, job.aCs, data, i32[at + 1], job.bRs, job.bCs, data, i32[at + 2], job.N, false, job.direct);
+      gemm(i32[at + 3], i32[at + 4], job.K, data, i32[at], job.aRs, job.aCs, data, i32[at + 1], job.bRs, job.bCs, data, i32[at + 2], job.N, false, job.direct, job.packedB);
     }
     let failed = false;
     for (let s = 1; s < t; s++) {

@@ -6,7 +6,8 @@ import type { Gemm } from '../kernels/matmul.js';
  *
  * Control block of one worker (Int32Array slots, see pool.ts): [0] state (0 idle, 1 job, 2 done, 3 failed,
  * 4 stop), [1] M, [2] N, [3] K, [4] aRs, [5] aCs, [6] bRs, [7] bCs, [8] float64?, [9] direct?, [10] byte offset of
- * the work list in the heap, [11] index of the shared next-item counter, [12] item count, [15] ready. A work item is 5 int32s: element offsets
+ * the work list in the heap, [11] index of the shared next-item counter, [12] item count, [13] byte offset of B
+ * packed whole (0: none), [15] ready. A work item is 5 int32s: element offsets
  * of A, B and C for one block of the output, its rows and its columns.
  */
 export function workerLoop(memory: WebAssembly.Memory, control: SharedArrayBuffer, slot: number, gemm: Gemm): void {
@@ -39,9 +40,10 @@ export function workerLoop(memory: WebAssembly.Memory, control: SharedArrayBuffe
       const list = ctl[base + 10] >> 2;
       const counter = ctl[base + 11];
       const items = ctl[base + 12];
+      const packedB = ctl[base + 13];
       for (let item = Atomics.add(ctl, counter, 1); item < items; item = Atomics.add(ctl, counter, 1)) {
         const at = list + item * 5;
-        gemm(i32[at + 3], i32[at + 4], k, data, i32[at], aRs, aCs, data, i32[at + 1], bRs, bCs, data, i32[at + 2], n, false, direct);
+        gemm(i32[at + 3], i32[at + 4], k, data, i32[at], aRs, aCs, data, i32[at + 1], bRs, bCs, data, i32[at + 2], n, false, direct, packedB);
       }
       Atomics.store(ctl, base, 2);
     } catch {
