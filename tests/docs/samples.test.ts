@@ -2,9 +2,10 @@
  * Every ```ts block in docs/**\/*.md runs here, so the documentation cannot drift from the code. Each block is
  * written to tests/docs/.samples/<pid>/ (ignored by git), imported, and type-checked; a block that throws or
  * does not type-check fails with its file and line. A block fenced as ```ts skip is type-checked but not run —
- * for the few samples that need files or minutes. ```sh and other blocks are neither.
+ * for the few samples that need files or minutes. ```sh and other blocks are neither. Relative links in the docs
+ * must point to files, and headings, that exist.
  */
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { format } from 'node:util';
@@ -90,7 +91,41 @@ function typeErrors(): string[] {
   });
 }
 
-describe('documentation samples', () => {
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
+function slug(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+/** Links to files (and headings) that do not exist, as "docs/FILE.md:LINE: target". */
+function brokenLinks(): string[] {
+  const broken: string[] = [];
+  for (const path of markdownFiles(docsDir)) {
+    const file = relative(root, path).split(sep).join('/');
+    let fenced = false;
+    for (const [i, text] of readFileSync(path, 'utf8').split('\n').entries()) {
+      if (/^ {0,3}(`{3,}|~{3,})/.test(text)) fenced = !fenced;
+      if (fenced) continue;
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/i.test(target)) continue; // https:, mailto:
+        const [rel, anchor] = target.split('#');
+        const to = rel ? join(dirname(path), rel) : path;
+        const ok = existsSync(to) && (!anchor || !to.endsWith('.md') || headings(to).has(anchor));
+        if (!ok) broken.push(`${file}:${i + 1}: ${target}`);
+      }
+    }
+  }
+  return broken;
+}
+
+function headings(path: string): Set<string> {
+  return new Set(readFileSync(path, 'utf8').split('\n').flatMap((l) => (/^#{1,6} /.test(l) ? [slug(l.replace(/^#+ /, ''))] : [])));
+}
+
+describe('documentation', () => {
   beforeAll(() => {
     rmSync(outDir, { recursive: true, force: true });
     mkdirSync(outDir, { recursive: true });
@@ -109,6 +144,10 @@ describe('documentation samples', () => {
   it('the docs hold runnable samples, and skipped ones are few', () => {
     expect(runnable.length).toBeGreaterThan(20);
     expect(samples.length - runnable.length).toBeLessThanOrEqual(5);
+  });
+
+  it('every relative link points to an existing file and heading', () => {
+    expect(brokenLinks()).toEqual([]);
   });
 
   it.each(runnable.map((s) => [`${s.file}:${s.line}`, s] as const))('%s runs', async (_, s) => {
