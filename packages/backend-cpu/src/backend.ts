@@ -19,7 +19,7 @@ import {
   sizeOf,
 } from '@siftjs/tensor';
 import { CpuHeap } from './heap.js';
-import { adamw } from './kernels/adamw.js';
+import { adamw, adamwConstants } from './kernels/adamw.js';
 import { BINARY_ROWS, UNARY, UNARY_ROWS, binaryFn, converter, copyStrided, mapBinary, mapUnary, mapWhere } from './kernels/elementwise.js';
 import {
   type ElementwiseKernels,
@@ -82,7 +82,7 @@ export class CpuBackend implements Backend {
     const { threads, kernels } = this.matmuls;
     return {
       name: this.name,
-      description: `${kernels === 'wasm-simd' ? 'WebAssembly SIMD float32 matmul' : 'TypeScript matmul'}, ${threads} thread${threads > 1 ? 's' : ''}; ${this.simd ? 'WebAssembly SIMD float32 add/sub/mul/div and outer-axis sums, ' : ''}${this.simdRows ? 'exp/tanh/gelu/sigmoid and softmax, ' : ''}other kernels TypeScript`,
+      description: `${kernels === 'wasm-simd' ? 'WebAssembly SIMD float32 matmul' : 'TypeScript matmul'}, ${threads} thread${threads > 1 ? 's' : ''}; ${this.simd ? 'WebAssembly SIMD float32 add/sub/mul/div, outer-axis sums, AdamW, ' : ''}${this.simdRows ? 'exp/tanh/gelu/sigmoid and softmax, ' : ''}other kernels TypeScript`,
       kernels,
       threads,
       sharedMemory: this.heap.shared,
@@ -405,7 +405,15 @@ export class CpuBackend implements Backend {
   // ---------------------------------------------------------------- optimizer
 
   adamw(p: BackendStorage, g: BackendStorage, m: BackendStorage, v: BackendStorage, dtype: DType, size: number, h: AdamWHyper): void {
-    adamw(this.arr(p, dtype), this.arr(g, dtype), this.arr(m, dtype), this.arr(v, dtype), size, h);
+    const arrays = [p, g, m, v].map((s) => this.arr(s, dtype));
+    if (this.simd && dtype === 'float32') {
+      // The same float64 arithmetic in WebAssembly SIMD lanes: the same bits.
+      const { decay, stepSize, bc2 } = adamwConstants(h);
+      const [pa, ga, ma, va] = arrays.map((a) => a.byteOffset);
+      this.simd.adamw(pa, ga, ma, va, size, h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, decay, stepSize, bc2, h.eps);
+      return;
+    }
+    adamw(arrays[0], arrays[1], arrays[2], arrays[3], size, h);
   }
 
   adamwSparse(

@@ -43,6 +43,7 @@ const shapeArb = fc
 describe('WebAssembly SIMD elementwise kernels', () => {
   it('are in use here', () => {
     expect(simd.info().description).toContain('add/sub/mul/div');
+    expect(simd.info().description).toContain('AdamW');
     expect(ts.info().description).not.toContain('add/sub/mul/div');
   });
 
@@ -158,6 +159,22 @@ describe('WebAssembly SIMD elementwise kernels', () => {
           expect(Math.abs(a - b)).toBeLessThanOrEqual(2e-6 * scale);
         }
       }
+    },
+  );
+
+  test.prop([fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 50 }), fc.boolean(), fc.integer()], { numRuns: 40 })(
+    'AdamW gives the TypeScript kernel\'s bits (several steps)',
+    (n, step, decay, seed) => {
+      const h = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: decay ? 0.01 : 0, step };
+      const init = [values(seed, n, false), values(seed + 1, n, false), values(seed + 2, n, false).map(Math.abs), values(seed + 3, n, false)];
+      const [ra, rb] = [simd, ts].map((be) => {
+        const [p, m, v, g] = init.map((d) => be.upload('float32', d));
+        for (let s = 0; s < 3; s++) be.adamw(p, g, m, v, 'float32', n, { ...h, step: step + s });
+        const got = [p, m, v].map((st) => Array.from(be.readSync(st, 'float32', n)));
+        for (const st of [p, m, v, g]) be.free(st);
+        return got;
+      });
+      expect(ra).toEqual(rb);
     },
   );
 

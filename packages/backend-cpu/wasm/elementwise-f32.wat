@@ -6,6 +6,8 @@
 ;;   Float32Array (for + − × ÷ the double rounding is innocuous), so both paths give the same bits.
 ;; - accumulate / narrow: the sum over outer (strided) axes in float64, as the TypeScript reduce does: acc[j] +=
 ;;   x[j] over contiguous rows, in the same order, then out[j] = f32(acc[j]).
+;; - adamw: the dense AdamW update of kernels/adamw.ts in float64 lanes, operation for operation (float64 + − × ÷
+;;   and √ round the same everywhere), so the same bits.
 (module
   (import "env" "memory" (memory 1 65536 shared))
 
@@ -263,4 +265,80 @@
         (f32.store (local.get $out) (f32.demote_f64 (f64.load (local.get $acc))))
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (local.set $acc (i32.add (local.get $acc) (i32.const 8)))
-        (br $tail)))))
+        (br $tail))))
+  ;; AdamW over n float32 parameters, as kernels/adamw.ts (float64 throughout; m and v are stored rounded, the update
+  ;; uses them unrounded):  m' = b1·m + c1·g;  v' = b2·v + (c2·g)·g;  p' = p·decay − (step·m') / (√v'/bc2 + eps)
+  (func (export "adamw") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
+      (param $b1 f64) (param $c1 f64) (param $b2 f64) (param $c2 f64) (param $decay f64) (param $step f64)
+      (param $bc2 f64) (param $eps f64)
+    (local $i i32) (local $vn i32) (local $h i32) (local $gv v128) (local $mv v128) (local $vv v128) (local $pv v128)
+    (local $lo v128) (local $hi v128) (local $k v128)
+    (local.set $vn (i32.and (local.get $n) (i32.const -4)))
+    (block $vdone
+      (loop $vloop
+        (br_if $vdone (i32.ge_u (local.get $i) (local.get $vn)))
+        (local.set $h (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $gv (v128.load (i32.add (local.get $g) (local.get $h))))
+        (local.set $mv (v128.load (i32.add (local.get $m) (local.get $h))))
+        (local.set $vv (v128.load (i32.add (local.get $v) (local.get $h))))
+        (local.set $pv (v128.load (i32.add (local.get $p) (local.get $h))))
+        ;; lanes 0, 1 then 2, 3: each call returns the updated p and writes m, v through the scratch locals
+        (call $adamw2 (f64x2.promote_low_f32x4 (local.get $gv)) (f64x2.promote_low_f32x4 (local.get $mv))
+          (f64x2.promote_low_f32x4 (local.get $vv)) (f64x2.promote_low_f32x4 (local.get $pv))
+          (local.get $b1) (local.get $c1) (local.get $b2) (local.get $c2) (local.get $decay) (local.get $step) (local.get $bc2) (local.get $eps))
+        (local.set $lo (global.get $outP))
+        (local.set $k (global.get $outM))
+        (local.set $mv (global.get $outV)) ;; reuse: m of lanes 0,1 in $k, v in $mv
+        (call $adamw2
+          (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $gv) (local.get $gv)))
+          (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
+            (v128.load (i32.add (local.get $m) (local.get $h))) (v128.load (i32.add (local.get $m) (local.get $h)))))
+          (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $vv) (local.get $vv)))
+          (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $pv) (local.get $pv)))
+          (local.get $b1) (local.get $c1) (local.get $b2) (local.get $c2) (local.get $decay) (local.get $step) (local.get $bc2) (local.get $eps))
+        (v128.store (i32.add (local.get $p) (local.get $h))
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (local.get $lo)) (f32x4.demote_f64x2_zero (global.get $outP))))
+        (v128.store (i32.add (local.get $m) (local.get $h))
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (local.get $k)) (f32x4.demote_f64x2_zero (global.get $outM))))
+        (v128.store (i32.add (local.get $v) (local.get $h))
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (local.get $mv)) (f32x4.demote_f64x2_zero (global.get $outV))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $vloop)))
+    (block $done
+      (loop $tail
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $h (i32.shl (local.get $i) (i32.const 2)))
+        (call $adamw2
+          (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $g) (local.get $h)))))
+          (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $m) (local.get $h)))))
+          (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $v) (local.get $h)))))
+          (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $h)))))
+          (local.get $b1) (local.get $c1) (local.get $b2) (local.get $c2) (local.get $decay) (local.get $step) (local.get $bc2) (local.get $eps))
+        (f32.store (i32.add (local.get $p) (local.get $h)) (f32.demote_f64 (f64x2.extract_lane 0 (global.get $outP))))
+        (f32.store (i32.add (local.get $m) (local.get $h)) (f32.demote_f64 (f64x2.extract_lane 0 (global.get $outM))))
+        (f32.store (i32.add (local.get $v) (local.get $h)) (f32.demote_f64 (f64x2.extract_lane 0 (global.get $outV))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tail))))
+
+  (global $outP (mut v128) (v128.const i64x2 0 0))
+  (global $outM (mut v128) (v128.const i64x2 0 0))
+  (global $outV (mut v128) (v128.const i64x2 0 0))
+
+  ;; Two lanes of the update; results in the globals outP, outM, outV (float64).
+  (func $adamw2 (param $g v128) (param $m v128) (param $v v128) (param $p v128)
+      (param $b1 f64) (param $c1 f64) (param $b2 f64) (param $c2 f64) (param $decay f64) (param $step f64)
+      (param $bc2 f64) (param $eps f64)
+    (local $mi v128) (local $vi v128)
+    (local.set $mi (f64x2.add (f64x2.mul (f64x2.splat (local.get $b1)) (local.get $m)) (f64x2.mul (f64x2.splat (local.get $c1)) (local.get $g))))
+    (local.set $vi (f64x2.add (f64x2.mul (f64x2.splat (local.get $b2)) (local.get $v))
+      (f64x2.mul (f64x2.mul (f64x2.splat (local.get $c2)) (local.get $g)) (local.get $g))))
+    (global.set $outM (local.get $mi))
+    (global.set $outV (local.get $vi))
+    (global.set $outP
+      (f64x2.sub (f64x2.mul (local.get $p) (f64x2.splat (local.get $decay)))
+        (f64x2.div (f64x2.mul (f64x2.splat (local.get $step)) (local.get $mi))
+          (f64x2.add (f64x2.div (f64x2.sqrt (local.get $vi)) (f64x2.splat (local.get $bc2))) (f64x2.splat (local.get $eps)))))))
+)

@@ -16,10 +16,8 @@ export function adamw(
   values?: TypedArray,
   at?: Int32Array,
 ): void {
-  const { lr, beta1, beta2, eps, weightDecay, step } = h;
-  const decay = 1 - lr * weightDecay;
-  const stepSize = lr / (1 - beta1 ** step);
-  const bc2 = Math.sqrt(1 - beta2 ** step);
+  const { beta1, beta2, eps } = h;
+  const { decay, stepSize, bc2 } = adamwConstants(h);
   const target = values ?? p;
   for (let i = 0; i < n; i++) {
     const gi = g[i];
@@ -31,4 +29,10 @@ export function adamw(
     target[i] = pi;
     if (at) p[at[i]] = target[i];
   }
+}
+
+/** The per-step constants of the update (shared with the WebAssembly kernel, which must use the same values). */
+export function adamwConstants(h: AdamWHyper): { decay: number; stepSize: number; bc2: number } {
+  const { lr, beta1, beta2, weightDecay, step } = h;
+  return { decay: 1 - lr * weightDecay, stepSize: lr / (1 - beta1 ** step), bc2: Math.sqrt(1 - beta2 ** step) };
 }

@@ -11,6 +11,7 @@ export interface ElementwiseKernels {
   binary(op: number, a: number, sa: number, b: number, sb: number, out: number, n: number): void;
   accumulate(acc: number, x: number, n: number): void;
   narrow(out: number, acc: number, n: number): void;
+  adamw(p: number, g: number, m: number, v: number, n: number, b1: number, c1: number, b2: number, c2: number, decay: number, step: number, bc2: number, eps: number): void;
 }
 
 /** The exports of wasm/rows-f32.wat: float64-accurate exp, tanh, gelu (tanh), sigmoid and softmax rows. */
@@ -33,7 +34,7 @@ const MIN_ROW = 16;
 export function loadElementwise(heap: CpuHeap): ElementwiseKernels | null {
   if (!heap.shared) return null;
   const e = instantiate(heap, 'elementwise-f32') as unknown as ElementwiseKernels | null;
-  return e && { binary: e.binary, accumulate: e.accumulate, narrow: e.narrow };
+  return e && { binary: e.binary, accumulate: e.accumulate, narrow: e.narrow, adamw: e.adamw };
 }
 
 function instantiate(heap: CpuHeap, name: string, imports: Record<string, unknown> = {}): WebAssembly.Exports | null {
