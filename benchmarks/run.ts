@@ -34,6 +34,9 @@ const plan: [string, () => Outcome][] = [
   ['tfjs-wasm', () => runTfjs('wasm', { matmul_sizes: sizes, mlp })],
   ['jax-js (wasm)', () => runJax({ matmul_sizes: sizes })],
   [`pytorch-cpu (${torchThreads} threads)`, () => runTorch({ threads: torchThreads, matmul_sizes: sizes, mlp, gpt2 })],
+  // One thread too: with another job on the machine, PyTorch's 2-thread GPT-2 step was seen at half its 1-thread
+  // speed (its threads wait on each other at every op), so the 2-thread column alone would flatter siftjs.
+  ['pytorch-cpu (1 thread)', () => runTorch({ threads: 1, matmul_sizes: sizes, mlp, gpt2 })],
 ];
 
 const measured: Record<string, Outcome> = {};

@@ -18,9 +18,9 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
  * Each implementation runs in a process of its own, one after another in the same run: loading one library
  * must not slow another (loading TensorFlow.js was seen to halve siftjs's matmul speed in a shared process).
  */
-function runChild(cmd: string, args: string[]): Outcome {
+function runChild(cmd: string, args: string[], env: Record<string, string> = {}): Outcome {
   try {
-    const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
+    const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26, env: { ...process.env, ...env } });
     const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
     if (!line) return { missing: 'no result printed' };
     return JSON.parse(line) as Measured;
@@ -44,8 +44,10 @@ export function runJax(config: object): Outcome {
 }
 
 /** PyTorch on the CPU through Debian's python3-torch with OpenBLAS (`apt-get install python3-torch libopenblas0-pthread`). */
-export function runTorch(config: object): Outcome {
+export function runTorch(config: { threads: number; [key: string]: unknown }): Outcome {
   const python = process.env.SIFT_BENCH_PYTHON ?? '/usr/bin/python3';
   if (!existsSync(python)) return { missing: `${python} not found` };
-  return runChild(python, [here('../peers/torch_cpu.py'), JSON.stringify(config)]);
+  // torch.set_num_threads does not reach OpenBLAS's own thread pool: cap both, so "1 thread" means one.
+  const threads = String(config.threads);
+  return runChild(python, [here('../peers/torch_cpu.py'), JSON.stringify(config)], { OPENBLAS_NUM_THREADS: threads, OMP_NUM_THREADS: threads });
 }
