@@ -154,6 +154,7 @@ export function program(): Command {
     .option('--out <dir>', 'where the report, logs and saved fine-tunes go', 'sift-report')
     .option('--methods <list>', `comma-separated, of ${METHODS.join(', ')}`, (v) => v.split(',') as MethodName[], c.methods)
     .option('--density <x>', 'SIFT and random-index density', num('--density', { min: 0 }), c.density)
+    .option('--targets <list>', 'comma-separated parameter names SIFT and random-index train sparsely', (v) => v.split(','), c.targets)
     .option('--epochs <n>', 'epochs per method', int('--epochs'), c.epochs)
     .option('--train-per-class <n>', 'training emails per class', int('--train-per-class'), c.trainPerClass)
     .option('--held-out-per-class <n>', 'held-out emails per class', int('--held-out-per-class'), c.heldOutPerClass)
@@ -163,7 +164,7 @@ export function program(): Command {
     .action(async (o) => {
       for (const m of o.methods) if (!(METHODS as readonly string[]).includes(m)) throw new InvalidArgumentError(`unknown method '${m}' in --methods`);
       await useBackend(o.backend);
-      await compareCommand({ ...c, model: o.model, out: o.out, methods: o.methods, density: o.density, epochs: o.epochs, trainPerClass: o.trainPerClass, heldOutPerClass: o.heldOutPerClass, maxLength: o.maxLength, seed: o.seed });
+      await compareCommand({ ...c, model: o.model, out: o.out, methods: o.methods, density: o.density, targets: o.targets, epochs: o.epochs, trainPerClass: o.trainPerClass, heldOutPerClass: o.heldOutPerClass, maxLength: o.maxLength, seed: o.seed });
     });
   return p;
 }

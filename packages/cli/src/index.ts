@@ -4,6 +4,8 @@ export { compare, COMPARE_DEFAULTS, type CompareOptions, type MethodResult, spam
 export { pretrain, PRETRAIN_DEFAULTS, type PretrainOptions } from './pretrain.js';
 export { loadTaskModel, type Task, type TaskModel } from './model-dir.js';
 export { fit, type FitOptions, type FitResult } from './train/fit.js';
+export { JsonlLog } from './train/log.js';
+export { Progress } from './train/progress.js';
 export { evaluate, type Evaluation } from './train/evaluate.js';
 export { loadCheckpoint, saveCheckpoint, type CheckpointMeta } from './train/checkpoint.js';
 export { saveFineTune } from './train/save-result.js';

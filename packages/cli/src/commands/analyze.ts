@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeGradients, type GradientShare, meanShares } from '@siftjs/sift-optimizer';
+import { analyzeGradients, type GradientShare, matchesAny, meanShares } from '@siftjs/sift-optimizer';
 import { manualSeed, type Tensor } from '@siftjs/tensor';
 import { makeBatches, type TokenBatch } from '../data/batches.js';
 import { encodeExamples } from '../data/encode.js';
@@ -25,7 +25,7 @@ export async function analyzeCommand(a: { model: string; data: string; task: str
   const shares = async (tm: TaskModel): Promise<GradientShare[]> =>
     analyzeGradients(tm.model, batches, {
       fractions: a.fractions,
-      include: (name, p) => p.rank >= 2 && tm.siftTargets.some((t) => name.includes(t)),
+      include: (name, p) => p.rank >= 2 && matchesAny(name, tm.siftTargets),
       loss: (_m, b: TokenBatch): Tensor => {
         const t = batchTensors(b);
         const out = tm.forward(t.ids, t.mask, t.labels);

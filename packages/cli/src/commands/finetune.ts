@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createFineTuner, loraRankForBudget, METHODS, type MethodName } from '@siftjs/sift-optimizer';
+import { createFineTuner, loraRankForBudget, matchesAny, METHODS, type MethodName } from '@siftjs/sift-optimizer';
+import type { Module } from '@siftjs/nn';
 import { manualSeed } from '@siftjs/tensor';
 import { makeBatches } from '../data/batches.js';
 import { DataError } from '../data/errors.js';
@@ -102,8 +103,8 @@ export async function finetune(a: FinetuneArgs): Promise<void> {
 }
 
 /** SIFT's k over the targets at this density: the budget LoRA is sized to. */
-function sparseBudget(model: import('@siftjs/nn').Module, targets: string[], density: number): number {
+function sparseBudget(model: Module, targets: string[], density: number): number {
   let k = 0;
-  for (const [name, p] of model.namedParameters()) if (p.rank >= 2 && targets.some((t) => name.includes(t))) k += Math.ceil(density * p.size);
+  for (const [name, p] of model.namedParameters()) if (p.rank >= 2 && matchesAny(name, targets)) k += Math.ceil(density * p.size);
   return k;
 }
