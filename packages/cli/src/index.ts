@@ -10,3 +10,4 @@ export { evaluate, type Evaluation } from './train/evaluate.js';
 export { loadCheckpoint, saveCheckpoint, type CheckpointMeta } from './train/checkpoint.js';
 export { saveFineTune } from './train/save-result.js';
 export { UsageError } from './errors.js';
+export { accuracyCurves, concentrationPlot, learningCurves, renderSvg } from './report/plots.js';
