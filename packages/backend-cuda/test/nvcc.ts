@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,6 +26,8 @@ export interface Unit {
 export interface CompileResult {
   ok: boolean;
   log: string;
+  /** The PTX text (on success). */
+  ptx?: string;
 }
 
 /**
@@ -44,7 +46,10 @@ export async function compilePtx(units: Unit[], extra: string[] = []): Promise<M
     const args = ['--ptx', '-arch=sm_90', '-std=c++17', '-w', '--threads', '2', ...extra, '-odir', dir, ...files];
     try {
       await run(NVCC!, args, { maxBuffer: 64 << 20 });
-      for (const u of units) results.set(u.name, { ok: existsSync(join(dir, `${u.name}.ptx`)), log: '' });
+      for (const u of units) {
+        const f = join(dir, `${u.name}.ptx`);
+        results.set(u.name, existsSync(f) ? { ok: true, log: '', ptx: readFileSync(f, 'utf8') } : { ok: false, log: 'no PTX written' });
+      }
       return results;
     } catch {
       for (const [i, u] of units.entries()) {

@@ -1,0 +1,140 @@
+import type { DType } from '@siftjs/tensor';
+
+/**
+ * Shared pieces of the generated CUDA C: dtype → C type, the strided-geometry parameter block, and device
+ * helpers. Every kernel source is self-contained (no #include), so NVRTC compiles it without headers and the
+ * local nvcc compiles the very same text in the tests.
+ */
+
+/** One generated kernel: its entry point, CUDA C source, and NVRTC options beyond the architecture. */
+export interface KernelSource {
+  /** The extern "C" entry point (also the cache key's readable part). */
+  name: string;
+  source: string;
+  /** e.g. ['--fmad=false'] where bit-exact agreement with the CPU matters. */
+  options: string[];
+}
+
+/** The most dims a strided operand may have (higher ranks are collapsed first, see geometry.ts). */
+export const MAX_RANK = 6;
+/** The most operands (inputs + output) one elementwise kernel walks. */
+export const MAX_OPERANDS = 4;
+
+export const C_TYPE: Record<DType, string> = { float32: 'float', float64: 'double', int32: 'int', bool: 'unsigned char' };
+
+/** The type values are computed in: floats in themselves, integers and bools in double (as the CPU does). */
+export function computeType(dtype: DType): 'float' | 'double' {
+  return dtype === 'float32' ? 'float' : 'double';
+}
+
+/** A math function name for a compute type: expf for float, exp for double. */
+export function mathFn(name: string, c: 'float' | 'double'): string {
+  return c === 'float' ? `${name}f` : name;
+}
+
+/** A C identifier fragment for a dtype (for kernel names). */
+export const DTYPE_TAG: Record<DType, string> = { float32: 'f32', float64: 'f64', int32: 'i32', bool: 'u8' };
+
+/**
+ * The geometry block passed by value to strided kernels (its byte layout is written by geometry.ts):
+ * shape of the walk, then per operand its strides and element offset, all 64-bit.
+ */
+export const GEO_STRUCT = `struct Geo {
+  long long shape[${MAX_RANK}];
+  long long stride[${MAX_OPERANDS}][${MAX_RANK}];
+  long long offset[${MAX_OPERANDS}];
+};`;
+
+/** Size in bytes of Geo (for the parameter packer). */
+export const GEO_BYTES = 8 * (MAX_RANK + MAX_OPERANDS * MAX_RANK + MAX_OPERANDS);
+
+/** Device helpers every kernel may use. */
+export const PRELUDE = `// siftjs CUDA kernels: generated, self-contained (no headers).
+typedef long long i64;
+typedef unsigned int u32;
+typedef unsigned long long u64;
+#ifndef SIFT_INF
+#define SIFT_INF __longlong_as_double(0x7ff0000000000000LL)
+#endif
+
+// JavaScript's ToInt32, as an Int32Array store does: NaN/inf -> 0, truncate, wrap mod 2^32.
+__device__ __host__ __forceinline__ int to_i32(double v) {
+  if (!(v - v == 0.0)) return 0;
+  double t = trunc(v);
+  double m = fmod(t, 4294967296.0);
+  if (m < 0) m += 4294967296.0;
+  return (int)(u32)m;
+}
+
+// JavaScript truthiness of a number: non-zero and not NaN.
+__device__ __host__ __forceinline__ bool truthy(double v) { return v != 0.0 && v == v; }
+
+${GEO_STRUCT}
+
+// The element offset of operand k at walk position i (row-major over shape[0..R-1]).
+template <int R>
+__device__ __forceinline__ i64 geo_offset(const Geo& g, int k, i64 i) {
+  i64 off = g.offset[k];
+#pragma unroll
+  for (int d = R - 1; d >= 0; d--) {
+    i64 c = i % g.shape[d];
+    i /= g.shape[d];
+    off += c * g.stride[k][d];
+  }
+  return off;
+}
+`;
+
+/** How a computed value (of compute type) is stored into a dtype, matching the CPU's typed-array stores. */
+export function storeAs(dtype: DType, expr: string): string {
+  switch (dtype) {
+    case 'int32':
+      return `to_i32((double)(${expr}))`;
+    case 'bool':
+      return `(unsigned char)(to_i32((double)(${expr})) & 255)`;
+    case 'float32':
+      return `(float)(${expr})`;
+    case 'float64':
+      return `(double)(${expr})`;
+  }
+}
+
+/** The grid-stride loop header used by 1-D kernels over `n` items. */
+export const GRID_LOOP = 'for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x)';
+
+/** Block-wide sum and max of a double, through shared memory (blockDim.x a power of two ≤ 1024). */
+export const BLOCK_REDUCE = `
+__device__ double block_sum(double v, double* sh) {
+  int t = threadIdx.x;
+  sh[t] = v;
+  __syncthreads();
+  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+    if (t < s) sh[t] += sh[t + s];
+    __syncthreads();
+  }
+  double r = sh[0];
+  __syncthreads();
+  return r;
+}
+
+// NaN wins (as the CPU's max: a NaN anywhere makes the result NaN).
+__device__ double block_max(double v, double* sh) {
+  int t = threadIdx.x;
+  sh[t] = v;
+  __syncthreads();
+  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+    if (t < s) {
+      double a = sh[t], b = sh[t + s];
+      sh[t] = (a != a || b != b) ? (a != a ? a : b) : (b > a ? b : a);
+    }
+    __syncthreads();
+  }
+  double r = sh[0];
+  __syncthreads();
+  return r;
+}
+`;
+
+export function checkRank(rank: number, what: string): void {
+  if (!Number.isInteger(rank) || rank < 1 || rank > MAX_RANK) throw new RangeError(`${what}: rank ${rank} is outside 1..${MAX_RANK}`);
+}
