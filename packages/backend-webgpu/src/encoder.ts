@@ -29,7 +29,7 @@ const MAX_DISPATCHES = 256;
 export class Encoder {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
-  private readonly arena: Uint8Array;
+  private readonly arena: Uint8Array<ArrayBuffer>;
   private arenaUsed = 0;
   private readonly uniform: GPUBuffer;
   private readonly align: number;

@@ -113,7 +113,7 @@ const UNARY_F32: Record<UnaryOp, string> = {
   cos: 'cos(a)',
   tanh: 'tanh_f32(a)',
   sigmoid: 'sigmoid_f32(a)',
-  relu: 'select(a, 0.0, a <= 0.0)',
+  relu: 'select(max(a, 0.0), a, is_nan(a))',
   erf: 'erf_f32(a)',
   gelu: '0.5 * a * (1.0 + erf_f32(a * 0.70710678118654752))',
   geluTanh: '0.5 * a * (1.0 + tanh_f32(0.79788456080286536 * (a + 0.044715 * a * a * a)))',
