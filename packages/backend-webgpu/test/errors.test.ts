@@ -1,0 +1,60 @@
+import type { View } from '@siftjs/tensor';
+import { describe, expect, it } from 'vitest';
+import { NotImplementedError, WebGpuBackend } from '../src/index.js';
+import { acquire } from './helpers.js';
+
+const { backend: be, reason } = await acquire();
+
+describe.skipIf(!be)(`webgpu errors name the op and shapes (${reason})`, () => {
+  const b = be as WebGpuBackend;
+  const v = (shape: number[], dtype: View['dtype'] = 'float32'): View => {
+    const n = shape.reduce((p, q) => p * q, 1);
+    const s = b.alloc(dtype === 'float64' ? 'float32' : dtype, n);
+    const st = shape.map((_, i) => shape.slice(i + 1).reduce((p, q) => p * q, 1));
+    return { storage: s, dtype, shape, strides: st, offset: 0 };
+  };
+
+  it('kernels not written yet throw NotImplementedError naming the op', () => {
+    const x = v([2, 3]);
+    const ids = v([2], 'int32');
+    const cases: [string, () => unknown][] = [
+      ['layerNorm', () => b.layerNorm(x, null, null, 3, 1e-5)],
+      ['rmsNorm', () => b.rmsNorm(x, null, 3, 1e-5)],
+      ['gatherRows', () => b.gatherRows(x, ids)],
+      ['topkAbs', () => b.topkAbs(x, 2)],
+      ['random', () => b.random('normal', 'float32', 4, [1, 2], 0)],
+      ['adamw', () => b.adamw(x.storage, x.storage, x.storage, x.storage, 'float32', 6, { lr: 1, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0, step: 1 })],
+    ];
+    for (const [op, fn] of cases) {
+      expect(fn).toThrow(NotImplementedError);
+      expect(fn).toThrow(`not implemented on webgpu yet: ${op}`);
+    }
+    expect(() => b.unary('sin', v([4], 'int32'))).toThrow('not implemented on webgpu yet: sin on int32 ([4])');
+  });
+
+  it('float64, dtype and shape mismatches throw at once with the shapes', () => {
+    expect(() => b.alloc('float64', 3)).toThrow(/float64 is not supported on WebGPU/);
+    expect(() => b.matmul(v([2, 3]), v([4, 5]))).toThrow('webgpu matmul: shapes [2, 3] and [4, 5] do not multiply');
+    expect(() => b.matmul(v([2, 3], 'int32'), v([3, 5], 'int32'))).toThrow(/matmul: float32 operands only, got int32 \[2, 3\]/);
+    expect(() => b.binary('add', v([2, 3]), v([3, 2]))).toThrow('webgpu add: operands [2, 3] and [3, 2]');
+    expect(() => b.alloc('float32', b.limits.maxStorageBufferBindingSize)).toThrow(/exceed the device's largest storage binding/);
+  });
+
+  it('a GPU validation error (here a shader that does not compile) surfaces at the next read, labelled with the op', async () => {
+    b.encoder.scoped('myKernel float32 [7, 9]', () => b.context.device.createShaderModule({ code: 'fn main( {' }));
+    const x = b.upload('float32', new Float32Array(4));
+    await expect(b.read(x, 'float32', 4)).rejects.toThrow(/webgpu myKernel float32 \[7, 9\]: error: .*WGSL/s);
+    // Reported once: the next read works.
+    expect(Array.from(await b.read(x, 'float32', 4))).toEqual([0, 0, 0, 0]);
+  });
+
+  it('a lost device makes every later op throw, naming the op', async () => {
+    const other = await WebGpuBackend.create();
+    const x = other.upload('float32', new Float32Array(3));
+    other.context.device.destroy();
+    await other.context.device.lost;
+    await new Promise((r) => setTimeout(r, 0));
+    expect(() => other.unary('exp', { storage: x, dtype: 'float32', shape: [3], strides: [1], offset: 0 })).toThrow(/webgpu exp float32 \[3\]: the device was lost/);
+    await expect(other.read(x, 'float32', 3)).rejects.toThrow(/device was lost/);
+  });
+});
