@@ -1,7 +1,7 @@
 import type { BinaryOp, DType, ReduceOp, UnaryOp } from '@siftjs/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as K from '../src/kernels/index.js';
-import { NVCC, NVCC_SKIP, type Unit, compilePtx, requireNvccUnderCi } from './nvcc.js';
+import { type CompileResult, NVCC, NVCC_SKIP, type Unit, compilePtx, requireNvccUnderCi } from './nvcc.js';
 
 const ALL: DType[] = ['float32', 'float64', 'int32', 'bool'];
 const FLOATS: DType[] = ['float32', 'float64'];
@@ -79,7 +79,7 @@ describe('generated kernel sources', () => {
   });
 
   describe.skipIf(!NVCC)(`compile to PTX with the local nvcc (sm_90)${NVCC_SKIP ? ` — skipped: ${NVCC_SKIP}` : ''}`, () => {
-    let ptxOk: Map<string, { ok: boolean; log: string }>;
+    let ptxOk: Map<string, CompileResult>;
     const plain = kernels.filter((k) => k.options.length === 0);
     const nofma = kernels.filter((k) => k.options.length > 0);
     // A few sources exactly as NVRTC will get them (no namespace wrapper), beside the batches.
