@@ -16,6 +16,8 @@ const known: Record<string, () => Promise<unknown>> = {
     const { CpuBackend } = await import('@siftjs/backend-cpu');
     registerBackend('cpu-ts', () => new CpuBackend({ simd: false }));
   },
+  // WebGPU (Dawn in Node): partial so far — kernels it lacks throw "not implemented on webgpu yet".
+  webgpu: () => import('@siftjs/backend-webgpu'),
 };
 
 export function backendsUnderTest(): BackendUnderTest[] {
