@@ -4,10 +4,21 @@
  * and PyTorch (CPU, OpenBLAS), each in its own process, all in this run. Peers without a case show "–".
  * Writes benchmarks/results/cpu.json and cpu.md. Options: --quick (small sizes), --out NAME, --repeat N (run every
  * implementation N times, round-robin, and keep each figure's best: other jobs on a shared machine only slow a run).
+ *
+ * The long suites run only when asked, after the CPU suite, each in its own process:
+ *   npm run bench -- --finetune   also fine-tuning memory (SIFT vs full vs LoRA at equal params) on GPT-2 small and
+ *                                 BERT-base: benchmarks/results/finetune-memory-{small,bert-base}.{json,md}
+ *                                 (benchmarks/suites/finetune-memory.ts; about 10 minutes each on 2 cores)
+ *   npm run bench -- --budget     also accuracy vs #trainable parameters (SIFT vs random-index vs LoRA across
+ *                                 densities, full fine-tuning and head-only as references) on the main job's task:
+ *                                 benchmarks/results/budget-curve.{json,md,svg} (benchmarks/suites/budget-curve.ts;
+ *                                 about 15 minutes)
+ *   --skip-cpu                    run only the suites asked for by --finetune / --budget
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { extraSuitesFrom, runExtraSuites } from './lib/extra-suites.js';
 import { type Outcome, runJax, runSift, runTfjs, runTorch } from './lib/peers.js';
 import { type Gpt2Config, describeGpt2 } from './suites/gpt2.js';
 import type { MlpConfig } from './suites/mlp.js';
@@ -16,6 +27,7 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const repeat = args.includes('--repeat') ? Math.max(1, Number(args[args.indexOf('--repeat') + 1])) : 1;
 const outName = args.includes('--out') ? args[args.indexOf('--out') + 1] : 'cpu';
+const extras = extraSuitesFrom(args);
 
 const sizes = quick ? [256, 512] : [256, 512, 1024, 2048];
 const mlp: MlpConfig = { batch: 128, inputs: 256, hidden: 512, outputs: 64 };
@@ -24,6 +36,10 @@ const gpt2: Gpt2Config = quick
   : { vocab: 8192, n_layer: 4, n_embd: 256, n_head: 4, seq: 128, batch: 8 };
 const torchThreads = Number(process.env.SIFT_BENCH_TORCH_THREADS ?? 2);
 const log = (s: string) => process.stdout.write(`${s}\n`);
+if (args.includes('--skip-cpu')) {
+  runExtraSuites(extras, log);
+  process.exit(0);
+}
 /** Other jobs on the machine skew every figure: the 1-minute load average before this run starts is recorded. */
 const loadBefore = os.loadavg()[0];
 
@@ -110,6 +126,7 @@ mkdirSync(dir, { recursive: true });
 writeAtomic(`${dir}${outName}.json`, `${JSON.stringify(result, null, 2)}\n`);
 writeAtomic(`${dir}${outName}.md`, table());
 log(`\n${table()}`);
+runExtraSuites(extras, log);
 
 function table(): string {
   const ratio = (row: Row, peer: string) => {

@@ -1,0 +1,31 @@
+/**
+ * The long suites `npm run bench` runs only when asked: --finetune (fine-tuning memory on GPT-2 small and
+ * BERT-base, several minutes each) and --budget (the accuracy-vs-trainable-parameters curve, about a quarter of an
+ * hour). Each runs as its own process, one after another, and writes its own results under benchmarks/results/.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export interface ExtraSuites {
+  finetune: boolean;
+  budget: boolean;
+}
+
+export function extraSuitesFrom(args: string[]): ExtraSuites {
+  return { finetune: args.includes('--finetune'), budget: args.includes('--budget') };
+}
+
+export function runExtraSuites(which: ExtraSuites, log: (s: string) => void): void {
+  const plan: [string, string, string[]][] = [];
+  if (which.finetune) {
+    plan.push(['fine-tuning memory, GPT-2 small', 'finetune-memory.ts', ['--size', 'small', '--seq', '128', '--batch', '4']]);
+    plan.push(['fine-tuning memory, BERT-base', 'finetune-memory.ts', ['--size', 'bert-base', '--seq', '128', '--batch', '4']]);
+  }
+  if (which.budget) plan.push(['accuracy vs trainable parameters', 'budget-curve.ts', []]);
+  for (const [name, script, args] of plan) {
+    log(`\nrunning ${name} (benchmarks/suites/${script} ${args.join(' ')}) …`);
+    const path = fileURLToPath(new URL(`../suites/${script}`, import.meta.url));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path, ...args], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`bench: ${script} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
+  }
+}
