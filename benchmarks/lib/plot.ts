@@ -1,15 +1,8 @@
 /** SVG plots for the benchmark results: Vega-Lite specs rendered in Node (no browser, no canvas). */
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+import type * as vl from 'vega-lite';
 
-export async function renderSvg(spec: vl.TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-}
+// The renderer is the CLI's: one place turns a Vega-Lite spec into SVG.
+export { renderSvg } from '@siftjs/cli';
 
 /**
  * Held-out accuracy against trainable parameters (log scale): one line per sparse/low-rank method across
