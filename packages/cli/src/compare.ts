@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeGradients, createFineTuner, type FineTuner, loraRankForBudget, matchesAny, type MethodName, meanShares, type SIFT } from '@siftjs/sift-optimizer';
+import { createFineTuner, type FineTuner, loraRankForBudget, type MethodName, meanShares, type SIFT } from '@siftjs/sift-optimizer';
 import { getBackend, manualSeed } from '@siftjs/tensor';
 import { makeBatches, type TokenBatch } from './data/batches.js';
 import { loadSpamAssassin } from './data/corpora.js';
@@ -12,7 +12,7 @@ import { loadTaskModel, type TaskModel } from './model-dir.js';
 import { fit } from './train/fit.js';
 import { JsonlLog } from './train/log.js';
 import { saveFineTune } from './train/save-result.js';
-import { batchTensors as makeTensors } from './train/tensors.js';
+import { gradientConcentration } from './train/concentration.js';
 import { writeReport } from './report/report.js';
 
 export interface CompareOptions {
@@ -135,27 +135,21 @@ export async function compare(o: CompareOptions): Promise<MethodResult[]> {
   })();
 
   // Gradient concentration on the first batches: the pretrained model against the same architecture at random init.
-  const analysisBatches = batchesFor(0).slice(0, 4);
-  const lossOf = (task: TaskModel) => (_: unknown, b: TokenBatch) => {
-    const ids = makeTensors(b);
-    const out = task.forward(ids.ids, ids.mask, ids.labels);
-    out.logits.dispose();
-    ids.dispose();
-    return out.loss!;
-  };
   const fractions = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3];
-  const analyzed = o.analyze ?? true;
-  const pretrained = !analyzed ? {} : meanShares(await analyzeGradients(probe.model, analysisBatches, { fractions, loss: lossOf(probe), include: (n, p) => p.rank >= 2 && matchesAny(n, probe.siftTargets) }));
-  manualSeed(o.seed);
-  const randomTask = loadTaskModel(o.model, 'classification', data.labelNames.length, { randomInit: true });
-  const randomInit: Record<string, number> = !analyzed ? {} : meanShares(await analyzeGradients(randomTask.model, analysisBatches, { fractions, loss: lossOf(randomTask), include: (n, p) => p.rank >= 2 && matchesAny(n, probe.siftTargets) }));
-  randomTask.model.dispose();
+  let concentration: { model: string; fraction: number; share: number }[] = [];
+  if (o.analyze ?? true) {
+    manualSeed(o.seed);
+    const randomTask = withTargets(loadTaskModel(o.model, 'classification', data.labelNames.length, { randomInit: true }), o.targets);
+    const shares = await gradientConcentration(probe, randomTask, batchesFor(0).slice(0, 4), fractions);
+    randomTask.model.dispose();
+    const [pre, rnd] = [meanShares(shares.pretrained), meanShares(shares.randomInit)];
+    concentration = fractions.flatMap((f) => [
+      { model: 'pretrained (bundled)', fraction: f, share: pre[String(f)] },
+      { model: 'random init', fraction: f, share: rnd[String(f)] },
+    ]);
+    say(`gradient share in the top 1%: pretrained ${(100 * pre['0.01']).toFixed(1)}%, random init ${(100 * rnd['0.01']).toFixed(1)}%`);
+  }
   probe.model.dispose();
-  const concentration = !analyzed ? [] : fractions.flatMap((f) => [
-    { model: 'pretrained (bundled)', fraction: f, share: pretrained[String(f)] },
-    { model: 'random init', fraction: f, share: randomInit[String(f)] },
-  ]);
-  if (analyzed) say(`gradient share in the top 1%: pretrained ${(100 * pretrained['0.01']).toFixed(1)}%, random init ${(100 * randomInit['0.01']).toFixed(1)}%`);
 
   const results: MethodResult[] = [];
   const log = new JsonlLog(join(o.out, 'log.jsonl'));

@@ -1,14 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeGradients, type GradientShare, matchesAny, meanShares } from '@siftjs/sift-optimizer';
-import { manualSeed, type Tensor } from '@siftjs/tensor';
-import { makeBatches, type TokenBatch } from '../data/batches.js';
+import { meanShares } from '@siftjs/sift-optimizer';
+import { manualSeed } from '@siftjs/tensor';
+import { makeBatches } from '../data/batches.js';
 import { encodeExamples } from '../data/encode.js';
 import { writeFileAtomic } from '../data/save.js';
-import { loadTaskModel, type Task, type TaskModel } from '../model-dir.js';
+import { loadTaskModel, type Task } from '../model-dir.js';
 import { concentrationPlot, renderSvg } from '../report/plots.js';
 import { textTable } from '../report/table.js';
-import { batchTensors } from '../train/tensors.js';
+import { gradientConcentration } from '../train/concentration.js';
 import { readData } from './data-source.js';
 
 /**
@@ -22,22 +22,9 @@ export async function analyzeCommand(a: { model: string; data: string; task: str
   const pretrained = loadTaskModel(a.model, task, Math.max(2, ds.labelNames.length));
   const enc = encodeExamples(pretrained.tokenizer, ds.examples, { maxLength: a.maxLength, appendEos: task === 'causal-lm' });
   const batches = makeBatches(enc, { batchSize: a.batchSize, padId: pretrained.tokenizer.padId, seed: a.seed }).slice(0, a.batches);
-  const shares = async (tm: TaskModel): Promise<GradientShare[]> =>
-    analyzeGradients(tm.model, batches, {
-      fractions: a.fractions,
-      include: (name, p) => p.rank >= 2 && matchesAny(name, tm.siftTargets),
-      loss: (_m, b: TokenBatch): Tensor => {
-        const t = batchTensors(b);
-        const out = tm.forward(t.ids, t.mask, t.labels);
-        out.logits.dispose();
-        t.dispose();
-        return out.loss as Tensor;
-      },
-    });
-  const pre = await shares(pretrained);
   manualSeed(a.seed);
   const random = loadTaskModel(a.model, task, Math.max(2, ds.labelNames.length), { randomInit: true });
-  const rnd = await shares(random);
+  const { pretrained: pre, randomInit: rnd } = await gradientConcentration(pretrained, random, batches, a.fractions);
   const [mp, mr] = [meanShares(pre), meanShares(rnd)];
   const header = ['top x% of components', 'pretrained', 'random init'];
   const rows = a.fractions.map((f) => [`${100 * f}%`, `${(100 * mp[String(f)]).toFixed(1)}%`, `${(100 * mr[String(f)]).toFixed(1)}%`]);
