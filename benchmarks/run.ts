@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: the CPU suite — f32 matmul, a 2-layer MLP forward+backward and a GPT-2 training step
- * (forward + backward + AdamW, tokens/s) — for siftjs beside tfjs-backend-cpu, tfjs-backend-wasm, jax-js (wasm)
+ * `npm run bench`: the CPU suite — f32 matmul, a 2-layer MLP forward+backward, causal attention and layer norm
+ * forward+backward (ms per iteration) and a GPT-2 training step (forward + backward + AdamW, tokens/s) — for siftjs beside tfjs-backend-cpu, tfjs-backend-wasm, jax-js (wasm)
  * and PyTorch (CPU, OpenBLAS), each in its own process, all in this run. Peers without a case show "–".
  * Writes benchmarks/results/cpu.json and cpu.md. Options: --quick (small sizes), --out NAME, --repeat N (run every
  * implementation N times, round-robin, and keep each figure's best: other jobs on a shared machine only slow a run).
@@ -22,6 +22,7 @@ import { extraSuitesFrom, runExtraSuites } from './lib/extra-suites.js';
 import { type Outcome, runJax, runSift, runTfjs, runTorch } from './lib/peers.js';
 import { type Gpt2Config, describeGpt2 } from './suites/gpt2.js';
 import type { MlpConfig } from './suites/mlp.js';
+import { describeAttention, describeLayerNorm, type OpsConfig } from './suites/ops.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -34,6 +35,9 @@ const mlp: MlpConfig = { batch: 128, inputs: 256, hidden: 512, outputs: 64 };
 const gpt2: Gpt2Config = quick
   ? { vocab: 2048, n_layer: 2, n_embd: 128, n_head: 4, seq: 64, batch: 4 }
   : { vocab: 8192, n_layer: 4, n_embd: 256, n_head: 4, seq: 128, batch: 8 };
+const ops: OpsConfig = quick
+  ? { attention: { batch: 2, heads: 4, seq: 64, dim: 64 }, layernorm: { rows: 1024, dim: 768 } }
+  : { attention: { batch: 8, heads: 4, seq: 128, dim: 64 }, layernorm: { rows: 4096, dim: 768 } };
 const torchThreads = Number(process.env.SIFT_BENCH_TORCH_THREADS ?? 2);
 const log = (s: string) => process.stdout.write(`${s}\n`);
 if (args.includes('--skip-cpu')) {
@@ -45,14 +49,14 @@ const loadBefore = os.loadavg()[0];
 
 // tfjs-backend-cpu is pure JS at well under 1 GFLOP/s: 2048³ would take minutes per product.
 const plan: [string, () => Outcome][] = [
-  ['siftjs', () => runSift({ matmul_sizes: sizes, mlp, gpt2 })],
-  ['tfjs-cpu', () => runTfjs('cpu', { matmul_sizes: sizes.filter((n) => n <= 1024), mlp })],
-  ['tfjs-wasm', () => runTfjs('wasm', { matmul_sizes: sizes, mlp })],
+  ['siftjs', () => runSift({ matmul_sizes: sizes, mlp, ops, gpt2 })],
+  ['tfjs-cpu', () => runTfjs('cpu', { matmul_sizes: sizes.filter((n) => n <= 1024), mlp, ops })],
+  ['tfjs-wasm', () => runTfjs('wasm', { matmul_sizes: sizes, mlp, ops })],
   ['jax-js (wasm)', () => runJax({ matmul_sizes: sizes })],
-  [`pytorch-cpu (${torchThreads} threads)`, () => runTorch({ threads: torchThreads, matmul_sizes: sizes, mlp, gpt2 })],
+  [`pytorch-cpu (${torchThreads} threads)`, () => runTorch({ threads: torchThreads, matmul_sizes: sizes, mlp, ops, gpt2 })],
   // One thread too: with another job on the machine, PyTorch's 2-thread GPT-2 step was seen at half its 1-thread
   // speed (its threads wait on each other at every op), so the 2-thread column alone would flatter siftjs.
-  ['pytorch-cpu (1 thread)', () => runTorch({ threads: 1, matmul_sizes: sizes, mlp, gpt2 })],
+  ['pytorch-cpu (1 thread)', () => runTorch({ threads: 1, matmul_sizes: sizes, mlp, ops, gpt2 })],
 ];
 
 const measured: Record<string, Outcome> = {};
@@ -71,20 +75,25 @@ function best(a: Outcome | undefined, b: Outcome): Outcome {
   if ('missing' in b) return a;
   const matmul = { ...a.matmul };
   for (const [n, v] of Object.entries(b.matmul)) matmul[n] = Math.max(matmul[n] ?? 0, v);
-  const mlp = a.mlp == null ? b.mlp : b.mlp == null ? a.mlp : Math.min(a.mlp, b.mlp);
+  const lower = (x: number | null | undefined, y: number | null | undefined) => (x == null ? (y ?? null) : y == null ? x : Math.min(x, y));
+  const mlp = lower(a.mlp, b.mlp);
+  const attention = lower(a.attention as number | null | undefined, b.attention as number | null | undefined);
+  const layernorm = lower(a.layernorm as number | null | undefined, b.layernorm as number | null | undefined);
   const gpt2 = !a.gpt2 ? b.gpt2 : !b.gpt2 ? a.gpt2 : a.gpt2.tokensPerSecond >= b.gpt2.tokensPerSecond ? a.gpt2 : b.gpt2;
-  return { ...a, matmul, mlp, gpt2 };
+  return { ...a, matmul, mlp, attention, layernorm, gpt2 };
 }
 
 type Row = { case: string; unit: string; siftjs: number | null; peers: Record<string, number | null> };
-const get = (o: Outcome, key: 'matmul' | 'mlp' | 'gpt2', n?: number): number | null =>
+const get = (o: Outcome, key: 'matmul' | 'mlp' | 'attention' | 'layernorm' | 'gpt2', n?: number): number | null =>
   'missing' in o
     ? null
     : key === 'mlp'
       ? o.mlp
-      : key === 'gpt2'
-        ? (o.gpt2?.tokensPerSecond ?? null)
-        : (o.matmul[String(n)] ?? null);
+      : key === 'attention' || key === 'layernorm'
+        ? ((o[key] as number | null | undefined) ?? null)
+        : key === 'gpt2'
+          ? (o.gpt2?.tokensPerSecond ?? null)
+          : (o.matmul[String(n)] ?? null);
 const peerNames = plan.map(([n]) => n).filter((n) => n !== 'siftjs');
 const rows: Row[] = [
   ...sizes.map((n) => ({
@@ -98,6 +107,18 @@ const rows: Row[] = [
     unit: 'ms (lower is better)',
     siftjs: get(measured.siftjs, 'mlp'),
     peers: Object.fromEntries(peerNames.map((p) => [p, get(measured[p], 'mlp')])),
+  },
+  {
+    case: `causal attention fwd+bwd (softmax(q·kᵀ/√d + mask)·v, ${describeAttention(ops.attention)}, loss = sum)`,
+    unit: 'ms (lower is better)',
+    siftjs: get(measured.siftjs, 'attention'),
+    peers: Object.fromEntries(peerNames.map((p) => [p, get(measured[p], 'attention')])),
+  },
+  {
+    case: `layer norm fwd+bwd (affine, ${describeLayerNorm(ops.layernorm)}, loss = sum)`,
+    unit: 'ms (lower is better)',
+    siftjs: get(measured.siftjs, 'layernorm'),
+    peers: Object.fromEntries(peerNames.map((p) => [p, get(measured[p], 'layernorm')])),
   },
   {
     case: `GPT-2 training step, fwd+bwd+AdamW (${describeGpt2(gpt2)})`,

@@ -1,5 +1,6 @@
-"""PyTorch on the CPU, the same benchmarks as benchmarks/suites: f32 matmul, a 2-layer MLP forward+backward and
-the GPT-2 training step (model in torch_gpt2.py).
+"""PyTorch on the CPU, the same benchmarks as benchmarks/suites: f32 matmul, a 2-layer MLP forward+backward,
+causal attention and layer norm forward+backward (suites/ops.ts) and the GPT-2 training step (model in
+torch_gpt2.py).
 
 Run by benchmarks/run.ts with Debian's /usr/bin/python3 (python3-torch + OpenBLAS). Prints one JSON object.
 """
@@ -24,6 +25,39 @@ def median_seconds(fn, min_runs=3, min_time=1.0):
             break
     times.sort()
     return times[len(times) // 2]
+
+
+def zero_grads(*ts):
+    for t in ts:
+        t.grad = None
+
+
+def measure_attention(c):
+    """softmax(q kᵀ/√d + causal mask) v by hand (torch 1.13 has no F.scaled_dot_product_attention), loss = sum."""
+    shape = (c["batch"], c["heads"], c["seq"], c["dim"])
+    q, k, v = (torch.randn(shape, requires_grad=True) for _ in range(3))
+    t = c["seq"]
+    mask = torch.triu(torch.full((t, t), -1e9), diagonal=1)
+    scale = 1 / c["dim"] ** 0.5
+
+    def step():
+        zero_grads(q, k, v)
+        att = torch.softmax(q @ k.transpose(-2, -1) * scale + mask, dim=-1)
+        (att @ v).sum().backward()
+
+    return median_seconds(step) * 1e3
+
+
+def measure_layernorm(c):
+    x = torch.randn(c["rows"], c["dim"], requires_grad=True)
+    w = torch.ones(c["dim"], requires_grad=True)
+    b = torch.zeros(c["dim"], requires_grad=True)
+
+    def step():
+        zero_grads(x, w, b)
+        torch.nn.functional.layer_norm(x, (c["dim"],), w, b, 1e-5).sum().backward()
+
+    return median_seconds(step) * 1e3
 
 
 def main():
@@ -51,6 +85,9 @@ def main():
         loss.backward()
 
     out["mlp"] = median_seconds(step) * 1e3
+    if cfg.get("ops"):
+        out["attention"] = measure_attention(cfg["ops"]["attention"])
+        out["layernorm"] = measure_layernorm(cfg["ops"]["layernorm"])
     if cfg.get("gpt2"):
         out["gpt2"] = measure_gpt2(cfg["gpt2"])
     print(json.dumps(out))
