@@ -1,34 +1,13 @@
+import { type CollapsedDims, collapseDims } from '@siftjs/tensor';
+
 /**
  * Strided iteration shared by the kernels: several operands of one shape, each with its own strides and offset,
  * walked row by row over the innermost dim after merging dims that are contiguous for every operand.
  */
-export interface Walk {
-  shape: number[];
-  strides: number[][];
-}
+export type Walk = CollapsedDims;
 
-/** Drops size-1 dims and merges neighbours that are contiguous for every operand. */
-export function collapse(shape: readonly number[], strides: readonly (readonly number[])[]): Walk {
-  const outShape: number[] = [];
-  const outStrides: number[][] = strides.map(() => []);
-  for (let d = 0; d < shape.length; d++) {
-    if (shape[d] === 1) continue;
-    const last = outShape.length - 1;
-    const mergeable = last >= 0 && strides.every((s, k) => outStrides[k][last] === s[d] * shape[d]);
-    if (mergeable) {
-      outShape[last] *= shape[d];
-      strides.forEach((s, k) => (outStrides[k][last] = s[d]));
-    } else {
-      outShape.push(shape[d]);
-      strides.forEach((s, k) => outStrides[k].push(s[d]));
-    }
-  }
-  if (outShape.length === 0) {
-    outShape.push(1);
-    outStrides.forEach((s) => s.push(1));
-  }
-  return { shape: outShape, strides: outStrides };
-}
+/** Drops size-1 dims and merges neighbours that are contiguous for every operand (tensor's collapseDims). */
+export const collapse = collapseDims;
 
 /**
  * Calls `row(offsets, n)` for every innermost row: `offsets[k]` is operand k's element offset at the row start,

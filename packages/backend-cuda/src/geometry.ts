@@ -1,3 +1,4 @@
+import { type CollapsedDims, collapseDims, contiguousStrides } from '@siftjs/tensor';
 import { GEO_BYTES, MAX_OPERANDS, MAX_RANK } from './kernels/common.js';
 
 /**
@@ -5,43 +6,13 @@ import { GEO_BYTES, MAX_OPERANDS, MAX_RANK } from './kernels/common.js';
  * lists as bytes (pure functions, so they are tested without a GPU).
  */
 
-export interface Walk {
-  shape: number[];
-  /** Per operand. */
-  strides: number[][];
-}
+export type Walk = CollapsedDims;
 
 /** Drops size-1 dims and merges neighbours that are contiguous for every operand (rank ≥ 1). */
-export function collapse(shape: readonly number[], strides: readonly (readonly number[])[]): Walk {
-  const outShape: number[] = [];
-  const outStrides: number[][] = strides.map(() => []);
-  for (let d = 0; d < shape.length; d++) {
-    if (shape[d] === 1) continue;
-    const last = outShape.length - 1;
-    if (last >= 0 && strides.every((s, k) => outStrides[k][last] === s[d] * shape[d])) {
-      outShape[last] *= shape[d];
-      strides.forEach((s, k) => (outStrides[k][last] = s[d]));
-    } else {
-      outShape.push(shape[d]);
-      strides.forEach((s, k) => outStrides[k].push(s[d]));
-    }
-  }
-  if (outShape.length === 0) {
-    outShape.push(1);
-    outStrides.forEach((s) => s.push(1));
-  }
-  return { shape: outShape, strides: outStrides };
-}
+export const collapse = collapseDims;
 
-export function contiguousStridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    s[d] = acc;
-    acc *= shape[d];
-  }
-  return s;
-}
+/** Row-major strides of a shape. */
+export const contiguousStridesOf = contiguousStrides;
 
 /** The Geo block: shape, per-operand strides and offsets, little-endian int64 (struct Geo in kernels/common.ts). */
 export function packGeo(walk: Walk, offsets: readonly number[]): Uint8Array {

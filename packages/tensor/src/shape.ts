@@ -73,3 +73,36 @@ export function checkShape(shape: Shape, op: string): number[] {
   }
   return [...shape];
 }
+
+/** Views of one shape walked together: the merged shape and each operand's strides over it. */
+export interface CollapsedDims {
+  shape: number[];
+  /** Per operand. */
+  strides: number[][];
+}
+
+/**
+ * Drops size-1 dims and merges neighbours that are contiguous for every operand, so kernels index as few dims as
+ * possible. The result has rank ≥ 1 (all-size-1 or rank-0 views become one dim of size 1, stride 1). Every
+ * backend's strided kernels start here.
+ */
+export function collapseDims(shape: Shape, strides: readonly (readonly number[])[]): CollapsedDims {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((s, k) => outStrides[k][last] === s[d] * shape[d])) {
+      outShape[last] *= shape[d];
+      strides.forEach((s, k) => (outStrides[k][last] = s[d]));
+    } else {
+      outShape.push(shape[d]);
+      strides.forEach((s, k) => outStrides[k].push(s[d]));
+    }
+  }
+  if (outShape.length === 0) {
+    outShape.push(1);
+    outStrides.forEach((s) => s.push(1));
+  }
+  return { shape: outShape, strides: outStrides };
+}

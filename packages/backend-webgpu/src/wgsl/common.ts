@@ -2,7 +2,7 @@
  * Pieces every kernel template shares: the parameter block (one uniform of 32-bit words, read with constant
  * indices the template bakes in), element types, strided indexing, and the dispatch grid.
  */
-import type { DType } from '@siftjs/tensor';
+import { collapseDims, type DType } from '@siftjs/tensor';
 
 /** How each dtype is stored on the GPU: every element is 32 bits (bool as u32 0/1). */
 export type Scalar = 'f32' | 'i32' | 'u32';
@@ -89,22 +89,13 @@ export function grid(groups: number, maxPerDim: number): [number, number, number
 
 export const LINEAR_GROUP = 'let group = wid.y * nwg.x + wid.x;';
 
-/** Merges dims that are contiguous for every stride set, and drops size-1 dims. */
+/**
+ * Merges dims that are contiguous for every stride set, and drops size-1 dims (tensor's collapseDims); a view of
+ * all size-1 dims becomes rank 0 here, which the templates handle without an index loop.
+ */
 export function collapse(shape: readonly number[], stridesList: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
-  const outShape: number[] = [];
-  const outStrides: number[][] = stridesList.map(() => []);
-  for (let d = 0; d < shape.length; d++) {
-    if (shape[d] === 1) continue;
-    const last = outShape.length - 1;
-    if (last >= 0 && stridesList.every((s, j) => outStrides[j][last] === s[d] * shape[d])) {
-      outShape[last] *= shape[d];
-      stridesList.forEach((s, j) => (outStrides[j][last] = s[d]));
-      continue;
-    }
-    outShape.push(shape[d]);
-    stridesList.forEach((s, j) => outStrides[j].push(s[d]));
-  }
-  return { shape: outShape, strides: outStrides };
+  const c = collapseDims(shape, stridesList);
+  return c.shape.length === 1 && c.shape[0] === 1 ? { shape: [], strides: stridesList.map(() => []) } : c;
 }
 
 /**
