@@ -1,21 +1,51 @@
 // Assembles wasm/*.wat into src/kernels/wasm-binaries.generated.ts (base64), so the package ships the kernels
 // inside its JavaScript and needs no file loading at run time. Run by `npm run build:wasm` in this package; the
 // generated file is committed, and a test checks it matches the .wat sources.
+//
+// gemm-f32.wat is also assembled a second time as `gemm-f32-fma`: its micro-kernel's multiply-adds
+// `c = c + x·b` become relaxed-SIMD `f32x4.relaxed_madd x b c` (one fused multiply-add where the CPU has FMA). The
+// two share every other line, so the variant is derived here rather than kept as a second source to keep in step.
 import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
 import wabtInit from 'wabt';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
+/** `(f32x4.add (local.get $cIJ) (f32x4.mul (local.get $x) (local.get $bJ)))`: one multiply-add of the micro-kernel. */
+const MULTIPLY_ADD = /\(f32x4\.add \(local\.get (\$c\d\d)\) \(f32x4\.mul \(local\.get (\$x)\) \(local\.get (\$b\d)\)\)\)/g;
+/** The micro-kernel's multiply-adds: 4×8 tile (8 vectors), k unrolled twice. */
+const TILE_MULTIPLY_ADDS = 16;
+
+/** gemm-f32.wat with its micro-kernel's multiply-adds fused (relaxed SIMD). */
+export function fusedGemm(source) {
+  let count = 0;
+  const fused = source.replace(MULTIPLY_ADD, (_, c, x, b) => {
+    count++;
+    return `(f32x4.relaxed_madd (local.get ${x}) (local.get ${b}) (local.get ${c}))`;
+  });
+  if (count !== TILE_MULTIPLY_ADDS) throw new Error(`gemm-f32.wat: expected ${TILE_MULTIPLY_ADDS} multiply-adds to fuse, found ${count}`);
+  return fused;
+}
+
 export async function assembleAll() {
   const wabt = await wabtInit();
-  const out = {};
+  // Node 20's V8 validates relaxed SIMD only behind this flag (later engines have it on by default).
+  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  const sources = [];
   for (const file of readdirSync(`${root}wasm`).filter((f) => f.endsWith('.wat')).sort()) {
-    const mod = wabt.parseWat(file, readFileSync(`${root}wasm/${file}`, 'utf8'), { simd: true, threads: true });
+    const text = readFileSync(`${root}wasm/${file}`, 'utf8');
+    const name = file.replace(/\.wat$/, '');
+    sources.push([name, text]);
+    if (name === 'gemm-f32') sources.push(['gemm-f32-fma', fusedGemm(text)]);
+  }
+  const out = {};
+  for (const [name, text] of sources) {
+    const mod = wabt.parseWat(`${name}.wat`, text, { simd: true, threads: true, relaxed_simd: true });
     const bytes = mod.toBinary({}).buffer;
     // wabt's own validator ignores the threads feature; the engine's validator is the one that matters.
-    if (!WebAssembly.validate(bytes)) throw new Error(`${file}: the assembled module does not validate`);
-    out[file.replace(/\.wat$/, '')] = Buffer.from(bytes).toString('base64');
+    if (!WebAssembly.validate(bytes)) throw new Error(`${name}: the assembled module does not validate`);
+    out[name] = Buffer.from(bytes).toString('base64');
     mod.destroy();
   }
   return out;

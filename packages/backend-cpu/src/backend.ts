@@ -34,6 +34,7 @@ import {
 } from './kernels/elementwise-simd.js';
 import { checkIndex, elementOffsets, readInts, topkAbs } from './kernels/indexing.js';
 import { argReduce, reduce } from './kernels/reduce.js';
+import { NORM_BIAS, NORM_CENTRED, NORM_WEIGHT, type NormKernels, loadNorm } from './kernels/norm-simd.js';
 import { normRows, normRowsBackward, softmaxRows, softmaxRowsBackward } from './kernels/rows.js';
 import { type MatmulOptions, MatmulRunner } from './matmul-runner.js';
 
@@ -61,11 +62,14 @@ export class CpuBackend implements Backend {
   private readonly simd: ElementwiseKernels | null;
   /** WebAssembly SIMD exp, tanh, gelu (tanh), sigmoid and softmax rows in float64 precision; null: TypeScript. */
   private readonly simdRows: RowsKernels | null;
+  /** WebAssembly SIMD layer norm and RMS norm, forward and backward (float32); null: TypeScript. */
+  private readonly simdNorm: NormKernels | null;
 
   constructor(opts: CpuBackendOptions = {}) {
     this.matmuls = new MatmulRunner(this.heap, opts);
     this.simd = opts.simd === false ? null : loadElementwise(this.heap);
     this.simdRows = opts.simd === false ? null : loadRows(this.heap);
+    this.simdNorm = opts.simd === false ? null : loadNorm(this.heap);
   }
 
   /** Resolves when the matmul worker threads are running (setBackend awaits it). */
@@ -79,11 +83,12 @@ export class CpuBackend implements Backend {
   }
 
   info(): BackendInfo {
-    const { threads, kernels } = this.matmuls;
+    const { threads, kernels, fma } = this.matmuls;
     return {
       name: this.name,
-      description: `${kernels === 'wasm-simd' ? 'WebAssembly SIMD float32 matmul' : 'TypeScript matmul'}, ${threads} thread${threads > 1 ? 's' : ''}; ${this.simd ? 'WebAssembly SIMD float32 add/sub/mul/div, outer-axis sums, AdamW, ' : ''}${this.simdRows ? 'exp/tanh/gelu/sigmoid and softmax, ' : ''}other kernels TypeScript`,
+      description: `${kernels === 'wasm-simd' ? `WebAssembly SIMD float32 matmul${fma ? ' (relaxed-SIMD FMA)' : ''}` : 'TypeScript matmul'}, ${threads} thread${threads > 1 ? 's' : ''}; ${this.simd ? 'WebAssembly SIMD float32 add/sub/mul/div, outer-axis sums, AdamW, ' : ''}${this.simdRows ? 'exp/tanh/gelu/sigmoid and softmax, ' : ''}${this.simdNorm ? 'layer/RMS norm, ' : ''}other kernels TypeScript`,
       kernels,
+      fma,
       threads,
       sharedMemory: this.heap.shared,
     };
@@ -267,6 +272,13 @@ export class CpuBackend implements Backend {
     const y = this.make(x.dtype, n);
     const rstd = this.make(x.dtype, rows);
     const mean = centred ? this.make(x.dtype, rows) : undefined;
+    if (this.simdNorm && allFloat32(x, weight, bias) && cols > 0) {
+      const at = (v: View | null) => (v ? this.rows(v).byteOffset : 0);
+      const flags = (centred ? NORM_CENTRED : 0) | (weight ? NORM_WEIGHT : 0) | (bias ? NORM_BIAS : 0);
+      const [yAt, rAt, mAt] = [this.arr(y).byteOffset, this.arr(rstd).byteOffset, mean ? this.arr(mean).byteOffset : 0];
+      this.simdNorm.normForward(at(x), at(weight), at(bias), yAt, mAt, rAt, rows, cols, eps, flags);
+      return { y, rstd, mean };
+    }
     normRows(
       {
         x: this.rows(x),
@@ -287,6 +299,7 @@ export class CpuBackend implements Backend {
     const n = sizeOf(x.shape);
     const rows = cols ? n / cols : 0;
     const dx = this.make(x.dtype, n);
+    if (this.simdNorm && allFloat32(dy, x, weight) && cols > 0) return this.normBackwardSimd(this.simdNorm, dy, x, weight, stats, cols, centred, dx);
     const dw = weight ? new Float64Array(cols) : null;
     const db = centred ? new Float64Array(cols) : null;
     normRowsBackward(
@@ -308,6 +321,40 @@ export class CpuBackend implements Backend {
       dweight: dw ? this.upload(x.dtype, toDType(dw, x.dtype)) : null,
       dbias: db ? this.upload(x.dtype, toDType(db, x.dtype)) : null,
     };
+  }
+
+  /** normBackward in WebAssembly (float32): the float64 weight and bias gradients are summed in heap scratch. */
+  private normBackwardSimd(
+    k: NormKernels,
+    dy: View,
+    x: View,
+    weight: View | null,
+    stats: NormStats,
+    cols: number,
+    centred: boolean,
+    dx: BackendStorage,
+  ): NormBackward {
+    const rows = sizeOf(x.shape) / cols;
+    const sums = (weight ? cols : 0) + (centred ? cols : 0);
+    const scratch = this.heap.alloc(sums * 8);
+    try {
+      // Allocation may grow the heap (detaching earlier views): every byte offset is taken after it.
+      new Float64Array(this.heap.memory.buffer, scratch, sums).fill(0);
+      const dwAt = scratch;
+      const dbAt = scratch + (weight ? cols * 8 : 0);
+      const flags = (centred ? NORM_CENTRED : 0) | (weight ? NORM_WEIGHT : 0);
+      const at = (v: View | null) => (v ? this.rows(v).byteOffset : 0);
+      const meanAt = centred && stats.mean ? this.arr(stats.mean).byteOffset : 0;
+      k.normBackward(at(dy), at(x), at(weight), meanAt, this.arr(stats.rstd).byteOffset, this.arr(dx).byteOffset, dwAt, dbAt, rows, cols, flags);
+      const sum = (byte: number) => toDType(new Float64Array(this.heap.memory.buffer, byte, cols), x.dtype);
+      return {
+        dx,
+        dweight: weight ? this.upload(x.dtype, sum(dwAt)) : null,
+        dbias: centred ? this.upload(x.dtype, sum(dbAt)) : null,
+      };
+    } finally {
+      this.heap.free(scratch, sums * 8);
+    }
   }
 
   /** A contiguous view's elements (fused kernels require contiguous input). */
@@ -440,4 +487,9 @@ function contiguousGeometry(shape: readonly number[]) {
 
 function toDType(a: Float64Array, dtype: DType): TypedArray {
   return dtype === 'float64' ? a : Float32Array.from(a);
+}
+
+/** Whether every given view is float32 (absent ones aside). */
+function allFloat32(...views: (View | null)[]): boolean {
+  return views.every((v) => v === null || v.dtype === 'float32');
 }

@@ -12,6 +12,7 @@ import {
 } from './kernels/gemm-simd.js';
 import { makeGemm } from './kernels/matmul.js';
 import { wasmBinaries } from './kernels/wasm-binaries.generated.js';
+import { relaxedSimd } from './relaxed-simd.js';
 import { MatmulPool } from './threads/pool.js';
 
 export interface MatmulOptions {
@@ -19,6 +20,12 @@ export interface MatmulOptions {
   threads?: number;
   /** false: the TypeScript kernel even where WebAssembly SIMD is available. */
   simd?: boolean;
+  /**
+   * false: the plain SIMD micro-kernel (mul + add) even where relaxed SIMD's fused multiply-add is available
+   * (default: SIFT_WASM_FMA, else on). FMA rounds once per multiply-add, so products differ in the last bits from
+   * the unfused kernel's; within one process every product uses the same kernel on every thread.
+   */
+  fma?: boolean;
 }
 
 /**
@@ -28,13 +35,16 @@ export interface MatmulOptions {
  */
 export class MatmulRunner {
   readonly kernels: 'wasm-simd' | 'typescript';
+  /** Whether the SIMD micro-kernel fuses its multiply-adds (relaxed SIMD). */
+  readonly fma: boolean;
   private pool: MatmulPool | null = null;
   private readonly starting: Promise<void>;
   private readonly context: MatmulContext;
 
   constructor(heap: CpuHeap, opts: MatmulOptions = {}) {
-    const simd = opts.simd === false ? null : loadSimd(heap);
+    const simd = opts.simd === false ? null : loadSimd(heap, opts.fma !== false && relaxedSimd());
     this.kernels = simd ? 'wasm-simd' : 'typescript';
+    this.fma = simd?.fma ?? false;
     const gemm = simd
       ? makeSimdGemm(heap.memory, simd.kernel, simdScratchAt(heap.reserve(SIMD_SCRATCH_BYTES)), makeGemm())
       : makeGemm();
@@ -97,16 +107,22 @@ function threadsFromEnv(): number | undefined {
   return n;
 }
 
-/** The SIMD micro-kernel over this heap's memory, or null where SIMD or shared memory is missing. */
-function loadSimd(heap: CpuHeap): { module: WebAssembly.Module; kernel: SimdKernels } | null {
+/**
+ * The SIMD micro-kernel over this heap's memory (the fused one when `fma` and it compiles), or null where SIMD or
+ * shared memory is missing.
+ */
+function loadSimd(heap: CpuHeap, fma: boolean): { module: WebAssembly.Module; kernel: SimdKernels; fma: boolean } | null {
   if (!heap.shared) return null;
-  try {
-    const module = new WebAssembly.Module(base64Bytes(wasmBinaries['gemm-f32']));
-    const kernel = instantiateKernel(module, heap.memory);
-    return kernel ? { module, kernel } : null;
-  } catch {
-    return null;
+  for (const fused of fma ? [true, false] : [false]) {
+    try {
+      const module = new WebAssembly.Module(base64Bytes(wasmBinaries[fused ? 'gemm-f32-fma' : 'gemm-f32']));
+      const kernel = instantiateKernel(module, heap.memory);
+      if (kernel) return { module, kernel, fma: fused };
+    } catch {
+      // try the next kernel
+    }
   }
+  return null;
 }
 
 function base64Bytes(b64: string): Uint8Array<ArrayBuffer> {

@@ -1,19 +1,27 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { CpuHeap } from '../src/heap.js';
-import { SIMD_SCRATCH_BYTES, instantiateKernel, makeSimdGemm, prepackB, prepackedBytes, simdScratchAt } from '../src/kernels/gemm-simd.js';
+import { SIMD_SCRATCH_BYTES, type SimdKernels, instantiateKernel, makeSimdGemm, prepackB, prepackedBytes, simdScratchAt } from '../src/kernels/gemm-simd.js';
 import { type Gemm, gemm as tsGemm } from '../src/kernels/matmul.js';
 import { wasmBinaries } from '../src/kernels/wasm-binaries.generated.js';
+import { relaxedSimd } from '../src/relaxed-simd.js';
 
-/** The WebAssembly SIMD gemm over a heap of its own (operands must live in the heap to take the SIMD path). */
+/** The WebAssembly SIMD gemms over a heap of their own (operands must live in the heap to take the SIMD path). */
 const heap = new CpuHeap(64 << 20);
-const kernels = instantiateKernel(new WebAssembly.Module(Buffer.from(wasmBinaries['gemm-f32'], 'base64')), heap.memory)!;
-const scratch = simdScratchAt(heap.reserve(SIMD_SCRATCH_BYTES));
 let fallbackCalls = 0;
-const simd: Gemm = makeSimdGemm(heap.memory, kernels, scratch, (M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff, ldc, accumulate, direct) => {
-  fallbackCalls++;
-  tsGemm(M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff, ldc, accumulate, direct);
-});
+
+/** The plain kernel, and the fused multiply-add one where this engine has relaxed SIMD. */
+const VARIANTS = relaxedSimd() ? ['gemm-f32', 'gemm-f32-fma'] : ['gemm-f32'];
+
+function simdGemm(name: string): { simd: Gemm; kernels: SimdKernels } {
+  const kernels = instantiateKernel(new WebAssembly.Module(Buffer.from(wasmBinaries[name], 'base64')), heap.memory)!;
+  const scratch = simdScratchAt(heap.reserve(SIMD_SCRATCH_BYTES));
+  const simd: Gemm = makeSimdGemm(heap.memory, kernels, scratch, (M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff, ldc, accumulate, direct) => {
+    fallbackCalls++;
+    tsGemm(M, N, K, A, aOff, aRs, aCs, B, bOff, bRs, bCs, C, cOff, ldc, accumulate, direct);
+  });
+  return { simd, kernels };
+}
 
 /** The usual layouts, padded and spaced strides, and the zero strides of broadcast views. */
 const LAYOUTS = ['rowMajor', 'colMajor', 'paddedRows', 'spacedCols', 'sameRows', 'sameCols'] as const;
@@ -94,7 +102,7 @@ function withOperands<T>(c: Case, run: (A: Operand, B: Operand, C: Float32Array,
 }
 
 /** Every element of C within float32 rounding of a float64 triple loop; nothing outside the M×N window changes. */
-function check(c: Case): void {
+function check(simd: Gemm, c: Case): void {
   withOperands(c, (A, B, C, ldc, before) => {
     simd(c.m, c.n, c.k, A.data, A.off, A.rs, A.cs, B.data, B.off, B.rs, B.cs, C, c.cOff, ldc, c.accumulate, false);
     const inWindow = new Uint8Array(C.length);
@@ -135,9 +143,11 @@ const caseArb = (maxDim: number) =>
     seed: fc.integer(),
   });
 
-describe('WebAssembly SIMD gemm', () => {
+describe.each(VARIANTS)('WebAssembly SIMD gemm (%s)', (name) => {
+  const { simd, kernels } = simdGemm(name);
+
   test.prop([caseArb(80)], { numRuns: 200 })('matches a float64 triple loop for M, N, K in 1..80, any layout', (c) => {
-    check(c);
+    check(simd, c);
   });
 
   it.each([
@@ -151,9 +161,9 @@ describe('WebAssembly SIMD gemm', () => {
     [5, 5, 2000],
     [131, 1033, 257],
   ])('crosses the block boundaries: %i×%i×%i', (m, n, k) => {
-    check({ m, n, k, accumulate: false, aLayout: 'rowMajor', bLayout: 'rowMajor', aOff: 1, bOff: 2, cOff: 3, ldcPad: 1, seed: m * n + k });
-    check({ m, n, k, accumulate: true, aLayout: 'colMajor', bLayout: 'colMajor', aOff: 0, bOff: 5, cOff: 0, ldcPad: 0, seed: m + n * k });
-    check({ m, n, k, accumulate: false, aLayout: 'spacedCols', bLayout: 'paddedRows', aOff: 2, bOff: 0, cOff: 1, ldcPad: 2, seed: m ^ n ^ k });
+    check(simd, { m, n, k, accumulate: false, aLayout: 'rowMajor', bLayout: 'rowMajor', aOff: 1, bOff: 2, cOff: 3, ldcPad: 1, seed: m * n + k });
+    check(simd, { m, n, k, accumulate: true, aLayout: 'colMajor', bLayout: 'colMajor', aOff: 0, bOff: 5, cOff: 0, ldcPad: 0, seed: m + n * k });
+    check(simd, { m, n, k, accumulate: false, aLayout: 'spacedCols', bLayout: 'paddedRows', aOff: 2, bOff: 0, cOff: 1, ldcPad: 2, seed: m ^ n ^ k });
   });
 
   test.prop(

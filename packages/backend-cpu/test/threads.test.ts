@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/backend.js';
 import type { View } from '@siftjs/tensor';
 
-/** One backend per thread count and kernel kind, each with its own heap and pool. */
+/** One backend per thread count and kernel kind (SIMD with FMA where available, plain SIMD, TypeScript). */
 const counts = [1, 2, 4];
-const kinds = [true, false].map((simd) => counts.map((threads) => new CpuBackend({ threads, simd })));
+const kinds = [{}, { fma: false }, { simd: false }].map((opts) => counts.map((threads) => new CpuBackend({ threads, ...opts })));
 const backends = kinds.flat();
 
 beforeAll(() => Promise.all(backends.map((b) => b.init())));
@@ -37,7 +37,7 @@ describe('CPU matmul threads', () => {
       }),
     ],
     { numRuns: 12 },
-  )('results are bitwise identical with 1, 2 and 4 threads (SIMD and TypeScript kernels), and finite', ({ batch, m, k, n, f64, transposeB, seed }) => {
+  )('results are bitwise identical with 1, 2 and 4 threads (SIMD with and without FMA, TypeScript kernels), and finite', ({ batch, m, k, n, f64, transposeB, seed }) => {
     let s = seed;
     const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) | 0) >>> 8) / 2 ** 24 - 0.5;
     const make = (length: number) => (f64 ? Float64Array.from({ length }, rnd) : Float32Array.from({ length }, rnd));

@@ -37,7 +37,8 @@ export function loadElementwise(heap: CpuHeap): ElementwiseKernels | null {
   return e && { binary: e.binary, accumulate: e.accumulate, narrow: e.narrow, adamw: e.adamw };
 }
 
-function instantiate(heap: CpuHeap, name: string, imports: Record<string, unknown> = {}): WebAssembly.Exports | null {
+/** An instance of one of the committed kernel modules over this heap, or null where it does not compile. */
+export function instantiate(heap: CpuHeap, name: string, imports: Record<string, unknown> = {}): WebAssembly.Exports | null {
   try {
     const module = new WebAssembly.Module(Uint8Array.from(atob(wasmBinaries[name]), (c) => c.charCodeAt(0)));
     return new WebAssembly.Instance(module, { env: { memory: heap.memory, ...imports } }).exports;
