@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import * as T from '@siftjs/tensor';
 import type { Tensor } from '@siftjs/tensor';
-import { beforeAll, describe } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as ref from '../reference/index.js';
 import { broadcastPairArb, refArb, refsArb, shapeArb, type ValueOptions, weightsArb } from '../support/arbitraries.js';
 import { backendsUnderTest } from '../support/backends.js';
@@ -75,6 +75,15 @@ describe.each(backendsUnderTest())('elementwise ops on $name', (backend) => {
       checkGradient(([t]) => c.ours(t), ([r]) => c.ref(r), [x], w),
     );
   }
+
+  it.each(['none', 'tanh'] as const)('gelu (%s) gradient is 1 and 0 at the far ends (±inf, ±1e30), not NaN', (approximate) => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = T.tensor([Infinity, 1e30, 50, -50, -1e30, -Infinity], { dtype, requiresGrad: true });
+      x.gelu(approximate).sum().backward();
+      expect(Array.from(x.grad!.toArraySync())).toEqual([1, 1, 1, 0, 0, 0]);
+      x.dispose();
+    }
+  });
 
   for (const c of binaryCases) {
     const input = broadcastPairArb().chain(([sa, sb]) => {

@@ -31,6 +31,7 @@ import {
   loadRows,
   sumSimd,
   unarySimd,
+  innerSumSimd,
 } from './kernels/elementwise-simd.js';
 import { checkIndex, elementOffsets, readInts, topkAbs } from './kernels/indexing.js';
 import { argReduce, reduce } from './kernels/reduce.js';
@@ -208,7 +209,8 @@ export class CpuBackend implements Backend {
     const dtype = op === 'sum' && (x.dtype === 'int32' || x.dtype === 'bool') ? 'int32' : x.dtype;
     const out = this.make(dtype, sizeOf(kept));
     if (this.simd && op === 'sum' && x.dtype === 'float32') {
-      if (sumSimd(this.simd, this.heap, this.arr(x.storage) as Float32Array, x, axes, this.arr(out) as Float32Array)) return out;
+      const [xs, o] = [this.arr(x.storage) as Float32Array, this.arr(out) as Float32Array];
+      if (innerSumSimd(this.simd, xs, x, axes, o) || sumSimd(this.simd, this.heap, xs, x, axes, o)) return out;
     }
     reduce(op, this.arr(x.storage), x, axes, this.arr(out));
     return out;

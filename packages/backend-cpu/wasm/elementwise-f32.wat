@@ -6,6 +6,9 @@
 ;;   Float32Array (for + − × ÷ the double rounding is innocuous), so both paths give the same bits.
 ;; - accumulate / narrow: the sum over outer (strided) axes in float64, as the TypeScript reduce does: acc[j] +=
 ;;   x[j] over contiguous rows, in the same order, then out[j] = f32(acc[j]).
+;; - sum: Σ of a contiguous float32 run in float64, in four accumulators (then the tail): another order than the
+;;   TypeScript loop's, equal to ~1e-16 relative, so the float32 result differs only within 1e-16 of a rounding
+;;   boundary. Inner-axis sums (a loss's total, row sums) run on it.
 ;; - adamw: the dense AdamW update of kernels/adamw.ts in float64 lanes, operation for operation (float64 + − × ÷
 ;;   and √ round the same everywhere), so the same bits.
 (module
@@ -268,6 +271,29 @@
         (br $tail))))
   ;; AdamW over n float32 parameters, as kernels/adamw.ts (float64 throughout; m and v are stored rounded, the update
   ;; uses them unrounded):  m' = b1·m + c1·g;  v' = b2·v + (c2·g)·g;  p' = p·decay − (step·m') / (√v'/bc2 + eps)
+  (func (export "sum") (param $x i32) (param $n i32) (result f64)
+    (local $end i32) (local $vend i32) (local $v v128) (local $a0 v128) (local $a1 v128) (local $s f64)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vdone
+      (loop $vloop
+        (br_if $vdone (i32.ge_u (local.get $x) (local.get $vend)))
+        (local.set $v (v128.load (local.get $x)))
+        (local.set $a0 (f64x2.add (local.get $a0) (f64x2.promote_low_f32x4 (local.get $v))))
+        (local.set $a1 (f64x2.add (local.get $a1)
+          (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (br $vloop)))
+    (local.set $a0 (f64x2.add (local.get $a0) (local.get $a1)))
+    (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $a0)) (f64x2.extract_lane 1 (local.get $a0))))
+    (block $done
+      (loop $tail
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32.load (local.get $x)))))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (br $tail)))
+    (local.get $s))
+
   (func (export "adamw") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
       (param $b1 f64) (param $c1 f64) (param $b2 f64) (param $c2 f64) (param $decay f64) (param $step f64)
       (param $bc2 f64) (param $eps f64)

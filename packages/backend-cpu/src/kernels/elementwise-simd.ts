@@ -11,6 +11,8 @@ export interface ElementwiseKernels {
   binary(op: number, a: number, sa: number, b: number, sb: number, out: number, n: number): void;
   accumulate(acc: number, x: number, n: number): void;
   narrow(out: number, acc: number, n: number): void;
+  /** Σ of n contiguous float32 at byte x, in float64. */
+  sum(x: number, n: number): number;
   adamw(p: number, g: number, m: number, v: number, n: number, b1: number, c1: number, b2: number, c2: number, decay: number, step: number, bc2: number, eps: number): void;
 }
 
@@ -22,7 +24,7 @@ export interface RowsKernels {
 }
 
 /** Op codes of rows-f32's `unary`. */
-export const SIMD_UNARY_OPS: Partial<Record<UnaryOp, number>> = { exp: 0, tanh: 1, geluTanh: 2, sigmoid: 3 };
+export const SIMD_UNARY_OPS: Partial<Record<UnaryOp, number>> = { exp: 0, tanh: 1, geluTanh: 2, sigmoid: 3, geluTanhGrad: 4 };
 
 /** Op codes of `binary`: the ops whose f32 SIMD result is bitwise the TypeScript kernels' result. */
 export const SIMD_BINARY_OPS: Partial<Record<BinaryOp, number>> = { add: 0, sub: 1, mul: 2, div: 3 };
@@ -34,7 +36,7 @@ const MIN_ROW = 16;
 export function loadElementwise(heap: CpuHeap): ElementwiseKernels | null {
   if (!heap.shared) return null;
   const e = instantiate(heap, 'elementwise-f32') as unknown as ElementwiseKernels | null;
-  return e && { binary: e.binary, accumulate: e.accumulate, narrow: e.narrow, adamw: e.adamw };
+  return e && { binary: e.binary, accumulate: e.accumulate, narrow: e.narrow, sum: e.sum, adamw: e.adamw };
 }
 
 /** An instance of one of the committed kernel modules over this heap, or null where it does not compile. */
@@ -86,6 +88,24 @@ export function binarySimd(k: ElementwiseKernels, op: number, a: Float32Array, a
   forEachRow(walk, [ag.offset, bg.offset], (off, n) => {
     k.binary(op, aAt + off[0] * 4, sa, bAt + off[1] * 4, sb, o, n);
     o += n * 4;
+  });
+  return true;
+}
+
+/**
+ * Sum over axes of a float32 view whose reduced dims form one contiguous run (a loss's total, sums over the last
+ * axis): each output is one call of the kernel's `sum`. Float64 in another order than the TypeScript loop (see
+ * elementwise-f32.wat). Returns false, having done nothing, otherwise.
+ */
+export function innerSumSimd(k: ElementwiseKernels, x: Float32Array, g: Geometry, axes: readonly number[], out: Float32Array): boolean {
+  const { kept, reduced } = splitAxes(g, axes);
+  if (reduced.shape.length !== 1 || reduced.strides[0][0] !== 1 || reduced.shape[0] < MIN_ROW) return false;
+  const n = reduced.shape[0];
+  const xAt = x.byteOffset;
+  const s = kept.strides[0][kept.strides[0].length - 1];
+  let o = 0;
+  forEachRow(kept, [g.offset], (off, len) => {
+    for (let j = 0, base = off[0]; j < len; j++, base += s) out[o++] = k.sum(xAt + base * 4, n);
   });
   return true;
 }

@@ -1,6 +1,6 @@
 import type { BinaryOp, DType, TypedArray, UnaryOp, View } from '@siftjs/tensor';
 import { collapse, forEachRow } from '../strided.js';
-import { erf, gelu, geluTanh, sigmoid } from './math.js';
+import { erf, gelu, geluGrad, geluTanh, geluTanhGrad, sigmoid } from './math.js';
 
 type Geometry = Pick<View, 'shape' | 'strides' | 'offset'>;
 type Fn1 = (x: number) => number;
@@ -22,6 +22,8 @@ export const UNARY: Record<UnaryOp, Fn1> = {
   erf,
   gelu,
   geluTanh,
+  geluGrad,
+  geluTanhGrad,
   silu: (x) => x * sigmoid(x),
   square: (x) => x * x,
   reciprocal: (x) => 1 / x,
@@ -95,6 +97,9 @@ export const UNARY_ROWS: Partial<Record<UnaryOp, Row1>> = {
   },
   geluTanh: (x, i, s, out, o, n) => {
     for (let j = 0; j < n; j++, i += s) out[o + j] = geluTanh(x[i]);
+  },
+  geluTanhGrad: (x, i, s, out, o, n) => {
+    for (let j = 0; j < n; j++, i += s) out[o + j] = geluTanhGrad(x[i]);
   },
   square: (x, i, s, out, o, n) => {
     for (let j = 0; j < n; j++, i += s) {

@@ -64,3 +64,23 @@ export function gelu(x: number): number {
 export function geluTanh(x: number): number {
   return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
 }
+
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+// The derivatives are exactly 1 and 0 (in float64) well before these bounds; returning those there keeps ±inf
+// from becoming inf·0 = NaN.
+
+/** d/dx gelu(x) = Φ(x) + x·φ(x). */
+export function geluGrad(x: number): number {
+  if (x > 40) return 1;
+  if (x < -40) return 0;
+  return 0.5 * (1 + erf(x * Math.SQRT1_2)) + x * Math.exp(-0.5 * x * x) * INV_SQRT_2PI;
+}
+
+/** d/dx geluTanh(x) = ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²), t = tanh(√(2/π)(x + 0.044715x³)). */
+export function geluTanhGrad(x: number): number {
+  if (x > 15) return 1;
+  if (x < -15) return 0;
+  const t = Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x));
+  return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 0.134145 * x * x);
+}

@@ -47,6 +47,14 @@ export function unaryExpr(op: UnaryOp, c: 'float' | 'double'): string {
       return `(v > ${k(0)} ? v : (v == v ? ${k(0)} : v))`;
     case 'gelu':
       return `${k(0.5)} * v * (${k(1)} + ${f('erf')}(v * ${k(Math.SQRT1_2)}))`;
+    case 'geluGrad':
+      return `(v > ${k(40)} ? ${k(1)} : v < ${k(-40)} ? ${k(0)} : ${k(0.5)} * (${k(1)} + ${f('erf')}(v * ${k(Math.SQRT1_2)})) + v * ${f('exp')}(${k(-0.5)} * v * v) * ${k(1 / Math.sqrt(2 * Math.PI))})`;
+    case 'geluTanhGrad': {
+      // t appears twice; the compiler computes the pure tanh once
+      const t = `${f('tanh')}(${k(Math.sqrt(2 / Math.PI))} * (v + ${k(0.044715)} * v * v * v))`;
+      const d = `${k(0.5)} * (${k(1)} + ${t}) + ${k(0.5)} * v * (${k(1)} - ${t} * ${t}) * ${k(Math.sqrt(2 / Math.PI))} * (${k(1)} + ${k(0.134145)} * v * v)`;
+      return `(v > ${k(15)} ? ${k(1)} : v < ${k(-15)} ? ${k(0)} : ${d})`;
+    }
     case 'geluTanh':
       return `${k(0.5)} * v * (${k(1)} + ${f('tanh')}(${k(Math.sqrt(2 / Math.PI))} * (v + ${k(0.044715)} * v * v * v)))`;
     case 'silu':

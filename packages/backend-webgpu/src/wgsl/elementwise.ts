@@ -68,6 +68,18 @@ fn sigmoid_f32(x: f32) -> f32 {
     let e = exp(x);
     return e / (1.0 + e);
 }
+// The gelu derivatives are 1 and 0 past these bounds; testing first keeps ±inf from giving inf·0 = NaN.
+fn gelu_grad_f32(x: f32) -> f32 {
+    if (x > 40.0) { return 1.0; }
+    if (x < -40.0) { return 0.0; }
+    return 0.5 * (1.0 + erf_f32(x * 0.70710678118654752)) + x * exp(-0.5 * x * x) * 0.3989422804014327;
+}
+fn gelu_tanh_grad_f32(x: f32) -> f32 {
+    if (x > 15.0) { return 1.0; }
+    if (x < -15.0) { return 0.0; }
+    let t = tanh_f32(0.79788456080286536 * (x + 0.044715 * x * x * x));
+    return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * 0.79788456080286536 * (1.0 + 0.134145 * x * x);
+}
 `;
 
 export const POW = `
@@ -117,6 +129,8 @@ const UNARY_F32: Record<UnaryOp, string> = {
   erf: 'erf_f32(a)',
   gelu: '0.5 * a * (1.0 + erf_f32(a * 0.70710678118654752))',
   geluTanh: '0.5 * a * (1.0 + tanh_f32(0.79788456080286536 * (a + 0.044715 * a * a * a)))',
+  geluGrad: 'gelu_grad_f32(a)',
+  geluTanhGrad: 'gelu_tanh_grad_f32(a)',
   silu: 'a * sigmoid_f32(a)',
   square: 'a * a',
   reciprocal: '1.0 / a',

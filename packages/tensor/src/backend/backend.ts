@@ -169,6 +169,10 @@ export type UnaryOp =
   | 'erf'
   | 'gelu'
   | 'geluTanh'
+  /** d/dx gelu(x) (erf form), for gelu's backward in one pass. */
+  | 'geluGrad'
+  /** d/dx gelu(x) (tanh form). */
+  | 'geluTanhGrad'
   | 'silu'
   | 'square'
   | 'reciprocal'

@@ -12,8 +12,6 @@ export function unaryKernel(op: UnaryOp, x: Tensor, floatOnly = true): Tensor {
   return fromStorage(b, b.unary(op, x.raw()), dtype, x.shape);
 }
 
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 
 // Each op: forward kernel + its derivative written with other ops (saved: [x] or [y] as the rule needs).
@@ -94,22 +92,12 @@ export function reciprocal(x: Tensor): Tensor {
 
 /**
  * GELU. 'none': x·Φ(x), derivative Φ(x) + x·φ(x). 'tanh': 0.5x(1 + tanh(u)), u = √(2/π)(x + 0.044715x³),
- * derivative 0.5(1 + t) + 0.5x(1 − t²)·√(2/π)(1 + 3·0.044715x²).
+ * derivative 0.5(1 + t) + 0.5x(1 − t²)·√(2/π)(1 + 3·0.044715x²). Each derivative is one kernel (geluGrad,
+ * geluTanhGrad): composed of elementwise ops it took a dozen passes over the activations.
  */
 export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
-  if (approximate === 'tanh') {
-    return record('geluTanh', unaryKernel('geluTanh', x), [x], (g, [x]) => {
-      const t = x.pow(3).mul(0.044715).add(x).mul(SQRT_2_OVER_PI).tanh();
-      const du = x.square().mul(3 * 0.044715).add(1).mul(SQRT_2_OVER_PI);
-      const d = t.add(1).mul(0.5).add(x.mul(0.5).mul(t.square().neg().add(1)).mul(du));
-      return [g.mul(d)];
-    }, [x]);
-  }
-  return record('gelu', unaryKernel('gelu', x), [x], (g, [x]) => {
-    const cdf = x.mul(Math.SQRT1_2).erf().add(1).mul(0.5);
-    const pdf = x.square().mul(-0.5).exp().mul(INV_SQRT_2PI);
-    return [g.mul(cdf.add(x.mul(pdf)))];
-  }, [x]);
+  const [op, grad] = approximate === 'tanh' ? (['geluTanh', 'geluTanhGrad'] as const) : (['gelu', 'geluGrad'] as const);
+  return record(op, unaryKernel(op, x), [x], (g, [x]) => [g.mul(unaryKernel(grad, x))], [x]);
 }
 
 /** d silu = σ(x)(1 + x(1 − σ(x))) */
