@@ -30,6 +30,7 @@ import {
   loadElementwise,
   loadRows,
   sumSimd,
+  wasmModule,
   unarySimd,
   innerSumSimd,
 } from './kernels/elementwise-simd.js';
@@ -38,6 +39,7 @@ import { argReduce, reduce } from './kernels/reduce.js';
 import { NORM_BIAS, NORM_CENTRED, NORM_WEIGHT, type NormKernels, loadNorm } from './kernels/norm-simd.js';
 import { normRows, normRowsBackward, softmaxRows, softmaxRowsBackward } from './kernels/rows.js';
 import { type MatmulOptions, MatmulRunner } from './matmul-runner.js';
+import { ROW_JOB, type WasmKernels, chunkItems, runRowJob } from './threads/row-jobs.js';
 
 /** A block of the heap. `size` in elements of `dtype`. */
 export class CpuStorage {
@@ -65,12 +67,30 @@ export class CpuBackend implements Backend {
   private readonly simdRows: RowsKernels | null;
   /** WebAssembly SIMD layer norm and RMS norm, forward and backward (float32); null: TypeScript. */
   private readonly simdNorm: NormKernels | null;
+  /** The three sets together, for row jobs (threads/row-jobs.ts) here and in the worker threads. */
+  private readonly wasm: WasmKernels | null;
 
   constructor(opts: CpuBackendOptions = {}) {
-    this.matmuls = new MatmulRunner(this.heap, opts);
     this.simd = opts.simd === false ? null : loadElementwise(this.heap);
     this.simdRows = opts.simd === false ? null : loadRows(this.heap);
     this.simdNorm = opts.simd === false ? null : loadNorm(this.heap);
+    this.wasm = this.simd && this.simdRows && this.simdNorm ? { rows: this.simdRows, norm: this.simdNorm, elementwise: this.simd } : null;
+    const modules = this.wasm
+      ? { rows: wasmModule('rows-f32')!, norm: wasmModule('norm-f32')!, elementwise: wasmModule('elementwise-f32')! }
+      : null;
+    this.matmuls = new MatmulRunner(this.heap, opts, modules);
+  }
+
+  /**
+   * Row job `id` over `total` items (rows of `cols`, or elements with cols = 1), split over the worker threads
+   * when there is more than one chunk of it. Each item's result depends on its inputs alone: the same bits
+   * however it is split.
+   */
+  private rowJob(wasm: WasmKernels, id: number, args: number[], total: number, cols: number): void {
+    const chunk = chunkItems(cols);
+    const pool = this.matmuls.workers;
+    if (pool && total > chunk) pool.runRows(id, args, total, chunk, wasm);
+    else runRowJob(wasm, id, Float64Array.from(args), 0, total);
   }
 
   /** Resolves when the matmul worker threads are running (setBackend awaits it). */
@@ -176,6 +196,11 @@ export class CpuBackend implements Backend {
     const out = this.make(outType, sizeOf(x.shape));
     const f = x.dtype === 'int32' && op === 'neg' ? (v: number) => -v | 0 : UNARY[op];
     const code = SIMD_UNARY_OPS[op];
+    if (this.wasm && code !== undefined && x.dtype === 'float32' && isContiguous(x)) {
+      const n = sizeOf(x.shape);
+      this.rowJob(this.wasm, ROW_JOB.unary, [code, this.arr(x.storage).byteOffset + x.offset * 4, this.arr(out).byteOffset], n, 1);
+      return out;
+    }
     if (this.simdRows && code !== undefined && x.dtype === 'float32') {
       if (unarySimd(this.simdRows, code, this.arr(x.storage) as Float32Array, x, this.arr(out) as Float32Array)) return out;
     }
@@ -237,7 +262,7 @@ export class CpuBackend implements Backend {
     const n = sizeOf(x.shape);
     const out = this.make(x.dtype, n);
     const [xs, o] = [this.rows(x), this.arr(out)];
-    if (this.simdRows && x.dtype === 'float32' && cols > 0) this.simdRows.softmax(xs.byteOffset, o.byteOffset, n / cols, cols, log ? 1 : 0);
+    if (this.wasm && x.dtype === 'float32' && cols > 0) this.rowJob(this.wasm, ROW_JOB.softmax, [xs.byteOffset, o.byteOffset, cols, log ? 1 : 0], n / cols, cols);
     else softmaxRows(xs, o, cols ? n / cols : 0, cols, log);
     return out;
   }
@@ -246,8 +271,8 @@ export class CpuBackend implements Backend {
     const n = sizeOf(y.shape);
     const out = this.make(y.dtype, n);
     const [ys, dys, o] = [this.rows(y), this.rows(dy), this.arr(out)];
-    if (this.simdRows && y.dtype === 'float32' && dy.dtype === 'float32' && cols > 0) {
-      this.simdRows.softmaxBackward(ys.byteOffset, dys.byteOffset, o.byteOffset, n / cols, cols, log ? 1 : 0);
+    if (this.wasm && y.dtype === 'float32' && dy.dtype === 'float32' && cols > 0) {
+      this.rowJob(this.wasm, ROW_JOB.softmaxBackward, [ys.byteOffset, dys.byteOffset, o.byteOffset, cols, log ? 1 : 0], n / cols, cols);
     } else softmaxRowsBackward(ys, dys, o, cols ? n / cols : 0, cols, log);
     return out;
   }
@@ -274,11 +299,11 @@ export class CpuBackend implements Backend {
     const y = this.make(x.dtype, n);
     const rstd = this.make(x.dtype, rows);
     const mean = centred ? this.make(x.dtype, rows) : undefined;
-    if (this.simdNorm && allFloat32(x, weight, bias) && cols > 0) {
+    if (this.wasm && allFloat32(x, weight, bias) && cols > 0) {
       const at = (v: View | null) => (v ? this.rows(v).byteOffset : 0);
       const flags = (centred ? NORM_CENTRED : 0) | (weight ? NORM_WEIGHT : 0) | (bias ? NORM_BIAS : 0);
       const [yAt, rAt, mAt] = [this.arr(y).byteOffset, this.arr(rstd).byteOffset, mean ? this.arr(mean).byteOffset : 0];
-      this.simdNorm.normForward(at(x), at(weight), at(bias), yAt, mAt, rAt, rows, cols, eps, flags);
+      this.rowJob(this.wasm, ROW_JOB.normForward, [at(x), at(weight), at(bias), yAt, mAt, rAt, cols, eps, flags], rows, cols);
       return { y, rstd, mean };
     }
     normRows(
@@ -455,11 +480,12 @@ export class CpuBackend implements Backend {
 
   adamw(p: BackendStorage, g: BackendStorage, m: BackendStorage, v: BackendStorage, dtype: DType, size: number, h: AdamWHyper): void {
     const arrays = [p, g, m, v].map((s) => this.arr(s, dtype));
-    if (this.simd && dtype === 'float32') {
+    if (this.wasm && dtype === 'float32') {
       // The same float64 arithmetic in WebAssembly SIMD lanes: the same bits.
       const { decay, stepSize, bc2 } = adamwConstants(h);
       const [pa, ga, ma, va] = arrays.map((a) => a.byteOffset);
-      this.simd.adamw(pa, ga, ma, va, size, h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, decay, stepSize, bc2, h.eps);
+      const args = [pa, ga, ma, va, h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, decay, stepSize, bc2, h.eps];
+      this.rowJob(this.wasm, ROW_JOB.adamw, args, size, 1);
       return;
     }
     adamw(arrays[0], arrays[1], arrays[2], arrays[3], size, h);
@@ -494,4 +520,14 @@ function toDType(a: Float64Array, dtype: DType): TypedArray {
 /** Whether every given view is float32 (absent ones aside). */
 function allFloat32(...views: (View | null)[]): boolean {
   return views.every((v) => v === null || v.dtype === 'float32');
+}
+
+/** Whether a view reads its elements in row-major order without gaps (so one flat run of the storage). */
+function isContiguous(v: View): boolean {
+  let expected = 1;
+  for (let d = v.shape.length - 1; d >= 0; d--) {
+    if (v.shape[d] !== 1 && v.strides[d] !== expected) return false;
+    expected *= v.shape[d];
+  }
+  return true;
 }

@@ -13,7 +13,7 @@ import {
 import { makeGemm } from './kernels/matmul.js';
 import { wasmBinaries } from './kernels/wasm-binaries.generated.js';
 import { relaxedSimd } from './relaxed-simd.js';
-import { MatmulPool } from './threads/pool.js';
+import { KernelPool, type RowModules } from './threads/pool.js';
 
 export interface MatmulOptions {
   /** Threads, the calling one included (default: SIFT_THREADS, else the core count, at most 8). */
@@ -37,11 +37,12 @@ export class MatmulRunner {
   readonly kernels: 'wasm-simd' | 'typescript';
   /** Whether the SIMD micro-kernel fuses its multiply-adds (relaxed SIMD). */
   readonly fma: boolean;
-  private pool: MatmulPool | null = null;
+  private pool: KernelPool | null = null;
   private readonly starting: Promise<void>;
   private readonly context: MatmulContext;
 
-  constructor(heap: CpuHeap, opts: MatmulOptions = {}) {
+  /** `rowModules`: the row and elementwise kernels' modules, for workers to run row jobs too (see row-jobs.ts). */
+  constructor(heap: CpuHeap, opts: MatmulOptions = {}, rowModules: RowModules | null = null) {
     const simd = opts.simd === false ? null : loadSimd(heap, opts.fma !== false && relaxedSimd());
     this.kernels = simd ? 'wasm-simd' : 'typescript';
     this.fma = simd?.fma ?? false;
@@ -50,7 +51,7 @@ export class MatmulRunner {
       : makeGemm();
     const reserve = (bytes: number) => heap.reserve(bytes);
     this.starting = heap.shared
-      ? MatmulPool.start(heap.memory, opts.threads ?? threadsFromEnv(), simd ? { module: simd.module, reserve } : null).then(
+      ? KernelPool.start(heap.memory, opts.threads ?? threadsFromEnv(), simd ? { module: simd.module, reserve } : null, rowModules).then(
           (p) => void (this.pool = p),
           () => void (this.pool = null),
         )
@@ -77,6 +78,11 @@ export class MatmulRunner {
           }
         : undefined,
     };
+  }
+
+  /** The worker pool once it is running (null before, or where threads are unavailable). */
+  get workers(): KernelPool | null {
+    return this.pool?.ready ? this.pool : null;
   }
 
   get threads(): number {

@@ -58,6 +58,46 @@ describe('CPU matmul threads', () => {
     }
   });
 
+  test.prop(
+    [
+      fc.record({
+        rows: fc.integer({ min: 1, max: 300 }),
+        cols: fc.integer({ min: 1, max: 700 }),
+        log: fc.boolean(),
+        seed: fc.integer(),
+      }),
+    ],
+    // rows·cols crosses the 32K-element chunk in about half the runs, so the work is split between threads
+    { numRuns: 10 },
+  )('row and elementwise kernels (softmax, norms, gelu, AdamW) give the same bits with 1, 2 and 4 threads', ({ rows, cols, log, seed }) => {
+    let s = seed;
+    const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) | 0) >>> 8) / 2 ** 22 - 2;
+    const n = rows * cols;
+    const x = Float32Array.from({ length: n }, rnd);
+    const dy = Float32Array.from({ length: n }, rnd);
+    const w = Float32Array.from({ length: cols }, rnd);
+    const state = [0, 1, 2].map(() => Float32Array.from({ length: n }, rnd).map(Math.abs));
+    const hyper = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 3 };
+    for (const kind of kinds) {
+      const outs = kind.map((b) => {
+        const up = (data: Float32Array, shape: number[]): View => ({ storage: b.upload('float32', data), dtype: 'float32', shape, strides: shape.length === 2 ? [cols, 1] : [1], offset: 0 });
+        const [xv, dyv, wv] = [up(x, [rows, cols]), up(dy, [rows, cols]), up(w, [cols])];
+        const y = b.softmax(xv, cols, log);
+        const yv = { ...xv, storage: y };
+        const dx = b.softmaxBackward(yv, dyv, cols, log);
+        const g = b.unary('geluTanh', xv);
+        const norm = b.layerNorm(xv, wv, null, cols, 1e-5);
+        const [p, m, vv] = state.map((d) => b.upload('float32', d));
+        b.adamw(p, dyv.storage, m, vv, 'float32', n, hyper);
+        const got = [y, dx, g, norm.y, norm.rstd, norm.mean!, p, m, vv].map((st, i) => Array.from(b.readSync(st, 'float32', i === 4 || i === 5 ? rows : n)));
+        for (const st of [xv.storage, dyv.storage, wv.storage, y, dx, g, norm.y, norm.rstd, norm.mean!, p, m, vv]) b.free(st);
+        return got;
+      });
+      expect(outs[1]).toEqual(outs[0]);
+      expect(outs[2]).toEqual(outs[0]);
+    }
+  });
+
   it('leaves no scratch blocks behind in the heap', () => {
     for (const b of backends) expect(b.memoryStats().bytesInUse).toBe(0);
   });

@@ -1,6 +1,6 @@
 import type { TypedArray, View } from '@siftjs/tensor';
 import { collapse, forEachRow } from '../strided.js';
-import type { MatmulPool } from '../threads/pool.js';
+import type { KernelPool } from '../threads/pool.js';
 import { type FloatArray, type Gemm, isSmallProduct } from './matmul.js';
 
 /** Products smaller than this many multiply-adds stay on the calling thread: waking workers costs more. */
@@ -9,7 +9,7 @@ const PARALLEL_MIN_MACS = 1 << 20;
 export interface MatmulContext {
   /** This thread's kernel (WebAssembly SIMD for float32 where available). */
   gemm: Gemm;
-  pool: MatmulPool | null;
+  pool: KernelPool | null;
   /** Scratch int32 list in the shared heap (byte offset), for the workers' work items. */
   allocList(ints: number): { offset: number; free(): void };
   i32(): Int32Array;

@@ -1,8 +1,18 @@
 import { SIMD_SCRATCH_BYTES, instantiateKernel, makeSimdGemm, simdScratchAt } from '../kernels/gemm-simd.js';
 import { type Gemm, makeGemm } from '../kernels/matmul.js';
+import { runRowJob, type WasmKernels } from './row-jobs.js';
 import { workerLoop } from './worker-loop.js';
 
 const SLOT = 16;
+/** Float64 arguments of a row job (see row-jobs.ts), shared with the workers. */
+const ARGS = 16;
+
+/** The compiled WebAssembly modules of the row and elementwise kernels, instantiated again in each worker. */
+export interface RowModules {
+  rows: WebAssembly.Module;
+  norm: WebAssembly.Module;
+  elementwise: WebAssembly.Module;
+}
 
 export interface MatmulJob {
   M: number;
@@ -22,17 +32,19 @@ export interface MatmulJob {
 }
 
 /**
- * Worker threads that share the CPU heap and run row blocks of a matmul. Every row block is computed by the same
- * kernel with the same blocking whichever thread takes it, so results are bitwise identical whatever the thread
- * count. The calling thread takes the first range itself and
- * then blocks (Atomics.wait) until the workers are done: dispatch stays synchronous, as the Backend contract asks.
+ * Worker threads that share the CPU heap and run row blocks of a matmul, and chunks of the row and elementwise
+ * WebAssembly kernels (row-jobs.ts). Every block or chunk is computed by the same kernel whichever thread takes
+ * it, so results are bitwise identical whatever the thread count. The calling thread takes work too and then
+ * blocks (Atomics.wait) until the workers are done: dispatch stays synchronous, as the Backend contract asks.
  *
  * Node only for now (worker_threads); where threads are unavailable the pool never starts and the backend runs
  * single-threaded.
  */
-export class MatmulPool {
+export class KernelPool {
   private readonly control: SharedArrayBuffer;
   private readonly ctl: Int32Array;
+  private readonly args = new SharedArrayBuffer(ARGS * 8);
+  private readonly argv = new Float64Array(this.args);
   private workers: { terminate(): Promise<number> }[] = [];
   ready = false;
   /** A worker reported an error while starting: the pool is not used. */
@@ -55,7 +67,8 @@ export class MatmulPool {
     memory: WebAssembly.Memory,
     requested: number | undefined,
     simd: { module: WebAssembly.Module; reserve: (bytes: number) => number } | null,
-  ): Promise<MatmulPool | null> {
+    rowModules: RowModules | null = null,
+  ): Promise<KernelPool | null> {
     if (typeof SharedArrayBuffer === 'undefined') return null;
     let Worker: typeof import('node:worker_threads').Worker;
     let threads: number;
@@ -67,13 +80,13 @@ export class MatmulPool {
       return null;
     }
     if (threads <= 1) return null;
-    const pool = new MatmulPool(memory, threads);
+    const pool = new KernelPool(memory, threads);
     const source = workerSource();
     for (let slot = 1; slot < threads; slot++) {
       // execArgv: [] so the worker's script is plain CommonJS whatever flags the parent runs with.
       // Each worker packs into its own scratch in the shared heap; it runs the SIMD kernel if this thread does.
       const scratch = simd ? simdScratchAt(simd.reserve(SIMD_SCRATCH_BYTES)) : null;
-      const workerData = { memory, control: pool.control, slot, module: simd?.module ?? null, scratch };
+      const workerData = { memory, control: pool.control, args: pool.args, slot, module: simd?.module ?? null, scratch, rowModules };
       const w = new Worker(source, { eval: true, execArgv: [], workerData });
       w.on('error', () => void (pool.failed = true)); // never let a worker error crash the program
       w.unref(); // idle workers must not keep the process alive
@@ -103,12 +116,10 @@ export class MatmulPool {
    * less; which thread computes an item never changes its result.
    */
   run(job: MatmulJob, data: Float32Array | Float64Array, i32: Int32Array, gemm: Gemm): void {
-    const t = this.threads;
-    const counter = t * SLOT;
+    const counter = this.threads * SLOT;
     Atomics.store(this.ctl, counter, 0);
-    for (let s = 1; s < t; s++) {
-      const b = s * SLOT;
-      const c = this.ctl;
+    this.dispatch((c, b) => {
+      c[b + 14] = 0;
       c[b + 1] = job.M;
       c[b + 2] = job.N;
       c[b + 3] = job.K;
@@ -122,22 +133,58 @@ export class MatmulPool {
       c[b + 11] = counter;
       c[b + 12] = job.items;
       c[b + 13] = job.packedB;
-      Atomics.store(c, b, 1);
-      Atomics.notify(c, b);
-    }
+    });
     const list = job.listOffset >> 2;
     for (let item = Atomics.add(this.ctl, counter, 1); item < job.items; item = Atomics.add(this.ctl, counter, 1)) {
       const at = list + item * 5;
       gemm(i32[at + 3], i32[at + 4], job.K, data, i32[at], job.aRs, job.aCs, data, i32[at + 1], job.bRs, job.bCs, data, i32[at + 2], job.N, false, job.direct, job.packedB);
     }
+    this.waitAll('matmul');
+  }
+
+  /**
+   * Runs row job `id` (row-jobs.ts) over `total` items in chunks of `chunk`, with `args` (at most 16). Only for
+   * pools started with row modules, whose workers hold the same kernels.
+   */
+  runRows(id: number, args: readonly number[], total: number, chunk: number, kernels: WasmKernels): void {
+    const counter = this.threads * SLOT;
+    const items = Math.ceil(total / chunk);
+    this.argv.set(args);
+    Atomics.store(this.ctl, counter, 0);
+    this.dispatch((c, b) => {
+      c[b + 14] = 1;
+      c[b + 1] = id;
+      c[b + 2] = total;
+      c[b + 3] = chunk;
+      c[b + 11] = counter;
+      c[b + 12] = items;
+    });
+    for (let item = Atomics.add(this.ctl, counter, 1); item < items; item = Atomics.add(this.ctl, counter, 1)) {
+      runRowJob(kernels, id, this.argv, item * chunk, Math.min(total, (item + 1) * chunk));
+    }
+    this.waitAll('row kernel');
+  }
+
+  /** Fills each worker's slot and wakes it. */
+  private dispatch(fill: (c: Int32Array, base: number) => void): void {
+    for (let s = 1; s < this.threads; s++) {
+      const b = s * SLOT;
+      fill(this.ctl, b);
+      Atomics.store(this.ctl, b, 1);
+      Atomics.notify(this.ctl, b);
+    }
+  }
+
+  /** Blocks until every worker has finished its part; throws if one failed. */
+  private waitAll(what: string): void {
     let failed = false;
-    for (let s = 1; s < t; s++) {
+    for (let s = 1; s < this.threads; s++) {
       const b = s * SLOT;
       while (Atomics.load(this.ctl, b) === 1) Atomics.wait(this.ctl, b, 1);
       if (Atomics.load(this.ctl, b) === 3) failed = true;
       Atomics.store(this.ctl, b, 0);
     }
-    if (failed) throw new Error('CPU backend: a matmul worker thread failed');
+    if (failed) throw new Error(`CPU backend: a ${what} worker thread failed`);
   }
 
   async stop(): Promise<void> {
@@ -162,13 +209,22 @@ function workerSource(): string {
     `const makeSimdGemm = ${makeSimdGemm.toString()};`,
     `const instantiateKernel = ${instantiateKernel.toString()};`,
     `const workerLoop = ${workerLoop.toString()};`,
-    'const { memory, control, slot, module, scratch } = workerData;',
+    `const runRowJob = ${runRowJob.toString()};`,
+    'const { memory, control, args, slot, module, scratch, rowModules } = workerData;',
     'let gemm = makeGemm();',
     'if (module) {',
     '  const kernel = instantiateKernel(module, memory);',
     "  if (!kernel) throw new Error('the SIMD kernel did not instantiate in a worker');",
     '  gemm = makeSimdGemm(memory, kernel, scratch, gemm);',
     '}',
-    'workerLoop(memory, control, slot, gemm);',
+    'let rowJob = null;',
+    'if (rowModules) {',
+    '  const imports = { env: { memory, log: Math.log } };',
+    '  const kernels = {};',
+    '  for (const name of Object.keys(rowModules)) kernels[name] = new WebAssembly.Instance(rowModules[name], imports).exports;',
+    '  const argv = new Float64Array(args);',
+    '  rowJob = (id, r0, r1) => runRowJob(kernels, id, argv, r0, r1);',
+    '}',
+    'workerLoop(memory, control, slot, gemm, rowJob);',
   ].join('\n');
 }

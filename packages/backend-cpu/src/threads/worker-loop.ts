@@ -7,10 +7,18 @@ import type { Gemm } from '../kernels/matmul.js';
  * Control block of one worker (Int32Array slots, see pool.ts): [0] state (0 idle, 1 job, 2 done, 3 failed,
  * 4 stop), [1] M, [2] N, [3] K, [4] aRs, [5] aCs, [6] bRs, [7] bCs, [8] float64?, [9] direct?, [10] byte offset of
  * the work list in the heap, [11] index of the shared next-item counter, [12] item count, [13] byte offset of B
- * packed whole (0: none), [15] ready. A work item is 5 int32s: element offsets
- * of A, B and C for one block of the output, its rows and its columns.
+ * packed whole (0: none), [14] job kind (0 matmul, 1 row job), [15] ready. A work item is 5 int32s: element
+ * offsets of A, B and C for one block of the output, its rows and its columns. A row job (row-jobs.ts) uses [1]
+ * its id, [2] its item count, [3] the chunk size, [11] the counter and [12] the chunk count; its arguments are in
+ * the pool's shared argument block, which `rowJob` reads.
  */
-export function workerLoop(memory: WebAssembly.Memory, control: SharedArrayBuffer, slot: number, gemm: Gemm): void {
+export function workerLoop(
+  memory: WebAssembly.Memory,
+  control: SharedArrayBuffer,
+  slot: number,
+  gemm: Gemm,
+  rowJob: ((id: number, r0: number, r1: number) => void) | null,
+): void {
   const ctl = new Int32Array(control);
   const base = slot * 16;
   let buffer: ArrayBuffer | null = null;
@@ -27,6 +35,16 @@ export function workerLoop(memory: WebAssembly.Memory, control: SharedArrayBuffe
     }
     if (state === 4) return;
     try {
+      if (ctl[base + 14] === 1) {
+        if (!rowJob) throw new Error('a row job for a worker without row kernels');
+        const [id, total, chunk, counter, chunks] = [ctl[base + 1], ctl[base + 2], ctl[base + 3], ctl[base + 11], ctl[base + 12]];
+        for (let item = Atomics.add(ctl, counter, 1); item < chunks; item = Atomics.add(ctl, counter, 1)) {
+          rowJob(id, item * chunk, Math.min(total, (item + 1) * chunk));
+        }
+        Atomics.store(ctl, base, 2);
+        Atomics.notify(ctl, base);
+        continue;
+      }
       if (buffer !== memory.buffer) {
         // The heap may have grown since the last job: take fresh views.
         buffer = memory.buffer as ArrayBuffer;
