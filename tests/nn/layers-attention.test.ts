@@ -6,12 +6,12 @@ import * as ref from '../reference/index.js';
 import { refArb } from '../support/arbitraries.js';
 import { backendsUnderTest } from '../support/backends.js';
 import { expectClose } from '../support/close.js';
-import { toRef, toTensor } from '../support/gradcheck.js';
+import { toRefSync, toTensor } from '../support/gradcheck.js';
 
 /** x·Wᵀ (+ b) in the reference, from a layer's own weights. */
 const linear = (x: ref.Ref, layer: { weight: Tensor; bias: Tensor | null }) => {
-  const y = ref.matmul(x, ref.transpose(toRef(layer.weight), 0, 1));
-  return layer.bias ? ref.add(y, toRef(layer.bias)) : y;
+  const y = ref.matmul(x, ref.transpose(toRefSync(layer.weight), 0, 1));
+  return layer.bias ? ref.add(y, toRefSync(layer.bias)) : y;
 };
 
 /** Multi-head attention written out per head in the reference (no helpers shared with the layer). */
@@ -73,7 +73,7 @@ describe.each(backendsUnderTest())('attention and MLP layers on $name', (backend
       const mlp = new GeluMLP(4, 6, 'none');
       const swi = new SwiGLU(4, 5);
       const xt = toTensor(x, 'float32');
-      const xr = toRef(xt);
+      const xr = toRefSync(xt);
       expectClose(mlp.forward(xt).toArraySync(), linear(ref.geluErf(linear(xr, mlp.fc1)), mlp.fc2).data, 1e-4, 1e-5, 'GeluMLP');
       const gate = ref.silu(linear(xr, swi.gate_proj));
       expectClose(swi.forward(xt).toArraySync(), linear(ref.mul(gate, linear(xr, swi.up_proj)), swi.down_proj).data, 1e-4, 1e-5, 'SwiGLU');

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as ref from '../reference/index.js';
 import { backendsUnderTest } from '../support/backends.js';
 import { expectClose } from '../support/close.js';
-import { toRef, toTensor } from '../support/gradcheck.js';
+import { toRefSync, toTensor } from '../support/gradcheck.js';
 
 class Net extends Module {
   q = new Linear(6, 4, { dtype: 'float64' });
@@ -26,7 +26,7 @@ describe.each(backendsUnderTest())('LoRA on $name', (backend) => {
       const lora = new LoRALinear(base, { rank: 2, alpha: 6 });
       expect(Array.from(lora.forward(x).toArraySync())).toEqual(before);
       noGrad(() => lora.lora_B.weight.copy_(randn([4, 2], { dtype: 'float64' })));
-      const [A, B, xr] = [toRef(lora.lora_A.weight), toRef(lora.lora_B.weight), toRef(x)];
+      const [A, B, xr] = [toRefSync(lora.lora_A.weight), toRefSync(lora.lora_B.weight), toRefSync(x)];
       const update = ref.mul(ref.matmul(ref.matmul(xr, ref.transpose(A, 0, 1)), ref.transpose(B, 0, 1)), ref.ref([], [3]));
       expectClose(lora.forward(x).toArraySync(), ref.add(ref.ref([3, 4], before), update).data, 1e-12, 1e-12, 'LoRA forward');
       // merge folds the update into W (same outputs); unmerge restores W exactly enough.

@@ -2,13 +2,14 @@ import { DisposedError, keep, memoryStats, ones, scope, type Tensor, tensor, zer
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import { expectNoLeaks } from '../support/memory.js';
+import { values } from '../support/read.js';
 
 describe.each(backendsUnderTest())('memory on $name', (backend) => {
   beforeAll(() => backend.start());
 
   it('scope disposes what it made, except what it returns (in arrays and objects too)', async () => {
     let inner: Tensor[] = [];
-    const out = await expectNoLeaks(() => {
+    const out = await expectNoLeaks(async () => {
       const r = scope(() => {
         const a = ones([3]);
         const b = a.add(1);
@@ -18,7 +19,7 @@ describe.each(backendsUnderTest())('memory on $name', (backend) => {
       });
       expect(inner.every((t) => t.isDisposed)).toBe(true);
       expect(r.c.isDisposed).toBe(false);
-      const v = Array.from(r.c.toArraySync());
+      const v = await values(r.c);
       r.c.dispose();
       r.list[0].dispose();
       return v;
@@ -65,7 +66,7 @@ describe.each(backendsUnderTest())('memory on $name', (backend) => {
       expect(seen.isDisposed).toBe(true);
     }));
 
-  it('views share storage, which is freed with the last handle', () => {
+  it('views share storage, which is freed with the last handle', async () => {
     const before = memoryStats();
     const a = ones([16]);
     const v = a.reshape([4, 4]);
@@ -73,7 +74,7 @@ describe.each(backendsUnderTest())('memory on $name', (backend) => {
     expect(bytes).toBeGreaterThanOrEqual(64);
     a.dispose();
     expect(memoryStats().bytesInUse - before.bytesInUse).toBe(bytes);
-    expect(Array.from(v.toArraySync())).toEqual(new Array(16).fill(1));
+    expect(await values(v)).toEqual(new Array(16).fill(1));
     v.dispose();
     expect(memoryStats().bytesInUse).toBe(before.bytesInUse);
     expect(memoryStats().liveTensors).toBe(before.liveTensors);

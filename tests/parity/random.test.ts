@@ -1,78 +1,87 @@
 import { fc, test } from '@fast-check/vitest';
-import { dropout, getRngState, manualSeed, ones, philox, rand, randn, scope, setRngState, tensor } from '@siftjs/tensor';
+import { dropout, getRngState, manualSeed, ones, philox, rand, randn, setRngState, tensor } from '@siftjs/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backendsUnderTest } from '../support/backends.js';
+import { backendsUnderTest, caps, floatDtypes } from '../support/backends.js';
+import { expectClose } from '../support/close.js';
+import { read } from '../support/read.js';
 
 describe.each(backendsUnderTest())('random numbers on $name', (backend) => {
   beforeAll(() => backend.start());
 
-  test.prop([fc.nat({ max: 2 ** 31 }), fc.integer({ min: 0, max: 300 }), fc.constantFrom('float32', 'float64') as fc.Arbitrary<'float32' | 'float64'>])(
+  test.prop([fc.nat({ max: 2 ** 31 }), fc.integer({ min: 0, max: 300 }), fc.constantFrom(...floatDtypes(backend))])(
     'rand and randn reproduce the Philox stream (seed, offset = call number) bit for bit',
-    (seed, n, dtype) =>
-      scope(() => {
+    async (seed, n, dtype) => {
+      const [u, z] = await read(() => {
         manualSeed(seed);
-        const u = rand([n], { dtype }).toArraySync();
-        const z = randn([n], { dtype }).toArraySync();
-        const eu = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
-        const ez = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
-        if (dtype === 'float32') {
-          philox.fillUniformF32(eu as Float32Array, seed, 0, 0);
-          philox.fillNormalF32(ez as Float32Array, seed, 0, 1);
-        } else {
-          philox.fillUniformF64(eu as Float64Array, seed, 0, 0);
-          philox.fillNormalF64(ez as Float64Array, seed, 0, 1);
-        }
-        expect(Array.from(u)).toEqual(Array.from(eu));
-        expect(Array.from(z)).toEqual(Array.from(ez));
-      }),
+        return [rand([n], { dtype }), randn([n], { dtype })];
+      });
+      const eu = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+      const ez = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+      if (dtype === 'float32') {
+        philox.fillUniformF32(eu as Float32Array, seed, 0, 0);
+        philox.fillNormalF32(ez as Float32Array, seed, 0, 1);
+      } else {
+        philox.fillUniformF64(eu as Float64Array, seed, 0, 0);
+        philox.fillNormalF64(ez as Float64Array, seed, 0, 1);
+      }
+      expect(u).toEqual(Array.from(eu));
+      if (caps().exactNormals) expect(z).toEqual(Array.from(ez));
+      // float32 Box–Muller on the device: within its documented few ulps of the CPU's (|Δ| ≤ 2e-6·(1 + |z|)).
+      else expectClose(z, ez, 2e-6, 2e-6, 'randn');
+    },
   );
 
-  it('the same seed gives the same numbers; saving and restoring the state resumes the stream', () =>
-    scope(() => {
+  it('the same seed gives the same numbers; saving and restoring the state resumes the stream', async () => {
+    const [a, b, again, resumed] = await read(() => {
       manualSeed(42);
-      const a = Array.from(rand([5]).toArraySync());
+      const first = rand([5]);
       const state = getRngState();
-      const b = Array.from(rand([5]).toArraySync());
+      const second = rand([5]);
       manualSeed(42);
-      expect(Array.from(rand([5]).toArraySync())).toEqual(a);
+      const third = rand([5]);
       setRngState(state);
-      expect(Array.from(rand([5]).toArraySync())).toEqual(b);
-      expect(b).not.toEqual(a);
-    }));
+      return [first, second, third, rand([5])];
+    });
+    expect(again).toEqual(a);
+    expect(resumed).toEqual(b);
+    expect(b).not.toEqual(a);
+  });
 
-  it('rand has the moments of U(0,1) and randn of N(0,1); low/high and mean/std rescale', () =>
-    scope(() => {
+  it('rand has the moments of U(0,1) and randn of N(0,1); low/high and mean/std rescale', async () => {
+    const m = await read(() => {
       manualSeed(7);
       const u = rand([20000]);
-      expect(u.mean().itemSync()).toBeCloseTo(0.5, 1);
-      expect(u.var().itemSync()).toBeCloseTo(1 / 12, 2);
       const z = randn([20000], { mean: 3, std: 2 });
-      expect(z.mean().itemSync()).toBeCloseTo(3, 1);
-      expect(Math.sqrt(z.var().itemSync())).toBeCloseTo(2, 1);
       const r = rand([1000], { low: -2, high: -1 });
-      expect(r.min().itemSync()).toBeGreaterThanOrEqual(-2);
-      expect(r.max().itemSync()).toBeLessThan(-1);
-    }));
+      return { uMean: u.mean(), uVar: u.var(), zMean: z.mean(), zVar: z.var(), rMin: r.min(), rMax: r.max() };
+    });
+    expect(m.uMean[0]).toBeCloseTo(0.5, 1);
+    expect(m.uVar[0]).toBeCloseTo(1 / 12, 2);
+    expect(m.zMean[0]).toBeCloseTo(3, 1);
+    expect(Math.sqrt(m.zVar[0])).toBeCloseTo(2, 1);
+    expect(m.rMin[0]).toBeGreaterThanOrEqual(-2);
+    expect(m.rMax[0]).toBeLessThan(-1);
+  });
 
   test.prop([fc.nat({ max: 1000 }), fc.double({ min: 0.05, max: 0.95, noNaN: true })])(
     'dropout keeps u ≥ p, scales by 1/(1 − p), and its gradient is the same mask',
-    (seed, p) =>
-      scope(() => {
+    async (seed, p) => {
+      const [u, y, grad] = await read(() => {
         manualSeed(seed);
-        const u = rand([64]).toArraySync();
+        const noise = rand([64]);
         manualSeed(seed);
         const x = ones([64], { requiresGrad: true });
-        const y = dropout(x, p);
-        y.sum().backward();
-        const expected = Array.from(u, (v) => (v >= p ? Math.fround(1 / (1 - p)) : 0));
-        expect(Array.from(y.toArraySync())).toEqual(expected);
-        expect(Array.from(x.grad!.toArraySync())).toEqual(expected);
-      }),
+        const out = dropout(x, p);
+        out.sum().backward();
+        return [noise, out, x.grad!];
+      });
+      const expected = u.map((v) => (v >= p ? Math.fround(1 / (1 - p)) : 0));
+      expect(y).toEqual(expected);
+      expect(grad).toEqual(expected);
+    },
   );
 
-  it('dropout is the identity outside training', () =>
-    scope(() => {
-      const x = tensor([1, 2, 3]);
-      expect(Array.from(dropout(x, 0.5, false).toArraySync())).toEqual([1, 2, 3]);
-    }));
+  it('dropout is the identity outside training', async () => {
+    expect(await read(() => dropout(tensor([1, 2, 3]), 0.5, false))).toEqual([1, 2, 3]);
+  });
 });

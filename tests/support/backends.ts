@@ -1,34 +1,120 @@
-import { registerBackend, setBackend } from '@siftjs/tensor';
+import { type Backend, DTypeError, registerBackend, setBackend } from '@siftjs/tensor';
 
 /**
  * The backends the shared suites run on (default: cpu and cpu-ts). `SIFT_BACKENDS=cpu,webgpu` picks them; each entry imports its package
  * (which registers it) and starts it. A suite written once runs unchanged on every backend listed here.
+ *
+ * Each backend also says what it can do (`BackendCaps`): a backend without float64 runs every float64 check in float32 at
+ * float32 tolerances, against the same float64 reference; a backend without synchronous reads is read through
+ * `await t.toArray()` (tests/support/read.ts). On cpu and cpu-ts every check stays float64 and as strict as before.
+ *
+ * `cpu-f32` is the CPU backend restricted to what WebGPU offers (float32/int32/bool, asynchronous reads only): it runs the
+ * float32 path of the suites where no GPU kernel is missing, so a failure there is the test's float32 path, not the GPU.
+ *
+ * Status on webgpu (Dawn over Mesa llvmpipe, OpenGL ES compatibility; the kernel set of commit 5c59dde):
+ * see the table at the end of this file's history in the commit message, and WEBGPU_STATUS below.
  */
-export interface BackendUnderTest {
+export interface BackendCaps {
+  /** float64 tensors exist (else every float64 check runs in float32, at float32 tolerances). */
+  float64: boolean;
+  /** `toArraySync` / `itemSync` work (else only `await toArray()`; errors found on the device, such as an
+   *  out-of-range index, surface at the next read). */
+  syncReads: boolean;
+  /** randn gives the CPU's Philox normals bit for bit (Box–Muller in float64, rounded once). WebGPU evaluates them
+   *  in float32 and documents a few ulps (packages/backend-webgpu/src/wgsl/random.ts); uniforms are exact everywhere. */
+  exactNormals: boolean;
+}
+
+export interface BackendUnderTest extends BackendCaps {
   name: string;
   start(): Promise<void>;
 }
 
-const known: Record<string, () => Promise<unknown>> = {
-  cpu: () => import('@siftjs/backend-cpu'),
+interface Known extends BackendCaps {
+  load(): Promise<unknown>;
+}
+
+const known: Record<string, Known> = {
+  cpu: { float64: true, syncReads: true, exactNormals: true, load: () => import('@siftjs/backend-cpu') },
   // The CPU backend with its TypeScript kernels only: the fallback where WebAssembly SIMD is missing.
-  'cpu-ts': async () => {
-    const { CpuBackend } = await import('@siftjs/backend-cpu');
-    registerBackend('cpu-ts', () => new CpuBackend({ simd: false }));
+  'cpu-ts': {
+    float64: true,
+    syncReads: true,
+    exactNormals: true,
+    async load() {
+      const { CpuBackend } = await import('@siftjs/backend-cpu');
+      registerBackend('cpu-ts', () => new CpuBackend({ simd: false }));
+    },
   },
-  // WebGPU (Dawn in Node): partial so far — kernels it lacks throw "not implemented on webgpu yet".
-  webgpu: () => import('@siftjs/backend-webgpu'),
+  // The CPU backend as WebGPU sees the world: no float64, no synchronous reads.
+  'cpu-f32': {
+    float64: false,
+    syncReads: false,
+    exactNormals: true,
+    async load() {
+      const { CpuBackend } = await import('@siftjs/backend-cpu');
+      registerBackend('cpu-f32', () => withoutFloat64OrSyncReads(new CpuBackend()));
+    },
+  },
+  // WebGPU (Dawn in Node; every kernel of the Backend list since 0cb2447).
+  webgpu: { float64: false, syncReads: false, exactNormals: false, load: () => import('@siftjs/backend-webgpu') },
 };
+
+/** The backend whose suite is running: set by `start()`, which each describe block's beforeAll calls. */
+let active: BackendUnderTest | null = null;
 
 export function backendsUnderTest(): BackendUnderTest[] {
   const names = (process.env.SIFT_BACKENDS ?? 'cpu,cpu-ts').split(',').map((s) => s.trim()).filter(Boolean);
-  return names.map((name) => ({
-    name,
-    async start() {
-      const load = known[name];
-      if (!load) throw new Error(`SIFT_BACKENDS names '${name}', which the test suite does not know`);
-      await load();
-      await setBackend(name);
+  return names.map((name) => {
+    const entry = known[name];
+    const b: BackendUnderTest = {
+      name,
+      float64: entry?.float64 ?? true,
+      syncReads: entry?.syncReads ?? true,
+      exactNormals: entry?.exactNormals ?? true,
+      async start() {
+        if (!entry) throw new Error(`SIFT_BACKENDS names '${name}', which the test suite does not know`);
+        await entry.load();
+        await setBackend(name);
+        active = b;
+      },
+    };
+    return b;
+  });
+}
+
+/** What the running backend can do; outside a suite (no backend started through here), the CPU's answer. */
+export function caps(): BackendCaps {
+  return active ?? { float64: true, syncReads: true, exactNormals: true };
+}
+
+/** The widest float the running backend has: float64 on the CPU, float32 on WebGPU. */
+export function floatDtype(c: BackendCaps = caps()): 'float32' | 'float64' {
+  return c.float64 ? 'float64' : 'float32';
+}
+
+/** The float dtypes a test that covers "float32 and float64" runs in (pass the suite's backend to name tests by them). */
+export function floatDtypes(c: BackendCaps = caps()): ('float32' | 'float64')[] {
+  return c.float64 ? ['float32', 'float64'] : ['float32'];
+}
+
+/**
+ * A backend that refuses float64 (as WebGPU does, with a DTypeError naming the kernel) and has no readSync. Every kernel
+ * call is checked: a dtype argument or a View argument of float64 is refused.
+ */
+function withoutFloat64OrSyncReads(inner: Backend): Backend {
+  const isF64 = (a: unknown): boolean =>
+    a === 'float64' || (typeof a === 'object' && a !== null && 'dtype' in a && 'strides' in a && (a as { dtype: unknown }).dtype === 'float64');
+  return new Proxy(inner, {
+    get(target, key, receiver) {
+      if (key === 'readSync') return undefined;
+      if (key === 'name') return 'cpu-f32';
+      const v = Reflect.get(target, key, receiver);
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        if (args.some(isF64)) throw new DTypeError(`cpu-f32 ${String(key)}: float64 is not supported here (emulating WebGPU); use float32`);
+        return v.apply(target, args);
+      };
     },
-  }));
+  });
 }
