@@ -11,6 +11,8 @@ const MAX_PAGES = 65536; // 4 GiB: the wasm32 address space
  *
  * Blocks are 64-byte aligned (SIMD and cache lines) and rounded to size classes; a freed block goes on its class's
  * free list for reuse, so a training loop that allocates the same shapes every step stops growing after step one.
+ * When the memory cannot grow any more, free blocks that touch are merged and cut again (see `coalesce`): one
+ * model trained after another leaves freed blocks of sizes the new shapes never ask for.
  */
 export class CpuHeap {
   readonly memory: WebAssembly.Memory;
@@ -57,11 +59,7 @@ export class CpuHeap {
     const size = CpuHeap.classOf(bytes);
     const list = this.freeLists.get(size);
     let offset = list?.pop();
-    if (offset === undefined) {
-      offset = this.top;
-      this.ensure(offset + size, bytes);
-      this.top = offset + size;
-    }
+    if (offset === undefined) offset = this.fromTop(size, bytes);
     this.bytesInUse += size;
     this.allocations++;
     if (this.bytesInUse > this.peakBytes) this.peakBytes = this.bytesInUse;
@@ -82,11 +80,91 @@ export class CpuHeap {
 
   free(offset: number, bytes: number): void {
     const size = CpuHeap.classOf(bytes);
+    this.file(offset, size);
+    this.bytesInUse -= size;
+    this.allocations--;
+  }
+
+  /** Bytes on the free lists (freed, kept for reuse). */
+  get bytesFree(): number {
+    let total = 0;
+    for (const [size, list] of this.freeLists) total += size * list.length;
+    return total;
+  }
+
+  private file(offset: number, size: number): void {
     let list = this.freeLists.get(size);
     if (!list) this.freeLists.set(size, (list = []));
     list.push(offset);
-    this.bytesInUse -= size;
-    this.allocations--;
+  }
+
+  /** A new block of class `size` past the top; where the memory cannot grow, one carved from merged free blocks. */
+  private fromTop(size: number, requested: number): number {
+    if (this.top + size > this.maxPages * PAGE || !this.tryEnsure(this.top + size)) {
+      const merged = this.coalesce(size);
+      if (merged !== undefined) return merged;
+    }
+    const offset = this.top;
+    this.ensure(offset + size, requested);
+    this.top = offset + size;
+    return offset;
+  }
+
+  private tryEnsure(end: number): boolean {
+    try {
+      this.ensure(end, end);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Merges every run of touching free blocks, hands a run that ends at the top back to it, and takes a block of
+   * `size` from the first run that holds one; what is left of the runs is filed again as size-class blocks.
+   * Returns the block's offset, or undefined (the caller then tries the lowered top).
+   */
+  private coalesce(size: number): number | undefined {
+    const blocks: [number, number][] = [];
+    for (const [s, list] of this.freeLists) for (const o of list) blocks.push([o, s]);
+    this.freeLists.clear();
+    blocks.sort((a, b) => a[0] - b[0]);
+    const runs: [number, number][] = [];
+    for (const [o, s] of blocks) {
+      const last = runs[runs.length - 1];
+      if (last && last[0] + last[1] === o) last[1] += s;
+      else runs.push([o, s]);
+    }
+    const tail = runs[runs.length - 1];
+    if (tail && tail[0] + tail[1] === this.top) {
+      this.top = tail[0];
+      runs.pop();
+    }
+    let taken: number | undefined;
+    for (const run of runs) {
+      let [o, len] = run;
+      if (taken === undefined && len >= size) {
+        taken = o;
+        o += size;
+        len -= size;
+      }
+      // Every length here is a multiple of 64, so it splits exactly into size classes.
+      while (len > 0) {
+        const piece = CpuHeap.largestClassAtMost(len);
+        this.file(o, piece);
+        o += piece;
+        len -= piece;
+      }
+    }
+    return taken;
+  }
+
+  /** The largest size class not above `bytes` (a multiple of 64). */
+  static largestClassAtMost(bytes: number): number {
+    const m = Math.floor(Math.log2(bytes));
+    if (bytes <= 1 << 20) return 2 ** m;
+    const step = 2 ** m / 8;
+    return Math.floor(bytes / step) * step;
   }
 
   resetPeak(): void {
@@ -96,6 +174,7 @@ export class CpuHeap {
   private ensure(end: number, requested: number): void {
     const have = this.memory.buffer.byteLength;
     if (end <= have) return;
+    if (end > this.maxPages * PAGE) throw this.outOfMemory(requested);
     // Grow by at least a quarter, so growth (which may move or re-map memory) is rare.
     const want = Math.max(end, have + (have >> 2));
     const pages = Math.min(this.maxPages, Math.ceil(want / PAGE)) - have / PAGE;
@@ -103,10 +182,14 @@ export class CpuHeap {
     try {
       this.memory.grow(Math.max(pages, needed));
     } catch {
-      throw new RangeError(
-        `CPU backend out of memory: cannot allocate ${requested} bytes (${this.bytesInUse} in use, ${have} reserved, limit ${this.maxPages * PAGE} bytes)`,
-      );
+      throw this.outOfMemory(requested);
     }
+  }
+
+  private outOfMemory(requested: number): RangeError {
+    return new RangeError(
+      `CPU backend out of memory: cannot allocate ${requested} bytes (${this.bytesInUse} in use, ${this.bytesFree} free in blocks too small, ${this.memory.buffer.byteLength} reserved, limit ${this.maxPages * PAGE} bytes)`,
+    );
   }
 
   /** A typed-array view of `length` elements at byte `offset`. Take views after allocating: growth may detach. */

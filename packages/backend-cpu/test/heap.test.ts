@@ -35,6 +35,77 @@ describe('CpuHeap', () => {
     },
   );
 
+  it('at its limit, merges freed blocks of other sizes into the block asked for (kept blocks untouched)', () => {
+    const h = new CpuHeap(1 << 16, 8 << 20);
+    const small = Array.from({ length: 48 }, () => h.alloc(100_000)); // 128 KiB class: 6 MiB
+    const pin = h.alloc(1000); // keeps the freed run away from the top
+    (h.view('int32', pin, 4) as Int32Array).set([7, 8, 9, 10]);
+    for (const o of small) h.free(o, 100_000);
+    // 5 MiB more would pass the 8 MiB limit; the 6 MiB of touching free blocks hold it.
+    const big = h.alloc(5 << 20);
+    expect(big).toBe(small[0]);
+    expect(big + (5 << 20)).toBeLessThanOrEqual(pin);
+    (h.view('float32', big, (5 << 20) / 4) as Float32Array).fill(1);
+    expect(Array.from(h.view('int32', pin, 4))).toEqual([7, 8, 9, 10]);
+    // what is left of the run (1 MiB) serves smaller classes
+    const rest = h.alloc(1 << 20);
+    expect(rest).toBe(big + (5 << 20));
+    expect(() => h.alloc(4 << 20)).toThrow(/out of memory: cannot allocate 4194304 bytes/);
+  });
+
+  it('at its limit, gives freed blocks that end at the top back to it', () => {
+    const h = new CpuHeap(1 << 16, 8 << 20);
+    const blocks = Array.from({ length: 56 }, () => h.alloc(100_000));
+    for (const o of blocks) h.free(o, 100_000);
+    const big = h.alloc(7 << 20);
+    expect(big).toBe(blocks[0]);
+    h.free(big, 7 << 20);
+    expect(h.bytesInUse).toBe(0);
+  });
+
+  test.prop([fc.array(fc.tuple(fc.integer({ min: 1, max: 3 << 20 }), fc.boolean()), { maxLength: 80 })])(
+    'in a heap at its limit (16 MiB): live blocks never overlap, a failed allocation changes nothing, and once all is freed one block of 15 MiB fits',
+    (ops) => {
+      const h = new CpuHeap(1 << 16, 16 << 20);
+      const live: { off: number; bytes: number }[] = [];
+      for (const [bytes, freeOne] of ops) {
+        if (freeOne && live.length) {
+          const b = live.splice(live.length >> 1, 1)[0];
+          h.free(b.off, b.bytes);
+          continue;
+        }
+        const before = h.bytesInUse;
+        let off: number;
+        try {
+          off = h.alloc(bytes);
+        } catch (e) {
+          expect((e as Error).message).toMatch(/out of memory/);
+          expect(h.bytesInUse).toBe(before);
+          continue;
+        }
+        for (const b of live) {
+          const overlap = off < b.off + CpuHeap.classOf(b.bytes) && b.off < off + CpuHeap.classOf(bytes);
+          expect(overlap).toBe(false);
+        }
+        expect(off + CpuHeap.classOf(bytes)).toBeLessThanOrEqual(16 << 20);
+        live.push({ off, bytes });
+      }
+      for (const b of live) h.free(b.off, b.bytes);
+      expect(h.bytesInUse).toBe(0);
+      const whole = h.alloc(15 << 20);
+      expect(whole + (15 << 20)).toBeLessThanOrEqual(16 << 20);
+    },
+  );
+
+  it('largestClassAtMost gives a size class, the largest not above its argument', () => {
+    for (let bytes = 64; bytes < 64 << 20; bytes = Math.round(bytes * 1.37 / 64) * 64 + 64) {
+      const c = CpuHeap.largestClassAtMost(bytes);
+      expect(CpuHeap.classOf(c)).toBe(c);
+      expect(c).toBeLessThanOrEqual(bytes);
+      expect(CpuHeap.classOf(c + 1)).toBeGreaterThan(bytes);
+    }
+  });
+
   it('reuses a freed block of the same size class instead of growing', () => {
     const h = new CpuHeap(1 << 16, 512 << 20);
     const a = h.alloc(1000);
