@@ -4,11 +4,14 @@
  * `GpuContext`.
  *
  * Node tries, in order:
- * 1. Dawn's default backend at the full (core) feature level: Vulkan on a real GPU, or SwiftShader's Vulkan
- *    when `VK_ICD_FILENAMES` points at its ICD.
- * 2. Dawn's OpenGL ES backend in compatibility mode (Mesa llvmpipe on a machine without a GPU; needs
+ * 1. Dawn's default backend at the full (core) feature level: Vulkan on a real GPU (or whatever driver
+ *    `VK_ICD_FILENAMES` names).
+ * 2. SwiftShader's Vulkan, a CPU implementation at the full feature level, where its driver is installed
+ *    (Debian's chromium ships it; `SIFT_SWIFTSHADER_ICD` names another ICD file). Its ICD is named in
+ *    `VK_ICD_FILENAMES` only while a second Dawn instance is created, so a real GPU is never hidden.
+ * 3. Dawn's OpenGL ES backend in compatibility mode (Mesa llvmpipe on a machine without a GPU; needs
  *    libEGL + Mesa, and `EGL_PLATFORM=surfaceless`, which is set here when unset).
- * `SIFT_WEBGPU_ADAPTER=default|opengles` keeps only one of the two.
+ * `SIFT_WEBGPU_ADAPTER=default|swiftshader|opengles` keeps only one of them.
  */
 
 /** The limits the kernels are sized by: the device's, as granted (the adapter's where they exceed defaults). */
@@ -43,7 +46,10 @@ const LIMIT_NAMES: readonly (keyof KernelLimits)[] = [
 ];
 
 /** Where the device came from. */
-export type AdapterPath = 'navigator' | 'dawn-default' | 'dawn-opengles';
+export type AdapterPath = 'navigator' | 'dawn-default' | 'dawn-swiftshader' | 'dawn-opengles';
+
+/** Where Debian's chromium package puts SwiftShader's Vulkan ICD. */
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 export interface AdapterSummary {
   path: AdapterPath;
@@ -194,28 +200,58 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
   const only = env('SIFT_WEBGPU_ADAPTER');
   const attempts: Attempt[] = [
     { path: 'dawn-default', flags: [], featureLevel: 'core' },
+    { path: 'dawn-swiftshader', flags: [], featureLevel: 'core' },
     { path: 'dawn-opengles', flags: ['backend=opengles'], featureLevel: 'compatibility' },
-  ].filter((a) => !only || (only === 'opengles' ? a.path === 'dawn-opengles' : a.path === 'dawn-default')) as Attempt[];
+  ].filter((a) => !only || a.path === `dawn-${only}`) as Attempt[];
+  if (only && attempts.length === 0) throw new Error(`WebGPU: SIFT_WEBGPU_ADAPTER='${only}' is not one of default, swiftshader, opengles`);
+  const processEnv = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env;
   for (const a of attempts) {
-    if (a.path === 'dawn-opengles') {
+    if (a.path === 'dawn-opengles' && processEnv && !processEnv.EGL_PLATFORM) {
       // Mesa's EGL needs a platform without a display server.
-      const p = (globalThis as { process?: { env: Record<string, string | undefined> } }).process;
-      if (p && !p.env.EGL_PLATFORM) p.env.EGL_PLATFORM = 'surfaceless';
+      processEnv.EGL_PLATFORM = 'surfaceless';
     }
-    let gpu: GPU;
+    let icd: string | undefined;
+    if (a.path === 'dawn-swiftshader') {
+      icd = await swiftShaderIcd();
+      if (!icd) {
+        tried.push(`dawn-swiftshader: no SwiftShader Vulkan driver (${SWIFTSHADER_ICD}; Debian: chromium and libvulkan1)`);
+        continue;
+      }
+    }
+    // The Vulkan loader reads VK_ICD_FILENAMES when Dawn first looks for adapters (not at create()): it is
+    // set until the adapter is had, then put back.
+    const before = processEnv?.VK_ICD_FILENAMES;
+    if (icd && processEnv) processEnv.VK_ICD_FILENAMES = icd;
+    let ctx: GpuContext | null = null;
     try {
-      gpu = mod.create(a.flags ?? []);
+      const gpu = mod.create(a.flags ?? []);
+      ctx = await attempt(gpu, a.path, a.featureLevel, `${a.path} (${a.featureLevel})`);
     } catch (e) {
       tried.push(`${a.path}: create failed: ${message(e)}`);
-      continue;
+    } finally {
+      if (icd && processEnv) {
+        if (before === undefined) delete processEnv.VK_ICD_FILENAMES;
+        else processEnv.VK_ICD_FILENAMES = before;
+      }
     }
-    const ctx = await attempt(gpu, a.path, a.featureLevel, `${a.path} (${a.featureLevel})`);
     if (ctx) return ctx;
   }
   throw new Error(
     `WebGPU: no adapter in Node (${tried.join('; ')}). On a machine without a GPU install Mesa's EGL/GLES ` +
-      '(Debian: libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri) or point VK_ICD_FILENAMES at SwiftShader.',
+      '(Debian: libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri) or SwiftShader (Debian: chromium libvulkan1).',
   );
+}
+
+/** SwiftShader's ICD file where one is installed (SIFT_SWIFTSHADER_ICD, else Debian chromium's). */
+async function swiftShaderIcd(): Promise<string | undefined> {
+  const file = env('SIFT_SWIFTSHADER_ICD') ?? SWIFTSHADER_ICD;
+  try {
+    const fs = 'node:fs'; // a computed specifier, so browser bundlers leave it alone
+    const { existsSync } = (await import(/* @vite-ignore */ fs)) as { existsSync(path: string): boolean };
+    return existsSync(file) ? file : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface Availability {

@@ -10,7 +10,7 @@ describe('webgpu adapter', () => {
     const a = await isAvailable();
     expect(typeof a.available).toBe('boolean');
     expect(a.reason.length).toBeGreaterThan(0);
-    if (a.available) expect(a.adapter?.path).toMatch(/^(navigator|dawn-default|dawn-opengles)$/);
+    if (a.available) expect(a.adapter?.path).toMatch(/^(navigator|dawn-default|dawn-swiftshader|dawn-opengles)$/);
   });
 
   it.runIf(ci)('an adapter is acquired under CI=true (no silent skip)', () => {

@@ -21,6 +21,19 @@ export async function acquire(): Promise<Acquired> {
   }
 }
 
+/**
+ * A second backend on its own device that sizes its kernels for only four storage buffers per shader stage (no
+ * device here is that tight: the point is to run the packed and split paths, which a tighter device would take).
+ */
+export async function acquireNarrow(): Promise<WebGpuBackend | null> {
+  try {
+    const ctx = await acquireDevice();
+    return new WebGpuBackend({ ...ctx, limits: { ...ctx.limits, maxStorageBuffersPerShaderStage: 4 } });
+  } catch {
+    return null;
+  }
+}
+
 export const ci = process.env.CI === 'true';
 
 /** Row-major strides of a shape. */
