@@ -1,0 +1,170 @@
+import type { AdamWHyper } from '@siftjs/tensor';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { WebGpuBackend } from '../src/index.js';
+import { acquire, acquireNarrow, randomData } from './helpers.js';
+
+const { backend: be, reason } = await acquire();
+const narrow = be ? await acquireNarrow() : null;
+afterAll(() => narrow?.destroy());
+
+const hyperArb = fc.record({
+  lr: fc.double({ min: 1e-4, max: 0.1, noNaN: true }),
+  beta1: fc.double({ min: 0.8, max: 0.95, noNaN: true }),
+  beta2: fc.double({ min: 0.9, max: 0.9999, noNaN: true }),
+  eps: fc.constantFrom(1e-8, 1e-6),
+  weightDecay: fc.constantFrom(0, 0.01, 0.1),
+});
+
+/**
+ * PyTorch's AdamW in float64, written out from its definition, with each state stored as float32 between steps
+ * (as the tensors hold it). Returns, per element, the magnitudes the GPU's f32 rounding is measured against:
+ * the sizes of the terms each new state sums (they may cancel), and of the update built from them.
+ */
+interface Scales {
+  p: Float64Array;
+  m: Float64Array;
+  v: Float64Array;
+}
+
+function step(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, h: AdamWHyper): Scales {
+  const n = p.length;
+  const sc = { p: new Float64Array(n), m: new Float64Array(n), v: new Float64Array(n) };
+  const [bc1, bc2] = [1 - h.beta1 ** h.step, 1 - h.beta2 ** h.step];
+  for (let i = 0; i < n; i++) {
+    const mi = h.beta1 * m[i] + (1 - h.beta1) * g[i];
+    const vi = h.beta2 * v[i] + (1 - h.beta2) * g[i] * g[i];
+    const denom = Math.sqrt(vi / bc2) + h.eps;
+    const upd = (h.lr * (mi / bc1)) / denom;
+    sc.m[i] = Math.abs(h.beta1 * m[i]) + Math.abs((1 - h.beta1) * g[i]);
+    sc.v[i] = Math.abs(h.beta2 * v[i]) + Math.abs((1 - h.beta2) * g[i] * g[i]);
+    sc.p[i] = Math.abs(p[i]) + (h.lr * (sc.m[i] / bc1)) / denom;
+    p[i] = p[i] - h.lr * h.weightDecay * p[i] - upd;
+    m[i] = mi;
+    v[i] = vi;
+  }
+  return sc;
+}
+
+/**
+ * |got − want| within a few f32 ulps of `scale`: β₁, 1 − β₁ (…) are rounded to f32, each product and sum rounds,
+ * and so does the stored result — about 4 ulps for m and v, 8 for the parameter (a dozen operations).
+ */
+function expectState(what: string, got: ArrayLike<number>, want: Float32Array, scale: Float64Array, ulps: number): void {
+  for (let i = 0; i < want.length; i++) {
+    const tol = ulps * 2 ** -24 * scale[i] + 1e-30;
+    if (!(Math.abs(got[i] - want[i]) <= tol)) throw new Error(`${what}: [${i}] = ${got[i]}, expected ${want[i]} (±${tol})`);
+  }
+}
+
+describe.skipIf(!be)(`webgpu AdamW (${reason})`, () => {
+  const b = be as WebGpuBackend;
+
+  it('dense steps match float64 AdamW (p, m, v), over several steps and sizes', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1000, max: 5000 })), hyperArb, fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 2 ** 30 }), async (n, h0, steps, seed) => {
+        const p = randomData(n, seed);
+        const [m, v] = [new Float32Array(n), new Float32Array(n)];
+        const [sp, sm, sv] = [b.upload('float32', p), b.alloc('float32', n), b.alloc('float32', n)];
+        for (let t = 1; t <= steps; t++) {
+          const h = { ...h0, step: t };
+          const g = randomData(n, seed + t, -1, 1);
+          const sg = b.upload('float32', g);
+          b.adamw(sp, sg, sm, sv, 'float32', n, h);
+          b.free(sg);
+          const sc = step(p, g, m, v, h);
+          const what = `adamw n ${n} step ${t} ${JSON.stringify(h)}`;
+          const got = [await b.read(sp, 'float32', n), await b.read(sm, 'float32', n), await b.read(sv, 'float32', n)] as Float32Array[];
+          expectState(`${what}: p`, got[0], p, sc.p, 8);
+          expectState(`${what}: m`, got[1], m, sc.m, 4);
+          expectState(`${what}: v`, got[2], v, sc.v, 5);
+          // The next step starts from the GPU's state, so each step is measured on its own (no compounding).
+          [p, m, v].forEach((a, j) => a.set(got[j]));
+        }
+        for (const s of [sp, sm, sv]) b.free(s);
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  /** SIFT's update: k distinct positions of a parameter, values starting from the parameter's entries there. */
+  async function sparse(bk: WebGpuBackend, N: number, k: number, h0: Omit<AdamWHyper, 'step'>, steps: number, seed: number): Promise<void> {
+    const param = randomData(N, seed);
+    const idx = Array.from(randomData(N, seed + 1), (r, i) => [r, i] as const)
+      .sort((a, c) => a[0] - c[0])
+      .slice(0, k)
+      .map(([, i]) => i);
+    const values = Float32Array.from(idx, (i) => param[i]);
+    const [m, v] = [new Float32Array(k), new Float32Array(k)];
+    const sp = bk.upload('float32', param);
+    const si = bk.upload('int32', Int32Array.from(idx));
+    const [sval, sm, sv] = [bk.upload('float32', values), bk.alloc('float32', k), bk.alloc('float32', k)];
+    for (let t = 1; t <= steps; t++) {
+      const h = { ...h0, step: t };
+      const g = randomData(k, seed + 10 + t, -1, 1);
+      const sg = bk.upload('float32', g);
+      bk.adamwSparse(sp, si, sval, sg, sm, sv, 'float32', k, h);
+      bk.free(sg);
+      const sc = step(values, g, m, v, h);
+      idx.forEach((at, i) => (param[at] = values[i]));
+      const what = `adamwSparse N ${N} k ${k} step ${t}`;
+      const got = [await bk.read(sval, 'float32', k), await bk.read(sm, 'float32', k), await bk.read(sv, 'float32', k)] as Float32Array[];
+      expectState(`${what}: values`, got[0], values, sc.p, 8);
+      expectState(`${what}: m`, got[1], m, sc.m, 4);
+      expectState(`${what}: v`, got[2], v, sc.v, 5);
+      [values, m, v].forEach((a, j) => a.set(got[j]));
+      idx.forEach((at, i) => (param[at] = values[i]));
+      // The parameter holds the new values at idx and is untouched elsewhere.
+      const gotP = await bk.read(sp, 'float32', N);
+      const gotV = await bk.read(sval, 'float32', k);
+      idx.forEach((at, i) => expect(gotP[at]).toBe(gotV[i]));
+      const outside = new Set(idx);
+      for (let i = 0; i < N; i++) if (!outside.has(i)) expect(gotP[i]).toBe(param[i]);
+    }
+    for (const s of [sp, si, sval, sm, sv]) bk.free(s);
+  }
+
+  const sparseArb = fc.record({
+    N: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 500, max: 4000 })),
+    frac: fc.double({ min: 0, max: 1, noNaN: true }),
+    h: hyperArb,
+    steps: fc.integer({ min: 1, max: 3 }),
+    seed: fc.integer({ min: 1, max: 2 ** 30 }),
+  });
+
+  it('sparse steps update values, m, v at k positions and write the values into the parameter (one fused kernel)', async () => {
+    await fc.assert(
+      fc.asyncProperty(sparseArb, ({ N, frac, h, steps, seed }) => sparse(b, N, Math.max(1, Math.round(frac * N)), h, steps, seed)),
+      { numRuns: 15 },
+    );
+  });
+
+  it('the same on a device sized for four storage buffers (a step kernel, then a scatter)', async () => {
+    if (!narrow) throw new Error('no second device');
+    await fc.assert(
+      fc.asyncProperty(sparseArb, ({ N, frac, h, steps, seed }) => sparse(narrow, N, Math.max(1, Math.round(frac * N)), h, steps, seed)),
+      { numRuns: 10 },
+    );
+  });
+
+  it('an index out of range is skipped and reported at the next read as adamwSparse', async () => {
+    for (const bk of [b, narrow!]) {
+      const p = bk.upload('float32', new Float32Array(4));
+      const idx = bk.upload('int32', Int32Array.from([1, 4]));
+      const [val, g, m, v] = [bk.fill('float32', 2, 1), bk.fill('float32', 2, 1), bk.alloc('float32', 2), bk.alloc('float32', 2)];
+      bk.adamwSparse(p, idx, val, g, m, v, 'float32', 2, { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: 1 });
+      await expect(bk.read(p, 'float32', 4)).rejects.toThrow(/^adamwSparse: index 4 is out of range for 4 elements/);
+      const got = await bk.read(p, 'float32', 4);
+      expect([got[0], got[2], got[3]]).toEqual([0, 0, 0]);
+      expect(got[1]).toBeCloseTo(0.9, 6);
+    }
+  });
+
+  it('float64, int32 and short state storages are rejected with the op', () => {
+    const s = b.alloc('float32', 4);
+    const h = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: 1 };
+    expect(() => b.adamw(s, s, s, s, 'float64', 4, h)).toThrow(/adamw float64 ×4: float64 is not supported on WebGPU/);
+    expect(() => b.adamw(s, s, s, s, 'int32', 4, h)).toThrow(/adamw int32 ×4: float32 only/);
+    expect(() => b.adamw(s, s, s, b.alloc('float32', 3), 'float32', 4, h)).toThrow('webgpu adamw float32 ×4: v holds 3 elements, fewer than 4');
+  });
+});
