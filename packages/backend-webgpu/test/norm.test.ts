@@ -83,6 +83,13 @@ function reference(c: Case, x: Float32Array, w: Float32Array | null, b: Float32A
   return { y, yTol, dx, dxTol, mean, rstd, dw, db, dwScale, dbScale };
 }
 
+/** |got[i] − want[i]| ≤ tol[i] for every i; the message names the first miss. */
+function within(what: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: (i: number) => number): void {
+  for (let i = 0; i < want.length; i++) {
+    if (!(Math.abs(got[i] - want[i]) <= tol(i))) throw new Error(`${what}[${i}] = ${got[i]}, expected ${want[i]} (±${tol(i)})`);
+  }
+}
+
 async function check(b: WebGpuBackend, c: Case): Promise<void> {
   const { rows, cols, centred, seed } = c;
   const n = rows * cols;
@@ -108,8 +115,7 @@ async function check(b: WebGpuBackend, c: Case): Promise<void> {
   const [wv, bv] = [vec(w), vec(bias)];
   const f = centred ? b.layerNorm(xv, wv, bv, cols, eps) : b.rmsNorm(xv, wv, cols, eps);
   const what = `${centred ? 'layerNorm' : 'rmsNorm'} ${rows}x${cols} w ${!!w} b ${!!bias} shift ${c.shift} seed ${seed}`;
-  const y = await b.read(f.y, 'float32', n);
-  y.forEach((v, i) => expect(Math.abs(v - want.y[i]), `${what}: y[${i}] = ${v}, expected ${want.y[i]}`).toBeLessThanOrEqual(want.yTol[i]));
+  within(`${what}: y`, await b.read(f.y, 'float32', n), want.y, (i) => want.yTol[i]);
   expectClose(await b.read(f.rstd, 'float32', rows), want.rstd, 5e-6, 0, `${what}: rstd`);
   if (centred) expectClose(await b.read(f.mean!, 'float32', rows), want.mean, 1e-6, 1e-6 * (1 + c.shift), `${what}: mean`);
   else expect(f.mean).toBeUndefined();
@@ -118,16 +124,11 @@ async function check(b: WebGpuBackend, c: Case): Promise<void> {
   const dyv = { storage: sdy, dtype: 'float32' as const, shape: [rows, cols], strides: [cols, 1], offset: 2 };
   const stats: NormStats = { rstd: f.rstd, mean: f.mean };
   const g = centred ? b.layerNormBackward(dyv, xv, wv, stats, cols) : b.rmsNormBackward(dyv, xv, wv, stats, cols);
-  const dx = await b.read(g.dx, 'float32', n);
-  dx.forEach((v, i) => expect(Math.abs(v - want.dx[i]), `${what}: dx[${i}] = ${v}, expected ${want.dx[i]}`).toBeLessThanOrEqual(want.dxTol[i]));
-  if (w) {
-    const got = await b.read(g.dweight!, 'float32', cols);
-    got.forEach((v, j) => expect(Math.abs(v - want.dw[j]), `${what}: dweight[${j}] = ${v}, expected ${want.dw[j]}`).toBeLessThanOrEqual(2e-5 * want.dwScale[j] + 1e-6));
-  } else expect(g.dweight).toBeNull();
-  if (centred) {
-    const got = await b.read(g.dbias!, 'float32', cols);
-    got.forEach((v, j) => expect(Math.abs(v - want.db[j]), `${what}: dbias[${j}] = ${v}, expected ${want.db[j]}`).toBeLessThanOrEqual(2e-5 * want.dbScale[j] + 1e-6));
-  } else expect(g.dbias).toBeNull();
+  within(`${what}: dx`, await b.read(g.dx, 'float32', n), want.dx, (i) => want.dxTol[i]);
+  if (w) within(`${what}: dweight`, await b.read(g.dweight!, 'float32', cols), want.dw, (j) => 2e-5 * want.dwScale[j] + 1e-6);
+  else expect(g.dweight).toBeNull();
+  if (centred) within(`${what}: dbias`, await b.read(g.dbias!, 'float32', cols), want.db, (j) => 2e-5 * want.dbScale[j] + 1e-6);
+  else expect(g.dbias).toBeNull();
 
   for (const s of [sx, sdy, wv?.storage, bv?.storage, f.y, f.rstd, f.mean, g.dx, g.dweight, g.dbias]) if (s) b.free(s);
 }
