@@ -22,12 +22,13 @@ export async function acquire(): Promise<Acquired> {
 }
 
 /**
- * A second backend on its own device that sizes its kernels for only four storage buffers per shader stage (no
- * device here is that tight: the point is to run the packed and split paths, which a tighter device would take).
+ * A second backend on its own device with the feature level's default limits (smaller workgroups and workgroup
+ * memory than the adapter's), sizing its kernels for only four storage buffers per shader stage (tighter than any
+ * device here: the point is to run the packed and split paths a tighter device would take).
  */
 export async function acquireNarrow(): Promise<WebGpuBackend | null> {
   try {
-    const ctx = await acquireDevice();
+    const ctx = await acquireDevice({ limits: 'default' });
     return new WebGpuBackend({ ...ctx, limits: { ...ctx.limits, maxStorageBuffersPerShaderStage: 4 } });
   } catch {
     return null;

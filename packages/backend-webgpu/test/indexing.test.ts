@@ -1,10 +1,12 @@
 import type { View } from '@siftjs/tensor';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { WebGpuBackend } from '../src/index.js';
-import { acquire, at, coords, layout, randomData, size } from './helpers.js';
+import { acquire, acquireNarrow, at, coords, layout, randomData, size } from './helpers.js';
 
 const { backend: be, reason } = await acquire();
+const narrow = be ? await acquireNarrow() : null;
+afterAll(() => narrow?.destroy());
 
 /** Ids as a view: contiguous, or every other element of a longer buffer (a strided index view), at an offset. */
 function idsView(b: WebGpuBackend, ids: number[], strided: boolean): View {
@@ -98,6 +100,10 @@ describe.skipIf(!be)(`webgpu gatherRows / scatterAddRows (${reason})`, () => {
   });
 
   it('scatterAddRows of 3000 ids into 7 rows (one long run per row; the sort spans several blocks) is deterministic', async () => {
+    for (const bk of [b, narrow!]) await longRuns(bk);
+  });
+
+  async function longRuns(b: WebGpuBackend): Promise<void> {
     const n = 3000;
     const D = 5;
     const ids = Array.from(randomData(n, 4, 0, 7), Math.floor);
@@ -108,7 +114,7 @@ describe.skipIf(!be)(`webgpu gatherRows / scatterAddRows (${reason})`, () => {
     const second = await b.read(b.scatterAddRows(7, iv, sv), 'float32', 7 * D);
     expect(Array.from(first)).toEqual(Array.from(sequentialF32(new Float32Array(7 * D), ids, src, D)));
     expect(Array.from(second)).toEqual(Array.from(first));
-  });
+  }
 
   it('an id out of range is reported at the next read with the CPU message, and only once', async () => {
     const table: View = { storage: b.upload('float32', randomData(8, 1)), dtype: 'float32', shape: [4, 2], strides: [2, 1], offset: 0 };

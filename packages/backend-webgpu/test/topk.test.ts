@@ -1,10 +1,12 @@
 import type { View } from '@siftjs/tensor';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { WebGpuBackend } from '../src/index.js';
-import { acquire, at, coords, layout, randomData, size } from './helpers.js';
+import { acquire, acquireNarrow, at, coords, layout, randomData, size } from './helpers.js';
 
 const { backend: be, reason } = await acquire();
+const narrow = be ? await acquireNarrow() : null;
+afterAll(() => narrow?.destroy());
 
 /** The specification, naively: every position sorted by |x| descending (NaN as +∞), ties by lower position. */
 function reference(flat: number[], k: number): number[] {
@@ -32,7 +34,9 @@ function values(n: number, seed: number, dtype: 'float32' | 'int32', ties: boole
 describe.skipIf(!be)(`webgpu topkAbs (${reason})`, () => {
   const b = be as WebGpuBackend;
 
-  async function check(shape: number[], k: number, seed: number, dtype: 'float32' | 'int32', ties: boolean, strided: boolean): Promise<void> {
+  const check = (shape: number[], k: number, seed: number, dtype: 'float32' | 'int32', ties: boolean, strided: boolean) => checkOn(b, shape, k, seed, dtype, ties, strided);
+
+  async function checkOn(b: WebGpuBackend, shape: number[], k: number, seed: number, dtype: 'float32' | 'int32', ties: boolean, strided: boolean): Promise<void> {
     const l = strided ? layout(shape, seed) : { strides: shape.map((_, i) => size(shape.slice(i + 1))), offset: seed % 3, length: (seed % 3) + size(shape) };
     const data = values(l.length, seed, dtype, ties);
     const x: View = { storage: b.upload(dtype, data), dtype, shape, strides: l.strides, offset: l.offset };
@@ -69,6 +73,12 @@ describe.skipIf(!be)(`webgpu topkAbs (${reason})`, () => {
     const zeros: View = { storage: b.alloc('float32', 1000), dtype: 'float32', shape: [1000], strides: [1], offset: 0 };
     const r = b.topkAbs(zeros, 600);
     expect(Array.from(await b.read(r.indices, 'int32', 600))).toEqual([...Array(600).keys()]);
+  });
+
+  it('the same on a device with the default limits (half the workgroup, so half the sort block)', async () => {
+    if (!narrow) throw new Error('no second device');
+    await checkOn(narrow, [1500], 300, 21, 'float32', false, false);
+    await checkOn(narrow, [40, 13], 77, 22, 'int32', true, true);
   });
 
   it('k outside [0, n] is rejected with the shape', () => {
