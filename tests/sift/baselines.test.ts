@@ -19,6 +19,7 @@ import { manualSeed, memoryStats, type Tensor, tensor } from '@siftjs/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import { expectClose } from '../support/close.js';
+import { values } from '../support/read.js';
 import { bitsOf, lossOf, Net, weightsOf } from './net.js';
 import { lcg, netGrads, randomRows, referenceDense, referenceShare } from './reference.js';
 
@@ -42,7 +43,7 @@ describe.each(backendsUnderTest())('fine-tuning baselines on $name', (backend) =
 
   test.prop({ seed: fc.integer({ min: 0, max: 10_000 }), weightDecay: fc.constantFrom(0, 0.1), maxGradNorm: fc.constantFrom(undefined, 0.5) }, { numRuns: 6 })(
     'full fine-tuning and head-only equal dense AdamW on their tensors (float64 reference); frozen weights are bitwise unchanged',
-    (p) => {
+    async (p) => {
       for (const [make, trained] of [
         [(n: Net) => fullFineTune(n, { ...hyper, weightDecay: p.weightDecay, maxGradNorm: p.maxGradNorm }), ['a', 'b', 'c']],
         [(n: Net) => headOnly(n, { ...hyper, weightDecay: p.weightDecay, maxGradNorm: p.maxGradNorm, dense: ['b.bias'] }), ['c']],
@@ -50,15 +51,15 @@ describe.each(backendsUnderTest())('fine-tuning baselines on $name', (backend) =
       ] as const) {
         manualSeed(p.seed);
         const net = new Net();
-        const w0 = weightsOf(net);
-        const bits0 = bitsOf(net);
+        const w0 = await weightsOf(net);
+        const bits0 = await bitsOf(net);
         const next = lcg(p.seed);
         const steps = Array.from({ length: 4 }, () => randomRows(next, 3));
         const tuner = make(net);
         train(net, tuner, steps);
         const ref = referenceDense(w0, steps, trained, { ...hyper, lr: () => hyper.lr, weightDecay: p.weightDecay, maxGradNorm: p.maxGradNorm });
-        const got = weightsOf(net);
-        const bits = bitsOf(net);
+        const got = await weightsOf(net);
+        const bits = await bitsOf(net);
         for (const [key, name] of [['a', 'a.weight'], ['b', 'b.weight'], ['c', 'b.bias']] as const) {
           if ((trained as readonly string[]).includes(key)) expectClose(got[key], ref[key], 2e-4, 1e-5, `${tuner.method}: ${key}`);
           else expect(bits[name], `${tuner.method}: ${name} is frozen`).toEqual(bits0[name]);
@@ -85,16 +86,16 @@ describe.each(backendsUnderTest())('fine-tuning baselines on $name', (backend) =
     net.dispose();
   });
 
-  it('random-index sparse trains k random components of each target at the same density, the rest bitwise unchanged', () => {
+  it('random-index sparse trains k random components of each target at the same density, the rest bitwise unchanged', async () => {
     manualSeed(4);
     const net = new Net();
-    const bits0 = bitsOf(net);
+    const bits0 = await bitsOf(net);
     const tuner = randomSparse(net, { density: 0.25, targets: ['a', 'b'], lr: 0.05 });
     expect(tuner.options.selection).toBe('random');
     train(net, tuner, [randomRows(lcg(4), 3), randomRows(lcg(5), 3)]);
-    const bits = bitsOf(net);
+    const bits = await bitsOf(net);
     for (const [sp, name, k] of [[0, 'a.weight', 5], [1, 'b.weight', 3]] as const) {
-      const idx = Array.from(tuner.sparse[sp].indices!.toArraySync());
+      const idx = await values(tuner.sparse[sp].indices!);
       expect(idx.length).toBe(k);
       expect([...idx].sort((x, y) => x - y)).toEqual(idx);
       expect(new Set(idx).size).toBe(k);
@@ -108,31 +109,31 @@ describe.each(backendsUnderTest())('fine-tuning baselines on $name', (backend) =
     net.dispose();
   });
 
-  it('LoRA adapts the targets with rank·(in+out) parameters each, starts from the base model and leaves base weights unchanged', () => {
+  it('LoRA adapts the targets with rank·(in+out) parameters each, starts from the base model and leaves base weights unchanged', async () => {
     manualSeed(5);
     const model = tinyGpt2();
     const ids = tensor([[3, 4, 5, 6, 7, 8], [9, 10, 11, 12, 13, 14]], { dtype: 'int32' });
     const labels = tensor([0, 1], { dtype: 'int32' });
     const loss = () => (model as unknown as { forward(i: Tensor, o: { labels: Tensor }): { loss: Tensor; logits: Tensor } }).forward(ids, { labels });
     const before = loss();
-    const loss0 = before.loss.itemSync();
+    const loss0 = await before.loss.item();
     before.loss.dispose();
     before.logits.dispose();
     const perRank = loraParamsPerRank(model, ['c_attn']);
     expect(perRank).toBe(2 * (16 + 48));
     expect(loraRankForBudget(model, ['c_attn'], 3 * perRank + 10)).toBe(3);
-    const baseBits = Array.from(new Uint32Array(Float32Array.from(model.stateDict()['transformer.h.0.attn.c_attn.weight'].toArraySync()).buffer));
+    const baseBits = Array.from(new Uint32Array(Float32Array.from(await model.stateDict()['transformer.h.0.attn.c_attn.weight'].toArray()).buffer));
     const tuner = lora(model, { rank: 3, targets: ['c_attn'], dense: ['score'], lr: 0.01 });
     expect(tuner.trainableCount()).toBe(3 * perRank + 2 * 16);
     const first = loss();
-    expect(first.loss.itemSync()).toBeCloseTo(loss0, 5); // B = 0: the adapted model is the base model
+    expect(await first.loss.item()).toBeCloseTo(loss0, 5); // B = 0: the adapted model is the base model
     first.loss.backward();
     first.logits.dispose();
     first.loss.dispose();
     tuner.step();
     tuner.zeroGrad();
     const w = model.stateDict()['transformer.h.0.attn.c_attn.base_layer.weight'];
-    expect(Array.from(new Uint32Array(Float32Array.from(w.toArraySync()).buffer))).toEqual(baseBits);
+    expect(Array.from(new Uint32Array(Float32Array.from(await w.toArray()).buffer))).toEqual(baseBits);
     tuner.dispose();
     model.dispose();
     ids.dispose();
@@ -158,7 +159,7 @@ describe.each(backendsUnderTest())('fine-tuning baselines on $name', (backend) =
     async (p) => {
       manualSeed(p.seed);
       const net = new Net();
-      const w0 = weightsOf(net);
+      const w0 = await weightsOf(net);
       const next = lcg(p.seed);
       const batches = Array.from({ length: p.batches }, () => randomRows(next, 3));
       const live = memoryStats().liveTensors;

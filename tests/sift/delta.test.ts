@@ -45,11 +45,11 @@ describe.each(backendsUnderTest())('sparse deltas on $name', (backend) => {
       for (const e of Object.values(delta.sparse)) expect(e.indices.length).toBe(Math.ceil(density * e.shape[0] * e.shape[1]));
 
       const net = baseNet(seed);
-      const base = bitsOf(net);
+      const base = await bitsOf(net);
       const applied = await applyDelta(net, delta);
-      expect(bitsOf(net)).toEqual(bitsOf(tuned.net));
+      expect(await bitsOf(net)).toEqual(await bitsOf(tuned.net));
       removeDelta(applied);
-      expect(bitsOf(net)).toEqual(base);
+      expect(await bitsOf(net)).toEqual(base);
       for (const m of [net, tuned.net]) m.dispose();
       tuned.sift.dispose();
     },
@@ -61,17 +61,17 @@ describe.each(backendsUnderTest())('sparse deltas on $name', (backend) => {
     const d1 = await extractDelta(one.sift);
     const d2 = await extractDelta(two.sift);
     const net = baseNet(1);
-    const w0 = weightsOf(net);
-    const base = bitsOf(net);
+    const w0 = await weightsOf(net);
+    const base = await bitsOf(net);
     const a1 = await applyDelta(net, d1, { scale: 0.5 });
     const a2 = await applyDelta(net, d2, { scale: 2, verifyBase: false });
-    const w = weightsOf(net);
+    const w = await weightsOf(net);
     const expected = Float64Array.from(w0.a);
     for (const [d, s] of [[d1, 0.5], [d2, 2]] as const) d.sparse['a.weight'].indices.forEach((i, j) => (expected[i] += s * d.sparse['a.weight'].values[j]));
     w.a.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
     removeDelta(a2);
     removeDelta(a1);
-    expect(bitsOf(net)).toEqual(base);
+    expect(await bitsOf(net)).toEqual(base);
     for (const m of [net, one.net, two.net]) m.dispose();
     one.sift.dispose();
     two.sift.dispose();
@@ -95,10 +95,10 @@ describe.each(backendsUnderTest())('sparse deltas on $name', (backend) => {
     const tuned = fineTune(3, 0.3, 2);
     const delta = await extractDelta(tuned.sift);
     const other = baseNet(99);
-    const before = bitsOf(other);
+    const before = await bitsOf(other);
     await expect(applyDelta(other, delta)).rejects.toThrow(DeltaError);
     await expect(applyDelta(other, delta)).rejects.toThrow(/'a\.weight' differs from the base/);
-    expect(bitsOf(other)).toEqual(before);
+    expect(await bitsOf(other)).toEqual(before);
     other.dispose();
     tuned.net.dispose();
     tuned.sift.dispose();
@@ -130,7 +130,7 @@ describe.each(backendsUnderTest())('sparse deltas on $name', (backend) => {
     mergeInto({ base: baseDir, deltas: [{ delta }], out: outDir, config: { fine_tuned: true } });
     const merged = new Net();
     loadWeights(merged, outDir);
-    expect(bitsOf(merged)).toEqual(bitsOf(tuned.net));
+    expect(await bitsOf(merged)).toEqual(await bitsOf(tuned.net));
     expect(JSON.parse(readFileSync(join(outDir, 'config.json'), 'utf8'))).toEqual({ model_type: 'test-net', fine_tuned: true });
     expect(readFileSync(join(outDir, 'tokenizer.json'), 'utf8')).toBe('{"version":"1.0"}');
     for (const m of [merged, base, tuned.net]) m.dispose();

@@ -8,6 +8,7 @@ import { manualSeed, memoryStats, resetPeakBytes, scope, type Tensor, tensor } f
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import { expectClose } from '../support/close.js';
+import { read, values } from '../support/read.js';
 import { lossOf, Net, setWeights, weightsOf } from './net.js';
 import { lcg, netGrads, randomRows, referenceSift } from './reference.js';
 
@@ -16,10 +17,10 @@ describe.each(backendsUnderTest())('SIFT fixes on $name', (backend) => {
   beforeAll(() => backend.start());
   const opts = { density: 0.25, targets: ['a', 'b'], dense: ['b.bias'], lr: 0.05 };
 
-  it('1. the forward of step t+1 sees step t\'s update, and the last step lands', () => {
+  it('1. the forward of step t+1 sees step t\'s update, and the last step lands', async () => {
     manualSeed(1);
     const net = new Net();
-    const w0 = weightsOf(net);
+    const w0 = await weightsOf(net);
     const next = lcg(1);
     const steps = [[randomRows(next, 3)], [randomRows(next, 3)], [randomRows(next, 3)]];
     const sift = new SIFT(net, opts);
@@ -32,41 +33,42 @@ describe.each(backendsUnderTest())('SIFT fixes on $name', (backend) => {
       const copy = new Net();
       setWeights(copy, ref.w);
       const probe = randomRows(lcg(100 + t), 2);
-      expectClose([lossOf(net, probe).itemSync()], [lossOf(copy, probe).itemSync()], 1e-4, 1e-6, `forward after step ${t + 1}`);
+      const [ours, theirs] = await read(() => [lossOf(net, probe), lossOf(copy, probe)]);
+      expectClose(ours, theirs, 1e-4, 1e-6, `forward after step ${t + 1}`);
       copy.dispose();
     }
     sift.dispose();
     net.dispose();
   });
 
-  it('2. the first batch selects and trains: one step moves exactly the selected components', () => {
+  it('2. the first batch selects and trains: one step moves exactly the selected components', async () => {
     manualSeed(2);
     const net = new Net();
-    const w0 = weightsOf(net);
+    const w0 = await weightsOf(net);
     const rows = randomRows(lcg(2), 3);
     const sift = new SIFT(net, opts);
     lossOf(net, rows).backward();
     sift.step();
-    const w1 = weightsOf(net);
+    const w1 = await weightsOf(net);
     const g = netGrads(w0, rows);
     for (const [key, sp] of [['a', 0], ['b', 1]] as const) {
-      const idx = new Set(sift.sparse[sp].indices!.toArraySync());
+      const idx = new Set(await values(sift.sparse[sp].indices!));
       w1[key].forEach((v, i) => expect(v !== w0[key][i], `${key}[${i}] moved`).toBe(idx.has(i) && g[key][i] !== 0));
     }
     sift.dispose();
     net.dispose();
   });
 
-  it('3. every targeted tensor moves on step 1, also with zeroGrad (set_to_none) after every step', () => {
+  it('3. every targeted tensor moves on step 1, also with zeroGrad (set_to_none) after every step', async () => {
     manualSeed(3);
     const net = new Net();
-    const w0 = weightsOf(net);
+    const w0 = await weightsOf(net);
     const sift = new SIFT(net, opts);
     sift.zeroGrad();
     lossOf(net, randomRows(lcg(3), 2)).backward();
     sift.step();
     sift.zeroGrad();
-    const w1 = weightsOf(net);
+    const w1 = await weightsOf(net);
     expect(w1.a).not.toEqual(w0.a);
     expect(w1.b).not.toEqual(w0.b);
     expect(w1.c).not.toEqual(w0.c);
@@ -74,22 +76,22 @@ describe.each(backendsUnderTest())('SIFT fixes on $name', (backend) => {
     net.dispose();
   });
 
-  it('4. an all-zero gradient selects (the first k) and steps without error or NaN', () => {
+  it('4. an all-zero gradient selects (the first k) and steps without error or NaN', async () => {
     manualSeed(4);
     const net = new Net();
     const sift = new SIFT(net, { density: 0.25, targets: ['a'] });
     scope(() => net.forward(tensor([[1, 2, 3, 4, 5]])).mul(0).sum().backward());
     sift.step();
-    expect(Array.from(sift.sparse[0].indices!.toArraySync())).toEqual([0, 1, 2, 3, 4]);
-    expect(weightsOf(net).a.every(Number.isFinite)).toBe(true);
+    expect(await values(sift.sparse[0].indices!)).toEqual([0, 1, 2, 3, 4]);
+    expect((await weightsOf(net)).a.every(Number.isFinite)).toBe(true);
     sift.dispose();
     net.dispose();
   });
 
-  it('6. clipping sees exactly the gradients being applied (no dense gradient exists to go stale)', () => {
+  it('6. clipping sees exactly the gradients being applied (no dense gradient exists to go stale)', async () => {
     manualSeed(6);
     const net = new Net();
-    const w0 = weightsOf(net);
+    const w0 = await weightsOf(net);
     const next = lcg(6);
     const steps = [[randomRows(next, 3)], [randomRows(next, 3)]];
     const sift = new SIFT(net, { ...opts, maxGradNorm: 0.1 });
@@ -100,14 +102,14 @@ describe.each(backendsUnderTest())('SIFT fixes on $name', (backend) => {
       sift.zeroGrad();
     }
     const ref = referenceSift(w0, steps, { density: 0.25, selection: 'first-batch', lr: () => 0.05, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maxGradNorm: 0.1 });
-    const w = weightsOf(net);
+    const w = await weightsOf(net);
     expectClose(w.a, ref.w.a, 2e-4, 1e-6, 'a');
     expectClose(w.b, ref.w.b, 2e-4, 1e-6, 'b');
     sift.dispose();
     net.dispose();
   });
 
-  it('7. values and optimizer state are float32 for a bf16 checkpoint, and updates below bf16 resolution accumulate', () => {
+  it('7. values and optimizer state are float32 for a bf16 checkpoint, and updates below bf16 resolution accumulate', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sift-bf16-'));
     try {
       manualSeed(7);
@@ -115,7 +117,7 @@ describe.each(backendsUnderTest())('SIFT fixes on $name', (backend) => {
       saveSafetensors(join(dir, 'model.safetensors'), Object.fromEntries([...src.namedParameters()]), { floatType: 'BF16' });
       const net = new Net();
       loadWeights(net, dir);
-      const w0 = weightsOf(net);
+      const w0 = await weightsOf(net);
       const sift = new SIFT(net, { density: 0.5, targets: ['a'], lr: 1e-5 });
       for (let t = 0; t < 5; t++) {
         lossOf(net, randomRows(lcg(7), 2)).backward();
@@ -125,8 +127,8 @@ describe.each(backendsUnderTest())('SIFT fixes on $name', (backend) => {
       const state = sift.sparse[0].stateDict().tensors;
       for (const key of ['base', 'delta', 'exp_avg', 'exp_avg_sq']) expect(state[key].dtype, key).toBe('float32');
       // 5 steps of ~1e-5 move weights of magnitude ~0.3 by far less than bf16's spacing (~2e-3): in float32 they show.
-      const idx = Array.from(sift.sparse[0].indices!.toArraySync());
-      const w = weightsOf(net);
+      const idx = await values(sift.sparse[0].indices!);
+      const w = await weightsOf(net);
       const moved = idx.filter((i) => w.a[i] !== w0.a[i]);
       expect(moved.length).toBeGreaterThan(idx.length / 2);
       for (const i of moved) expect(Math.abs(w.a[i] - w0.a[i])).toBeLessThan(1e-4);

@@ -15,17 +15,20 @@ export function lossOf(net: Net, rows: number[][]): Tensor {
   return scope(() => net.forward(tensor(rows)).square().sum());
 }
 
-export function weightsOf(net: Net): NetWeights {
+/** The weights as the reference takes them (read asynchronously: any backend). */
+export async function weightsOf(net: Net): Promise<NetWeights> {
   return {
-    a: Float64Array.from(net.a.weight.toArraySync()),
-    b: Float64Array.from(net.b.weight.toArraySync()),
-    c: Float64Array.from((net.b.bias as Tensor).toArraySync()),
+    a: Float64Array.from(await net.a.weight.toArray()),
+    b: Float64Array.from(await net.b.weight.toArray()),
+    c: Float64Array.from(await (net.b.bias as Tensor).toArray()),
   };
 }
 
 /** The exact float32 bits of every parameter, for bitwise comparisons. */
-export function bitsOf(net: Net): Record<string, number[]> {
-  return Object.fromEntries([...net.namedParameters()].map(([n, p]) => [n, Array.from(new Uint32Array(Float32Array.from(p.toArraySync()).buffer))]));
+export async function bitsOf(net: Net): Promise<Record<string, number[]>> {
+  const out: Record<string, number[]> = {};
+  for (const [n, p] of net.namedParameters()) out[n] = Array.from(new Uint32Array(Float32Array.from(await p.toArray()).buffer));
+  return out;
 }
 
 export function setWeights(net: Net, w: NetWeights): void {

@@ -22,7 +22,7 @@ describe.each(backendsUnderTest())('SIFT resume on $name', (backend) => {
       reselect: fc.boolean(),
     },
     { numRuns: 10 },
-  )('a run saved after any step and resumed from the base model continues bit-exactly', ({ seed, stop, selection, reselect }) => {
+  )('a run saved after any step and resumed from the base model continues bit-exactly', async ({ seed, stop, selection, reselect }) => {
     const next = lcg(seed);
     const batches = Array.from({ length: 6 }, () => randomRows(next, 3));
     const opts: SIFTOptions = {
@@ -63,7 +63,7 @@ describe.each(backendsUnderTest())('SIFT resume on $name', (backend) => {
     loadState(resumed.sift, file);
     train(resumed.net, resumed.sift, stop, 6);
 
-    expect(bitsOf(resumed.net)).toEqual(bitsOf(whole.net));
+    expect(await bitsOf(resumed.net)).toEqual(await bitsOf(whole.net));
     expect(resumed.sift.steps).toBe(6);
     for (const s of [whole, resumed]) {
       s.sift.dispose();

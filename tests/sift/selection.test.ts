@@ -1,9 +1,10 @@
 import { SIFT, topkSortedIndices } from '@siftjs/sift-optimizer';
-import { manualSeed, noGrad, scope, tensor } from '@siftjs/tensor';
+import { manualSeed, noGrad, tensor } from '@siftjs/tensor';
 import { fc, test } from '@fast-check/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import { expectClose } from '../support/close.js';
+import { read, values } from '../support/read.js';
 import { lossOf, Net, weightsOf } from './net.js';
 import { lcg, netGrads, randomRows, topkBySort } from './reference.js';
 
@@ -12,18 +13,18 @@ describe.each(backendsUnderTest())('SIFT selection and hooks on $name', (backend
 
   // Few distinct magnitudes, so ties are common: the documented rule (lowest index first) must hold.
   const scores = fc.array(fc.constantFrom(0, 1, -1, 2, -2, 0.5, -0.5, 3.25), { minLength: 1, maxLength: 60 });
-  test.prop([scores, fc.nat()], { numRuns: 60 })('top-k selection equals the sort-based reference (ties: lowest index), ascending', (xs, kSeed) => {
+  test.prop([scores, fc.nat()], { numRuns: 60 })('top-k selection equals the sort-based reference (ties: lowest index), ascending', async (xs, kSeed) => {
     const k = kSeed % (xs.length + 1);
-    const got = scope(() => Array.from(topkSortedIndices(tensor(xs), k).toArraySync()));
+    const got = await read(() => topkSortedIndices(tensor(xs), k));
     expect(got).toEqual(topkBySort(xs, k));
   });
 
   test.prop([fc.integer({ min: 0, max: 10_000 }), fc.constantFrom(0.1, 0.3)], { numRuns: 10 })(
     'hook-gathered sparse gradients equal the dense gradient gathered at the indices, summed over micro-batches',
-    (seed, density) => {
+    async (seed, density) => {
       manualSeed(seed);
       const net = new Net();
-      const w = weightsOf(net);
+      const w = await weightsOf(net);
       const next = lcg(seed);
       const batches = [randomRows(next, 2), randomRows(next, 3)];
       const sift = new SIFT(net, { density, targets: ['a', 'b'] });
@@ -31,9 +32,9 @@ describe.each(backendsUnderTest())('SIFT selection and hooks on $name', (backend
       const first = netGrads(w, batches[0]);
       const second = netGrads(w, batches[1]);
       for (const [key, sp] of [['a', 0], ['b', 1]] as const) {
-        const idx = Array.from(sift.sparse[sp].indices!.toArraySync());
+        const idx = await values(sift.sparse[sp].indices!);
         expect(idx).toEqual(topkBySort(first[key], sift.sparse[sp].k));
-        expectClose(sift.sparse[sp].grad.toArraySync(), idx.map((i) => first[key][i] + second[key][i]), 1e-4, 1e-6, `${key} sparse gradient`);
+        expectClose(await values(sift.sparse[sp].grad), idx.map((i) => first[key][i] + second[key][i]), 1e-4, 1e-6, `${key} sparse gradient`);
       }
       expect(net.a.weight.grad).toBeNull();
       expect(net.b.weight.grad).toBeNull();
@@ -42,23 +43,23 @@ describe.each(backendsUnderTest())('SIFT selection and hooks on $name', (backend
     },
   );
 
-  it("'weight-magnitude' chooses the largest |W| before any gradient; 'random' is seeded, distinct and ascending", () => {
+  it("'weight-magnitude' chooses the largest |W| before any gradient; 'random' is seeded, distinct and ascending", async () => {
     manualSeed(11);
     const net = new Net();
-    const w = weightsOf(net);
+    const w = await weightsOf(net);
     const byWeight = new SIFT(net, { density: 0.3, targets: ['a'], selection: 'weight-magnitude' });
-    expect(Array.from(byWeight.sparse[0].indices!.toArraySync())).toEqual(topkBySort(w.a, 6));
+    expect(await values(byWeight.sparse[0].indices!)).toEqual(topkBySort(w.a, 6));
     byWeight.dispose();
-    const pick = (seed: number) => {
+    const pick = async (seed: number) => {
       manualSeed(seed);
       const s = new SIFT(net, { density: 0.5, targets: ['a'], selection: 'random' });
-      const idx = Array.from(s.sparse[0].indices!.toArraySync());
+      const idx = await values(s.sparse[0].indices!);
       s.dispose();
       return idx;
     };
-    const r1 = pick(5);
-    expect(r1).toEqual(pick(5));
-    expect(r1).not.toEqual(pick(6));
+    const r1 = await pick(5);
+    expect(r1).toEqual(await pick(5));
+    expect(r1).not.toEqual(await pick(6));
     expect(r1.length).toBe(10);
     expect(new Set(r1).size).toBe(10);
     expect(r1).toEqual([...r1].sort((p, q) => p - q));
@@ -66,13 +67,13 @@ describe.each(backendsUnderTest())('SIFT selection and hooks on $name', (backend
     net.dispose();
   });
 
-  it('random selections are uniform: each component is chosen about equally often', () => {
+  it('random selections are uniform: each component is chosen about equally often', async () => {
     const net = new Net();
     const counts = new Array(20).fill(0);
     for (let seed = 0; seed < 200; seed++) {
       manualSeed(seed);
       const s = new SIFT(net, { density: 0.25, targets: ['a'], selection: 'random' });
-      for (const i of s.sparse[0].indices!.toArraySync()) counts[i]++;
+      for (const i of await values(s.sparse[0].indices!)) counts[i]++;
       s.dispose();
     }
     // 200 draws of 5 of 20: each component expects 50 (sd ≈ 6.1); allow ±4 sd.

@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { caps } from './backends.js';
 
 /**
  * Elementwise |a − e| ≤ atol + rtol·|e|, NaN matching NaN and infinities matching exactly. The message names the
@@ -16,4 +17,12 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
       expect.fail(`${what}: element ${i} is ${a}, expected ${e} (rtol ${rtol}, atol ${atol})`);
     }
   }
+}
+
+/**
+ * What a check allows at the running backend's precision: `f64` where it has float64 (the CPU: the strict bound the
+ * test was written with), `f32` where float64 checks run in float32 (WebGPU).
+ */
+export function byPrecision<T>(f64: T, f32: T): T {
+  return caps().float64 ? f64 : f32;
 }

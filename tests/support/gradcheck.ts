@@ -31,6 +31,11 @@ export function roundF32(r: ref.Ref): ref.Ref {
   return ref.ref(r.shape, Float64Array.from(Float32Array.from(r.data)));
 }
 
+/** `r` as the backend will hold it in `dtype`: rounded to float32 for float32, unchanged for float64. */
+export function roundTo(r: ref.Ref, dtype: FloatDType): ref.Ref {
+  return dtype === 'float32' ? roundF32(r) : r;
+}
+
 /** The dtypes a check asked for become the ones the running backend has: float64 runs as float32 where it is missing. */
 function runnable(dtypes: readonly FloatDType[]): FloatDType[] {
   const have = caps().float64;
