@@ -14,6 +14,7 @@
  *                                 benchmarks/results/budget-curve.{json,md,svg} (benchmarks/suites/budget-curve.ts;
  *                                 about 15 minutes)
  *   --skip-cpu                    run only the suites asked for by --finetune / --budget
+ *   --backend webgpu              the WebGPU suite instead (benchmarks/webgpu.ts): siftjs beside tfjs-backend-webgpu
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -25,6 +26,14 @@ import type { MlpConfig } from './suites/mlp.js';
 import { describeAttention, describeLayerNorm, type OpsConfig } from './suites/ops.js';
 
 const args = process.argv.slice(2);
+if (args.includes('--backend')) {
+  const which = args[args.indexOf('--backend') + 1];
+  if (which !== 'webgpu' && which !== 'cpu') throw new Error(`--backend ${which}: the suites are cpu (default) and webgpu`);
+  if (which === 'webgpu') {
+    await import('./webgpu.js');
+    process.exit(0);
+  }
+}
 const quick = args.includes('--quick');
 const repeat = args.includes('--repeat') ? Math.max(1, Number(args[args.indexOf('--repeat') + 1])) : 1;
 const outName = args.includes('--out') ? args[args.indexOf('--out') + 1] : 'cpu';

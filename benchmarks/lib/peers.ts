@@ -18,7 +18,7 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
  * Each implementation runs in a process of its own, one after another in the same run: loading one library
  * must not slow another (loading TensorFlow.js was seen to halve siftjs's matmul speed in a shared process).
  */
-function runChild(cmd: string, args: string[], env: Record<string, string> = {}): Outcome {
+export function runChild(cmd: string, args: string[], env: Record<string, string> = {}): Outcome {
   try {
     const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26, env: { ...process.env, ...env } });
     const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();

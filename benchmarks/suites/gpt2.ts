@@ -53,13 +53,13 @@ export async function siftGpt2(c: Gpt2Config): Promise<{ tokensPerSecond: number
   let step = 0;
   let loss = Number.NaN;
   const ms = await medianMs(
-    () => {
+    async () => {
       const ids = sift.tensor(tokenIds(c, step++), { shape: [c.batch, c.seq], dtype: 'int32' });
       const out = model.forward(ids, { labels: ids });
       out.loss!.backward();
       opt.step();
       opt.zeroGrad();
-      loss = out.loss!.itemSync();
+      loss = await out.loss!.item(); // waits for the step on asynchronous backends
       for (const t of [ids, out.logits, out.loss!]) t.dispose();
     },
     { minRuns: Number(process.env.SIFT_BENCH_GPT2_RUNS ?? 5), minMs: 3000, maxRuns: 20 },
