@@ -1,3 +1,8 @@
+import type { Tensor } from '@siftjs/tensor';
+import type { Tensor as TfTensor } from '@tensorflow/tfjs-core';
+
+type Tf = typeof import('@tensorflow/tfjs-core');
+
 /** Median wall time of `fn` in milliseconds after a warm-up, over at least `minRuns` runs and `minMs` of work. */
 export async function medianMs(fn: () => unknown | Promise<unknown>, { minRuns = 3, minMs = 1000, maxRuns = 50 } = {}): Promise<number> {
   await fn();
@@ -13,3 +18,20 @@ export async function medianMs(fn: () => unknown | Promise<unknown>, { minRuns =
 }
 
 export const gflops = (flop: number, ms: number) => flop / (ms * 1e6);
+
+/**
+ * Waits for a result by reading one element of it: the work is done (and an asynchronous backend's queue has
+ * drained) but nothing large is copied out — PyTorch, beside it, is timed without reading anything.
+ */
+export async function settle(t: Tensor): Promise<void> {
+  const one = t.reshape([-1]).narrow(0, 0, 1);
+  await one.toArray();
+  one.dispose();
+}
+
+/** `settle` for a TensorFlow.js tensor. */
+export async function settleTf(tf: Tf, t: TfTensor): Promise<void> {
+  const one = tf.tidy(() => tf.slice(tf.reshape(t, [-1]), [0], [1]));
+  await one.data();
+  one.dispose();
+}

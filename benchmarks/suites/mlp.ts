@@ -1,6 +1,6 @@
 import * as sift from '@siftjs/tensor';
 import type { Scalar, Variable } from '@tensorflow/tfjs-core';
-import { medianMs } from '../lib/timing.js';
+import { medianMs, settle, settleTf } from '../lib/timing.js';
 
 type Tf = typeof import('@tensorflow/tfjs-core');
 
@@ -28,7 +28,7 @@ export async function siftMlp(c: MlpConfig): Promise<number> {
     }
     const loss = sift.scope(() => x.matmul(w1).add(b1).tanh().matmul(w2).add(b2).sub(y).square().mean());
     loss.backward();
-    await w1.grad!.toArray();
+    await settle(w1.grad!);
     loss.dispose();
   });
   for (const t of [x, y, ...params]) t.dispose();
@@ -46,7 +46,7 @@ export async function tfjsMlp(tf: Tf, c: MlpConfig): Promise<number> {
     const { value, grads } = tf.variableGrads(() =>
       tf.tidy(() => tf.mean(tf.square(tf.sub(tf.add(tf.matMul(tf.tanh(tf.add(tf.matMul(x, w1), b1)), w2), b2), y))) as Scalar),
     );
-    await grads[(w1 as Variable).name].data();
+    await settleTf(tf, grads[(w1 as Variable).name]);
     value.dispose();
     tf.dispose(grads);
   }, { minRuns: 3, minMs: 500 });

@@ -1,7 +1,7 @@
 import { causalMask, LayerNorm, scaledDotProductAttention } from '@siftjs/nn';
 import * as sift from '@siftjs/tensor';
 import type { Tensor as TfTensor } from '@tensorflow/tfjs-core';
-import { medianMs } from '../lib/timing.js';
+import { medianMs, settle, settleTf } from '../lib/timing.js';
 
 type Tf = typeof import('@tensorflow/tfjs-core');
 
@@ -50,7 +50,7 @@ export async function siftAttention(c: AttentionConfig): Promise<number> {
     clearGrads(inputs);
     const loss = sift.scope(() => scaledDotProductAttention(q, k, v, { mask }).sum());
     loss.backward();
-    await q.grad!.toArray();
+    await settle(q.grad!);
     loss.dispose();
   });
   clearGrads(inputs);
@@ -67,7 +67,7 @@ export async function siftLayerNorm(c: LayerNormConfig): Promise<number> {
     clearGrads(inputs);
     const loss = sift.scope(() => ln.forward(x).sum());
     loss.backward();
-    await x.grad!.toArray();
+    await settle(x.grad!);
     loss.dispose();
   });
   clearGrads(inputs);
@@ -88,7 +88,7 @@ export async function tfjsAttention(tf: Tf, c: AttentionConfig): Promise<number>
   );
   const ms = await medianMs(async () => {
     const g = grads([q, k, v]);
-    await g[0].data();
+    await settleTf(tf, g[0]);
     tf.dispose(g);
   }, { minRuns: 2, minMs: 500 });
   tf.dispose([q, k, v, mask]);
@@ -105,7 +105,7 @@ export async function tfjsLayerNorm(tf: Tf, c: LayerNormConfig): Promise<number>
   });
   const ms = await medianMs(async () => {
     const g = grads([x, weight, bias]);
-    await g[0].data();
+    await settleTf(tf, g[0]);
     tf.dispose(g);
   }, { minRuns: 2, minMs: 500 });
   tf.dispose([x, weight, bias]);

@@ -224,6 +224,8 @@ export function copyStrided(src: TypedArray, sg: Geometry, dst: TypedArray, dg: 
     let k = off[1];
     if (convert) for (let j = 0; j < n; j++, i += ss, k += ds) dst[k] = convert(src[i]);
     else if (ss === 1 && ds === 1 && src.constructor === dst.constructor) dst.set(src.subarray(i, i + n), k);
+    // a broadcast value (an expanded scalar gradient, a bias column): one fill
+    else if (ss === 0 && ds === 1) dst.fill(src[i], k, k + n);
     else for (let j = 0; j < n; j++, i += ss, k += ds) dst[k] = src[i];
   });
 }
