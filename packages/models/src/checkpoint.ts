@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import type { Module } from '@siftjs/nn';
 import { fmtShape, noGrad, ShapeError, type Tensor } from '@siftjs/tensor';
-import { SafetensorsFile, saveSafetensors } from './safetensors/file.js';
+import { SafetensorsFile } from './safetensors/file.js';
+import { saveSafetensors, saveSafetensorsAsync } from './safetensors/save.js';
 import { SafetensorsError } from './safetensors/format.js';
 
 /**
@@ -86,9 +87,8 @@ export function loadWeights(
   return { missing, unexpected };
 }
 
-/** Writes config.json and model.safetensors (each tied tensor once, under its first name), atomically. */
-export function saveWeights(model: Module, dir: string, config: object): void {
-  mkdirSync(dir, { recursive: true });
+/** Each tensor of the state dict once (a tied tensor under its first name). */
+function untied(model: Module): Record<string, Tensor> {
   const seen = new Set<Tensor>();
   const tensors: Record<string, Tensor> = {};
   for (const [name, t] of Object.entries(model.stateDict())) {
@@ -96,8 +96,26 @@ export function saveWeights(model: Module, dir: string, config: object): void {
     seen.add(t);
     tensors[name] = t;
   }
-  saveSafetensors(join(dir, 'model.safetensors'), tensors, { metadata: { format: 'pt' } });
+  return tensors;
+}
+
+function writeConfig(dir: string, config: object): void {
   const cfg = join(dir, 'config.json');
   writeFileSync(`${cfg}.tmp`, `${JSON.stringify(config, null, 2)}\n`);
   renameSync(`${cfg}.tmp`, cfg);
+}
+
+/** Writes config.json and model.safetensors (each tied tensor once, under its first name), atomically. CPU tensors
+ *  only (synchronous reads); `saveWeightsAsync` saves from any backend. */
+export function saveWeights(model: Module, dir: string, config: object): void {
+  mkdirSync(dir, { recursive: true });
+  saveSafetensors(join(dir, 'model.safetensors'), untied(model), { metadata: { format: 'pt' } });
+  writeConfig(dir, config);
+}
+
+/** `saveWeights` from any backend (WebGPU included): the same files, each tensor read with `await toArray()`. */
+export async function saveWeightsAsync(model: Module, dir: string, config: object): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  await saveSafetensorsAsync(join(dir, 'model.safetensors'), untied(model), { metadata: { format: 'pt' } });
+  writeConfig(dir, config);
 }

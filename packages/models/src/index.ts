@@ -1,9 +1,10 @@
 // @siftjs/models — Hugging Face checkpoints: safetensors, configs and the model zoo.
-export { SafetensorsFile, loadSafetensors, saveSafetensors, type SaveOptions } from './safetensors/file.js';
+export { SafetensorsFile, loadSafetensors } from './safetensors/file.js';
+export { type HostTensor, type Saveable, saveSafetensors, saveSafetensorsAsync, type SaveOptions } from './safetensors/save.js';
 export { SafetensorsError, type TensorInfo, type StDType } from './safetensors/format.js';
 export { halfToFloat, floatToHalf, bf16ToFloat, floatToBf16 } from './safetensors/convert.js';
 export { ConfigError, readConfig } from './config.js';
-export { loadWeights, saveWeights, weightMap, type Located } from './checkpoint.js';
+export { loadWeights, saveWeights, saveWeightsAsync, weightMap, type Located } from './checkpoint.js';
 export { type GPT2Config, gpt2Config } from './gpt2/config.js';
 export {
   Conv1D,

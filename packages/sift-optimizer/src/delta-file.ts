@@ -1,5 +1,4 @@
-import { SafetensorsError, SafetensorsFile, saveSafetensors } from '@siftjs/models';
-import { noGrad, type Tensor, tensor } from '@siftjs/tensor';
+import { type HostTensor, SafetensorsError, SafetensorsFile, saveSafetensors } from '@siftjs/models';
 import type { DeltaMetadata, SparseDelta } from './delta.js';
 
 /**
@@ -16,40 +15,38 @@ export interface SaveDeltaOptions {
   dtype?: 'F32' | 'F16' | 'BF16';
 }
 
-/** Writes `delta` to `path` (through a temporary file and a rename: a crash leaves the previous file intact). */
+/**
+ * Writes `delta` to `path` (through a temporary file and a rename: a crash leaves the previous file intact). The
+ * delta is host data already, so it is written as it is, without a round trip through the backend: this works
+ * the same whichever backend trained it, the asynchronous GPUs included.
+ */
 export function saveDelta(path: string, delta: SparseDelta, { dtype = 'F32' }: SaveDeltaOptions = {}): void {
-  const tensors: Record<string, Tensor> = {};
+  const tensors: Record<string, HostTensor> = {};
   const shapes: Record<string, number[]> = {};
-  noGrad(() => {
-    for (const [name, e] of Object.entries(delta.sparse)) {
-      tensors[`${name}.indices`] = tensor(e.indices, { dtype: 'int32' });
-      tensors[`${name}.delta`] = tensor(e.values);
-      shapes[name] = e.shape;
-    }
-    for (const [name, e] of Object.entries(delta.dense)) {
-      tensors[`${name}.dense`] = tensor(e.values, { shape: e.shape });
-      shapes[name] = e.shape;
-    }
-  });
-  const m = delta.metadata;
-  try {
-    saveSafetensors(path, tensors, {
-      floatType: dtype,
-      metadata: {
-        format: DELTA_FORMAT,
-        version: VERSION,
-        shapes: JSON.stringify(shapes),
-        density: String(m.density),
-        targets: JSON.stringify(m.targets),
-        dense: JSON.stringify(m.dense),
-        selection: m.selection,
-        fingerprint: m.fingerprint,
-        tensor_fingerprints: JSON.stringify(m.tensorFingerprints),
-      },
-    });
-  } finally {
-    for (const t of Object.values(tensors)) t.dispose();
+  for (const [name, e] of Object.entries(delta.sparse)) {
+    tensors[`${name}.indices`] = { dtype: 'int32', shape: [e.indices.length], data: e.indices };
+    tensors[`${name}.delta`] = { dtype: 'float32', shape: [e.values.length], data: e.values };
+    shapes[name] = e.shape;
   }
+  for (const [name, e] of Object.entries(delta.dense)) {
+    tensors[`${name}.dense`] = { dtype: 'float32', shape: e.shape, data: e.values };
+    shapes[name] = e.shape;
+  }
+  const m = delta.metadata;
+  saveSafetensors(path, tensors, {
+    floatType: dtype,
+    metadata: {
+      format: DELTA_FORMAT,
+      version: VERSION,
+      shapes: JSON.stringify(shapes),
+      density: String(m.density),
+      targets: JSON.stringify(m.targets),
+      dense: JSON.stringify(m.dense),
+      selection: m.selection,
+      fingerprint: m.fingerprint,
+      tensor_fingerprints: JSON.stringify(m.tensorFingerprints),
+    },
+  });
 }
 
 function json<T>(path: string, meta: Record<string, string>, key: string): T {

@@ -8,7 +8,7 @@ export { type SparseDelta, type SparseEntry, type DenseEntry, type DeltaMetadata
 export { DELTA_FORMAT, loadDelta, saveDelta, type SaveDeltaOptions } from './delta-file.js';
 export { type AppliedDelta, type ApplyOptions, applyDelta, DeltaError, removeDelta } from './apply.js';
 export { mergeInto, type MergeOptions } from './merge.js';
-export { loadState, saveState, STATE_FORMAT } from './state-file.js';
+export { loadState, saveState, saveStateAsync, STATE_FORMAT } from './state-file.js';
 export { type MemoryReport } from './memory.js';
 export { type FineTuner } from './fine-tuner.js';
 export {

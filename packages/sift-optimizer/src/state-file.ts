@@ -1,5 +1,5 @@
 import type { AdamWOptions, OptimizerState, OptimizerStateDict } from '@siftjs/nn';
-import { SafetensorsError, SafetensorsFile, saveSafetensors } from '@siftjs/models';
+import { SafetensorsError, SafetensorsFile, saveSafetensors, saveSafetensorsAsync } from '@siftjs/models';
 import type { Tensor } from '@siftjs/tensor';
 import type { SIFT, SIFTStateDict } from './sift.js';
 
@@ -20,8 +20,8 @@ interface Counters {
   options: Record<string, string>;
 }
 
-/** Writes `sift`'s state to `path` (temporary file, then rename). */
-export function saveState(sift: SIFT, path: string): void {
+/** The tensors and the metadata of `sift`'s state, as both save forms write them. */
+function stateFile(sift: SIFT): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
   const sd = sift.stateDict();
   const tensors: Record<string, Tensor> = {};
   const counters: Counters = { step: sd.step, lr: sd.lr, sparse: {}, denseGroups: sd.denseOptimizer?.paramGroups ?? null, denseNumbers: {}, options: sift.describe() };
@@ -37,7 +37,19 @@ export function saveState(sift: SIFT, path: string): void {
       else tensors[`dense_optimizer/${i}/${key}`] = v;
     }
   }
-  saveSafetensors(path, tensors, { metadata: { format: STATE_FORMAT, version: '1', counters: JSON.stringify(counters) } });
+  return { tensors, metadata: { format: STATE_FORMAT, version: '1', counters: JSON.stringify(counters) } };
+}
+
+/** Writes `sift`'s state to `path` (temporary file, then rename). CPU tensors; `saveStateAsync` saves from any backend. */
+export function saveState(sift: SIFT, path: string): void {
+  const { tensors, metadata } = stateFile(sift);
+  saveSafetensors(path, tensors, { metadata });
+}
+
+/** `saveState` from any backend (WebGPU included): the same file, each tensor read with `await toArray()`. */
+export async function saveStateAsync(sift: SIFT, path: string): Promise<void> {
+  const { tensors, metadata } = stateFile(sift);
+  await saveSafetensorsAsync(path, tensors, { metadata });
 }
 
 /** Restores a state written by `saveState` into `sift` (built over the same base model and options). */

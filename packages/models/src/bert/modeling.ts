@@ -1,6 +1,6 @@
 import { Dropout, Embedding, init, LayerNorm, Linear, mergeHeads, Module, ModuleList, paddingMask, scaledDotProductAttention, splitHeads } from '@siftjs/nn';
 import { arange, crossEntropy, ones, onesLike, scope, type Tensor, triu, zerosLike } from '@siftjs/tensor';
-import { loadWeights, saveWeights } from '../checkpoint.js';
+import { loadWeights, saveWeights, saveWeightsAsync } from '../checkpoint.js';
 import { readConfig } from '../config.js';
 import { type BertConfig, bertConfig } from './config.js';
 
@@ -203,8 +203,19 @@ export class BertModel extends Module {
     return model;
   }
 
+  /** config.json as savePretrained writes it. */
+  configJson(): Record<string, unknown> {
+    return { model_type: 'bert', architectures: ['BertModel'], ...this.config };
+  }
+
+  /** config.json and model.safetensors, atomically; CPU tensors (synchronous reads). */
   savePretrained(dir: string): void {
-    saveWeights(this, dir, { model_type: 'bert', architectures: ['BertModel'], ...this.config });
+    saveWeights(this, dir, this.configJson());
+  }
+
+  /** `savePretrained` from any backend (WebGPU included): the same files, read with `await toArray()`. */
+  savePretrainedAsync(dir: string): Promise<void> {
+    return saveWeightsAsync(this, dir, this.configJson());
   }
 
   /** Hidden states [B, T, H] and the pooled [CLS] output [B, H] (null without a pooler). */
@@ -237,8 +248,19 @@ export class BertForSequenceClassification extends Module {
     return model;
   }
 
+  /** config.json as savePretrained writes it. */
+  configJson(): Record<string, unknown> {
+    return { model_type: 'bert', architectures: ['BertForSequenceClassification'], ...this.config };
+  }
+
+  /** config.json and model.safetensors, atomically; CPU tensors (synchronous reads). */
   savePretrained(dir: string): void {
-    saveWeights(this, dir, { model_type: 'bert', architectures: ['BertForSequenceClassification'], ...this.config });
+    saveWeights(this, dir, this.configJson());
+  }
+
+  /** `savePretrained` from any backend (WebGPU included): the same files, read with `await toArray()`. */
+  savePretrainedAsync(dir: string): Promise<void> {
+    return saveWeightsAsync(this, dir, this.configJson());
   }
 
   forward(ids: Tensor, opts: BertInputs & { labels?: Tensor } = {}): { logits: Tensor; loss: Tensor | null } {
@@ -263,8 +285,9 @@ export class RobertaModel extends BertModel {
     return model;
   }
 
-  override savePretrained(dir: string): void {
-    saveWeights(this, dir, { model_type: 'roberta', architectures: ['RobertaModel'], ...this.config });
+  /** config.json as savePretrained writes it. */
+  override configJson(): Record<string, unknown> {
+    return { model_type: 'roberta', architectures: ['RobertaModel'], ...this.config };
   }
 }
 
@@ -304,8 +327,19 @@ export class RobertaForSequenceClassification extends Module {
     return model;
   }
 
+  /** config.json as savePretrained writes it. */
+  configJson(): Record<string, unknown> {
+    return { model_type: 'roberta', architectures: ['RobertaForSequenceClassification'], ...this.config };
+  }
+
+  /** config.json and model.safetensors, atomically; CPU tensors (synchronous reads). */
   savePretrained(dir: string): void {
-    saveWeights(this, dir, { model_type: 'roberta', architectures: ['RobertaForSequenceClassification'], ...this.config });
+    saveWeights(this, dir, this.configJson());
+  }
+
+  /** `savePretrained` from any backend (WebGPU included): the same files, read with `await toArray()`. */
+  savePretrainedAsync(dir: string): Promise<void> {
+    return saveWeightsAsync(this, dir, this.configJson());
   }
 
   forward(ids: Tensor, opts: BertInputs & { labels?: Tensor } = {}): { logits: Tensor; loss: Tensor | null } {
@@ -389,8 +423,19 @@ export class BertForMaskedLM extends Module {
     return model;
   }
 
+  /** config.json as savePretrained writes it. */
+  configJson(): Record<string, unknown> {
+    return { model_type: 'bert', architectures: ['BertForMaskedLM'], ...this.config };
+  }
+
+  /** config.json and model.safetensors, atomically; CPU tensors (synchronous reads). */
   savePretrained(dir: string): void {
-    saveWeights(this, dir, { model_type: 'bert', architectures: ['BertForMaskedLM'], ...this.config });
+    saveWeights(this, dir, this.configJson());
+  }
+
+  /** `savePretrained` from any backend (WebGPU included): the same files, read with `await toArray()`. */
+  savePretrainedAsync(dir: string): Promise<void> {
+    return saveWeightsAsync(this, dir, this.configJson());
   }
 
   /** Logits [B, T, vocab]; with labels (int32 [B, T], −100 where not masked) the masked-LM loss. */
@@ -438,8 +483,19 @@ export class RobertaForMaskedLM extends Module {
     return model;
   }
 
+  /** config.json as savePretrained writes it. */
+  configJson(): Record<string, unknown> {
+    return { model_type: 'roberta', architectures: ['RobertaForMaskedLM'], ...this.config };
+  }
+
+  /** config.json and model.safetensors, atomically; CPU tensors (synchronous reads). */
   savePretrained(dir: string): void {
-    saveWeights(this, dir, { model_type: 'roberta', architectures: ['RobertaForMaskedLM'], ...this.config });
+    saveWeights(this, dir, this.configJson());
+  }
+
+  /** `savePretrained` from any backend (WebGPU included): the same files, read with `await toArray()`. */
+  savePretrainedAsync(dir: string): Promise<void> {
+    return saveWeightsAsync(this, dir, this.configJson());
   }
 
   forward(ids: Tensor, opts: BertInputs & { labels?: Tensor } = {}): { logits: Tensor; loss: Tensor | null } {

@@ -17,7 +17,7 @@ import {
 } from '@siftjs/nn';
 import { arange, crossEntropy, embedding, empty, full, onesLike, scope, type Tensor } from '@siftjs/tensor';
 import { init } from '@siftjs/nn';
-import { loadWeights, saveWeights } from '../checkpoint.js';
+import { loadWeights, saveWeights, saveWeightsAsync } from '../checkpoint.js';
 import { readConfig } from '../config.js';
 import { causalLMLoss } from '../loss.js';
 import { type GPT2Config, gpt2Config, gpt2ConfigJson } from './config.js';
@@ -183,8 +183,19 @@ export class GPT2LMHeadModel extends Module {
     return model;
   }
 
+  /** config.json as savePretrained writes it. */
+  configJson(): Record<string, unknown> {
+    return gpt2ConfigJson(this.config, 'GPT2LMHeadModel');
+  }
+
+  /** config.json and model.safetensors, atomically; CPU tensors (synchronous reads). */
   savePretrained(dir: string): void {
-    saveWeights(this, dir, gpt2ConfigJson(this.config, 'GPT2LMHeadModel'));
+    saveWeights(this, dir, this.configJson());
+  }
+
+  /** `savePretrained` from any backend (WebGPU included): the same files, read with `await toArray()`. */
+  savePretrainedAsync(dir: string): Promise<void> {
+    return saveWeightsAsync(this, dir, this.configJson());
   }
 
   newCache(): KVCache {
@@ -229,8 +240,19 @@ export class GPT2ForSequenceClassification extends Module {
     return model;
   }
 
+  /** config.json as savePretrained writes it. */
+  configJson(): Record<string, unknown> {
+    return gpt2ConfigJson(this.config, 'GPT2ForSequenceClassification');
+  }
+
+  /** config.json and model.safetensors, atomically; CPU tensors (synchronous reads). */
   savePretrained(dir: string): void {
-    saveWeights(this, dir, gpt2ConfigJson(this.config, 'GPT2ForSequenceClassification'));
+    saveWeights(this, dir, this.configJson());
+  }
+
+  /** `savePretrained` from any backend (WebGPU included): the same files, read with `await toArray()`. */
+  savePretrainedAsync(dir: string): Promise<void> {
+    return saveWeightsAsync(this, dir, this.configJson());
   }
 
   /** labels: int32 [B] class ids (cross-entropy), or float32 [B] targets when num_labels is 1 (MSE). */

@@ -1,6 +1,6 @@
 import { type AttentionCache, Embedding, init, KVCache, Linear, Module, ModuleList, MultiHeadAttention, RMSNorm, SwiGLU } from '@siftjs/nn';
 import { scope, type Tensor } from '@siftjs/tensor';
-import { loadWeights, saveWeights } from '../checkpoint.js';
+import { loadWeights, saveWeights, saveWeightsAsync } from '../checkpoint.js';
 import { readConfig } from '../config.js';
 import { causalLMLoss } from '../loss.js';
 import { type LlamaConfig, llamaConfig } from './config.js';
@@ -84,8 +84,19 @@ export class LlamaForCausalLM extends Module {
     return model;
   }
 
+  /** config.json as savePretrained writes it. */
+  configJson(): Record<string, unknown> {
+    return { model_type: 'llama', architectures: ['LlamaForCausalLM'], ...this.config };
+  }
+
+  /** config.json and model.safetensors, atomically; CPU tensors (synchronous reads). */
   savePretrained(dir: string): void {
-    saveWeights(this, dir, { model_type: 'llama', architectures: ['LlamaForCausalLM'], ...this.config });
+    saveWeights(this, dir, this.configJson());
+  }
+
+  /** `savePretrained` from any backend (WebGPU included): the same files, read with `await toArray()`. */
+  savePretrainedAsync(dir: string): Promise<void> {
+    return saveWeightsAsync(this, dir, this.configJson());
   }
 
   newCache(): KVCache {

@@ -1,7 +1,7 @@
-import { closeSync, fstatSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { type DType, type Tensor, type TypedArray, tensor } from '@siftjs/tensor';
-import { decode, encode } from './convert.js';
-import { MAX_HEADER_BYTES, SafetensorsError, type StDType, type TensorInfo, parseHeader } from './format.js';
+import { decode } from './convert.js';
+import { MAX_HEADER_BYTES, SafetensorsError, type TensorInfo, parseHeader } from './format.js';
 
 /**
  * A safetensors file opened for reading one tensor at a time: only the header is read on open, and each tensor's
@@ -88,60 +88,5 @@ export function loadSafetensors(path: string): Record<string, Tensor> {
     return Object.fromEntries(f.keys().map((k) => [k, f.read(k)]));
   } finally {
     f.close();
-  }
-}
-
-export interface SaveOptions {
-  metadata?: Record<string, string>;
-  /** Stored type for float tensors (default F32). */
-  floatType?: 'F32' | 'F16' | 'BF16';
-  /** Stored type for int32 tensors (default I32; I64 as PyTorch writes index tensors). */
-  intType?: 'I32' | 'I64';
-}
-
-const STORED: Record<DType, StDType> = { float32: 'F32', float64: 'F64', int32: 'I32', bool: 'BOOL' };
-
-/**
- * Writes tensors in name order to `path` through a temporary file and a rename, so a crash mid-write leaves the
- * previous file intact.
- */
-export function saveSafetensors(path: string, tensors: Record<string, Tensor>, { metadata, floatType = 'F32', intType = 'I32' }: SaveOptions = {}): void {
-  const names = Object.keys(tensors).sort();
-  const header: Record<string, unknown> = {};
-  if (metadata) header.__metadata__ = metadata;
-  const blobs: Uint8Array[] = [];
-  let at = 0;
-  for (const name of names) {
-    const t = tensors[name];
-    const dtype =
-      t.dtype === 'float32' || t.dtype === 'float64' ? (t.dtype === 'float64' && floatType === 'F32' ? 'F64' : floatType) : t.dtype === 'int32' ? intType : STORED[t.dtype];
-    const bytes = encode(t.toArraySync(), dtype);
-    header[name] = { dtype, shape: t.shape, data_offsets: [at, at + bytes.length] };
-    blobs.push(bytes);
-    at += bytes.length;
-  }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8); // the reference pads the header to 8 bytes
-  const headerBytes = new TextEncoder().encode(json);
-  const len = new Uint8Array(8);
-  new DataView(len.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    for (const chunk of [len, headerBytes, ...blobs]) writeSync(fd, chunk);
-    closeSync(fd);
-    renameSync(tmp, path);
-  } catch (e) {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed
-    }
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing to remove
-    }
-    throw e;
   }
 }
