@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdamW } from '@siftjs/nn';
 import { ConfigError, GPT2ForSequenceClassification, GPT2LMHeadModel, loadSafetensors, saveSafetensors } from '@siftjs/models';
-import { manualSeed, memoryStats, scope, type Tensor, tensor } from '@siftjs/tensor';
+import { manualSeed, memoryStats, type Tensor, tensor } from '@siftjs/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import { expectMatchesGolden } from '../support/golden.js';
+import { read } from '../support/read.js';
 
 const golden = join(__dirname, '..', 'golden', 'gpt2-tiny');
 const tmp = mkdtempSync(join(tmpdir(), 'sift-gpt2-'));
@@ -16,38 +17,39 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe.each(backendsUnderTest())('GPT-2 on $name', (backend) => {
   beforeAll(() => backend.start());
 
-  it('loads a Hugging Face-layout checkpoint and matches PyTorch logits, loss and gradients (tests/golden/gpt2.py)', () => {
+  it('loads a Hugging Face-layout checkpoint and matches PyTorch logits, loss and gradients (tests/golden/gpt2.py)', async () => {
     const ref = loadSafetensors(join(golden, 'golden.safetensors'));
     const model = GPT2LMHeadModel.fromPretrained(golden).eval();
-    expectMatchesGolden(model, ref, () => model.forward(ref.input_ids, { labels: ref.input_ids }));
+    await expectMatchesGolden(model, ref, () => model.forward(ref.input_ids, { labels: ref.input_ids }));
     model.dispose();
     for (const t of Object.values(ref)) t.dispose();
   });
 
-  it('GPT2ForSequenceClassification reads the last non-pad token and matches PyTorch (logits, loss, gradients)', () => {
+  it('GPT2ForSequenceClassification reads the last non-pad token and matches PyTorch (logits, loss, gradients)', async () => {
     const dir = `${golden}-cls`;
     const ref = loadSafetensors(join(dir, 'golden.safetensors'));
     const model = GPT2ForSequenceClassification.fromPretrained(dir, { strict: true }).eval();
-    expectMatchesGolden(model, ref, () => model.forward(ref.input_ids, { labels: ref.labels }));
+    await expectMatchesGolden(model, ref, () => model.forward(ref.input_ids, { labels: ref.labels }));
     model.dispose();
     for (const t of Object.values(ref)) t.dispose();
   });
 
-  it('savePretrained writes a checkpoint that loads back to the same logits (lm_head stays tied)', () => {
+  it('savePretrained writes a checkpoint that loads back to the same logits (lm_head stays tied)', async () => {
     const model = GPT2LMHeadModel.fromPretrained(golden).eval();
     const dir = join(tmp, 'saved');
     model.savePretrained(dir);
     const again = GPT2LMHeadModel.fromPretrained(dir).eval();
     expect(again.lm_head.weight).toBe(again.transformer.wte.weight);
-    scope(() => {
+    const [reloaded, original] = await read(() => {
       const ids = tensor([[1, 2, 3, 4]], { dtype: 'int32' });
-      expect(Array.from(again.forward(ids).logits.toArraySync())).toEqual(Array.from(model.forward(ids).logits.toArraySync()));
+      return [again.forward(ids).logits, model.forward(ids).logits];
     });
+    expect(reloaded).toEqual(original);
     model.dispose();
     again.dispose();
   });
 
-  it('loads a sharded checkpoint through model.safetensors.index.json', () => {
+  it('loads a sharded checkpoint through model.safetensors.index.json', async () => {
     const dir = join(tmp, 'sharded');
     require('node:fs').mkdirSync(dir, { recursive: true });
     const all = loadSafetensors(join(golden, 'model.safetensors'));
@@ -64,10 +66,11 @@ describe.each(backendsUnderTest())('GPT-2 on $name', (backend) => {
     require('node:fs').copyFileSync(join(golden, 'config.json'), join(dir, 'config.json'));
     const a = GPT2LMHeadModel.fromPretrained(golden).eval();
     const b = GPT2LMHeadModel.fromPretrained(dir).eval();
-    scope(() => {
+    const [sharded, whole] = await read(() => {
       const ids = tensor([[3, 1, 4, 1, 5]], { dtype: 'int32' });
-      expect(Array.from(b.forward(ids).logits.toArraySync())).toEqual(Array.from(a.forward(ids).logits.toArraySync()));
+      return [b.forward(ids).logits, a.forward(ids).logits];
     });
+    expect(sharded).toEqual(whole);
     for (const t of Object.values(all)) t.dispose();
     a.dispose();
     b.dispose();
@@ -82,7 +85,7 @@ describe.each(backendsUnderTest())('GPT-2 on $name', (backend) => {
     expect(() => GPT2LMHeadModel.fromPretrained(dir)).toThrow(`${join(dir, 'config.json')}: missing field 'n_head'`);
   });
 
-  it('learns: a tiny GPT-2 trained 200 steps on a tiny character corpus cuts its loss by 80% (fixed seed)', () => {
+  it('learns: a tiny GPT-2 trained 200 steps on a tiny character corpus cuts its loss by 80% (fixed seed)', async () => {
     manualSeed(0);
     // A tiny corpus, one token per character (the golden model's vocabulary has 50 entries).
     const corpus = 'the quick brown fox jumps over the lazy dog. the lazy dog sleeps while the quick fox runs. ';
@@ -103,7 +106,7 @@ describe.each(backendsUnderTest())('GPT-2 on $name', (backend) => {
       const batch = batchAt(step);
       const { logits, loss } = model.forward(batch, { labels: batch });
       loss!.backward();
-      losses.push(loss!.itemSync());
+      losses.push(await loss!.item());
       for (const t of [batch, logits, loss!]) t.dispose();
       opt.step();
       opt.zeroGrad();

@@ -9,10 +9,10 @@ const golden = join(__dirname, '..', 'golden', 'llama-tiny');
 describe.each(backendsUnderTest())('LLaMA on $name', (backend) => {
   beforeAll(() => backend.start());
 
-  it('grouped-query attention, RoPE, RMSNorm and SwiGLU match PyTorch (logits, loss, gradients; tests/golden/llama.py)', () => {
+  it('grouped-query attention, RoPE, RMSNorm and SwiGLU match PyTorch (logits, loss, gradients; tests/golden/llama.py)', async () => {
     const ref = loadSafetensors(join(golden, 'golden.safetensors'));
     const model = LlamaForCausalLM.fromPretrained(golden);
-    expectMatchesGolden(model, ref, () => model.forward(ref.input_ids, { labels: ref.input_ids }));
+    await expectMatchesGolden(model, ref, () => model.forward(ref.input_ids, { labels: ref.input_ids }));
     model.dispose();
     for (const t of Object.values(ref)) t.dispose();
   });

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fc, test } from '@fast-check/vitest';
 import { ConfigError, encodeBatch, Gpt2Tokenizer, HfTokenizer } from '@siftjs/models';
-import { scope } from '@siftjs/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
+import { read } from '../support/read.js';
 
 const gpt2 = new Gpt2Tokenizer();
 const dir = mkdtempSync(join(tmpdir(), 'sift-tok-'));
@@ -67,26 +67,25 @@ describe.each(backendsUnderTest())('batches on $name', (backend) => {
     fc.option(fc.integer({ min: 1, max: 12 }), { nil: undefined }),
     fc.constantFrom('right', 'left') as fc.Arbitrary<'right' | 'left'>,
     fc.boolean(),
-  ])('encodeBatch pads and truncates into [B, T] with a mask that marks exactly the real tokens', (texts, maxLength, side, toMax) =>
-    scope(() => {
-      const padding = toMax && maxLength !== undefined ? 'max_length' : 'longest';
+  ])('encodeBatch pads and truncates into [B, T] with a mask that marks exactly the real tokens', async (texts, maxLength, side, toMax) => {
+    const padding = toMax && maxLength !== undefined ? 'max_length' : 'longest';
+    const { shape, lengths, ids, mask } = await read(() => {
       const b = encodeBatch(gpt2, texts, { maxLength, padding, paddingSide: side, truncationSide: side });
-      const full = texts.map((t) => gpt2.encode(t));
-      const kept = full.map((ids) => (maxLength === undefined || ids.length <= maxLength ? ids : side === 'right' ? ids.slice(0, maxLength) : ids.slice(-maxLength)));
-      const width = padding === 'max_length' ? maxLength! : Math.max(0, ...kept.map((k) => k.length));
-      expect(b.inputIds.shape).toEqual([texts.length, width]);
-      expect(b.lengths).toEqual(kept.map((k) => k.length));
-      const ids = Array.from(b.inputIds.toArraySync());
-      const mask = Array.from(b.attentionMask.toArraySync());
-      kept.forEach((k, i) => {
-        const row = ids.slice(i * width, (i + 1) * width);
-        const m = mask.slice(i * width, (i + 1) * width);
-        const start = side === 'left' ? width - k.length : 0;
-        expect(row.slice(start, start + k.length)).toEqual(k);
-        expect(m.reduce((a, v) => a + v, 0)).toBe(k.length);
-        m.forEach((v, j) => expect(v).toBe(j >= start && j < start + k.length ? 1 : 0));
-        row.forEach((v, j) => (m[j] ? null : expect(v).toBe(gpt2.padId)));
-      });
-    }),
-  );
+      return { shape: [...b.inputIds.shape], lengths: b.lengths, ids: b.inputIds, mask: b.attentionMask };
+    });
+    const full = texts.map((t) => gpt2.encode(t));
+    const kept = full.map((ids) => (maxLength === undefined || ids.length <= maxLength ? ids : side === 'right' ? ids.slice(0, maxLength) : ids.slice(-maxLength)));
+    const width = padding === 'max_length' ? maxLength! : Math.max(0, ...kept.map((k) => k.length));
+    expect(shape).toEqual([texts.length, width]);
+    expect(lengths).toEqual(kept.map((k) => k.length));
+    kept.forEach((k, i) => {
+      const row = ids.slice(i * width, (i + 1) * width);
+      const m = mask.slice(i * width, (i + 1) * width);
+      const start = side === 'left' ? width - k.length : 0;
+      expect(row.slice(start, start + k.length)).toEqual(k);
+      expect(m.reduce((a, v) => a + v, 0)).toBe(k.length);
+      m.forEach((v, j) => expect(v).toBe(j >= start && j < start + k.length ? 1 : 0));
+      row.forEach((v, j) => (m[j] ? null : expect(v).toBe(gpt2.padId)));
+    });
+  });
 });
