@@ -89,8 +89,10 @@ export class CpuBackend implements Backend {
   private rowJob(wasm: WasmKernels, id: number, args: number[], total: number, cols: number): void {
     const chunk = chunkItems(cols);
     const pool = this.matmuls.workers;
-    if (pool && total > chunk) pool.runRows(id, args, total, chunk, wasm);
-    else runRowJob(wasm, id, Float64Array.from(args), 0, total);
+    if (pool && total > chunk) return pool.runRows(id, args, total, chunk, wasm);
+    // Chunk by chunk here too: what a job sums per chunk must not depend on whether threads ran it.
+    const a = Float64Array.from(args);
+    for (let r0 = 0; r0 < total; r0 += chunk) runRowJob(wasm, id, a, r0, Math.min(total, r0 + chunk));
   }
 
   /** Resolves when the matmul worker threads are running (setBackend awaits it). */
@@ -326,7 +328,7 @@ export class CpuBackend implements Backend {
     const n = sizeOf(x.shape);
     const rows = cols ? n / cols : 0;
     const dx = this.make(x.dtype, n);
-    if (this.simdNorm && allFloat32(dy, x, weight) && cols > 0) return this.normBackwardSimd(this.simdNorm, dy, x, weight, stats, cols, centred, dx);
+    if (this.wasm && allFloat32(dy, x, weight) && cols > 0) return this.normBackwardSimd(this.wasm, dy, x, weight, stats, cols, centred, dx);
     const dw = weight ? new Float64Array(cols) : null;
     const db = centred ? new Float64Array(cols) : null;
     normRowsBackward(
@@ -350,9 +352,12 @@ export class CpuBackend implements Backend {
     };
   }
 
-  /** normBackward in WebAssembly (float32): the float64 weight and bias gradients are summed in heap scratch. */
+  /**
+   * normBackward in WebAssembly (float32), as a row job: each chunk of rows sums its float64 weight and bias
+   * gradients into a partial in heap scratch, and the partials are added here in chunk order.
+   */
   private normBackwardSimd(
-    k: NormKernels,
+    wasm: WasmKernels,
     dy: View,
     x: View,
     weight: View | null,
@@ -362,25 +367,33 @@ export class CpuBackend implements Backend {
     dx: BackendStorage,
   ): NormBackward {
     const rows = sizeOf(x.shape) / cols;
-    const sums = (weight ? cols : 0) + (centred ? cols : 0);
-    const scratch = this.heap.alloc(sums * 8);
+    const chunk = chunkItems(cols);
+    const chunks = Math.ceil(rows / chunk);
+    const bytes = chunks * 2 * cols * 8;
+    const scratch = this.heap.alloc(bytes);
     try {
       // Allocation may grow the heap (detaching earlier views): every byte offset is taken after it.
-      new Float64Array(this.heap.memory.buffer, scratch, sums).fill(0);
-      const dwAt = scratch;
-      const dbAt = scratch + (weight ? cols * 8 : 0);
+      const partials = new Float64Array(this.heap.memory.buffer, scratch, chunks * 2 * cols).fill(0);
       const flags = (centred ? NORM_CENTRED : 0) | (weight ? NORM_WEIGHT : 0);
       const at = (v: View | null) => (v ? this.rows(v).byteOffset : 0);
       const meanAt = centred && stats.mean ? this.arr(stats.mean).byteOffset : 0;
-      k.normBackward(at(dy), at(x), at(weight), meanAt, this.arr(stats.rstd).byteOffset, this.arr(dx).byteOffset, dwAt, dbAt, rows, cols, flags);
-      const sum = (byte: number) => toDType(new Float64Array(this.heap.memory.buffer, byte, cols), x.dtype);
+      const args = [at(dy), at(x), at(weight), meanAt, this.arr(stats.rstd).byteOffset, this.arr(dx).byteOffset, scratch, cols, flags, chunk];
+      this.rowJob(wasm, ROW_JOB.normBackward, args, rows, cols);
+      const sum = (which: 0 | 1) => {
+        const total = new Float64Array(cols);
+        for (let c = 0; c < chunks; c++) {
+          const base = (c * 2 + which) * cols;
+          for (let j = 0; j < cols; j++) total[j] += partials[base + j];
+        }
+        return toDType(total, x.dtype);
+      };
       return {
         dx,
-        dweight: weight ? this.upload(x.dtype, sum(dwAt)) : null,
-        dbias: centred ? this.upload(x.dtype, sum(dbAt)) : null,
+        dweight: weight ? this.upload(x.dtype, sum(0)) : null,
+        dbias: centred ? this.upload(x.dtype, sum(1)) : null,
       };
     } finally {
-      this.heap.free(scratch, sums * 8);
+      this.heap.free(scratch, bytes);
     }
   }
 

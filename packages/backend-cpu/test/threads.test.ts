@@ -69,7 +69,7 @@ describe('CPU matmul threads', () => {
     ],
     // rows·cols crosses the 32K-element chunk in about half the runs, so the work is split between threads
     { numRuns: 10 },
-  )('row and elementwise kernels (softmax, norms, gelu, AdamW) give the same bits with 1, 2 and 4 threads', ({ rows, cols, log, seed }) => {
+  )('row and elementwise kernels (softmax, norms forward and backward, gelu, AdamW) give the same bits with 1, 2 and 4 threads', ({ rows, cols, log, seed }) => {
     let s = seed;
     const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) | 0) >>> 8) / 2 ** 22 - 2;
     const n = rows * cols;
@@ -87,10 +87,13 @@ describe('CPU matmul threads', () => {
         const dx = b.softmaxBackward(yv, dyv, cols, log);
         const g = b.unary('geluTanh', xv);
         const norm = b.layerNorm(xv, wv, null, cols, 1e-5);
+        const back = b.layerNormBackward(dyv, xv, wv, norm, cols);
         const [p, m, vv] = state.map((d) => b.upload('float32', d));
         b.adamw(p, dyv.storage, m, vv, 'float32', n, hyper);
-        const got = [y, dx, g, norm.y, norm.rstd, norm.mean!, p, m, vv].map((st, i) => Array.from(b.readSync(st, 'float32', i === 4 || i === 5 ? rows : n)));
-        for (const st of [xv.storage, dyv.storage, wv.storage, y, dx, g, norm.y, norm.rstd, norm.mean!, p, m, vv]) b.free(st);
+        const outs = [y, dx, g, norm.y, norm.rstd, norm.mean!, p, m, vv, back.dx, back.dweight!];
+        const sizes = [n, n, n, n, rows, rows, n, n, n, n, cols];
+        const got = outs.map((st, i) => Array.from(b.readSync(st, 'float32', sizes[i])));
+        for (const st of [xv.storage, dyv.storage, wv.storage, ...outs, back.dbias!]) b.free(st);
         return got;
       });
       expect(outs[1]).toEqual(outs[0]);
