@@ -25,7 +25,8 @@ import { BufferPool, type BufferPoolOptions, type PoolStats, StagingPool } from 
 import { Encoder, WebGpuError } from './encoder.js';
 import { LINEAR_GROUP, Params, type Scalar, collapse, floorPow2, grid, paramBlock, pu, scalarOf, storage } from './wgsl/common.js';
 import { ERF, POW, binaryExpr, castExpr, mapSource, unaryExpr } from './wgsl/elementwise.js';
-import { type MatmulTile, chooseTile, matmulSource } from './wgsl/matmul.js';
+import { type MatmulPlan, type MatmulTuning, DEFAULT_MATMUL_TUNING, type StridedOperand, chooseTile, matmulParams, matmulPlan } from './matmul-plan.js';
+import { type MatmulTile, matmulSource, matmulVec4Source, splitSumSource } from './wgsl/matmul.js';
 import { argSource, reduceSource } from './wgsl/reduce.js';
 import { softmaxBackwardSource, softmaxSource } from './wgsl/softmax.js';
 import { adamwSource } from './wgsl/adamw.js';
@@ -63,7 +64,12 @@ export interface WebGpuMemoryStats extends BackendMemoryStats {
   buffersReused: number;
 }
 
-export type WebGpuBackendOptions = AcquireOptions & BufferPoolOptions;
+/** Options of a backend on an acquired device: the buffer pool's, and the matmul plan's thresholds. */
+export interface WebGpuBackendSettings extends BufferPoolOptions {
+  matmul?: Partial<MatmulTuning>;
+}
+
+export type WebGpuBackendOptions = AcquireOptions & WebGpuBackendSettings;
 
 const shapeOf = (v: View): string => fmtShape(v.shape);
 
@@ -77,21 +83,26 @@ export class WebGpuBackend implements Backend {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   /** Invocations per workgroup of the 1D kernels. */
   private readonly wg: number;
+  /** The scalar matmul kernel's tile. */
   readonly tile: MatmulTile;
+  /** The thresholds matmul's plan uses (matmul-plan.ts). */
+  readonly matmulTuning: MatmulTuning;
   private readonly device: GPUDevice;
   private readonly indexErrors: IndexErrors;
 
   constructor(
     readonly context: GpuContext,
-    opts: BufferPoolOptions = {},
+    opts: WebGpuBackendSettings = {},
   ) {
     this.device = context.device;
     this.limits = context.limits;
     this.encoder = new Encoder(this.device);
-    this.pool = new BufferPool(this.device, { ...opts, beforeDestroy: () => this.encoder.flush() });
+    const { matmul, ...poolOpts } = opts;
+    this.pool = new BufferPool(this.device, { ...poolOpts, beforeDestroy: () => this.encoder.flush() });
     this.staging = new StagingPool(this.device);
     this.wg = Math.min(256, floorPow2(this.limits.maxComputeInvocationsPerWorkgroup), floorPow2(this.limits.maxComputeWorkgroupSizeX));
     this.tile = chooseTile(this.limits);
+    this.matmulTuning = { ...DEFAULT_MATMUL_TUNING, ...matmul };
     this.indexErrors = new IndexErrors(this.device);
   }
 
@@ -461,6 +472,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 
   // ---------------------------------------------------------------- linear algebra
 
+  /** The kernel, tile and K split `matmul(a, b)` uses (matmul-plan.ts). */
+  planMatmul(a: StridedOperand, b: StridedOperand): MatmulPlan {
+    return matmulPlan(a, b, this.limits, this.matmulTuning);
+  }
+
   matmul(a: View, b: View): BackendStorage {
     const label = `matmul ${a.dtype} ${shapeOf(a)} @ ${b.dtype} ${shapeOf(b)}`;
     return this.op(label, () => {
@@ -472,31 +488,28 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       if (!batchOk || a.shape[r - 1] !== b.shape[r - 2]) {
         throw new ShapeError(`webgpu matmul: shapes ${shapeOf(a)} and ${shapeOf(b)} do not multiply ([...batch, M, K] @ [...batch, K, N])`);
       }
-      const [M, K, N] = [a.shape[r - 2], a.shape[r - 1], b.shape[r - 1]];
-      const batchShape = a.shape.slice(0, r - 2);
-      const batch = sizeOf(batchShape);
-      const out = this.make('float32', batch * M * N, 'matmul');
-      if (batch * M * N === 0) return out;
-      const outBatchStrides = contiguousStrides(batchShape).map((s) => s * M * N);
-      const c = collapse(batchShape, [a.strides.slice(0, r - 2), b.strides.slice(0, r - 2), outBatchStrides]);
-      const rb = c.shape.length;
-      const source = matmulSource(this.tile, rb);
-      const bm = this.tile.wy * this.tile.tm;
-      const bn = this.tile.wx * this.tile.tn;
+      const [M, N] = [a.shape[r - 2], b.shape[r - 1]];
+      const total = sizeOf(a.shape.slice(0, r - 2)) * M * N;
+      const out = this.make('float32', total, 'matmul');
+      if (total === 0) return out;
+      const plan = this.planMatmul(a, b);
+      const { tile, splits, dims } = plan;
+      const rb = dims.batchShape.length;
+      const source = plan.layout ? matmulVec4Source(tile, rb, plan.layout) : matmulSource(tile, rb);
+      const [bm, bn] = [tile.wy * tile.tm, tile.wx * tile.tn];
       const [ga, gb] = [this.buf(a.storage, 'matmul'), this.buf(b.storage, 'matmul')];
+      // Split K: each slice writes its partial products to scratch, summed into `out` in slice order below.
+      const target = splits > 1 ? this.make('float32', splits * total, 'matmul') : out;
       const maxZ = this.limits.maxComputeWorkgroupsPerDimension;
-      for (let base = 0; base < batch; base += maxZ) {
-        const p = new Params().u32(M).u32(N).u32(K).u32(base);
-        for (const d of c.shape) p.u32(d);
-        p.i32(a.offset);
-        for (const s of c.strides[0]) p.i32(s);
-        p.i32(a.strides[r - 2]).i32(a.strides[r - 1]);
-        p.i32(b.offset);
-        for (const s of c.strides[1]) p.i32(s);
-        p.i32(b.strides[r - 2]).i32(b.strides[r - 1]);
-        const groups: [number, number, number] = [Math.ceil(N / bn), Math.ceil(M / bm), Math.min(maxZ, batch - base)];
+      const perDispatch = Math.floor(maxZ / splits);
+      for (let base = 0; base < dims.batch; base += perDispatch) {
+        const groups: [number, number, number] = [Math.ceil(N / bn), Math.ceil(M / bm), Math.min(perDispatch, dims.batch - base) * splits];
         if (groups[0] > maxZ || groups[1] > maxZ) throw new WebGpuError(`webgpu ${label}: output too large for one dispatch grid`);
-        this.launch(label, source, p, [out.buffer, ga, gb], groups);
+        this.launch(label, source, matmulParams(plan, a, b, base, total), [target.buffer, ga, gb], groups);
+      }
+      if (target !== out) {
+        this.launch(label, splitSumSource(this.wg), new Params().u32(total).u32(splits), [out.buffer, target.buffer], this.groups(total));
+        this.free(target);
       }
       return out;
     });

@@ -19,8 +19,19 @@ export {
 } from './adapter.js';
 export { BufferPool, StagingPool, sizeClass, type BufferPoolOptions, type PoolStats } from './buffers.js';
 export { WebGpuError } from './encoder.js';
-export { WebGpuBackend, GpuStorage, NotImplementedError, type WebGpuBackendOptions, type WebGpuMemoryStats } from './backend.js';
-export { chooseTile, type MatmulTile } from './wgsl/matmul.js';
+export { WebGpuBackend, GpuStorage, NotImplementedError, type WebGpuBackendOptions, type WebGpuBackendSettings, type WebGpuMemoryStats } from './backend.js';
+export {
+  chooseTile,
+  chooseVec4Tile,
+  matmulPlan,
+  DEFAULT_MATMUL_TUNING,
+  type MatmulDims,
+  type MatmulPlan,
+  type MatmulTile,
+  type MatmulTuning,
+  type StridedOperand,
+  type Vec4Layout,
+} from './matmul-plan.js';
 
 let instance: Promise<WebGpuBackend> | null = null;
 

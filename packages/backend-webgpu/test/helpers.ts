@@ -3,7 +3,7 @@
  * say why — except under CI=true, where adapter.test.ts fails instead.
  */
 import type { DType, TypedArray, View } from '@siftjs/tensor';
-import { acquireDevice, describeAdapter, WebGpuBackend } from '../src/index.js';
+import { acquireDevice, describeAdapter, WebGpuBackend, type WebGpuBackendSettings } from '../src/index.js';
 
 export interface Acquired {
   backend: WebGpuBackend | null;
@@ -26,10 +26,10 @@ export async function acquire(): Promise<Acquired> {
  * memory than the adapter's), sizing its kernels for only four storage buffers per shader stage (tighter than any
  * device here: the point is to run the packed and split paths a tighter device would take).
  */
-export async function acquireNarrow(): Promise<WebGpuBackend | null> {
+export async function acquireNarrow(settings: WebGpuBackendSettings = {}): Promise<WebGpuBackend | null> {
   try {
     const ctx = await acquireDevice({ limits: 'default' });
-    return new WebGpuBackend({ ...ctx, limits: { ...ctx.limits, maxStorageBuffersPerShaderStage: 4 } });
+    return new WebGpuBackend({ ...ctx, limits: { ...ctx.limits, maxStorageBuffersPerShaderStage: 4 } }, settings);
   } catch {
     return null;
   }

@@ -58,8 +58,8 @@ export function paramBlock(words: number): string {
 @group(0) @binding(0) var<uniform> P: Params;`;
 }
 
-/** A storage buffer binding (bindings from 1). */
-export function storage(binding: number, name: string, type: Scalar, write: boolean): string {
+/** A storage buffer binding (bindings from 1); `vec4<f32>` binds a float32 buffer four elements to a word. */
+export function storage(binding: number, name: string, type: Scalar | 'vec4<f32>', write: boolean): string {
   return `@group(0) @binding(${binding}) var<storage, ${write ? 'read_write' : 'read'}> ${name}: array<${type}>;`;
 }
 
