@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdamW } from '@siftjs/nn';
-import { ConfigError, GPT2ForSequenceClassification, GPT2LMHeadModel, loadSafetensors, saveSafetensors } from '@siftjs/models';
+import { ConfigError, GPT2ForSequenceClassification, GPT2LMHeadModel, loadSafetensors, saveSafetensors, saveSafetensorsAsync } from '@siftjs/models';
 import { manualSeed, memoryStats, type Tensor, tensor } from '@siftjs/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backendsUnderTest } from '../support/backends.js';
+import { backendsUnderTest, syncOrAsync } from '../support/backends.js';
 import { expectMatchesGolden } from '../support/golden.js';
 import { read } from '../support/read.js';
 
@@ -37,7 +37,7 @@ describe.each(backendsUnderTest())('GPT-2 on $name', (backend) => {
   it('savePretrained writes a checkpoint that loads back to the same logits (lm_head stays tied)', async () => {
     const model = GPT2LMHeadModel.fromPretrained(golden).eval();
     const dir = join(tmp, 'saved');
-    model.savePretrained(dir);
+    await syncOrAsync(() => model.savePretrained(dir), () => model.savePretrainedAsync(dir));
     const again = GPT2LMHeadModel.fromPretrained(dir).eval();
     expect(again.lm_head.weight).toBe(again.transformer.wte.weight);
     const [reloaded, original] = await read(() => {
@@ -57,11 +57,12 @@ describe.each(backendsUnderTest())('GPT-2 on $name', (backend) => {
     const half = Math.ceil(names.length / 2);
     const shards = [names.slice(0, half), names.slice(half)];
     const weightMap: Record<string, string> = {};
-    shards.forEach((part, i) => {
+    for (const [i, part] of shards.entries()) {
       const file = `model-0000${i + 1}-of-00002.safetensors`;
-      saveSafetensors(join(dir, file), Object.fromEntries(part.map((n) => [n, all[n]])));
+      const shard = Object.fromEntries(part.map((n) => [n, all[n]]));
+      await syncOrAsync(() => saveSafetensors(join(dir, file), shard), () => saveSafetensorsAsync(join(dir, file), shard));
       for (const n of part) weightMap[n] = file;
-    });
+    }
     writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
     require('node:fs').copyFileSync(join(golden, 'config.json'), join(dir, 'config.json'));
     const a = GPT2LMHeadModel.fromPretrained(golden).eval();

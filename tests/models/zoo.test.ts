@@ -14,7 +14,7 @@ import {
 } from '@siftjs/models';
 import { noGrad, type Tensor } from '@siftjs/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backendsUnderTest } from '../support/backends.js';
+import { backendsUnderTest, syncOrAsync } from '../support/backends.js';
 import { values } from '../support/read.js';
 
 const golden = (name: string) => join(__dirname, '..', 'golden', name);
@@ -26,6 +26,7 @@ interface Trainable {
   parameters(): Tensor[];
   forward(ids: Tensor, opts: Record<string, Tensor | undefined>): Out;
   savePretrained(dir: string): void;
+  savePretrainedAsync(dir: string): Promise<void>;
   zeroGrad(): void;
   dispose(): void;
 }
@@ -64,7 +65,7 @@ describe.each(backendsUnderTest())('the model zoo on $name', (backend) => {
     }
     expect(losses[9], `losses ${losses.map((l) => l.toFixed(3)).join(' ')}`).toBeLessThan(0.8 * losses[0]);
     const dir = join(tmp, name);
-    model.savePretrained(dir);
+    await syncOrAsync(() => model.savePretrained(dir), () => model.savePretrainedAsync(dir));
     const again = load(dir);
     const a = noGrad(() => model.forward(ref.input_ids, inputs).logits);
     const b = noGrad(() => again.forward(ref.input_ids, inputs).logits);

@@ -18,7 +18,7 @@ import {
 import { manualSeed, memoryStats, type Tensor, tensor } from '@siftjs/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
-import { expectClose } from '../support/close.js';
+import { byPrecision, expectClose } from '../support/close.js';
 import { values } from '../support/read.js';
 import { bitsOf, lossOf, Net, weightsOf } from './net.js';
 import { lcg, netGrads, randomRows, referenceDense, referenceShare } from './reference.js';
@@ -176,7 +176,8 @@ describe.each(backendsUnderTest())('fine-tuning baselines on $name', (backend) =
         expectClose(fractions.map((x) => r.shares[String(x)]), fractions.map((x) => referenceShare(g[key], x)), 1e-4, 1e-6, `${key} shares`);
         expectClose([r.norm], [Math.hypot(...g[key])], 1e-4, 1e-6, `${key} norm`);
       }
-      expect(meanShares(report)['1']).toBeCloseTo(1, 10);
+      // Σ top-100% / Σ all: the same sum in another order, in the backend's widest float (float32 on WebGPU).
+      expect(meanShares(report)['1']).toBeCloseTo(1, byPrecision(10, 6));
       // Requires-grad flags come back as they were, and no gradient is kept.
       expect([...net.parameters()].every((q) => q.grad === null)).toBe(true);
       net.dispose();

@@ -1,12 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadWeights, SafetensorsError, saveWeights } from '@siftjs/models';
+import { loadWeights, SafetensorsError, saveWeights, saveWeightsAsync } from '@siftjs/models';
 import { applyDelta, DeltaError, extractDelta, loadDelta, mergeInto, removeDelta, SIFT, saveDelta } from '@siftjs/sift-optimizer';
 import { manualSeed } from '@siftjs/tensor';
 import { fc, test } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backendsUnderTest } from '../support/backends.js';
+import { backendsUnderTest, syncOrAsync } from '../support/backends.js';
 import { bitsOf, lossOf, Net, weightsOf } from './net.js';
 import { lcg, randomRows } from './reference.js';
 
@@ -125,7 +125,7 @@ describe.each(backendsUnderTest())('sparse deltas on $name', (backend) => {
     const baseDir = join(dir, 'base');
     const outDir = join(dir, 'merged');
     const base = baseNet(5);
-    saveWeights(base, baseDir, { model_type: 'test-net' });
+    await syncOrAsync(() => saveWeights(base, baseDir, { model_type: 'test-net' }), () => saveWeightsAsync(base, baseDir, { model_type: 'test-net' }));
     writeFileSync(join(baseDir, 'tokenizer.json'), '{"version":"1.0"}');
     mergeInto({ base: baseDir, deltas: [{ delta }], out: outDir, config: { fine_tuned: true } });
     const merged = new Net();

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Linear, Module } from '@siftjs/nn';
-import { loadWeights, saveSafetensors } from '@siftjs/models';
+import { loadWeights, saveSafetensors, saveSafetensorsAsync } from '@siftjs/models';
 import { SIFT } from '@siftjs/sift-optimizer';
 import { manualSeed, memoryStats, resetPeakBytes, scope, type Tensor, tensor } from '@siftjs/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backendsUnderTest } from '../support/backends.js';
+import { backendsUnderTest, syncOrAsync } from '../support/backends.js';
 import { expectClose } from '../support/close.js';
 import { read, values } from '../support/read.js';
 import { lossOf, Net, setWeights, weightsOf } from './net.js';
@@ -114,7 +114,9 @@ describe.each(backendsUnderTest())('SIFT fixes on $name', (backend) => {
     try {
       manualSeed(7);
       const src = new Net();
-      saveSafetensors(join(dir, 'model.safetensors'), Object.fromEntries([...src.namedParameters()]), { floatType: 'BF16' });
+      const params = Object.fromEntries([...src.namedParameters()]);
+      const file = join(dir, 'model.safetensors');
+      await syncOrAsync(() => saveSafetensors(file, params, { floatType: 'BF16' }), () => saveSafetensorsAsync(file, params, { floatType: 'BF16' }));
       const net = new Net();
       loadWeights(net, dir);
       const w0 = await weightsOf(net);

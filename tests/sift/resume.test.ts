@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadState, SIFT, type SIFTOptions, saveState } from '@siftjs/sift-optimizer';
+import { loadState, SIFT, type SIFTOptions, saveState, saveStateAsync } from '@siftjs/sift-optimizer';
 import { manualSeed } from '@siftjs/tensor';
 import { fc, test } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { backendsUnderTest } from '../support/backends.js';
+import { backendsUnderTest, syncOrAsync } from '../support/backends.js';
 import { bitsOf, lossOf, Net } from './net.js';
 import { lcg, randomRows } from './reference.js';
 
@@ -55,7 +55,7 @@ describe.each(backendsUnderTest())('SIFT resume on $name', (backend) => {
     const first = fresh();
     train(first.net, first.sift, 0, stop);
     const file = join(dir, `state-${seed}-${stop}.safetensors`);
-    saveState(first.sift, file);
+    await syncOrAsync(() => saveState(first.sift, file), () => saveStateAsync(first.sift, file));
     first.sift.dispose();
     first.net.dispose();
 

@@ -1,4 +1,4 @@
-import { type Backend, DTypeError, registerBackend, setBackend } from '@siftjs/tensor';
+import { type Backend, DTypeError, registerBackend, setBackend, tensor } from '@siftjs/tensor';
 
 /**
  * The backends the shared suites run on (default: cpu and cpu-ts). `SIFT_BACKENDS=cpu,webgpu` picks them; each entry imports its package
@@ -23,6 +23,10 @@ export interface BackendCaps {
   /** randn gives the CPU's Philox normals bit for bit (Box–Muller in float64, rounded once). WebGPU evaluates them
    *  in float32 and documents a few ulps (packages/backend-webgpu/src/wgsl/random.ts); uniforms are exact everywhere. */
   exactNormals: boolean;
+  /** float32 subnormals survive arithmetic and comparisons. WGSL lets a device flush them to zero (SwiftShader does:
+   *  1e-45 > 0 is false there; llvmpipe keeps them), so this is measured when the backend starts, and float32 test
+   *  inputs are flushed first where they would not survive. */
+  subnormals: boolean;
 }
 
 export interface BackendUnderTest extends BackendCaps {
@@ -30,7 +34,7 @@ export interface BackendUnderTest extends BackendCaps {
   start(): Promise<void>;
 }
 
-interface Known extends BackendCaps {
+interface Known extends Omit<BackendCaps, 'subnormals'> {
   load(): Promise<unknown>;
 }
 
@@ -72,10 +76,12 @@ export function backendsUnderTest(): BackendUnderTest[] {
       float64: entry?.float64 ?? true,
       syncReads: entry?.syncReads ?? true,
       exactNormals: entry?.exactNormals ?? true,
+      subnormals: true,
       async start() {
         if (!entry) throw new Error(`SIFT_BACKENDS names '${name}', which the test suite does not know`);
         await entry.load();
         await setBackend(name);
+        b.subnormals = await keepsSubnormals();
         active = b;
       },
     };
@@ -83,9 +89,27 @@ export function backendsUnderTest(): BackendUnderTest[] {
   });
 }
 
+/** Whether the smallest float32 subnormal compares greater than zero on the current backend. */
+async function keepsSubnormals(): Promise<boolean> {
+  const x = tensor(new Float32Array([2 ** -149]));
+  const gt = x.gt(0);
+  const [kept] = await gt.toArray();
+  x.dispose();
+  gt.dispose();
+  return kept === 1;
+}
+
 /** What the running backend can do; outside a suite (no backend started through here), the CPU's answer. */
 export function caps(): BackendCaps {
-  return active ?? { float64: true, syncReads: true, exactNormals: true };
+  return active ?? { float64: true, syncReads: true, exactNormals: true, subnormals: true };
+}
+
+/**
+ * The synchronous form of an API (saveSafetensors, savePretrained…) where the backend reads synchronously — the CPU,
+ * which keeps covering it — and its async form (saveSafetensorsAsync…) where reads are asynchronous.
+ */
+export async function syncOrAsync<T>(syncForm: () => T, asyncForm: () => Promise<T>): Promise<T> {
+  return caps().syncReads ? syncForm() : asyncForm();
 }
 
 /** The widest float the running backend has: float64 on the CPU, float32 on WebGPU. */

@@ -21,14 +21,15 @@ export async function toRef(t: Tensor): Promise<ref.Ref> {
   return ref.ref([...t.shape], Float64Array.from(await values(t)));
 }
 
-/** `toRef` where the backend reads synchronously (the CPU). */
-export function toRefSync(t: Tensor): ref.Ref {
-  return ref.ref([...t.shape], Float64Array.from(t.toArraySync()));
-}
 
-/** float32 inputs rounded, so the float32 forward is compared with the reference on the same numbers. */
+/**
+ * float32 inputs rounded, so the float32 forward is compared with the reference on the same numbers. On a backend that
+ * flushes float32 subnormals to zero (caps().subnormals false), they are flushed here too: the device never sees them.
+ */
 export function roundF32(r: ref.Ref): ref.Ref {
-  return ref.ref(r.shape, Float64Array.from(Float32Array.from(r.data)));
+  const rounded = Float64Array.from(Float32Array.from(r.data));
+  if (!caps().subnormals) rounded.forEach((v, i) => (rounded[i] = Math.abs(v) < 2 ** -126 ? v * 0 : v));
+  return ref.ref(r.shape, rounded);
 }
 
 /** `r` as the backend will hold it in `dtype`: rounded to float32 for float32, unchanged for float64. */
