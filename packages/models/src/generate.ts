@@ -72,7 +72,8 @@ export async function generate<C extends { dispose(): void }>(model: CausalLM<C>
       const last = logits.select(1, t - 1);
       const row = await last.toArray();
       for (const x of [ids, logits, last]) x.dispose();
-      const u = rand([1], { dtype: 'float64' });
+      // A float32 uniform: every backend draws it bit for bit alike, so a seed gives the same text on each.
+      const u = rand([1], { dtype: 'float32' });
       const next = pickToken(row.subarray(0, v), (await u.toArray())[0], opts);
       u.dispose();
       out.push(next);

@@ -1,5 +1,5 @@
 import type { Module } from '@siftjs/nn';
-import { keep, noGrad, scope, stack, type Tensor, topkAbs, zerosLike } from '@siftjs/tensor';
+import { keep, noGrad, scope, stack, type Tensor, topkAbs, widestFloat, zerosLike } from '@siftjs/tensor';
 
 export interface GradientShare {
   name: string;
@@ -24,7 +24,8 @@ export interface AnalyzeOptions<B> {
  * and per tensor the share of its squared norm (its energy) carried by the top x% of components. A pre-trained
  * model's shares are high (quasi-sparse gradients); a randomly initialised one's are lower.
  *
- * Every parameter is made to require grad for the analysis and restored after; gradients are freed.
+ * Every parameter is made to require grad for the analysis and restored after; gradients are freed. The squares
+ * are summed in the backend's widest float (float64 on the CPU, float32 on WebGPU).
  */
 export async function analyzeGradients<B>(model: Module, batches: Iterable<B>, opts: AnalyzeOptions<B>): Promise<GradientShare[]> {
   for (const x of opts.fractions) if (!(x > 0 && x <= 1)) throw new RangeError(`analyzeGradients: fractions must be in (0, 1], got ${x}`);
@@ -49,7 +50,7 @@ export async function analyzeGradients<B>(model: Module, batches: Iterable<B>, o
       chosen.map(([, p]) =>
         keep(
           scope(() => {
-            const g = (p.grad ?? zerosLike(p)).reshape([p.size]).cast('float64');
+            const g = (p.grad ?? zerosLike(p)).reshape([p.size]).cast(widestFloat(p.backend));
             const parts = [g.square().sum(), ...opts.fractions.map((x) => topkAbs(g, Math.ceil(x * p.size)).values.square().sum())];
             return stack(parts);
           }),
