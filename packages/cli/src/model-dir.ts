@@ -38,6 +38,8 @@ export interface TaskModel {
   /** The freshly initialised head trained densely by every method (none for causal-LM). */
   head: string[];
   savePretrained(dir: string): void;
+  /** `savePretrained` from any backend (WebGPU included); saveFineTune falls back to `savePretrained` without it. */
+  savePretrainedAsync?(dir: string): Promise<void>;
 }
 
 /** Loads a Hugging Face model directory for `task` (a language-model checkpoint gains a fresh classification head). */
@@ -58,7 +60,7 @@ export function loadTaskModel(dir: string, task: Task, numLabels = 2, { randomIn
     if (task === 'causal-lm') {
       const model = new GPT2LMHeadModel(gpt2Config(raw, file));
       load(model);
-      return { model, tokenizer, modelType: type, task, ...decoder, head: [], forward: (ids, mask) => lmForward(model, ids, mask), savePretrained: (d) => model.savePretrained(d) };
+      return { model, tokenizer, modelType: type, task, ...decoder, head: [], forward: (ids, mask) => lmForward(model, ids, mask), savePretrained: (d) => model.savePretrained(d), savePretrainedAsync: (d) => model.savePretrainedAsync(d) };
     }
     const model = new GPT2ForSequenceClassification(gpt2Config({ ...withLabels, pad_token_id: raw.pad_token_id ?? tokenizer.padId }, file));
     load(model);
@@ -70,7 +72,7 @@ export function loadTaskModel(dir: string, task: Task, numLabels = 2, { randomIn
       ...attention,
       head: ['score'],
       forward: (ids, mask, labels) => model.forward(ids, { attentionMask: mask, labels: labels ?? undefined }),
-      savePretrained: (d) => model.savePretrained(d),
+      savePretrained: (d) => model.savePretrained(d), savePretrainedAsync: (d) => model.savePretrainedAsync(d),
     };
   }
   if (type === 'bert' || type === 'roberta') {
@@ -87,7 +89,7 @@ export function loadTaskModel(dir: string, task: Task, numLabels = 2, { randomIn
       loraTargets: ['query', 'key', 'value', 'attention.output.dense'],
       head: ['classifier'],
       forward: (ids, mask, labels) => model.forward(ids, { attentionMask: mask, labels: labels ?? undefined }),
-      savePretrained: (d) => model.savePretrained(d),
+      savePretrained: (d) => model.savePretrained(d), savePretrainedAsync: (d) => model.savePretrainedAsync(d),
     };
   }
   if (type === 'llama') {
@@ -95,7 +97,7 @@ export function loadTaskModel(dir: string, task: Task, numLabels = 2, { randomIn
     const model = new LlamaForCausalLM(llamaConfig(raw, file));
     load(model);
     const proj = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
-    return { model, tokenizer, modelType: type, task, siftTargets: proj, loraTargets: proj, head: [], forward: (ids, mask) => lmForward(model, ids, mask), savePretrained: (d) => model.savePretrained(d) };
+    return { model, tokenizer, modelType: type, task, siftTargets: proj, loraTargets: proj, head: [], forward: (ids, mask) => lmForward(model, ids, mask), savePretrained: (d) => model.savePretrained(d), savePretrainedAsync: (d) => model.savePretrainedAsync(d) };
   }
   throw new ConfigError(file, `model_type '${type}' is not supported (gpt2, bert, roberta, llama)`);
 }

@@ -2,7 +2,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GPT2LMHeadModel, gpt2Config } from '@siftjs/models';
 import { AdamW, clipGradNorm_, LRScheduler, linearWarmupCosineDecay, weightDecayGroups } from '@siftjs/nn';
-import { manualSeed, noGrad, scope, tensor } from '@siftjs/tensor';
+import { manualSeed, noGrad, scope, stack, type Tensor, tensor } from '@siftjs/tensor';
 import { loadMobyDick, loadSotu } from './data/corpora.js';
 import { SeededRandom } from './data/random.js';
 import { trainBpe, tokenizerConfigFor } from './data/bpe.js';
@@ -93,14 +93,15 @@ export async function pretrain(o: PretrainOptions): Promise<{ trainLoss: number;
     const { logits, loss } = model.forward(ids, { labels: ids });
     logits.dispose();
     loss!.backward();
-    const value = loss!.itemSync();
-    loss!.dispose();
     ids.dispose();
-    if (!Number.isFinite(value)) throw new Error(`pretrain: the loss became ${value} at step ${step}; lower --lr`);
+    // One read per step, started before the clip and the step are queued (a GPU runs them while the loss travels).
+    const read = loss!.item();
     clipGradNorm_(model.parameters(), 1).dispose();
     opt.step();
     sched.step();
     opt.zeroGrad();
+    const value = await read.finally(() => loss!.dispose());
+    if (!Number.isFinite(value)) throw new Error(`pretrain: the loss became ${value} at step ${step}; lower --lr`);
     recent.push(value);
     const tps = (step * o.batchSize * o.context) / ((performance.now() - tStart) / 1000);
     bar?.update(step, value, tps);
@@ -111,26 +112,37 @@ export async function pretrain(o: PretrainOptions): Promise<{ trainLoss: number;
   }
   bar?.stop();
   const trainLoss = recent.reduce((a, b) => a + b, 0) / recent.length;
-  // Held-out loss over consecutive windows of the last 2%.
-  let sum = 0;
-  let n = 0;
+  // Held-out loss over consecutive windows of the last 2%: the batch losses stay on the device and are read once.
+  const losses: Tensor[] = [];
+  const counts: number[] = [];
   noGrad(() => {
     for (let start = 0; start + o.context <= heldOut.length; start += o.context * o.batchSize) {
       const rows: number[][] = [];
       for (let r = 0; r < o.batchSize && start + (r + 1) * o.context <= heldOut.length; r++) rows.push(window(heldOut, start + r * o.context));
       if (rows.length === 0) break;
-      scope(() => {
-        const ids = tensor(rows, { dtype: 'int32' });
-        const { loss } = model.forward(ids, { labels: ids });
-        sum += loss!.itemSync() * rows.length;
-        n += rows.length;
-      });
+      losses.push(
+        scope(() => {
+          const ids = tensor(rows, { dtype: 'int32' });
+          return model.forward(ids, { labels: ids }).loss!;
+        }),
+      );
+      counts.push(rows.length);
     }
+  });
+  const all = noGrad(() => stack(losses));
+  for (const l of losses) l.dispose();
+  const values = await all.toArray();
+  all.dispose();
+  let sum = 0;
+  let n = 0;
+  counts.forEach((rows, i) => {
+    sum += values[i] * rows;
+    n += rows;
   });
   const heldOutLoss = sum / n;
   const seconds = (performance.now() - t0) / 1000;
   log.write({ event: 'end', trainLoss, heldOutLoss, seconds });
-  model.savePretrained(o.out);
+  await model.savePretrainedAsync(o.out);
   saveTokenizer(o.out, json, config);
   renameSync(join(o.out, 'training_log.jsonl.tmp'), join(o.out, 'training_log.jsonl'));
   const params = model.parameters().reduce((s, p) => s + p.size, 0);

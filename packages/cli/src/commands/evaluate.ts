@@ -4,7 +4,7 @@ import { DataError } from '../data/errors.js';
 import { encodeExamples } from '../data/encode.js';
 import { UsageError } from '../errors.js';
 import { loadTaskModel, type Task } from '../model-dir.js';
-import { evaluate } from '../train/evaluate.js';
+import { evaluateAsync } from '../train/evaluate.js';
 import { readData } from './data-source.js';
 
 /** `sift eval`: loss (and accuracy) of a model, optionally with a sparse delta applied, on a whole dataset. */
@@ -16,7 +16,7 @@ export async function evalCommand(a: { model: string; data: string; task: string
   const tm = loadTaskModel(a.model, task, Math.max(2, ds.labelNames.length));
   if (a.delta) await applyDelta(tm.model, loadDelta(a.delta));
   const batches = makeBatches(encodeExamples(tm.tokenizer, ds.examples, { maxLength: a.maxLength, appendEos: task === 'causal-lm' }), { batchSize: a.batchSize, padId: tm.tokenizer.padId });
-  const ev = evaluate(tm, batches);
+  const ev = await evaluateAsync(tm, batches);
   process.stdout.write(`${JSON.stringify({ model: a.model, delta: a.delta ?? null, data: ds.source, ...ev })}\n`);
   tm.model.dispose();
 }

@@ -9,7 +9,7 @@ import { encodeExamples } from '../data/encode.js';
 import { splitHeldOut } from '../data/split.js';
 import { UsageError } from '../errors.js';
 import { loadTaskModel, type Task } from '../model-dir.js';
-import { loadCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
+import { loadCheckpoint, saveCheckpointAsync } from '../train/checkpoint.js';
 import { fit } from '../train/fit.js';
 import { JsonlLog } from '../train/log.js';
 import { saveFineTune } from '../train/save-result.js';
@@ -82,9 +82,9 @@ export async function finetune(a: FinetuneArgs): Promise<void> {
     seed: a.seed,
     stopAfter: a.stopAfter,
     log,
-    afterEpoch: (epoch, ev) => {
+    afterEpoch: async (epoch, ev) => {
       process.stderr.write(`epoch ${epoch + 1}: held-out loss ${ev.loss.toFixed(4)}${ev.accuracy === null ? '' : `, accuracy ${(100 * ev.accuracy).toFixed(1)}%`}\n`);
-      saveCheckpoint(ckpt, tuner, { epoch: epoch + 1, method, settings });
+      await saveCheckpointAsync(ckpt, tuner, { epoch: epoch + 1, method, settings });
     },
   });
   if (a.stopAfter !== undefined && a.stopAfter < a.epochs) {

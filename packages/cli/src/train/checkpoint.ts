@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SafetensorsFile, saveSafetensors } from '@siftjs/models';
+import { SafetensorsFile, type SaveOptions, saveSafetensors, saveSafetensorsAsync } from '@siftjs/models';
 import type { AdamWOptions, OptimizerState, OptimizerStateDict } from '@siftjs/nn';
-import { DenseFineTuner, type FineTuner, loadState, SIFT, saveState } from '@siftjs/sift-optimizer';
+import { DenseFineTuner, type FineTuner, loadState, SIFT, saveState, saveStateAsync } from '@siftjs/sift-optimizer';
 import { noGrad, type Tensor } from '@siftjs/tensor';
 import { UsageError } from '../errors.js';
 
@@ -17,24 +17,51 @@ export interface CheckpointMeta {
 
 const STATE_FILE = 'state.safetensors';
 
-/**
- * Writes the training state into `dir` atomically: a fresh `dir.tmp` is filled, the previous checkpoint is moved
- * aside, the new one renamed into place, the old one removed. A crash at any point leaves a complete checkpoint
- * (the previous or the new) under `dir` or `dir.old`.
- */
-export function saveCheckpoint(dir: string, tuner: FineTuner, meta: CheckpointMeta): void {
+/** A fresh `dir.tmp` for the new checkpoint. */
+function begin(dir: string): string {
   const tmp = `${dir}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  if (tuner instanceof SIFT) saveState(tuner, join(tmp, STATE_FILE));
-  else if (tuner instanceof DenseFineTuner) saveDenseState(tuner, join(tmp, STATE_FILE));
-  else throw new Error(`saveCheckpoint: cannot checkpoint method '${tuner.method}'`);
+  return tmp;
+}
+
+/** Adds the meta to the filled `tmp`, moves the previous checkpoint aside, renames the new one into place. */
+function publish(dir: string, tmp: string, meta: CheckpointMeta): void {
   writeFileSync(join(tmp, 'checkpoint.json'), `${JSON.stringify(meta, null, 2)}\n`);
   const old = `${dir}.old`;
   rmSync(old, { recursive: true, force: true });
   if (existsSync(dir)) renameSync(dir, old);
   renameSync(tmp, dir);
   rmSync(old, { recursive: true, force: true });
+}
+
+function cannot(tuner: FineTuner): never {
+  throw new Error(`saveCheckpoint: cannot checkpoint method '${tuner.method}'`);
+}
+
+/**
+ * Writes the training state into `dir` atomically: a fresh `dir.tmp` is filled, the previous checkpoint is moved
+ * aside, the new one renamed into place, the old one removed. A crash at any point leaves a complete checkpoint
+ * (the previous or the new) under `dir` or `dir.old`. CPU tensors (synchronous reads); `saveCheckpointAsync` saves
+ * from any backend.
+ */
+export function saveCheckpoint(dir: string, tuner: FineTuner, meta: CheckpointMeta): void {
+  const tmp = begin(dir);
+  const path = join(tmp, STATE_FILE);
+  if (tuner instanceof SIFT) saveState(tuner, path);
+  else if (tuner instanceof DenseFineTuner) saveSafetensors(path, ...denseState(tuner));
+  else cannot(tuner);
+  publish(dir, tmp, meta);
+}
+
+/** `saveCheckpoint` from any backend (WebGPU included): the same files, the same atomicity. */
+export async function saveCheckpointAsync(dir: string, tuner: FineTuner, meta: CheckpointMeta): Promise<void> {
+  const tmp = begin(dir);
+  const path = join(tmp, STATE_FILE);
+  if (tuner instanceof SIFT) await saveStateAsync(tuner, path);
+  else if (tuner instanceof DenseFineTuner) await saveSafetensorsAsync(path, ...denseState(tuner));
+  else cannot(tuner);
+  publish(dir, tmp, meta);
 }
 
 /** Reads a checkpoint into `tuner` (built over the base model with the same settings); returns its meta. */
@@ -53,7 +80,7 @@ export function loadCheckpoint(dir: string, tuner: FineTuner, settings: Record<s
 }
 
 /** The trained parameters and AdamW's state of a dense method, as safetensors (numbers in the metadata). */
-function saveDenseState(tuner: DenseFineTuner, path: string): void {
+function denseState(tuner: DenseFineTuner): [Record<string, Tensor>, SaveOptions] {
   const sd = tuner.stateDict();
   const tensors: Record<string, Tensor> = {};
   const numbers: Record<string, Record<string, number>> = {};
@@ -64,8 +91,7 @@ function saveDenseState(tuner: DenseFineTuner, path: string): void {
       else tensors[`state/${i}/${k}`] = v;
     }
   }
-  saveSafetensors(`${path}.tmp`, tensors, { metadata: { groups: JSON.stringify(sd.paramGroups), numbers: JSON.stringify(numbers) } });
-  renameSync(`${path}.tmp`, path);
+  return [tensors, { metadata: { groups: JSON.stringify(sd.paramGroups), numbers: JSON.stringify(numbers) } }];
 }
 
 function loadDenseState(tuner: DenseFineTuner, path: string): void {

@@ -3,7 +3,7 @@ import type { FineTuner } from '@siftjs/sift-optimizer';
 import { manualSeed, memoryStats, resetPeakBytes } from '@siftjs/tensor';
 import type { TokenBatch } from '../data/batches.js';
 import type { TaskModel } from '../model-dir.js';
-import { type Evaluation, evaluate } from './evaluate.js';
+import { type Evaluation, evaluateAsync } from './evaluate.js';
 import type { JsonlLog } from './log.js';
 import { Progress } from './progress.js';
 import { batchTensors } from './tensors.js';
@@ -68,20 +68,22 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       logits.dispose();
       if (!loss) throw new Error('fit: the model returned no loss (are labels missing?)');
       loss.backward();
-      const value = loss.itemSync();
-      loss.dispose();
       t.dispose();
-      if (!Number.isFinite(value)) throw new Error(`fit: the loss became ${value} at step ${step + 1} (${tuner.method}); lower --lr`);
+      // One read per step, started before the optimizer step is queued so that a GPU runs the step while the loss
+      // travels back; on the CPU the read is immediate. A non-finite loss still stops the run at this step.
+      const read = loss.item();
       tuner.step();
       sched.step();
       tuner.zeroGrad();
+      const value = await read.finally(() => loss.dispose());
+      if (!Number.isFinite(value)) throw new Error(`fit: the loss became ${value} at step ${step + 1} (${tuner.method}); lower --lr`);
       tokens += t.tokens;
       losses.push(value);
       step++;
       o.log.write({ method: tuner.method, epoch, step, loss: value, lr: tuner.paramGroups[0].lr });
       bar?.update(step, value, tokens / ((performance.now() - t0) / 1000));
     }
-    const ev = evaluate(task, o.heldOut);
+    const ev = await evaluateAsync(task, o.heldOut);
     evaluations.push({ ...ev, epoch });
     o.log.write({ method: tuner.method, epoch, event: 'eval', ...ev });
     await o.afterEpoch?.(epoch, ev);
