@@ -95,12 +95,13 @@ export async function pretrain(o: PretrainOptions): Promise<{ trainLoss: number;
     loss!.backward();
     ids.dispose();
     // One read per step, started before the clip and the step are queued (a GPU runs them while the loss travels).
-    const read = loss!.item();
+    const read = loss!.item().finally(() => loss!.dispose());
+    read.catch(() => {}); // awaited below; if the step throws first, the read must not go unhandled
     clipGradNorm_(model.parameters(), 1).dispose();
     opt.step();
     sched.step();
     opt.zeroGrad();
-    const value = await read.finally(() => loss!.dispose());
+    const value = await read;
     if (!Number.isFinite(value)) throw new Error(`pretrain: the loss became ${value} at step ${step}; lower --lr`);
     recent.push(value);
     const tps = (step * o.batchSize * o.context) / ((performance.now() - tStart) / 1000);

@@ -71,11 +71,12 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       t.dispose();
       // One read per step, started before the optimizer step is queued so that a GPU runs the step while the loss
       // travels back; on the CPU the read is immediate. A non-finite loss still stops the run at this step.
-      const read = loss.item();
+      const read = loss.item().finally(() => loss.dispose());
+      read.catch(() => {}); // awaited below; if the step throws first, the read must not go unhandled
       tuner.step();
       sched.step();
       tuner.zeroGrad();
-      const value = await read.finally(() => loss.dispose());
+      const value = await read;
       if (!Number.isFinite(value)) throw new Error(`fit: the loss became ${value} at step ${step + 1} (${tuner.method}); lower --lr`);
       tokens += t.tokens;
       losses.push(value);
