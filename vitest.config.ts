@@ -2,16 +2,57 @@ import { defineConfig } from 'vitest/config';
 
 // Tests run against the packages' TypeScript sources (the "source" export condition), so no build is needed
 // between an edit and a test; tests/packages/built-entry.test.ts separately imports every built dist entry.
-export default defineConfig({
-  resolve: { conditions: ['source', 'module', 'node', 'import', 'default'] },
-  ssr: { resolve: { conditions: ['source', 'module', 'node', 'import', 'default'] } },
-  test: {
-    include: ['tests/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
-    testTimeout: 60_000,
-    pool: 'forks',
-    // The leak test forces garbage collection to see the FinalizationRegistry reclaim undisposed tensors.
-    execArgv: ['--expose-gc'],
-    // CI sums the totals from this report into its closing "N passed, N failed" line.
-    reporters: process.env.SIFT_TEST_REPORT ? ['default', ['json', { outputFile: process.env.SIFT_TEST_REPORT }]] : ['default'],
-  },
+const conditions = ['source', 'module', 'node', 'import', 'default'];
+
+/** The suites written once for every backend (tests/support/backends.ts), run again on WebGPU. */
+const SHARED_SUITES = ['tests/parity/**/*.test.ts', 'tests/sift/**/*.test.ts', 'tests/nn/**/*.test.ts', 'tests/models/**/*.test.ts'];
+
+/**
+ * Whether the WebGPU projects run: where an adapter is found (a GPU, SwiftShader or Mesa — see
+ * packages/backend-webgpu/src/adapter.ts), and always under CI=true, where a missing adapter must fail the run.
+ * SIFT_TEST_WEBGPU=0 leaves them out.
+ */
+async function webgpuHere(): Promise<boolean> {
+  if (process.env.SIFT_TEST_WEBGPU === '0') return false;
+  if (process.env.CI === 'true') return true;
+  try {
+    const { isAvailable } = await import('@siftjs/backend-webgpu');
+    const a = await isAvailable();
+    if (!a.available) console.log(`[vitest] the WebGPU runs of the shared suites are skipped: ${a.reason}`);
+    return a.available;
+  } catch (e) {
+    console.log(`[vitest] the WebGPU runs of the shared suites are skipped: ${(e as Error).message.split('\n')[0]}`);
+    return false;
+  }
+}
+
+export default defineConfig(async () => {
+  const webgpu = await webgpuHere();
+  return {
+    resolve: { conditions },
+    ssr: { resolve: { conditions } },
+    test: {
+      testTimeout: 60_000,
+      pool: 'forks',
+      // The leak test forces garbage collection to see the FinalizationRegistry reclaim undisposed tensors.
+      execArgv: ['--expose-gc'],
+      // CI sums the totals from this report into its closing "N passed, N failed" line.
+      reporters: process.env.SIFT_TEST_REPORT ? ['default', ['json', { outputFile: process.env.SIFT_TEST_REPORT }]] : ['default'],
+      projects: [
+        // Everything, the shared suites on cpu and cpu-ts (or SIFT_BACKENDS).
+        { extends: true, test: { name: 'cpu', include: ['tests/**/*.test.ts', 'packages/*/test/**/*.test.ts'] } },
+        ...(webgpu
+          ? [
+              // The shared suites on WebGPU at the full feature level (SwiftShader where there is no GPU)…
+              { extends: true, test: { name: 'webgpu', include: SHARED_SUITES, env: { SIFT_BACKENDS: 'webgpu' } } },
+              // …and the parity suite once more on Mesa's OpenGL ES in compatibility mode: the kernels fit its limits.
+              {
+                extends: true,
+                test: { name: 'webgpu-compat', include: ['tests/parity/**/*.test.ts'], env: { SIFT_BACKENDS: 'webgpu', SIFT_WEBGPU_ADAPTER: 'opengles' } },
+              },
+            ]
+          : []),
+      ],
+    },
+  };
 });

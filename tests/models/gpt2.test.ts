@@ -5,7 +5,7 @@ import { AdamW } from '@siftjs/nn';
 import { ConfigError, GPT2ForSequenceClassification, GPT2LMHeadModel, loadSafetensors, saveSafetensors, saveSafetensorsAsync } from '@siftjs/models';
 import { manualSeed, memoryStats, type Tensor, tensor } from '@siftjs/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backendsUnderTest, syncOrAsync } from '../support/backends.js';
+import { backendsUnderTest, caps, syncOrAsync } from '../support/backends.js';
 import { expectMatchesGolden } from '../support/golden.js';
 import { read } from '../support/read.js';
 
@@ -86,7 +86,10 @@ describe.each(backendsUnderTest())('GPT-2 on $name', (backend) => {
     expect(() => GPT2LMHeadModel.fromPretrained(dir)).toThrow(`${join(dir, 'config.json')}: missing field 'n_head'`);
   });
 
-  it('learns: a tiny GPT-2 trained 200 steps on a tiny character corpus cuts its loss by 80% (fixed seed)', async () => {
+  // On the CPU: 200 steps, the loss cut by 80% (0.04× here). A GPU backend on a software adapter (SwiftShader in CI)
+  // takes 1–2 s a step, so there: 40 steps, cut by 40% (the CPU reaches 0.46× at 40).
+  it('learns: a tiny GPT-2 cuts its loss on a tiny character corpus (200 steps: to 0.2×; 40 on a GPU backend: to 0.6×)', { timeout: 180_000 }, async () => {
+    const { steps, ratio } = caps().syncReads ? { steps: 200, ratio: 0.2 } : { steps: 40, ratio: 0.6 };
     manualSeed(0);
     // A tiny corpus, one token per character (the golden model's vocabulary has 50 entries).
     const corpus = 'the quick brown fox jumps over the lazy dog. the lazy dog sleeps while the quick fox runs. ';
@@ -103,7 +106,7 @@ describe.each(backendsUnderTest())('GPT-2 on $name', (backend) => {
     };
     const losses: number[] = [];
     const live = memoryStats().liveTensors;
-    for (let step = 0; step < 200; step++) {
+    for (let step = 0; step < steps; step++) {
       const batch = batchAt(step);
       const { logits, loss } = model.forward(batch, { labels: batch });
       loss!.backward();
@@ -113,7 +116,7 @@ describe.each(backendsUnderTest())('GPT-2 on $name', (backend) => {
       opt.zeroGrad();
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    expect(mean(losses.slice(-10))).toBeLessThan(0.2 * mean(losses.slice(0, 10)));
+    expect(mean(losses.slice(-10))).toBeLessThan(ratio * mean(losses.slice(0, 10)));
     // The optimizer holds two moments per parameter; nothing else may pile up across steps.
     const moments = 2 * new Set<Tensor>(Object.values(model.stateDict())).size;
     expect(memoryStats().liveTensors - live).toBe(moments);

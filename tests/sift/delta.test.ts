@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadWeights, SafetensorsError, saveWeights, saveWeightsAsync } from '@siftjs/models';
-import { applyDelta, DeltaError, extractDelta, loadDelta, mergeInto, removeDelta, SIFT, saveDelta } from '@siftjs/sift-optimizer';
+import { applyDelta, DeltaError, extractDelta, loadDelta, mergeInto, mergeIntoAsync, removeDelta, SIFT, saveDelta } from '@siftjs/sift-optimizer';
 import { manualSeed } from '@siftjs/tensor';
 import { fc, test } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,7 +127,8 @@ describe.each(backendsUnderTest())('sparse deltas on $name', (backend) => {
     const base = baseNet(5);
     await syncOrAsync(() => saveWeights(base, baseDir, { model_type: 'test-net' }), () => saveWeightsAsync(base, baseDir, { model_type: 'test-net' }));
     writeFileSync(join(baseDir, 'tokenizer.json'), '{"version":"1.0"}');
-    mergeInto({ base: baseDir, deltas: [{ delta }], out: outDir, config: { fine_tuned: true } });
+    const opts = { base: baseDir, deltas: [{ delta }], out: outDir, config: { fine_tuned: true } };
+    await syncOrAsync(() => mergeInto(opts), () => mergeIntoAsync(opts));
     const merged = new Net();
     loadWeights(merged, outDir);
     expect(await bitsOf(merged)).toEqual(await bitsOf(tuned.net));

@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
-import { type Located, SafetensorsFile, saveSafetensors, weightMap } from '@siftjs/models';
+import { type Located, SafetensorsFile, saveSafetensors, saveSafetensorsAsync, weightMap } from '@siftjs/models';
 import { noGrad, scatterFlatInto, scope, type Tensor, tensor } from '@siftjs/tensor';
 import { DeltaError } from './apply.js';
 import type { SparseDelta } from './delta.js';
@@ -32,7 +32,31 @@ function resolve(name: string, names: Map<string, Located>): string | null {
  * tensor, the increments added in float32 exactly as `applyDelta` adds them, stored in the base's float type
  * (F32, F16 or BF16), plus any dense tensor the base lacks (a new head). Each file is written then renamed.
  */
-export function mergeInto({ base, deltas, out, config }: MergeOptions): void {
+export function mergeInto(opts: MergeOptions): void {
+  const merged = mergedTensors(opts);
+  try {
+    mkdirSync(opts.out, { recursive: true });
+    saveSafetensors(join(opts.out, 'model.safetensors'), merged.tensors, { floatType: merged.floatType, metadata: { format: 'pt' } });
+  } finally {
+    merged.release();
+  }
+  finishCheckpoint(opts);
+}
+
+/** `mergeInto` for a default backend that reads asynchronously (WebGPU): the same files, saved with awaited reads. */
+export async function mergeIntoAsync(opts: MergeOptions): Promise<void> {
+  const merged = mergedTensors(opts);
+  try {
+    mkdirSync(opts.out, { recursive: true });
+    await saveSafetensorsAsync(join(opts.out, 'model.safetensors'), merged.tensors, { floatType: merged.floatType, metadata: { format: 'pt' } });
+  } finally {
+    merged.release();
+  }
+  finishCheckpoint(opts);
+}
+
+/** Every base tensor with the deltas added, and the base's float type; `release` disposes them. */
+function mergedTensors({ base, deltas }: MergeOptions): { tensors: Record<string, Tensor>; floatType: 'F32' | 'F16' | 'BF16'; release(): void } {
   if (!existsSync(join(base, 'config.json'))) throw new DeltaError(`merge: ${join(base, 'config.json')} not found (the base must be a checkpoint directory)`);
   const located = weightMap(base);
   const sparseAt = new Map<string, { indices: Int32Array; values: Float32Array; scale: number }[]>();
@@ -49,6 +73,9 @@ export function mergeInto({ base, deltas, out, config }: MergeOptions): void {
   const files = new Map<string, SafetensorsFile>();
   const open = (file: string) => files.get(file) ?? files.set(file, SafetensorsFile.open(file)).get(file)!;
   const tensors: Record<string, Tensor> = {};
+  const release = () => {
+    for (const t of Object.values(tensors)) t.dispose();
+  };
   let floatType: 'F32' | 'F16' | 'BF16' = 'F32';
   try {
     noGrad(() => {
@@ -76,13 +103,17 @@ export function mergeInto({ base, deltas, out, config }: MergeOptions): void {
       }
       for (const [name, d] of denseAt) tensors[name] = tensor(d.values, { shape: d.shape });
     });
-    mkdirSync(out, { recursive: true });
-    saveSafetensors(join(out, 'model.safetensors'), tensors, { floatType, metadata: { format: 'pt' } });
+  } catch (e) {
+    release();
+    throw e;
   } finally {
     for (const f of files.values()) f.close();
-    for (const t of Object.values(tensors)) t.dispose();
   }
+  return { tensors, floatType, release };
+}
 
+/** config.json (with `config` merged in) and the base's other files, each written then renamed. */
+function finishCheckpoint({ base, out, config }: MergeOptions): void {
   const cfg = { ...JSON.parse(readFileSync(join(base, 'config.json'), 'utf8')), ...config };
   writeFileSync(join(out, 'config.json.tmp'), `${JSON.stringify(cfg, null, 2)}\n`);
   renameSync(join(out, 'config.json.tmp'), join(out, 'config.json'));

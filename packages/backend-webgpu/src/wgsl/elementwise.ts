@@ -60,8 +60,22 @@ fn erf_f32(x: f32) -> f32 {
     return s * y;
 }
 fn tanh_f32(x: f32) -> f32 {
-    // tanh's own formula overflows on some drivers for large |x|; past 15 it is ±1 in float32.
+    // tanh's own formula overflows on some drivers for large |x|; past 15 it is ±1 in float32. clamp would turn a
+    // NaN into a bound, so NaN is passed through first.
+    if (is_nan(x)) { return x; }
     return tanh(clamp(x, -15.0, 15.0));
+}
+// WGSL leaves log and exp undefined outside their domain (SwiftShader gave log(−5) = 1.6, log(0) = −88, exp(NaN) =
+// inf): the special values are set here as the CPU (IEEE) has them.
+fn log_f32(x: f32) -> f32 {
+    if (is_nan(x) || x < 0.0) { return nan_f32(); }
+    if (x == 0.0) { return neg_inf(); }
+    if (x == pos_inf()) { return x; }
+    return log(x);
+}
+fn exp_f32(x: f32) -> f32 {
+    if (is_nan(x)) { return x; }
+    return exp(x);
 }
 fn sigmoid_f32(x: f32) -> f32 {
     if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
@@ -139,8 +153,8 @@ const UNARY_F32: Record<UnaryOp, string> = {
   neg: '-a',
   abs: 'abs(a)',
   sign: 'select(sign(a), a, is_nan(a))',
-  exp: 'exp(a)',
-  log: 'log(a)',
+  exp: 'exp_f32(a)',
+  log: 'log_f32(a)',
   sqrt: 'sqrt(a)',
   rsqrt: 'inverseSqrt(a)',
   sin: 'sin_quadrant(a, 0)',
