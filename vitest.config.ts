@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { type ViteUserConfig, defineConfig } from 'vitest/config';
 
 // Tests run against the packages' TypeScript sources (the "source" export condition), so no build is needed
 // between an edit and a test; tests/packages/built-entry.test.ts separately imports every built dist entry.
@@ -26,7 +26,7 @@ async function webgpuHere(): Promise<boolean> {
   }
 }
 
-export default defineConfig(async () => {
+export default defineConfig(async (): Promise<ViteUserConfig> => {
   const webgpu = await webgpuHere();
   return {
     resolve: { conditions },
@@ -44,10 +44,10 @@ export default defineConfig(async () => {
         ...(webgpu
           ? [
               // The shared suites on WebGPU at the full feature level (SwiftShader where there is no GPU)…
-              { extends: true, test: { name: 'webgpu', include: SHARED_SUITES, env: { SIFT_BACKENDS: 'webgpu' } } },
+              { extends: true as const, test: { name: 'webgpu', include: SHARED_SUITES, env: { SIFT_BACKENDS: 'webgpu' } } },
               // …and the parity suite once more on Mesa's OpenGL ES in compatibility mode: the kernels fit its limits.
               {
-                extends: true,
+                extends: true as const,
                 test: { name: 'webgpu-compat', include: ['tests/parity/**/*.test.ts'], env: { SIFT_BACKENDS: 'webgpu', SIFT_WEBGPU_ADAPTER: 'opengles' } },
               },
             ]
