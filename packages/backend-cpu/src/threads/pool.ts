@@ -37,7 +37,8 @@ export interface MatmulJob {
  * it, so results are bitwise identical whatever the thread count. The calling thread takes work too and then
  * blocks (Atomics.wait) until the workers are done: dispatch stays synchronous, as the Backend contract asks.
  *
- * Node only for now (worker_threads); where threads are unavailable the pool never starts and the backend runs
+ * Node runs the workers as worker_threads, browsers as Web Workers (in a cross-origin-isolated page, the only kind
+ * with SharedArrayBuffer). Where threads are unavailable the pool never starts and the backend runs
  * single-threaded.
  */
 export class KernelPool {
@@ -45,7 +46,7 @@ export class KernelPool {
   private readonly ctl: Int32Array;
   private readonly args = new SharedArrayBuffer(ARGS * 8);
   private readonly argv = new Float64Array(this.args);
-  private workers: { terminate(): Promise<number> }[] = [];
+  private workers: PoolWorker[] = [];
   ready = false;
   /** A worker reported an error while starting: the pool is not used. */
   private failed = false;
@@ -70,27 +71,21 @@ export class KernelPool {
     rowModules: RowModules | null = null,
   ): Promise<KernelPool | null> {
     if (typeof SharedArrayBuffer === 'undefined') return null;
-    let Worker: typeof import('node:worker_threads').Worker;
-    let threads: number;
-    try {
-      ({ Worker } = await import('node:worker_threads'));
-      const os = await import('node:os');
-      threads = requested ?? Math.min(8, os.availableParallelism());
-    } catch {
-      return null;
-    }
+    const host = await workerHost();
+    if (!host) return null;
+    const threads = requested ?? Math.min(8, host.cores);
     if (threads <= 1) return null;
     const pool = new KernelPool(memory, threads);
-    const source = workerSource();
     for (let slot = 1; slot < threads; slot++) {
-      // execArgv: [] so the worker's script is plain CommonJS whatever flags the parent runs with.
       // Each worker packs into its own scratch in the shared heap; it runs the SIMD kernel if this thread does.
       const scratch = simd ? simdScratchAt(simd.reserve(SIMD_SCRATCH_BYTES)) : null;
       const workerData = { memory, control: pool.control, args: pool.args, slot, module: simd?.module ?? null, scratch, rowModules };
-      const w = new Worker(source, { eval: true, execArgv: [], workerData });
-      w.on('error', () => void (pool.failed = true)); // never let a worker error crash the program
-      w.unref(); // idle workers must not keep the process alive
-      pool.workers.push(w);
+      try {
+        pool.workers.push(host.spawn(workerData, () => void (pool.failed = true)));
+      } catch {
+        await pool.stop();
+        return null;
+      }
     }
     try {
       await Promise.all(pool.workers.map((_, i) => pool.waitReady(i + 1)));
@@ -180,7 +175,8 @@ export class KernelPool {
     let failed = false;
     for (let s = 1; s < this.threads; s++) {
       const b = s * SLOT;
-      while (Atomics.load(this.ctl, b) === 1) Atomics.wait(this.ctl, b, 1);
+      // A browser's main thread may not block: it spins instead (its own share of the work is done by now).
+      while (Atomics.load(this.ctl, b) === 1) if (CAN_BLOCK) Atomics.wait(this.ctl, b, 1);
       if (Atomics.load(this.ctl, b) === 3) failed = true;
       Atomics.store(this.ctl, b, 0);
     }
@@ -198,33 +194,96 @@ export class KernelPool {
   }
 }
 
-/** The worker's program: the kernels and the loop from their own source text, so every thread runs one kernel. */
+/** A running worker, Node's or a browser's, as far as the pool needs it. */
+interface PoolWorker {
+  terminate(): unknown;
+}
+
+/** Starts workers on this platform: Node's worker_threads, or Web Workers in a cross-origin-isolated page. */
+async function workerHost(): Promise<{ cores: number; spawn(data: object, onError: () => void): PoolWorker } | null> {
+  const g = globalThis as {
+    process?: { versions?: { node?: string } };
+    Worker?: new (url: string) => { postMessage(d: object): void; terminate(): void; onerror: unknown };
+    crossOriginIsolated?: boolean;
+    navigator?: { hardwareConcurrency?: number };
+  };
+  try {
+    if (typeof g.process?.versions?.node === 'string') {
+      // Computed specifiers, so browser bundlers leave them alone.
+      const [wt, osName] = ['node:worker_threads', 'node:os'];
+      const { Worker } = (await import(/* @vite-ignore */ wt)) as typeof import('node:worker_threads');
+      const os = (await import(/* @vite-ignore */ osName)) as typeof import('node:os');
+      const source = `const { workerData } = require('node:worker_threads');\n${workerSource()}\nmain(workerData);`;
+      return {
+        cores: os.availableParallelism(),
+        spawn(workerData, onError) {
+          // execArgv: [] so the worker's script is plain CommonJS whatever flags the parent runs with.
+          const w = new Worker(source, { eval: true, execArgv: [], workerData });
+          w.on('error', onError); // never let a worker error crash the program
+          w.unref(); // idle workers must not keep the process alive
+          return w;
+        },
+      };
+    }
+    const WebWorker = g.Worker;
+    if (typeof WebWorker === 'function' && g.crossOriginIsolated === true) {
+      const url = URL.createObjectURL(new Blob([`${workerSource()}\nself.onmessage = (e) => main(e.data);`], { type: 'text/javascript' }));
+      return {
+        cores: g.navigator?.hardwareConcurrency ?? 2,
+        spawn(workerData, onError) {
+          const w = new WebWorker(url);
+          w.onerror = onError;
+          w.postMessage(workerData); // the shared memory, control block and compiled modules, all transferable by copy
+          return w;
+        },
+      };
+    }
+  } catch {
+    // no threads here
+  }
+  return null;
+}
+
+/** Whether this thread may block in Atomics.wait (a browser's main thread may not). */
+const CAN_BLOCK = (() => {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * The worker's program: the kernels and the loop from their own source text, so every thread runs one kernel.
+ * It defines `main(workerData)`; each platform's prelude calls it with the data.
+ */
 function workerSource(): string {
   return [
     "'use strict';",
     // Transpilers may wrap functions in a naming helper; the worker has no such helper, so make it a no-op.
     'var __name = (f) => f;',
-    "const { workerData } = require('node:worker_threads');",
     `const makeGemm = ${makeGemm.toString()};`,
     `const makeSimdGemm = ${makeSimdGemm.toString()};`,
     `const instantiateKernel = ${instantiateKernel.toString()};`,
     `const workerLoop = ${workerLoop.toString()};`,
     `const runRowJob = ${runRowJob.toString()};`,
-    'const { memory, control, args, slot, module, scratch, rowModules } = workerData;',
-    'let gemm = makeGemm();',
-    'if (module) {',
-    '  const kernel = instantiateKernel(module, memory);',
-    "  if (!kernel) throw new Error('the SIMD kernel did not instantiate in a worker');",
-    '  gemm = makeSimdGemm(memory, kernel, scratch, gemm);',
+    'function main({ memory, control, args, slot, module, scratch, rowModules }) {',
+    '  let gemm = makeGemm();',
+    '  if (module) {',
+    '    const kernel = instantiateKernel(module, memory);',
+    "    if (!kernel) throw new Error('the SIMD kernel did not instantiate in a worker');",
+    '    gemm = makeSimdGemm(memory, kernel, scratch, gemm);',
+    '  }',
+    '  let rowJob = null;',
+    '  if (rowModules) {',
+    '    const imports = { env: { memory, log: Math.log } };',
+    '    const kernels = {};',
+    '    for (const name of Object.keys(rowModules)) kernels[name] = new WebAssembly.Instance(rowModules[name], imports).exports;',
+    '    const argv = new Float64Array(args);',
+    '    rowJob = (id, r0, r1) => runRowJob(kernels, id, argv, r0, r1);',
+    '  }',
+    '  workerLoop(memory, control, slot, gemm, rowJob);',
     '}',
-    'let rowJob = null;',
-    'if (rowModules) {',
-    '  const imports = { env: { memory, log: Math.log } };',
-    '  const kernels = {};',
-    '  for (const name of Object.keys(rowModules)) kernels[name] = new WebAssembly.Instance(rowModules[name], imports).exports;',
-    '  const argv = new Float64Array(args);',
-    '  rowJob = (id, r0, r1) => runRowJob(kernels, id, argv, r0, r1);',
-    '}',
-    'workerLoop(memory, control, slot, gemm, rowJob);',
   ].join('\n');
 }
