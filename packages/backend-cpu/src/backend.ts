@@ -16,6 +16,7 @@ import {
   bytesPerElement,
   contiguousStrides,
   philox,
+  isContiguous,
   sizeOf,
 } from '@siftjs/tensor';
 import { CpuHeap } from './heap.js';
@@ -198,7 +199,7 @@ export class CpuBackend implements Backend {
     const out = this.make(outType, sizeOf(x.shape));
     const f = x.dtype === 'int32' && op === 'neg' ? (v: number) => -v | 0 : UNARY[op];
     const code = SIMD_UNARY_OPS[op];
-    if (this.wasm && code !== undefined && x.dtype === 'float32' && isContiguous(x)) {
+    if (this.wasm && code !== undefined && x.dtype === 'float32' && isContiguous(x.shape, x.strides)) {
       const n = sizeOf(x.shape);
       this.rowJob(this.wasm, ROW_JOB.unary, [code, this.arr(x.storage).byteOffset + x.offset * 4, this.arr(out).byteOffset], n, 1);
       return out;
@@ -533,14 +534,4 @@ function toDType(a: Float64Array, dtype: DType): TypedArray {
 /** Whether every given view is float32 (absent ones aside). */
 function allFloat32(...views: (View | null)[]): boolean {
   return views.every((v) => v === null || v.dtype === 'float32');
-}
-
-/** Whether a view reads its elements in row-major order without gaps (so one flat run of the storage). */
-function isContiguous(v: View): boolean {
-  let expected = 1;
-  for (let d = v.shape.length - 1; d >= 0; d--) {
-    if (v.shape[d] !== 1 && v.strides[d] !== expected) return false;
-    expected *= v.shape[d];
-  }
-  return true;
 }
