@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compare, COMPARE_DEFAULTS, loadTaskModel, main, saveTokenizer, tokenizerConfigFor, trainBpe } from '@siftjs/cli';
-import { GPT2LMHeadModel, gpt2Config, loadSafetensors } from '@siftjs/models';
+import { compare, COMPARE_DEFAULTS, loadTaskModel, main } from '@siftjs/cli';
+import { loadSafetensors } from '@siftjs/models';
 import { applyDelta, loadDelta } from '@siftjs/sift-optimizer';
-import { manualSeed } from '@siftjs/tensor';
 import '@siftjs/backend-cpu';
+import { writeTinyFixture } from './fixture.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const bin = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
@@ -31,22 +31,7 @@ function bits(dir: string, file: string): Record<string, number[]> {
 
 beforeAll(() => {
   // A tiny GPT-2 with its own BPE, written as a Hugging Face directory, and a small two-class dataset.
-  const words = ['free', 'money', 'offer', 'click', 'winner', 'meeting', 'notes', 'project', 'review', 'lunch'];
-  const lines: string[] = [];
-  for (let i = 0; i < 48; i++) {
-    const spam = i % 2 === 1;
-    const pick = (j: number) => words[(spam ? 0 : 5) + ((i * 7 + j * 3) % 5)];
-    lines.push(JSON.stringify({ text: `${pick(0)} ${pick(1)} ${pick(2)} ${pick(3)} number ${i}`, label: spam ? 'spam' : 'ham' }));
-  }
-  writeFileSync(data, `${lines.join('\n')}\n`);
-  const json = trainBpe(lines, { vocabSize: 300 });
-  mkdirSync(modelDir, { recursive: true });
-  saveTokenizer(modelDir, json, tokenizerConfigFor(json));
-  manualSeed(0);
-  const cfg = gpt2Config({ vocab_size: 300, n_positions: 32, n_embd: 16, n_layer: 1, n_head: 2, resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0 }, 'test');
-  const lm = new GPT2LMHeadModel(cfg);
-  lm.savePretrained(modelDir);
-  lm.dispose();
+  writeTinyFixture(modelDir, data, 48);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -1,13 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isAvailable } from '@siftjs/backend-webgpu';
-import { saveTokenizer, tokenizerConfigFor, trainBpe } from '@siftjs/cli';
-import { GPT2LMHeadModel, gpt2Config, SafetensorsFile } from '@siftjs/models';
-import { manualSeed } from '@siftjs/tensor';
+import { SafetensorsFile } from '@siftjs/models';
 import '@siftjs/backend-cpu';
+import { writeTinyFixture } from './fixture.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -43,21 +42,7 @@ const close = (a: number, b: number) => Math.abs(a - b) <= 1e-5 * (1 + Math.abs(
 
 beforeAll(() => {
   // A tiny GPT-2 with its own BPE and 16 labelled mails: 12 train (two steps of 8), 4 held out.
-  const words = ['free', 'money', 'offer', 'click', 'winner', 'meeting', 'notes', 'project', 'review', 'lunch'];
-  const lines: string[] = [];
-  for (let i = 0; i < 16; i++) {
-    const spam = i % 2 === 1;
-    const pick = (j: number) => words[(spam ? 0 : 5) + ((i * 7 + j * 3) % 5)];
-    lines.push(JSON.stringify({ text: `${pick(0)} ${pick(1)} ${pick(2)} ${pick(3)} number ${i}`, label: spam ? 'spam' : 'ham' }));
-  }
-  writeFileSync(data, `${lines.join('\n')}\n`);
-  const json = trainBpe(lines, { vocabSize: 300 });
-  mkdirSync(modelDir, { recursive: true });
-  saveTokenizer(modelDir, json, tokenizerConfigFor(json));
-  manualSeed(0);
-  const lm = new GPT2LMHeadModel(gpt2Config({ vocab_size: 300, n_positions: 32, n_embd: 16, n_layer: 1, n_head: 2, resid_pdrop: 0, embd_pdrop: 0, attn_pdrop: 0 }, 'test'));
-  lm.savePretrained(modelDir);
-  lm.dispose();
+  writeTinyFixture(modelDir, data, 16);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
