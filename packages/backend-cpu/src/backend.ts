@@ -1,5 +1,6 @@
 import {
   type AdamWHyper,
+  type AdamWIncrementArgs,
   type Backend,
   type BackendInfo,
   type BackendMemoryStats,
@@ -13,6 +14,7 @@ import {
   type TypedArray,
   type UnaryOp,
   type View,
+  adamwConstants,
   bytesPerElement,
   contiguousStrides,
   philox,
@@ -20,7 +22,7 @@ import {
   sizeOf,
 } from '@siftjs/tensor';
 import { CpuHeap } from './heap.js';
-import { adamw, adamwConstants } from './kernels/adamw.js';
+import { adamw, adamwIncrement } from './kernels/adamw.js';
 import { BINARY_ROWS, UNARY, UNARY_ROWS, binaryFn, converter, copyStrided, mapBinary, mapUnary, mapWhere } from './kernels/elementwise.js';
 import {
   type ElementwiseKernels,
@@ -505,21 +507,10 @@ export class CpuBackend implements Backend {
     adamw(arrays[0], arrays[1], arrays[2], arrays[3], size, h);
   }
 
-  adamwSparse(
-    param: BackendStorage,
-    idx: BackendStorage,
-    values: BackendStorage,
-    g: BackendStorage,
-    m: BackendStorage,
-    v: BackendStorage,
-    dtype: DType,
-    k: number,
-    h: AdamWHyper,
-  ): void {
-    const at = this.arr(idx, 'int32') as Int32Array;
-    const p = this.arr(param, dtype);
-    for (let i = 0; i < k; i++) checkIndex('adamwSparse', at[i], p.length);
-    adamw(p, this.arr(g, dtype), this.arr(m, dtype), this.arr(v, dtype), k, h, this.arr(values, dtype), at);
+  adamwIncrement(a: AdamWIncrementArgs): void {
+    const f = (s: BackendStorage) => this.arr(s, a.dtype);
+    const idx = this.arr(a.indices, 'int32') as Int32Array;
+    adamwIncrement(a, this.arr(a.param, a.paramDtype), idx, f(a.base), f(a.delta), f(a.grad), f(a.m), f(a.v), a.steps ? f(a.steps) : null);
   }
 }
 

@@ -1,5 +1,6 @@
 import {
   type AdamWHyper,
+  type AdamWIncrementArgs,
   type Backend,
   type BackendInfo,
   type BackendMemoryStats,
@@ -13,6 +14,7 @@ import {
   type TypedArray,
   type UnaryOp,
   type View,
+  adamwConstants,
   bytesPerElement,
   isFloat,
   makeArray,
@@ -45,7 +47,7 @@ export interface CudaBackendOptions {
 }
 
 const BLOCK = 256;
-const INDEX_OPS: Record<number, string> = { 1: 'embedding', 2: 'embedding backward', 3: 'gatherFlat', 4: 'scatterFlat', 5: 'adamwSparse' };
+const INDEX_OPS: Record<number, string> = { 1: 'embedding', 2: 'embedding backward', 3: 'gatherFlat', 4: 'scatterFlat', 5: 'adamwIncrement' };
 
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -574,22 +576,18 @@ export class CudaBackend implements Backend {
 
   // ---------------------------------------------------------------- optimizer
 
-  private adamwArgs(h: AdamWHyper): Arg[] {
-    const decay = 1 - h.lr * h.weightDecay;
-    const stepSize = h.lr / (1 - h.beta1 ** h.step);
-    const bc2 = Math.sqrt(1 - h.beta2 ** h.step);
-    return [f64(h.beta1), f64(h.beta2), f64(h.eps), f64(decay), f64(stepSize), f64(bc2)];
-  }
-
   adamw(p: BackendStorage, g: BackendStorage, m: BackendStorage, v: BackendStorage, dtype: DType, size: number, h: AdamWHyper): void {
+    const c = adamwConstants(h);
     const [P, G, Mm, V] = [p, g, m, v].map((s) => ptr(this.st(s).ptr));
-    this.launch(K.adamwKernel(dtype), size, [P, G, Mm, V, i64(size), ...this.adamwArgs(h)]);
+    this.launch(K.adamwKernel(dtype), size, [P, G, Mm, V, i64(size), f64(c.beta1), f64(c.beta2), f64(c.eps), f64(c.decay), f64(c.stepSize), f64(c.bc2)]);
   }
 
-  adamwSparse(param: BackendStorage, idx: BackendStorage, values: BackendStorage, g: BackendStorage, m: BackendStorage, v: BackendStorage, dtype: DType, k: number, h: AdamWHyper): void {
-    const size = this.st(param).size;
-    const [P, I, Va, G, Mm, V] = [param, idx, values, g, m, v].map((s) => ptr(this.st(s).ptr));
-    this.launch(K.adamwSparseKernel(dtype), k, [P, I, Va, G, Mm, V, i64(k), i64(size), ...this.adamwArgs(h), this.err()]);
+  adamwIncrement(a: AdamWIncrementArgs): void {
+    const [P, I, B, D, G, Mm, V] = [a.param, a.indices, a.base, a.delta, a.grad, a.m, a.v].map((s) => ptr(this.st(s).ptr));
+    const S = a.steps ? ptr(this.st(a.steps).ptr) : ptr(0n);
+    const { lr, beta1, beta2, eps, decay, stepSize, bc2 } = a.c;
+    const constants = [lr, beta1, beta2, eps, decay, stepSize, bc2].map(f64);
+    this.launch(K.adamwIncrementKernel(a.dtype, a.paramDtype), a.k, [P, I, B, D, G, Mm, V, S, i64(a.k), i64(a.paramSize), ...constants, this.err()]);
   }
 }
 

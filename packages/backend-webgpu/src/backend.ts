@@ -5,6 +5,7 @@
  */
 import {
   type AdamWHyper,
+  type AdamWIncrementArgs,
   type Backend,
   type BackendInfo,
   type BackendMemoryStats,
@@ -315,17 +316,7 @@ export class WebGpuBackend implements Backend {
     optim.adamw(this.rt, p, g, m, v, dtype, size, h);
   }
 
-  adamwSparse(
-    param: BackendStorage,
-    idx: BackendStorage,
-    values: BackendStorage,
-    g: BackendStorage,
-    m: BackendStorage,
-    v: BackendStorage,
-    dtype: DType,
-    k: number,
-    h: AdamWHyper,
-  ): void {
-    optim.adamwSparse(this.rt, param, idx, values, g, m, v, dtype, k, h);
+  adamwIncrement(a: AdamWIncrementArgs): void {
+    optim.adamwIncrement(this.rt, a);
   }
 }

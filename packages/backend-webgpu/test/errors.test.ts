@@ -1,4 +1,4 @@
-import type { View } from '@siftjs/tensor';
+import { type View, adamwConstants } from '@siftjs/tensor';
 import { describe, expect, it } from 'vitest';
 import { NotImplementedError, WebGpuBackend } from '../src/index.js';
 import { acquire } from './helpers.js';
@@ -33,7 +33,7 @@ describe.skipIf(!be)(`webgpu errors name the op and shapes (${reason})`, () => {
     b.topkAbs(x, 2);
     b.random('normal', 'float32', 4, [1, 2], 0);
     b.adamw(x.storage, v([6]).storage, v([6]).storage, v([6]).storage, 'float32', 6, h);
-    b.adamwSparse(x.storage, ids.storage, v([2]).storage, v([2]).storage, v([2]).storage, v([2]).storage, 'float32', 2, h);
+    b.adamwIncrement({ param: x.storage, paramDtype: 'float32', paramSize: 6, indices: ids.storage, base: v([2]).storage, delta: v([2]).storage, grad: v([2]).storage, m: v([2]).storage, v: v([2]).storage, steps: v([2]).storage, dtype: 'float32', k: 2, c: adamwConstants(h) });
     await expect(b.sync()).resolves.toBeUndefined();
   });
 

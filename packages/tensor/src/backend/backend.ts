@@ -85,18 +85,15 @@ export interface Backend {
   // ---- optimizer ----
   /** In place AdamW on contiguous float storages of `size` elements (PyTorch's semantics). */
   adamw(p: BackendStorage, g: BackendStorage, m: BackendStorage, v: BackendStorage, dtype: DType, size: number, h: AdamWHyper): void;
-  /** In place sparse AdamW: steps `values` (k) with grads/m/v (k), then writes values into param at idx. */
-  adamwSparse(
-    param: BackendStorage,
-    idx: BackendStorage,
-    values: BackendStorage,
-    g: BackendStorage,
-    m: BackendStorage,
-    v: BackendStorage,
-    dtype: DType,
-    k: number,
-    h: AdamWHyper,
-  ): void;
+  /**
+   * SIFT's step on one sparse tensor, in place (the paper's Figure 5): AdamW on the increment δ of its k chosen
+   * components, then the weight written there as its pre-trained value plus the increment. For i < k:
+   *   m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  δ ← δ·decay − stepSize·m / (√v / bc2 + eps);  param[idx] ← base + δ
+   * With per-component step counts (`steps`, after a re-selection), each count is incremented first and the bias
+   * corrections come from it: stepSize = lr / (1 − β₁ᵗ), bc2 = √(1 − β₂ᵗ). An index outside the parameter is
+   * reported as the other indexing kernels report theirs.
+   */
+  adamwIncrement(a: AdamWIncrementArgs): void;
 }
 
 /** A backend's own handle to an allocation; opaque above the seam. */
@@ -126,6 +123,43 @@ export interface NormBackward {
   dx: BackendStorage;
   dweight: BackendStorage | null;
   dbias: BackendStorage | null;
+}
+
+/** The buffers and constants of `adamwIncrement`: every k-sized buffer in `dtype`, the parameter in its own. */
+export interface AdamWIncrementArgs {
+  /** The dense weight, contiguous, `paramSize` elements of `paramDtype`. */
+  param: BackendStorage;
+  paramDtype: DType;
+  paramSize: number;
+  /** int32 [k]: flat positions in `param`. */
+  indices: BackendStorage;
+  /** [k]: the pre-trained values at `indices` (read only). */
+  base: BackendStorage;
+  /** [k]: the increment, stepped in place. */
+  delta: BackendStorage;
+  /** [k]: the gradient of δ (read only). */
+  grad: BackendStorage;
+  m: BackendStorage;
+  v: BackendStorage;
+  /** [k] per-component step counts, incremented in place; null when every component shares `c.stepSize`/`c.bc2`. */
+  steps: BackendStorage | null;
+  dtype: DType;
+  k: number;
+  c: AdamWConstants;
+}
+
+/** AdamW's constants for one step, computed once in float64 by `adamwConstants` (ops/optim.ts) for every backend. */
+export interface AdamWConstants {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Decoupled weight decay as a factor: 1 − lr·λ. */
+  decay: number;
+  /** lr / (1 − β₁ᵗ) at the shared step t. */
+  stepSize: number;
+  /** √(1 − β₂ᵗ) at the shared step t. */
+  bc2: number;
 }
 
 export interface AdamWHyper {
