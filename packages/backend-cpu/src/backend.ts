@@ -41,6 +41,7 @@ import { checkIndex, elementOffsets, readInts, topkAbs } from './kernels/indexin
 import { argReduce, reduce } from './kernels/reduce.js';
 import { NORM_BIAS, NORM_CENTRED, NORM_WEIGHT, type NormKernels, loadNorm } from './kernels/norm-simd.js';
 import { normRows, normRowsBackward, softmaxRows, softmaxRowsBackward } from './kernels/rows.js';
+import { SAMPLED_CHUNK_ROWS, checkSampledIndices, sampledMatmulChunk } from './kernels/sampled-matmul.js';
 import { type MatmulOptions, MatmulRunner } from './matmul-runner.js';
 import { ROW_JOB, type WasmKernels, chunkItems, runRowJob } from './threads/row-jobs.js';
 
@@ -436,6 +437,25 @@ export class CpuBackend implements Backend {
       for (let j = 0; j < d; j++) o[id * d + j] += s[i * d + j];
     }
     return out;
+  }
+
+  sampledMatmul(a: View, g: View, idx: View, transposed: boolean): BackendStorage {
+    const [m, k] = a.shape;
+    const n = g.shape[1];
+    const ids = readInts(this.arr(idx.storage), idx);
+    checkSampledIndices(ids, k * n);
+    const acc = new Float64Array(ids.length);
+    // A chunk of rows at a time, column by column, so that every dot product reads contiguous memory.
+    const cols = (v: View, from: number, rows: number) =>
+      this.copy({ ...v, shape: [v.shape[1], rows], strides: [v.strides[1], v.strides[0]], offset: v.offset + from * v.strides[0] });
+    for (let from = 0; from < m; from += SAMPLED_CHUNK_ROWS) {
+      const rows = Math.min(SAMPLED_CHUNK_ROWS, m - from);
+      const [aCols, gCols] = [cols(a, from, rows), cols(g, from, rows)];
+      sampledMatmulChunk(this.arr(aCols), this.arr(gCols), ids, rows, k, n, transposed, acc);
+      this.free(aCols);
+      this.free(gCols);
+    }
+    return this.upload(a.dtype, toDType(acc, a.dtype));
   }
 
   gatherFlat(x: View, idx: View): BackendStorage {

@@ -61,4 +61,5 @@ export function loadIncrementState(s: SparseIncrement, st: IncrementState): void
   s.selector.restore(st.passes, { selection_sum: copy('selection_sum', n, s.dtype) ?? undefined, selection_squares: copy('selection_squares', n, s.dtype) ?? undefined });
   s.reselection.restore(r, copy('nominees', r, 'int32'), copy('nominee_grad', r, s.dtype));
   s.writeBack();
+  s.askForSampledGradient();
 }

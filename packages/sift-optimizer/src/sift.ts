@@ -201,7 +201,7 @@ export class SIFT implements FineTuner {
   private scheduleReselection(): void {
     const r = this.options.reselect;
     if (!r || this.stepCount % r.every !== 0) return;
-    for (const s of this.sparse) if (s.indices) s.reselection.request(r.fraction, s.k, s.param.size);
+    for (const s of this.sparse) if (s.indices) s.requestReselection(r.fraction);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { adamwIncrement, type AdamWHyper, type DType, keep, noGrad, type Removable, scatterFlatInto, scope, type Tensor, zeros } from '@siftjs/tensor';
+import { adamwIncrement, type AdamWHyper, type DType, keep, noGrad, type Removable, scatterFlatInto, scope, setSampledGrad, type Tensor, zeros } from '@siftjs/tensor';
 import { Reselection } from './reselection.js';
 import { createSelector, type Selection, type Selector } from './selection.js';
 
@@ -77,6 +77,28 @@ export class SparseIncrement {
     this.indices = indices;
     this.base = keep(scope(() => this.param.detach().reshape([this.param.size]).gatherFlat(indices).cast(this.dtype)));
     this.delta = keep(zeros([this.k], { dtype: this.dtype }));
+    this.askForSampledGradient();
+  }
+
+  /**
+   * Once chosen, and unless a re-selection needs the dense gradient, asks the ops that can for G[idx] alone
+   * (sampled-grad.ts in @siftjs/tensor): a weight's matmul then computes k dot products instead of the dense
+   * product, and delivers them here in place of the hook. Other uses of the weight still reach the hook.
+   */
+  askForSampledGradient(): void {
+    const wanted = this.indices !== null && this.reselection.pending === 0;
+    setSampledGrad(this.param, wanted ? { indices: this.indices as Tensor, deliver: (values) => this.receiveSampled(values) } : null);
+  }
+
+  private receiveSampled(values: Tensor): void {
+    this.received = true;
+    scope(() => this.grad.copy_(this.grad.add(values.cast(this.dtype))));
+  }
+
+  /** A re-selection of ⌊f·k⌉ components falls due: the next backward gives the hook the dense gradient to nominate from. */
+  requestReselection(fraction: number): void {
+    this.reselection.request(fraction, this.k, this.param.size);
+    this.askForSampledGradient();
   }
 
   /** Whether `step()` will move this tensor: chosen, and a gradient arrived. */
@@ -91,6 +113,7 @@ export class SparseIncrement {
     if (!next) return;
     for (const t of [this.indices, this.base, this.delta, this.grad, this.m, this.v, this.steps]) t?.dispose();
     Object.assign(this, next);
+    this.askForSampledGradient();
   }
 
   /** One AdamW step of δ and the write-back P[idx] = base + δ, in one kernel. Nothing to do without a gradient. */
@@ -120,6 +143,7 @@ export class SparseIncrement {
 
   dispose(): void {
     this.hook.remove();
+    setSampledGrad(this.param, null);
     for (const t of [this.indices, this.base, this.delta, this.grad, this.m, this.v, this.steps]) t?.dispose();
     this.selector.dispose();
     this.reselection.clear();

@@ -57,6 +57,12 @@ export interface Backend {
   /** a: [...batch, M, K], b: [...batch, K, N] with identical batch dims (broadcast by the caller through
    *  0 strides); out: [...batch, M, N]. Transposed operands arrive as permuted strides. Float dtypes only. */
   matmul(a: View, b: View): BackendStorage;
+  /**
+   * Optional (SIFT's weight gradients without the dense product): for a [M, K], g [M, N] and int32 idx [k],
+   * out[j] = Σₘ a[m, r]·g[m, c] with (r, c) = (f / N, f % N) of f = idx[j], or (f % K, f / K) when `transposed`
+   * (the weight is stored [N, K]). Out is [k] in a's dtype. Backends without it compute the dense gradient.
+   */
+  sampledMatmul?(a: View, g: View, idx: View, transposed: boolean): BackendStorage;
 
   // ---- fused rows: contiguous input, viewed as [rows, cols] over the last dim(s) ----
   softmax(x: View, cols: number, log: boolean): BackendStorage;
