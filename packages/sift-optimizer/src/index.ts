@@ -31,3 +31,4 @@ export {
   type TrainOptions,
 } from './baselines.js';
 export { analyzeGradients, type AnalyzeOptions, type GradientShare, meanShares } from './analyze.js';
+export { SelectionStability, type StabilityPoint } from './selection-stability.js';
