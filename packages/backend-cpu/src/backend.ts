@@ -41,7 +41,7 @@ import { checkIndex, elementOffsets, readInts, topkAbs } from './kernels/indexin
 import { argReduce, reduce } from './kernels/reduce.js';
 import { NORM_BIAS, NORM_CENTRED, NORM_WEIGHT, type NormKernels, loadNorm } from './kernels/norm-simd.js';
 import { normRows, normRowsBackward, softmaxRows, softmaxRowsBackward } from './kernels/rows.js';
-import { SAMPLED_CHUNK_ROWS, checkSampledIndices, sampledMatmulChunk } from './kernels/sampled-matmul.js';
+import { SAMPLED_CHUNK_ROWS, sampledColumns, sampledMatmulChunk, transposeRows } from './kernels/sampled-matmul.js';
 import { type MatmulOptions, MatmulRunner } from './matmul-runner.js';
 import { ROW_JOB, type WasmKernels, chunkItems, runRowJob } from './threads/row-jobs.js';
 
@@ -443,19 +443,40 @@ export class CpuBackend implements Backend {
     const [m, k] = a.shape;
     const n = g.shape[1];
     const ids = readInts(this.arr(idx.storage), idx);
-    checkSampledIndices(ids, k * n);
-    const acc = new Float64Array(ids.length);
-    // A chunk of rows at a time, column by column, so that every dot product reads contiguous memory.
-    const cols = (v: View, from: number, rows: number) =>
-      this.copy({ ...v, shape: [v.shape[1], rows], strides: [v.strides[1], v.strides[0]], offset: v.offset + from * v.strides[0] });
-    for (let from = 0; from < m; from += SAMPLED_CHUNK_ROWS) {
-      const rows = Math.min(SAMPLED_CHUNK_ROWS, m - from);
-      const [aCols, gCols] = [cols(a, from, rows), cols(g, from, rows)];
-      sampledMatmulChunk(this.arr(aCols), this.arr(gCols), ids, rows, k, n, transposed, acc);
-      this.free(aCols);
-      this.free(gCols);
+    const count = ids.length;
+    // Heap storages, so the WebAssembly kernel can read them: the columns of each index, the float64 sums.
+    const [rowsS, colsS, accS] = [this.make('int32', count), this.make('int32', count), this.make('float64', count)];
+    // Typed arrays over the heap are taken after each allocation: a growing heap may replace its buffer.
+    const lists = () => [this.arr(rowsS) as Int32Array, this.arr(colsS) as Int32Array, this.arr(accS) as Float64Array] as const;
+    const simd = this.simd && a.dtype === 'float32' ? this.simd : null;
+    try {
+      const [rows0, cols0, acc0] = lists();
+      acc0.fill(0);
+      sampledColumns(ids, k, n, transposed, rows0, cols0);
+      // A chunk of rows at a time, column by column, so that every dot product reads contiguous memory.
+      const columns = (v: View, from: number, c: number) => {
+        const view = { ...v, shape: [v.shape[1], c], strides: [v.strides[1], v.strides[0]], offset: v.offset + from * v.strides[0] };
+        if (v.strides[1] !== 1) return this.copy(view);
+        const out = this.make(v.dtype, v.shape[1] * c);
+        const into = this.arr(out);
+        transposeRows(this.arr(v.storage), view.offset, v.strides[0], c, v.shape[1], into);
+        return out;
+      };
+      for (let from = 0; from < m; from += SAMPLED_CHUNK_ROWS) {
+        const c = Math.min(SAMPLED_CHUNK_ROWS, m - from);
+        const [aCols, gCols] = [columns(a, from, c), columns(g, from, c)];
+        const [ac, gc] = [this.arr(aCols), this.arr(gCols)];
+        const [rows, cols, acc] = lists();
+        if (simd) simd.sampledDots(ac.byteOffset, gc.byteOffset, rows.byteOffset, cols.byteOffset, acc.byteOffset, count, c);
+        else sampledMatmulChunk(ac, gc, rows, cols, c, acc);
+        this.free(aCols);
+        this.free(gCols);
+      }
+      const acc = lists()[2];
+      return this.upload(a.dtype, a.dtype === 'float64' ? Float64Array.from(acc) : Float32Array.from(acc));
+    } finally {
+      for (const s of [rowsS, colsS, accS]) this.free(s);
     }
-    return this.upload(a.dtype, toDType(acc, a.dtype));
   }
 
   gatherFlat(x: View, idx: View): BackendStorage {

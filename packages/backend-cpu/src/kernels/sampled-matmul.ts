@@ -6,17 +6,14 @@ export const SAMPLED_CHUNK_ROWS = 64;
 
 /**
  * Accumulates SIFT's weight-gradient components for one chunk of rows (the contract's sampledMatmul): entry j is
- * the dot product of one column of A with one column of G. The caller lays the chunk out column by column
- * (`aCols` [K, c], `gCols` [N, c], contiguous) so that each dot reads two contiguous runs; sums go into float64 `acc`.
- * Index f is (f / N, f % N) of the [K, N] product, or (f % K, f / K) when the weight is stored transposed [N, K].
+ * the dot product of column rows[j] of A with column cols[j] of G. The caller lays the chunk out column by column
+ * (`aCols` [K, c], `gCols` [N, c], contiguous) so that each dot reads two contiguous runs; even and odd terms are
+ * summed apart in float64 and added last (wasm/elementwise-f32.wat's sampledDots does the same, bit for bit).
  */
-export function sampledMatmulChunk(aCols: TypedArray, gCols: TypedArray, ids: ArrayLike<number>, c: number, k: number, n: number, transposed: boolean, acc: Float64Array): void {
-  for (let j = 0; j < ids.length; j++) {
-    const f = ids[j];
-    const r = transposed ? f % k : Math.floor(f / n);
-    const col = transposed ? Math.floor(f / k) : f % n;
-    let ai = r * c;
-    let gi = col * c;
+export function sampledMatmulChunk(aCols: TypedArray, gCols: TypedArray, rows: Int32Array, cols: Int32Array, c: number, acc: Float64Array): void {
+  for (let j = 0; j < rows.length; j++) {
+    let ai = rows[j] * c;
+    let gi = cols[j] * c;
     let s0 = 0;
     let s1 = 0;
     let i = 0;
@@ -29,6 +26,23 @@ export function sampledMatmulChunk(aCols: TypedArray, gCols: TypedArray, ids: Ar
   }
 }
 
-export function checkSampledIndices(ids: ArrayLike<number>, size: number): void {
-  for (let j = 0; j < ids.length; j++) checkIndex('sampledMatmul', ids[j], size);
+/**
+ * The column of A and of G behind each index: f is (f / N, f % N) of the [K, N] product Aᵀ·G, or (f % K, f / K) when
+ * the weight is stored transposed [N, K]. Checks every index first.
+ */
+export function sampledColumns(ids: ArrayLike<number>, k: number, n: number, transposed: boolean, rows: Int32Array, cols: Int32Array): void {
+  for (let j = 0; j < ids.length; j++) checkIndex('sampledMatmul', ids[j], k * n);
+  for (let j = 0; j < ids.length; j++) {
+    const f = ids[j];
+    rows[j] = transposed ? f % k : Math.floor(f / n);
+    cols[j] = transposed ? Math.floor(f / k) : f % n;
+  }
+}
+
+/** out[i·rows + r] = x[offset + r·stride + i] for r < rows, i < cols: a chunk of row-contiguous rows, column by column. */
+export function transposeRows(x: TypedArray, offset: number, stride: number, rows: number, cols: number, out: TypedArray): void {
+  for (let r = 0; r < rows; r++) {
+    const from = offset + r * stride;
+    for (let i = 0, o = r; i < cols; i++, o += rows) out[o] = x[from + i];
+  }
 }
