@@ -1,8 +1,9 @@
 import { fc, test } from '@fast-check/vitest';
 import * as T from '@siftjs/tensor';
-import { getBackend, type NormGradients, type Tensor, tensor } from '@siftjs/tensor';
-import { beforeAll, describe, expect } from 'vitest';
+import { AutogradError, getBackend, type NormGradients, type Tensor, tensor } from '@siftjs/tensor';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { unneededGradientCount } from '../../packages/tensor/src/autograd/engine.js';
+import { record } from '../../packages/tensor/src/autograd/record.js';
 import { backendsUnderTest, floatDtype } from '../support/backends.js';
 import { expectNoLeaks } from '../support/memory.js';
 import { values } from '../support/read.js';
@@ -124,4 +125,43 @@ describe.each(backendsUnderTest())('frozen inputs on $name', (backend) => {
       },
     );
   }
+});
+
+/**
+ * The engine's side, with rules that ignore `needs` (a rule written without it, or a backend's fused kernel that
+ * computes every gradient): whatever a rule returns that no input takes is freed at once.
+ */
+describe.each(backendsUnderTest())('the autograd engine on $name', (backend) => {
+  beforeAll(() => backend.start());
+
+  /** y = a·b (elementwise) whose rule returns `extra` more gradients than inputs, and every gradient regardless of `needs`. */
+  function greedyMul(a: Tensor, b: Tensor, extra = 0): Tensor {
+    return record('greedyMul', T.noGrad(() => a.mul(b)), [a, b], (g, [as, bs]) => [g.mul(bs), g.mul(as), ...Array.from({ length: extra }, () => g.mul(2))], [a, b]);
+  }
+
+  it('frees a gradient returned for an input that needs none, and gradients past the inputs', async () => {
+    await expectNoLeaks(async () => {
+      const a = tensor([1, 2, 3], { requiresGrad: true });
+      const b = tensor([4, 5, 6]);
+      const dropped = unneededGradientCount();
+      const loss = T.scope(() => greedyMul(a, b, 2).sum());
+      loss.backward();
+      expect(await values(a.grad as Tensor)).toEqual([4, 5, 6]);
+      expect(b.grad).toBeNull();
+      expect(unneededGradientCount() - dropped).toBe(1);
+      for (const t of [a, b, loss]) t.dispose();
+    });
+  });
+
+  it('a rule whose gradient has the wrong shape throws AutogradError and leaves nothing behind', async () => {
+    await expectNoLeaks(() => {
+      const a = tensor([1, 2, 3], { requiresGrad: true });
+      const b = tensor([4, 5, 6], { requiresGrad: true });
+      const y = record('badShape', T.noGrad(() => a.mul(b)), [a, b], (g) => [g.sum(), g.mul(2), g.mul(3)]);
+      const loss = T.scope(() => y.sum());
+      expect(() => loss.backward()).toThrow(AutogradError);
+      expect([a.grad, b.grad]).toEqual([null, null]);
+      for (const t of [a, b, y, loss]) t.dispose();
+    });
+  });
 });
