@@ -8,6 +8,7 @@ import {
   type BinaryOp,
   type DType,
   type NormBackward,
+  type NormGradients,
   type NormForward,
   type NormStats,
   type ReduceOp,
@@ -39,7 +40,7 @@ import {
 } from './kernels/elementwise-simd.js';
 import { checkIndex, elementOffsets, readInts, topkAbs } from './kernels/indexing.js';
 import { argReduce, reduce } from './kernels/reduce.js';
-import { NORM_BIAS, NORM_CENTRED, NORM_WEIGHT, type NormKernels, loadNorm } from './kernels/norm-simd.js';
+import { NORM_BIAS, NORM_CENTRED, NORM_WANT_DB, NORM_WANT_DW, NORM_WANT_DX, NORM_WEIGHT, type NormKernels, loadNorm } from './kernels/norm-simd.js';
 import { normRows, normRowsBackward, softmaxRows, softmaxRowsBackward } from './kernels/rows.js';
 import { SAMPLED_CHUNK_ROWS, sampledColumns, sampledMatmulChunk, transposeRows } from './kernels/sampled-matmul.js';
 import { type MatmulOptions, MatmulRunner } from './matmul-runner.js';
@@ -291,12 +292,12 @@ export class CpuBackend implements Backend {
     return this.normForward(x, weight, null, cols, eps, false);
   }
 
-  layerNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number): NormBackward {
-    return this.normBackward(dy, x, weight, stats, cols, true);
+  layerNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward {
+    return this.normBackward(dy, x, weight, stats, cols, true, wanted);
   }
 
-  rmsNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number): NormBackward {
-    return this.normBackward(dy, x, weight, stats, cols, false);
+  rmsNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward {
+    return this.normBackward(dy, x, weight, stats, cols, false, { ...wanted, bias: false });
   }
 
   private normForward(x: View, weight: View | null, bias: View | null, cols: number, eps: number, centred: boolean): NormForward {
@@ -328,13 +329,15 @@ export class CpuBackend implements Backend {
     return { y, rstd, mean };
   }
 
-  private normBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, centred: boolean): NormBackward {
+  private normBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, centred: boolean, wanted: NormGradients): NormBackward {
     const n = sizeOf(x.shape);
     const rows = cols ? n / cols : 0;
-    const dx = this.make(x.dtype, n);
-    if (this.wasm && allFloat32(dy, x, weight) && cols > 0) return this.normBackwardSimd(this.wasm, dy, x, weight, stats, cols, centred, dx);
-    const dw = weight ? new Float64Array(cols) : null;
-    const db = centred ? new Float64Array(cols) : null;
+    const want = { dx: wanted.input, dw: !!weight && wanted.weight, db: centred && wanted.bias };
+    if (!want.dx && !want.dw && !want.db) return { dx: null, dweight: null, dbias: null };
+    const dx = want.dx ? this.make(x.dtype, n) : null;
+    if (this.wasm && allFloat32(dy, x, weight) && cols > 0) return this.normBackwardSimd(this.wasm, dy, x, weight, stats, cols, centred, want, dx);
+    const dw = want.dw ? new Float64Array(cols) : null;
+    const db = want.db ? new Float64Array(cols) : null;
     normRowsBackward(
       {
         dy: this.rows(dy),
@@ -342,7 +345,7 @@ export class CpuBackend implements Backend {
         w: weight ? this.rows(weight) : null,
         mean: centred && stats.mean ? this.arr(stats.mean) : null,
         rstd: this.arr(stats.rstd),
-        dx: this.arr(dx),
+        dx: dx ? this.arr(dx) : null,
         dw,
         db,
       },
@@ -368,7 +371,8 @@ export class CpuBackend implements Backend {
     stats: NormStats,
     cols: number,
     centred: boolean,
-    dx: BackendStorage,
+    want: { dx: boolean; dw: boolean; db: boolean },
+    dx: BackendStorage | null,
   ): NormBackward {
     const rows = sizeOf(x.shape) / cols;
     const chunk = chunkItems(cols);
@@ -378,10 +382,11 @@ export class CpuBackend implements Backend {
     try {
       // Allocation may grow the heap (detaching earlier views): every byte offset is taken after it.
       const partials = new Float64Array(this.heap.memory.buffer, scratch, chunks * 2 * cols).fill(0);
-      const flags = (centred ? NORM_CENTRED : 0) | (weight ? NORM_WEIGHT : 0);
+      const flags =
+        (centred ? NORM_CENTRED : 0) | (weight ? NORM_WEIGHT : 0) | (want.dw ? NORM_WANT_DW : 0) | (want.db ? NORM_WANT_DB : 0) | (want.dx ? NORM_WANT_DX : 0);
       const at = (v: View | null) => (v ? this.rows(v).byteOffset : 0);
       const meanAt = centred && stats.mean ? this.arr(stats.mean).byteOffset : 0;
-      const args = [at(dy), at(x), at(weight), meanAt, this.arr(stats.rstd).byteOffset, this.arr(dx).byteOffset, scratch, cols, flags, chunk];
+      const args = [at(dy), at(x), at(weight), meanAt, this.arr(stats.rstd).byteOffset, dx ? this.arr(dx).byteOffset : 0, scratch, cols, flags, chunk];
       this.rowJob(wasm, ROW_JOB.normBackward, args, rows, cols);
       const sum = (which: 0 | 1) => {
         const total = new Float64Array(cols);
@@ -393,8 +398,8 @@ export class CpuBackend implements Backend {
       };
       return {
         dx,
-        dweight: weight ? this.upload(x.dtype, sum(0)) : null,
-        dbias: centred ? this.upload(x.dtype, sum(1)) : null,
+        dweight: want.dw ? this.upload(x.dtype, sum(0)) : null,
+        dbias: want.db ? this.upload(x.dtype, sum(1)) : null,
       };
     } finally {
       this.heap.free(scratch, bytes);

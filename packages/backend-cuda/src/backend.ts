@@ -8,6 +8,7 @@ import {
   type BinaryOp,
   type DType,
   type NormBackward,
+  type NormGradients,
   type NormForward,
   type NormStats,
   type ReduceOp,
@@ -472,12 +473,12 @@ export class CudaBackend implements Backend {
     return this.normForward(x, weight, null, cols, eps, false);
   }
 
-  layerNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number): NormBackward {
-    return this.normBackward(dy, x, weight, stats, cols, true);
+  layerNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward {
+    return this.normBackward(dy, x, weight, stats, cols, true, wanted);
   }
 
-  rmsNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number): NormBackward {
-    return this.normBackward(dy, x, weight, stats, cols, false);
+  rmsNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward {
+    return this.normBackward(dy, x, weight, stats, cols, false, { ...wanted, bias: false });
   }
 
   private normForward(x: View, w: View | null, b: View | null, cols: number, eps: number, centred: boolean): NormForward {
@@ -491,15 +492,16 @@ export class CudaBackend implements Backend {
     return { y, rstd, mean };
   }
 
-  private normBackward(dy: View, x: View, w: View | null, stats: NormStats, cols: number, centred: boolean): NormBackward {
+  private normBackward(dy: View, x: View, w: View | null, stats: NormStats, cols: number, centred: boolean, wanted: NormGradients): NormBackward {
     const n = sizeOf(x.shape);
     const rows = cols ? n / cols : 0;
-    const dx = this.make(x.dtype, n);
     const mean = centred && stats.mean ? this.st(stats.mean).ptr : 0n;
     const rstd = this.st(stats.rstd).ptr;
-    this.launchRows(K.normBackwardKernel(x.dtype, { centred, weight: !!w }), rows, [ptr(this.at(dy)), ptr(this.at(x)), ptr(w ? this.at(w) : 0n), ptr(mean), ptr(rstd), ptr(dx.ptr), i64(rows), i64(cols)]);
-    const dweight = w ? this.make(x.dtype, cols) : null;
-    const dbias = centred ? this.make(x.dtype, cols) : null;
+    // Only the gradients asked for: a frozen weight's or bias's is neither allocated nor summed.
+    const dx = wanted.input ? this.make(x.dtype, n) : null;
+    if (dx) this.launchRows(K.normBackwardKernel(x.dtype, { centred, weight: !!w }), rows, [ptr(this.at(dy)), ptr(this.at(x)), ptr(w ? this.at(w) : 0n), ptr(mean), ptr(rstd), ptr(dx.ptr), i64(rows), i64(cols)]);
+    const dweight = w && wanted.weight ? this.make(x.dtype, cols) : null;
+    const dbias = centred && wanted.bias ? this.make(x.dtype, cols) : null;
     if (dweight || dbias) {
       this.launch(K.normParamGradKernel(x.dtype, centred), cols, [ptr(this.at(dy)), ptr(this.at(x)), ptr(mean), ptr(rstd), ptr(dweight ? dweight.ptr : 0n), ptr(dbias ? dbias.ptr : 0n), i64(rows), i64(cols)]);
     }

@@ -14,6 +14,7 @@ import {
   type DType,
   DTypeError,
   type NormBackward,
+  type NormGradients,
   type NormForward,
   type NormStats,
   type ReduceOp,
@@ -266,12 +267,12 @@ export class WebGpuBackend implements Backend {
     return rows.normForward(this.rt, 'rmsNorm', x, weight, null, cols, eps, false);
   }
 
-  layerNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number): NormBackward {
-    return rows.normBackward(this.rt, 'layerNormBackward', dy, x, weight, stats, cols, true);
+  layerNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward {
+    return rows.normBackward(this.rt, 'layerNormBackward', dy, x, weight, stats, cols, true, wanted);
   }
 
-  rmsNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number): NormBackward {
-    return rows.normBackward(this.rt, 'rmsNormBackward', dy, x, weight, stats, cols, false);
+  rmsNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward {
+    return rows.normBackward(this.rt, 'rmsNormBackward', dy, x, weight, stats, cols, false, wanted);
   }
 
   // ---------------------------------------------------------------- indexing (ops/indexing.ts, ops/topk.ts)

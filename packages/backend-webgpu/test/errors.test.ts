@@ -24,8 +24,8 @@ describe.skipIf(!be)(`webgpu errors name the op and shapes (${reason})`, () => {
     const ids = v([2], 'int32');
     const h = { lr: 1, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0, step: 1 };
     const f = b.layerNorm(x, null, null, 3, 1e-5);
-    b.layerNormBackward(x, x, null, f, 3);
-    b.rmsNormBackward(x, x, null, b.rmsNorm(x, null, 3, 1e-5), 3);
+    b.layerNormBackward(x, x, null, f, 3, { input: true, weight: false, bias: true });
+    b.rmsNormBackward(x, x, null, b.rmsNorm(x, null, 3, 1e-5), 3, { input: true, weight: false, bias: false });
     b.gatherRows(x, ids);
     b.scatterAddRows(2, ids, x);
     b.gatherFlat(x, ids);

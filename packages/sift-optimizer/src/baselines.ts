@@ -76,8 +76,9 @@ export class DenseFineTuner implements FineTuner {
     this.optimizer.loadStateDict(sd);
   }
 
+  /** Frees the gradients and AdamW's moments (2× the trained parameters' bytes); the model keeps its weights. */
   dispose(): void {
-    this.zeroGrad();
+    this.optimizer.dispose();
   }
 }
 

@@ -69,9 +69,11 @@ export interface Backend {
   /** Softmax backward along rows: dx = y ⊙ (dy − Σ dy⊙y) (or for log-softmax dx = dy − exp(y) Σ dy). */
   softmaxBackward(y: View, dy: View, cols: number, log: boolean): BackendStorage;
   layerNorm(x: View, weight: View | null, bias: View | null, cols: number, eps: number): NormForward;
-  layerNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number): NormBackward;
+  /** Computes only the gradients `wanted` names (a frozen weight's is never computed); the others come back null. */
+  layerNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward;
   rmsNorm(x: View, weight: View | null, cols: number, eps: number): NormForward;
-  rmsNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number): NormBackward;
+  /** As layerNormBackward; `wanted.bias` is ignored (RMS norm has no bias) and `dbias` is null. */
+  rmsNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward;
 
   // ---- indexing ----
   /** out[i, :] = table[ids[i], :] for a [V, D] table and int32 ids; out is [ids.size, D]. */
@@ -125,8 +127,22 @@ export interface NormForward extends NormStats {
   y: BackendStorage;
 }
 
+/**
+ * Which gradients a norm backward computes: those of the inputs that require one. The op asks for nothing else,
+ * so training with frozen norm parameters (SIFT, LoRA, BitFit…) spends no work or memory on their gradients.
+ */
+export interface NormGradients {
+  /** dx */
+  input: boolean;
+  /** dweight; only where there is a weight */
+  weight: boolean;
+  /** dbias (layer norm only) */
+  bias: boolean;
+}
+
+/** Each gradient is null where it was not wanted. */
 export interface NormBackward {
-  dx: BackendStorage;
+  dx: BackendStorage | null;
   dweight: BackendStorage | null;
   dbias: BackendStorage | null;
 }
