@@ -128,13 +128,6 @@ describe.each(MODELS)('$name, most of it frozen', (m) => {
     for (const t of task.inputs) t.dispose();
   });
 
-  /**
-   * SIFT.dispose() frees the sparse state but not its dense AdamW's moments (of the head), so SIFT and random
-   * leave 2 tensors per dense parameter behind. SIFT lives in packages/sift-optimizer/src/sift.ts, which is
-   * being rewritten in parallel (issue 16's report names the fix: dispose the dense optimizer). Marked as
-   * failing until then: this test starts failing, and the marks must go, the day it is fixed.
-   */
-  const leavesDenseMoments = (method: MethodName) => method === 'sift' || method === 'random';
   for (const method of METHODS) {
     const title = `${method}: dispose() of the method and the model frees everything they made`;
     const run = () => {
@@ -149,7 +142,6 @@ describe.each(MODELS)('$name, most of it frozen', (m) => {
       const after = snapshot();
       expect({ liveTensors: after.liveTensors - before.liveTensors, bytesInUse: after.bytesInUse - before.bytesInUse }).toEqual({ liveTensors: 0, bytesInUse: 0 });
     };
-    if (leavesDenseMoments(method)) it.fails(title, run);
-    else it(title, run);
+    it(title, run);
   }
 });

@@ -240,5 +240,6 @@ export class SIFT implements FineTuner {
 
   dispose(): void {
     for (const s of this.sparse) s.dispose();
+    this.denseOpt?.dispose();
   }
 }
