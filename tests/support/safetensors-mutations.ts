@@ -406,7 +406,9 @@ const TEXT_EDITS: Partial<Record<MutationKind, (m: FileModel, x: number, y: numb
 /** Edits to the encoded bytes: the header length, the header's UTF-8, or anywhere in the file. */
 function byteEdit(bytes: Uint8Array, model: FileModel, mu: Mutation): Uint8Array {
   const { kind, x, y, z } = mu;
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  if (bytes.length < 8) return bytes; // cut before the header length: nothing left to edit
+  // The header length as written (an earlier edit may have made it anything), kept within the file.
+  const n = Math.min(Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true)), bytes.length - 8);
   switch (kind) {
     case 'bad-utf8': {
       // Inside a string of the header, so the file stays JSON-shaped and the UTF-8 is what is wrong.
