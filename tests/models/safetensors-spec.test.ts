@@ -40,6 +40,7 @@ describe('the spec validator on the reference crate’s test vectors', () => {
     const bytes = [64, 0, 0, 0, 0, 0, 0, 0, 123, 34, 97, 116, 116, 110, 46, 48, 34, 58, 123, 34, 100, 116, 121, 112, 101, 34, 58, 34, 70, 52, 34, 44, 34, 115, 104, 97, 112, 101, 34, 58, 91, 49, 44, 50, 93, 44, 34, 100, 97, 116, 97, 95, 111, 102, 102, 115, 101, 116, 115, 34, 58, 91, 48, 44, 49, 93, 125, 125, 32, 32, 32, 32, 0];
     expect(valid(Uint8Array.from(bytes))).toBe(true);
     expect(valid(file('{"a":{"dtype":"F4","shape":[1,3],"data_offsets":[0,2]}}', zeros(2)))).toBe(false); // misaligned
+    expect(valid(file('{"a":{"dtype":"F4","shape":[1,3],"data_offsets":[0,1]}}', zeros(1)))).toBe(false); // 12 bits are not 1 byte
     expect(valid(file('{"a":{"dtype":"F4","shape":[1,2],"data_offsets":[0,2]}}', zeros(2)))).toBe(false); // 2 bytes for 1
   });
 

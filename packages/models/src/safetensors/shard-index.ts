@@ -64,7 +64,7 @@ export function readShardIndex(path: string, { checkShards = true }: { checkShar
   for (const [name, shard] of wm.members) {
     if (shard.type !== 'string') return bad(`'weight_map' gives tensor ${quoted(name)} ${kindOf(shard)}, not a shard file name`);
     const file = shard.value;
-    if (file === '' || file === '.' || file === '..' || basename(file) !== file || /[\\/\0]/.test(file)) {
+    if (file === '' || file === '.' || file === '..' || /[\\/\0]/.test(file)) {
       bad(`'weight_map' puts tensor ${quoted(name)} in ${quoted(file)}, which is not a file name in the index's folder`);
     }
     weightMap.set(name, join(folder, file));
