@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,14 @@ function expectDefect(file: string, fn: () => unknown, defect: RegExp): void {
 const opening = (p: string, defect: RegExp) => expectDefect(p, () => SafetensorsFile.open(p).close(), defect);
 
 describe('the reader rejects what the format forbids, naming the file and the defect', () => {
+  it('a path that is missing, a directory, or a FIFO (whose open would block): no file to read', () => {
+    opening(join(dir, 'absent.safetensors'), /: not found$/);
+    opening(dir, /is a directory, not a safetensors file/);
+    const fifo = join(dir, 'fifo.safetensors');
+    execFileSync('mkfifo', [fifo]);
+    opening(fifo, /is not a regular file, not a safetensors file/);
+  });
+
   it('duplicate tensor keys (JSON.parse would keep the last: two tensors’ data swapped without a word)', () => {
     opening(rawFile(`{${entry('a', 'U8', [1], 0, 1)},${entry('b', 'U8', [1], 1, 2)},${entry('a', 'U8', [1], 1, 2)}}`, 2), /tensor 'a' appears twice in the header/);
   });

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
 import { type DType, type Tensor, type TypedArray, tensor } from '@siftjs/tensor';
 import { decode } from './convert.js';
 import { MAX_HEADER_BYTES, quoted, SafetensorsError, type TensorInfo } from './format.js';
@@ -15,7 +15,7 @@ export class SafetensorsFile {
   readonly metadata: Record<string, string>;
 
   private constructor(readonly path: string) {
-    this.fd = openSync(path, 'r');
+    this.fd = openFile(path);
     try {
       const size = fstatSync(this.fd).size;
       if (size < 8) throw new SafetensorsError(path, `truncated: ${size} bytes, shorter than the 8-byte header length`);
@@ -86,6 +86,26 @@ export class SafetensorsFile {
       done += got;
     }
     return buf;
+  }
+}
+
+/**
+ * Opens `path` for reading, or says in a SafetensorsError why not. Only a regular file: a FIFO would block the open
+ * until something writes to it, and a directory or device is no safetensors file.
+ */
+function openFile(path: string): number {
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new SafetensorsError(path, code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? (e as Error).message})`);
+  }
+  if (!st.isFile()) throw new SafetensorsError(path, `is ${st.isDirectory() ? 'a directory' : 'not a regular file'}, not a safetensors file`);
+  try {
+    return openSync(path, 'r');
+  } catch (e) {
+    throw new SafetensorsError(path, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }
 

@@ -22,8 +22,8 @@ export class JsonSyntaxError extends Error {
   }
 }
 
-const WS = new Set([' ', '\t', '\n', '\r']);
 const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+const LITERALS = [['true', true], ['false', false], ['null', null]] as const;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 
 /** Parses one JSON value starting at `start` (after any whitespace); returns it and where it ends. */
@@ -34,7 +34,7 @@ export function parseJson(text: string, start = 0, maxDepth = 64): { value: Json
     throw new JsonSyntaxError(reason, i);
   };
   const ws = () => {
-    while (WS.has(text[at])) at++;
+    for (let c = text.charCodeAt(at); c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d; c = text.charCodeAt(at)) at++;
   };
   const expect = (c: string) => {
     if (text[at] !== c) fail(`expected '${c}', found ${shown(at)}`);
@@ -52,15 +52,14 @@ export function parseJson(text: string, start = 0, maxDepth = 64): { value: Json
     expect('"');
     let out = '';
     for (;;) {
+      // The run of plain characters up to the next quote, backslash or control character, taken in one slice.
+      const from = at;
+      for (let c = text.charCodeAt(at); c >= 0x20 && c !== 0x22 && c !== 0x5c; c = text.charCodeAt(at)) at++;
+      out += text.slice(from, at);
       const c = text[at];
       if (c === undefined) fail('unterminated string');
       if (c === '"') break;
-      if (c < ' ') fail(`raw control character ${JSON.stringify(c)} in a string (it must be escaped)`);
-      if (c !== '\\') {
-        out += c;
-        at++;
-        continue;
-      }
+      if (c !== '\\') fail(`raw control character ${JSON.stringify(c)} in a string (it must be escaped)`);
       const e = text[at + 1];
       at += 2;
       if (e in ESCAPES) out += ESCAPES[e];
@@ -122,7 +121,7 @@ export function parseJson(text: string, start = 0, maxDepth = 64): { value: Json
       return { type: 'array', items };
     }
     if (c === '"') return { type: 'string', value: string() };
-    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [word, v] of LITERALS) {
       if (text.startsWith(word, at)) {
         at += word.length;
         return { type: 'literal', value: v };
