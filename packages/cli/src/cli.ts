@@ -27,6 +27,8 @@ const dataOptions = (c: Command) =>
   c
     .option('--text-field <name>', 'the field (JSONL) or column (CSV) holding the text', 'text')
     .option('--label-field <name>', 'the field or column holding the label', 'label')
+    .option('--prompt-field <name>', 'instruction data: the field holding the prompt (rows without messages)', 'prompt')
+    .option('--response-field <name>', 'instruction data: the field holding the response', 'response')
     .option('--max-length <n>', 'tokens kept per example', int('--max-length'), 128);
 
 /** The `sift` program. Errors in the user's input print one line and exit with code 2. */
@@ -42,8 +44,9 @@ export function program(): Command {
       .command('finetune')
       .description('fine-tune a model on a dataset with SIFT or a baseline, evaluating each epoch')
       .requiredOption('--model <dir>', 'a Hugging Face model directory (config.json, model.safetensors, tokenizer)')
-      .requiredOption('--data <file>', 'JSONL / CSV / TSV with text and label fields, or a bundled corpus: spam-assassin, sotu, moby-dick')
-      .option('--task <task>', 'classification or causal-lm', 'classification')
+      .requiredOption('--data <file>', 'JSONL / CSV / TSV with text and label fields (instruction: JSONL with prompt/response or messages), or a bundled set: spam-assassin, sotu, moby-dick, sift-instruct')
+      .option('--task <task>', 'classification, causal-lm or instruction (decoders: the loss on the response tokens only)', 'classification')
+      .option('--packing', 'instruction: pack examples into full windows of --max-length tokens instead of padding each', false)
       .option('--method <method>', METHODS.join(' | '), 'sift')
       .option('--density <x>', 'share of each targeted matrix that trains (sift, random)', num('--density', { min: 0 }), 0.01)
       .option('--lora-rank <r>', 'LoRA rank (default: equal trainable parameters to SIFT at --density)', int('--lora-rank'))
@@ -58,7 +61,7 @@ export function program(): Command {
       .option('--stop-after <epochs>', 'stop after this many epochs, leaving a checkpoint to --resume', int('--stop-after')),
   ).action(async (o) => {
     await useBackend(o.backend);
-    await finetune({ ...o, heldOut: o.heldOut, batchSize: o.batchSize, maxLength: o.maxLength, textField: o.textField, labelField: o.labelField });
+    await finetune({ ...o, heldOut: o.heldOut, batchSize: o.batchSize, maxLength: o.maxLength, textField: o.textField, labelField: o.labelField, promptField: o.promptField, responseField: o.responseField, packing: o.packing });
   });
 
   dataOptions(
@@ -67,7 +70,7 @@ export function program(): Command {
       .description('loss and accuracy of a model (and optionally a sparse delta) on a dataset')
       .requiredOption('--model <dir>', 'model directory')
       .requiredOption('--data <file>', 'dataset file or bundled corpus')
-      .option('--task <task>', 'classification or causal-lm', 'classification')
+      .option('--task <task>', 'classification, causal-lm or instruction', 'classification')
       .option('--delta <file>', 'a sparse delta to apply first')
       .option('--batch-size <n>', 'examples per batch', int('--batch-size'), 32)
       .addOption(backendOption()),
@@ -85,6 +88,7 @@ export function program(): Command {
     .option('--top-k <k>', 'sample among the k most likely tokens', int('--top-k'))
     .option('--seed <n>', 'seeds the sampler', int('--seed', 0), 0)
     .option('--delta <file>', 'a sparse delta to apply first')
+    .option('--chat', "the prompt is a user message: put it in the model's chat template (or the plain instruction format) and print the reply only", false)
     .addOption(backendOption())
     .action(async (o) => {
       await useBackend(o.backend);
