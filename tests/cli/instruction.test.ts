@@ -149,6 +149,14 @@ describe('sift finetune --task instruction, end to end', () => {
     expect(withDelta.status, withDelta.stderr).toBe(0);
     expect(JSON.parse(withDelta.stdout).loss).toBeLessThan(JSON.parse(base.stdout).loss - 0.2);
 
+    // The delta as a PEFT adapter directory: eval --delta reads it and scores exactly as the delta file does.
+    const peft = join(root, 'peft-adapter');
+    const ex = sift(['export', '--format', 'peft', '--model', modelDir, '--delta', join(out, 'delta.safetensors'), '--out', peft]);
+    expect(ex.status, ex.stderr).toBe(0);
+    const viaPeft = sift(['eval', '--model', modelDir, '--data', data, '--task', 'instruction', '--max-length', '96', '--delta', peft]);
+    expect(viaPeft.status, viaPeft.stderr).toBe(0);
+    expect(JSON.parse(viaPeft.stdout).loss).toBe(JSON.parse(withDelta.stdout).loss);
+
     // generate --chat with the delta prints the reply only (greedy: deterministic); without the delta it differs.
     const gen = (extra: string[]) => sift(['generate', '--model', modelDir, '--chat', '--prompt', 'Who gave the State of the Union address of 1850?', '--temperature', '0', '--max-new-tokens', '8', ...extra]);
     const tuned = gen(['--delta', join(out, 'delta.safetensors')]);

@@ -6,6 +6,7 @@ import { analyzeCommand } from './commands/analyze.js';
 import { benchCommand } from './commands/bench.js';
 import { compareCommand } from './commands/compare.js';
 import { evalCommand } from './commands/evaluate.js';
+import { exportCommand } from './commands/export.js';
 import { finetune } from './commands/finetune.js';
 import { generateCommand } from './commands/generate.js';
 import { mergeCommand } from './commands/merge.js';
@@ -71,7 +72,7 @@ export function program(): Command {
       .requiredOption('--model <dir>', 'model directory')
       .requiredOption('--data <file>', 'dataset file or bundled corpus')
       .option('--task <task>', 'classification, causal-lm or instruction', 'classification')
-      .option('--delta <file>', 'a sparse delta to apply first')
+      .option('--delta <path>', 'a sparse delta, or a PEFT adapter directory (Super-Tuning, SHiRA, LoRA), to apply first')
       .option('--batch-size <n>', 'examples per batch', int('--batch-size'), 32)
       .addOption(backendOption()),
   ).action(async (o) => {
@@ -87,7 +88,7 @@ export function program(): Command {
     .option('--temperature <t>', '0 is greedy', num('--temperature', { min: 0 }), 0.8)
     .option('--top-k <k>', 'sample among the k most likely tokens', int('--top-k'))
     .option('--seed <n>', 'seeds the sampler', int('--seed', 0), 0)
-    .option('--delta <file>', 'a sparse delta to apply first')
+    .option('--delta <path>', 'a sparse delta, or a PEFT adapter directory (Super-Tuning, SHiRA, LoRA), to apply first')
     .option('--chat', "the prompt is a user message: put it in the model's chat template (or the plain instruction format) and print the reply only", false)
     .addOption(backendOption())
     .action(async (o) => {
@@ -104,6 +105,18 @@ export function program(): Command {
     .action(async (o) => {
       await useBackend('cpu');
       mergeCommand(o);
+    });
+
+  p.command('export')
+    .description('write a sparse delta as a Hugging Face PEFT adapter directory (Super-Tuning or SHiRA; Linear layers: BERT, RoBERTa, LLaMA family)')
+    .requiredOption('--format <format>', 'peft')
+    .requiredOption('--model <dir>', 'the base model directory the delta was trained from')
+    .requiredOption('--delta <file>', 'the sparse delta (delta.safetensors)')
+    .option('--tuner <name>', 'supertuning (flat indices) or shira ([2, K] indices)', 'supertuning')
+    .requiredOption('--out <dir>', 'the adapter directory to write (must not exist)')
+    .action(async (o) => {
+      await useBackend('cpu');
+      exportCommand(o);
     });
 
   dataOptions(

@@ -28,3 +28,14 @@ export {
   type TrainOptions,
 } from './baselines.js';
 export { analyzeGradients, type AnalyzeOptions, type GradientShare, meanShares } from './analyze.js';
+export {
+  ADAPTER_CONFIG,
+  ADAPTER_WEIGHTS,
+  isPeftAdapterDir,
+  PEFT_PREFIX,
+  PEFT_TUNERS,
+  PeftError,
+  type PeftTuner,
+} from './peft-format.js';
+export { exportPeftAdapter, type PeftExportOptions, type PeftExportReport, supertuningSparsity } from './peft-export.js';
+export { applyPeftAdapter, loadPeftLoRA, loadPeftSparseAdapter } from './peft-import.js';
