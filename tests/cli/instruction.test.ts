@@ -163,7 +163,7 @@ describe('sift finetune --task instruction, end to end', () => {
     expect(tuned.status, tuned.stderr).toBe(0);
     expect(tuned.stdout).not.toContain('State of the Union address of 1850');
     expect(tuned.stdout).not.toBe(gen([]).stdout);
-  });
+  }, 300_000);
 
   it('--packing and --task mistakes are one clear line and exit code 2', () => {
     const r = sift(['finetune', '--model', modelDir, '--data', data, '--task', 'causal-lm', '--packing', '--out', join(root, 'x')]);

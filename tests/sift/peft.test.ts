@@ -3,13 +3,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BertForSequenceClassification, bertConfig, GPT2LMHeadModel, gpt2Config, LlamaForCausalLM, llamaConfig, loadSafetensors, loadWeights } from '@siftjs/models';
+import { BertForSequenceClassification, bertConfig, GPT2LMHeadModel, gpt2Config, LlamaForCausalLM, llamaConfig, loadWeights, SafetensorsFile } from '@siftjs/models';
 import type { LoRALinear, Module } from '@siftjs/nn';
 import { applyPeftAdapter, exportPeftAdapter, loadDelta, loadPeftLoRA, loadPeftSparseAdapter, PeftError, saveDelta, supertuningSparsity } from '@siftjs/sift-optimizer';
 import type { Tensor } from '@siftjs/tensor';
 import { fc, test } from '@fast-check/vitest';
 import '@siftjs/backend-cpu';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backendsUnderTest } from '../support/backends.js';
+import { read } from '../support/read.js';
 
 const golden = fileURLToPath(new URL('../golden/peft/', import.meta.url));
 const bin = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
@@ -79,20 +81,22 @@ describe('PEFT adapters from SIFT deltas (checked by tests/golden/peft.py agains
   );
 });
 
-describe('PEFT adapters read into our models (written by tests/golden/peft.py in PEFT layout, merged by its PEFT merge)', () => {
-  const expectMerged = (m: Module, name: string, tol: number, weights = params(m)) => {
-    const want = loadSafetensors(join(golden, 'from-peft', name, 'merged.safetensors'));
-    expect(Object.keys(want).length).toBeGreaterThan(0);
-    for (const [k, t] of Object.entries(want)) {
-      const got = weights.get(k);
-      expect(got, k).toBeDefined();
-      const a = got!.toArraySync();
-      const b = t.toArraySync();
+describe.each(backendsUnderTest())('PEFT adapters read into our models on $name (written by tests/golden/peft.py in PEFT layout, merged by its PEFT merge)', (backend) => {
+  beforeAll(() => backend.start());
+
+  const expectMerged = async (m: Module, name: string, tol: number, weights = params(m)) => {
+    const f = SafetensorsFile.open(join(golden, 'from-peft', name, 'merged.safetensors'));
+    const keys = f.keys();
+    expect(keys.length).toBeGreaterThan(0);
+    for (const k of keys) expect(weights.get(k), k).toBeDefined();
+    const got = await read(() => keys.map((k) => weights.get(k)!));
+    keys.forEach((k, j) => {
+      const b = f.readArray(k);
       let d = 0;
-      for (let i = 0; i < b.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+      for (let i = 0; i < b.length; i++) d = Math.max(d, Math.abs(got[j][i] - b[i]));
       expect(d, k).toBeLessThanOrEqual(tol);
-      t.dispose();
-    }
+    });
+    f.close();
   };
 
   it.each([
@@ -103,14 +107,14 @@ describe('PEFT adapters read into our models (written by tests/golden/peft.py in
   ] as const)('%s through applyPeftAdapter: the weights PEFT merges', async (name, arch, tol) => {
     const m = base(arch);
     await applyPeftAdapter(m, join(golden, 'from-peft', name));
-    expectMerged(m, name, tol);
+    await expectMerged(m, name, tol);
     m.dispose();
   });
 
   it.each([
     ['llama-lora', 'llama'],
     ['gpt2-lora', 'gpt2'],
-  ] as const)('%s into our LoRA layers: rank/alpha patterns, rsLoRA and fan_in_fan_out as PEFT applies them', (name, arch) => {
+  ] as const)('%s into our LoRA layers: rank/alpha patterns, rsLoRA and fan_in_fan_out as PEFT applies them', async (name, arch) => {
     const m = base(arch);
     const layers = loadPeftLoRA(m, join(golden, 'from-peft', name));
     const byWeight = new Map<string, Tensor>();
@@ -118,7 +122,7 @@ describe('PEFT adapters read into our models (written by tests/golden/peft.py in
       l.merge();
       byWeight.set(`${path}.weight`, l.base_layer.weight);
     }
-    expectMerged(m, name, 2e-6, byWeight);
+    await expectMerged(m, name, 2e-6, byWeight);
     if (name === 'llama-lora') {
       expect(layers.get('model.layers.0.self_attn.q_proj')!.lora_A.weight.shape[0]).toBe(2); // rank_pattern
       expect(layers.get('model.layers.0.self_attn.o_proj')!.scaling).toBeCloseTo(3 / 4, 12); // alpha_pattern
