@@ -6,6 +6,7 @@ import { analyzeCommand } from './commands/analyze.js';
 import { benchCommand } from './commands/bench.js';
 import { compareCommand } from './commands/compare.js';
 import { evalCommand } from './commands/evaluate.js';
+import { exportCommand } from './commands/export.js';
 import { finetune } from './commands/finetune.js';
 import { generateCommand } from './commands/generate.js';
 import { mergeCommand } from './commands/merge.js';
@@ -27,6 +28,8 @@ const dataOptions = (c: Command) =>
   c
     .option('--text-field <name>', 'the field (JSONL) or column (CSV) holding the text', 'text')
     .option('--label-field <name>', 'the field or column holding the label', 'label')
+    .option('--prompt-field <name>', 'instruction data: the field holding the prompt (rows without messages)', 'prompt')
+    .option('--response-field <name>', 'instruction data: the field holding the response', 'response')
     .option('--max-length <n>', 'tokens kept per example', int('--max-length'), 128);
 
 /** The `sift` program. Errors in the user's input print one line and exit with code 2. */
@@ -42,8 +45,9 @@ export function program(): Command {
       .command('finetune')
       .description('fine-tune a model on a dataset with SIFT or a baseline, evaluating each epoch')
       .requiredOption('--model <dir>', 'a Hugging Face model directory (config.json, model.safetensors, tokenizer)')
-      .requiredOption('--data <file>', 'JSONL / CSV / TSV with text and label fields, or a bundled corpus: spam-assassin, sotu, moby-dick')
-      .option('--task <task>', 'classification or causal-lm', 'classification')
+      .requiredOption('--data <file>', 'JSONL / CSV / TSV with text and label fields (instruction: JSONL with prompt/response or messages), or a bundled set: spam-assassin, sotu, moby-dick, sift-instruct')
+      .option('--task <task>', 'classification, causal-lm or instruction (decoders: the loss on the response tokens only)', 'classification')
+      .option('--packing', 'instruction: pack examples into full windows of --max-length tokens instead of padding each', false)
       .option('--method <method>', METHODS.join(' | '), 'sift')
       .option('--density <x>', 'share of each targeted matrix that trains (sift, random)', num('--density', { min: 0 }), 0.01)
       .option('--lora-rank <r>', 'LoRA rank (default: equal trainable parameters to SIFT at --density)', int('--lora-rank'))
@@ -58,7 +62,7 @@ export function program(): Command {
       .option('--stop-after <epochs>', 'stop after this many epochs, leaving a checkpoint to --resume', int('--stop-after')),
   ).action(async (o) => {
     await useBackend(o.backend);
-    await finetune({ ...o, heldOut: o.heldOut, batchSize: o.batchSize, maxLength: o.maxLength, textField: o.textField, labelField: o.labelField });
+    await finetune({ ...o, heldOut: o.heldOut, batchSize: o.batchSize, maxLength: o.maxLength, textField: o.textField, labelField: o.labelField, promptField: o.promptField, responseField: o.responseField, packing: o.packing });
   });
 
   dataOptions(
@@ -67,8 +71,8 @@ export function program(): Command {
       .description('loss and accuracy of a model (and optionally a sparse delta) on a dataset')
       .requiredOption('--model <dir>', 'model directory')
       .requiredOption('--data <file>', 'dataset file or bundled corpus')
-      .option('--task <task>', 'classification or causal-lm', 'classification')
-      .option('--delta <file>', 'a sparse delta to apply first')
+      .option('--task <task>', 'classification, causal-lm or instruction', 'classification')
+      .option('--delta <path>', 'a sparse delta, or a PEFT adapter directory (Super-Tuning, SHiRA, LoRA), to apply first')
       .option('--batch-size <n>', 'examples per batch', int('--batch-size'), 32)
       .addOption(backendOption()),
   ).action(async (o) => {
@@ -84,7 +88,8 @@ export function program(): Command {
     .option('--temperature <t>', '0 is greedy', num('--temperature', { min: 0 }), 0.8)
     .option('--top-k <k>', 'sample among the k most likely tokens', int('--top-k'))
     .option('--seed <n>', 'seeds the sampler', int('--seed', 0), 0)
-    .option('--delta <file>', 'a sparse delta to apply first')
+    .option('--delta <path>', 'a sparse delta, or a PEFT adapter directory (Super-Tuning, SHiRA, LoRA), to apply first')
+    .option('--chat', "the prompt is a user message: put it in the model's chat template (or the plain instruction format) and print the reply only", false)
     .addOption(backendOption())
     .action(async (o) => {
       await useBackend(o.backend);
@@ -100,6 +105,18 @@ export function program(): Command {
     .action(async (o) => {
       await useBackend('cpu');
       mergeCommand(o);
+    });
+
+  p.command('export')
+    .description('write a sparse delta as a Hugging Face PEFT adapter directory (Super-Tuning or SHiRA; Linear layers: BERT, RoBERTa, LLaMA family)')
+    .requiredOption('--format <format>', 'peft')
+    .requiredOption('--model <dir>', 'the base model directory the delta was trained from')
+    .requiredOption('--delta <file>', 'the sparse delta (delta.safetensors)')
+    .option('--tuner <name>', 'supertuning (flat indices) or shira ([2, K] indices)', 'supertuning')
+    .requiredOption('--out <dir>', 'the adapter directory to write (must not exist)')
+    .action(async (o) => {
+      await useBackend('cpu');
+      exportCommand(o);
     });
 
   dataOptions(

@@ -11,3 +11,5 @@ export { loadCheckpoint, saveCheckpoint, saveCheckpointAsync, type CheckpointMet
 export { saveFineTune } from './train/save-result.js';
 export { UsageError } from './errors.js';
 export { accuracyCurves, concentrationPlot, learningCurves, renderSvg } from './report/plots.js';
+export { finetune, type FinetuneArgs, TASKS } from './commands/finetune.js';
+export { batchTensors } from './train/tensors.js';

@@ -29,7 +29,10 @@ export interface TaskModel {
   tokenizer: TextTokenizer;
   modelType: string;
   task: Task;
-  /** Loss (and logits) of a batch: classification reads `labels` [B]; causal-LM predicts the next token. */
+  /**
+   * Loss (and logits) of a batch: classification reads `labels` [B]; causal-LM predicts the next token, at every
+   * real token, or where `labels` [B, T] (instruction data) holds an id rather than −100.
+   */
   forward(ids: Tensor, attentionMask: Tensor, labels: Tensor | null): { loss: Tensor | null; logits: Tensor };
   /** The paper's targets on this architecture: attention projections (encoders), every projection (decoders). */
   siftTargets: string[];
@@ -60,7 +63,7 @@ export function loadTaskModel(dir: string, task: Task, numLabels = 2, { randomIn
     if (task === 'causal-lm') {
       const model = new GPT2LMHeadModel(gpt2Config(raw, file));
       load(model);
-      return { model, tokenizer, modelType: type, task, ...decoder, head: [], forward: (ids, mask) => lmForward(model, ids, mask), savePretrained: (d) => model.savePretrained(d), savePretrainedAsync: (d) => model.savePretrainedAsync(d) };
+      return { model, tokenizer, modelType: type, task, ...decoder, head: [], forward: (ids, mask, labels) => lmForward(model, ids, mask, labels), savePretrained: (d) => model.savePretrained(d), savePretrainedAsync: (d) => model.savePretrainedAsync(d) };
     }
     const model = new GPT2ForSequenceClassification(gpt2Config({ ...withLabels, pad_token_id: raw.pad_token_id ?? tokenizer.padId }, file));
     load(model);
@@ -97,7 +100,7 @@ export function loadTaskModel(dir: string, task: Task, numLabels = 2, { randomIn
     const model = new LlamaForCausalLM(llamaConfig(raw, file));
     load(model);
     const proj = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
-    return { model, tokenizer, modelType: type, task, siftTargets: proj, loraTargets: proj, head: [], forward: (ids, mask) => lmForward(model, ids, mask), savePretrained: (d) => model.savePretrained(d), savePretrainedAsync: (d) => model.savePretrainedAsync(d) };
+    return { model, tokenizer, modelType: type, task, siftTargets: proj, loraTargets: proj, head: [], forward: (ids, mask, labels) => lmForward(model, ids, mask, labels), savePretrained: (d) => model.savePretrained(d), savePretrainedAsync: (d) => model.savePretrainedAsync(d) };
   }
   throw new ConfigError(file, `model_type '${type}' is not supported (gpt2, bert, roberta, llama)`);
 }
@@ -106,8 +109,9 @@ interface LM {
   forward(ids: Tensor, opts: { attentionMask?: Tensor; labels?: Tensor }): { logits: Tensor; loss: Tensor | null };
 }
 
-/** Next-token loss with padding ignored (label −100 where the mask is 0). */
-function lmForward(model: LM, ids: Tensor, mask: Tensor): { loss: Tensor | null; logits: Tensor } {
+/** Next-token loss with padding ignored (label −100 where the mask is 0), or on the given token labels. */
+function lmForward(model: LM, ids: Tensor, mask: Tensor, tokenLabels: Tensor | null): { loss: Tensor | null; logits: Tensor } {
+  if (tokenLabels) return model.forward(ids, { attentionMask: mask, labels: tokenLabels });
   const labels = ids.where(mask.cast('bool'), -100);
   try {
     return model.forward(ids, { attentionMask: mask, labels });

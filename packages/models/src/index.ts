@@ -17,7 +17,8 @@ export {
   type CausalLMOutput,
   type SequenceClassifierOutput,
 } from './gpt2/modeling.js';
-export { type Batch, type BatchOptions, encodeBatch, Gpt2Tokenizer, HfTokenizer, type TextTokenizer } from './tokenizer.js';
+export { type Batch, type BatchOptions, encodeBatch, type EncodeOptions, Gpt2Tokenizer, HfTokenizer, type TextTokenizer } from './tokenizer.js';
+export { type ChatMessage, ChatTemplate, ChatTemplateError, type ChatTemplateOptions, type SpecialTokenStrings } from './chat-template.js';
 export { type LlamaConfig, llamaConfig } from './llama/config.js';
 export { LlamaDecoderLayer, LlamaForCausalLM, LlamaModel } from './llama/modeling.js';
 export { type BertConfig, bertConfig } from './bert/config.js';

@@ -32,3 +32,14 @@ export {
 } from './baselines.js';
 export { analyzeGradients, type AnalyzeOptions, type GradientShare, meanShares } from './analyze.js';
 export { SelectionStability, type StabilityPoint } from './selection-stability.js';
+export {
+  ADAPTER_CONFIG,
+  ADAPTER_WEIGHTS,
+  isPeftAdapterDir,
+  PEFT_PREFIX,
+  PEFT_TUNERS,
+  PeftError,
+  type PeftTuner,
+} from './peft-format.js';
+export { exportPeftAdapter, type PeftExportOptions, type PeftExportReport, supertuningSparsity } from './peft-export.js';
+export { applyPeftAdapter, loadPeftLoRA, loadPeftSparseAdapter } from './peft-import.js';

@@ -1,22 +1,51 @@
-import { applyDelta, loadDelta } from '@siftjs/sift-optimizer';
 import { makeBatches } from '../data/batches.js';
 import { DataError } from '../data/errors.js';
 import { encodeExamples } from '../data/encode.js';
+import { encodeInstructions } from '../data/instruction-encode.js';
 import { UsageError } from '../errors.js';
 import { loadTaskModel, type Task } from '../model-dir.js';
 import { evaluateAsync } from '../train/evaluate.js';
-import { readData } from './data-source.js';
+import { applyAdapter } from './adapter.js';
+import { readData, readInstructions } from './data-source.js';
+import { TASKS } from './finetune.js';
 
-/** `sift eval`: loss (and accuracy) of a model, optionally with a sparse delta applied, on a whole dataset. */
-export async function evalCommand(a: { model: string; data: string; task: string; delta?: string; maxLength: number; batchSize: number; textField: string; labelField: string }): Promise<void> {
-  if (a.task !== 'classification' && a.task !== 'causal-lm') throw new UsageError(`unknown --task '${a.task}' (classification or causal-lm)`);
-  const task = a.task as Task;
-  const ds = readData(a.data, { textField: a.textField, labelField: task === 'classification' ? a.labelField : null });
-  if (task === 'classification' && ds.labelNames.length < 2) throw new DataError(ds.source, `classification needs at least 2 classes, found ${ds.labelNames.length}`);
-  const tm = loadTaskModel(a.model, task, Math.max(2, ds.labelNames.length));
-  if (a.delta) await applyDelta(tm.model, loadDelta(a.delta));
-  const batches = makeBatches(encodeExamples(tm.tokenizer, ds.examples, { maxLength: a.maxLength, appendEos: task === 'causal-lm' }), { batchSize: a.batchSize, padId: tm.tokenizer.padId });
-  const ev = await evaluateAsync(tm, batches);
-  process.stdout.write(`${JSON.stringify({ model: a.model, delta: a.delta ?? null, data: ds.source, ...ev })}\n`);
+/**
+ * `sift eval`: loss (and accuracy, or perplexity) of a model, optionally with a sparse delta or a PEFT adapter
+ * applied, on a whole dataset. Instruction data is scored on its response tokens only.
+ */
+export async function evalCommand(a: {
+  model: string;
+  data: string;
+  task: string;
+  delta?: string;
+  maxLength: number;
+  batchSize: number;
+  textField: string;
+  labelField: string;
+  promptField?: string;
+  responseField?: string;
+}): Promise<void> {
+  if (!(TASKS as readonly string[]).includes(a.task)) throw new UsageError(`unknown --task '${a.task}' (${TASKS.join(', ')})`);
+  let tm;
+  let encoded;
+  let source: string;
+  if (a.task === 'instruction') {
+    const ds = readInstructions(a.data, { promptField: a.promptField, responseField: a.responseField });
+    source = ds.source;
+    tm = loadTaskModel(a.model, 'causal-lm');
+    encoded = encodeInstructions(tm.tokenizer, ds.examples, a.maxLength).encoded;
+    if (encoded.length === 0) throw new DataError(ds.source, `every example's prompt fills --max-length ${a.maxLength}: no response token is left to score`);
+  } else {
+    const task = a.task as Task;
+    const ds = readData(a.data, { textField: a.textField, labelField: task === 'classification' ? a.labelField : null });
+    source = ds.source;
+    if (task === 'classification' && ds.labelNames.length < 2) throw new DataError(ds.source, `classification needs at least 2 classes, found ${ds.labelNames.length}`);
+    tm = loadTaskModel(a.model, task, Math.max(2, ds.labelNames.length));
+    encoded = encodeExamples(tm.tokenizer, ds.examples, { maxLength: a.maxLength, appendEos: task === 'causal-lm' });
+  }
+  if (a.delta) await applyAdapter(tm.model, a.delta);
+  const ev = await evaluateAsync(tm, makeBatches(encoded, { batchSize: a.batchSize, padId: tm.tokenizer.padId }));
+  const perplexity = ev.accuracy === null ? { perplexity: Math.exp(ev.loss) } : {};
+  process.stdout.write(`${JSON.stringify({ model: a.model, delta: a.delta ?? null, data: source, ...ev, ...perplexity })}\n`);
   tm.model.dispose();
 }

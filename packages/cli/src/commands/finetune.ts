@@ -3,17 +3,20 @@ import { join } from 'node:path';
 import { createFineTuner, loraRankForBudget, matchesAny, METHODS, type MethodName } from '@siftjs/sift-optimizer';
 import type { Module } from '@siftjs/nn';
 import { manualSeed } from '@siftjs/tensor';
-import { makeBatches } from '../data/batches.js';
+import { type EncodedExample, makeBatches } from '../data/batches.js';
 import { DataError } from '../data/errors.js';
 import { encodeExamples } from '../data/encode.js';
+import type { InstructionExample } from '../data/instruction.js';
+import { encodeInstructions, packExamples } from '../data/instruction-encode.js';
 import { splitHeldOut } from '../data/split.js';
 import { UsageError } from '../errors.js';
-import { loadTaskModel, type Task } from '../model-dir.js';
+import { loadTaskModel, type Task, type TaskModel } from '../model-dir.js';
 import { loadCheckpoint, saveCheckpointAsync } from '../train/checkpoint.js';
+import { evaluateAsync } from '../train/evaluate.js';
 import { fit } from '../train/fit.js';
 import { JsonlLog } from '../train/log.js';
 import { saveFineTune } from '../train/save-result.js';
-import { readData } from './data-source.js';
+import { readData, readInstructions } from './data-source.js';
 
 export interface FinetuneArgs {
   model: string;
@@ -31,6 +34,11 @@ export interface FinetuneArgs {
   resume: boolean;
   textField: string;
   labelField: string;
+  /** Instruction data: the prompt and response fields of prompt/response rows. */
+  promptField?: string;
+  responseField?: string;
+  /** Instruction data: concatenate examples into full windows of maxLength tokens instead of padding each. */
+  packing?: boolean;
   loraRank?: number;
   /** Stop after this many epochs, leaving the checkpoint for --resume (time-sliced or preemptible machines). */
   stopAfter?: number;
@@ -39,22 +47,16 @@ export interface FinetuneArgs {
 /** `sift finetune`: one method on one dataset, evaluated each epoch, checkpointed, its result saved. */
 export async function finetune(a: FinetuneArgs): Promise<void> {
   if (!(METHODS as readonly string[]).includes(a.method)) throw new UsageError(`unknown --method '${a.method}' (one of ${METHODS.join(', ')})`);
-  if (a.task !== 'classification' && a.task !== 'causal-lm') throw new UsageError(`unknown --task '${a.task}' (classification or causal-lm)`);
-  const task = a.task as Task;
+  if (!(TASKS as readonly string[]).includes(a.task)) throw new UsageError(`unknown --task '${a.task}' (${TASKS.join(', ')})`);
+  if (a.packing && a.task !== 'instruction') throw new UsageError('--packing applies to --task instruction');
   const method = a.method as MethodName;
-  const ds = readData(a.data, { textField: a.textField, labelField: task === 'classification' ? a.labelField : null });
-  if (task === 'classification' && ds.labelNames.length < 2) throw new DataError(ds.source, `classification needs at least 2 classes in '${a.labelField}', found ${ds.labelNames.length}`);
   if (!a.resume && existsSync(join(a.out, 'checkpoint'))) throw new UsageError(`${a.out}: holds a checkpoint already; pass --resume to continue it or choose another --out`);
-  const { train, heldOut } = splitHeldOut(ds.examples, { fraction: a.heldOut, seed: a.seed });
-  if (train.length === 0 || heldOut.length === 0) throw new DataError(ds.source, `${ds.examples.length} examples are too few to hold out ${a.heldOut} of them`);
 
-  manualSeed(a.seed);
-  const tm = loadTaskModel(a.model, task, Math.max(2, ds.labelNames.length));
-  const enc = (xs: typeof train) => encodeExamples(tm.tokenizer, xs, { maxLength: a.maxLength, appendEos: task === 'causal-lm' });
-  const trainEnc = enc(train);
+  const data = prepareData(a);
+  const tm = data.tm;
   const padId = tm.tokenizer.padId;
-  const batchesFor = (epoch: number) => makeBatches(trainEnc, { batchSize: a.batchSize, padId, bucketByLength: true, seed: a.seed * 1000 + epoch });
-  const heldBatches = makeBatches(enc(heldOut), { batchSize: 2 * a.batchSize, padId });
+  const batchesFor = (epoch: number) => makeBatches(data.train, { batchSize: a.batchSize, padId, bucketByLength: true, seed: a.seed * 1000 + epoch });
+  const heldBatches = makeBatches(data.heldOut, { batchSize: 2 * a.batchSize, padId });
 
   const common = { method, lr: a.lr, dense: tm.head };
   let tuner;
@@ -63,13 +65,18 @@ export async function finetune(a: FinetuneArgs): Promise<void> {
     tuner = createFineTuner(tm.model, { ...common, loraRank: rank, loraAlpha: 2 * rank, targets: tm.loraTargets });
   } else tuner = createFineTuner(tm.model, { ...common, density: a.density, targets: tm.siftTargets });
 
-  const settings = { model: a.model, data: a.data, task, method, density: a.density, lr: a.lr, batchSize: a.batchSize, maxLength: a.maxLength, seed: a.seed, epochs: a.epochs };
+  const settings = { model: a.model, data: a.data, task: a.task, ...(a.packing ? { packing: true } : {}), method, density: a.density, lr: a.lr, batchSize: a.batchSize, maxLength: a.maxLength, seed: a.seed, epochs: a.epochs };
   const ckpt = join(a.out, 'checkpoint');
   const startEpoch = a.resume ? loadCheckpoint(ckpt, tuner, settings).epoch : 0;
   if (startEpoch >= a.epochs) throw new UsageError(`${ckpt}: already holds all ${a.epochs} epochs`);
   process.stderr.write(
-    `sift finetune: ${method} on ${ds.source} (${train.length} train / ${heldOut.length} held out), ${tuner.trainableCount().toLocaleString('en-US')} trainable parameters${startEpoch ? `, resuming after epoch ${startEpoch}` : ''}\n`,
+    `sift finetune: ${method} on ${data.source} (${data.train.length} ${a.packing ? 'packed windows' : 'train'} / ${data.heldOut.length} held out), ${tuner.trainableCount().toLocaleString('en-US')} trainable parameters${startEpoch ? `, resuming after epoch ${startEpoch}` : ''}\n`,
   );
+  let lossBefore: number | undefined;
+  if (a.task === 'instruction' && startEpoch === 0) {
+    lossBefore = (await evaluateAsync(tm, heldBatches)).loss;
+    process.stderr.write(`before training: held-out loss ${lossBefore.toFixed(4)}, perplexity ${Math.exp(lossBefore).toFixed(2)}\n`);
+  }
   const log = new JsonlLog(join(a.out, 'log.jsonl'));
   const r = await fit({
     task: tm,
@@ -83,7 +90,8 @@ export async function finetune(a: FinetuneArgs): Promise<void> {
     stopAfter: a.stopAfter,
     log,
     afterEpoch: async (epoch, ev) => {
-      process.stderr.write(`epoch ${epoch + 1}: held-out loss ${ev.loss.toFixed(4)}${ev.accuracy === null ? '' : `, accuracy ${(100 * ev.accuracy).toFixed(1)}%`}\n`);
+      const fit = ev.accuracy === null ? `, perplexity ${Math.exp(ev.loss).toFixed(2)}` : `, accuracy ${(100 * ev.accuracy).toFixed(1)}%`;
+      process.stderr.write(`epoch ${epoch + 1}: held-out loss ${ev.loss.toFixed(4)}${fit}\n`);
       await saveCheckpointAsync(ckpt, tuner, { epoch: epoch + 1, method, settings });
     },
   });
@@ -95,7 +103,8 @@ export async function finetune(a: FinetuneArgs): Promise<void> {
   }
   const saved = await saveFineTune(tm, tuner, a.out);
   const last = r.evaluations.at(-1);
-  const summary = { method, trainable: tuner.trainableCount(), heldOut: last, memory: tuner.memoryReport(), peakBytes: r.peakBytes, seconds: r.seconds, saved: saved.file, savedBytes: saved.bytes };
+  const heldOutSummary = last && last.accuracy === null ? { ...last, perplexity: Math.exp(last.loss) } : last;
+  const summary = { method, task: a.task, trainable: tuner.trainableCount(), heldOutLossBefore: lossBefore, heldOut: heldOutSummary, memory: tuner.memoryReport(), peakBytes: r.peakBytes, seconds: r.seconds, saved: saved.file, savedBytes: saved.bytes };
   writeFileSync(join(a.out, 'metrics.json'), `${JSON.stringify(summary, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   tuner.dispose();
@@ -107,4 +116,46 @@ function sparseBudget(model: Module, targets: string[], density: number): number
   let k = 0;
   for (const [name, p] of model.namedParameters()) if (p.rank >= 2 && matchesAny(name, targets)) k += Math.ceil(density * p.size);
   return k;
+}
+
+export const TASKS = ['classification', 'causal-lm', 'instruction'] as const;
+
+interface PreparedData {
+  tm: TaskModel;
+  train: EncodedExample[];
+  heldOut: EncodedExample[];
+  source: string;
+}
+
+/**
+ * Reads the data, loads the model for the task and tokenizes both splits. Instruction data is held out by example
+ * (before any packing, so no held-out text is trained on) and its loss covers the response tokens only.
+ */
+function prepareData(a: FinetuneArgs): PreparedData {
+  if (a.task === 'instruction') {
+    const ds = readInstructions(a.data, { promptField: a.promptField, responseField: a.responseField });
+    // Unlabelled: one class, held out as splitHeldOut holds out any unlabelled data.
+    const split = splitHeldOut(ds.examples.map((ex) => ({ ex, label: undefined })), { fraction: a.heldOut, seed: a.seed });
+    const [train, heldOut] = [split.train.map((x) => x.ex), split.heldOut.map((x) => x.ex)];
+    if (train.length === 0 || heldOut.length === 0) throw new DataError(ds.source, `${ds.examples.length} examples are too few to hold out ${a.heldOut} of them`);
+    manualSeed(a.seed);
+    const tm = loadTaskModel(a.model, 'causal-lm');
+    const enc = (xs: InstructionExample[], what: string) => {
+      const r = encodeInstructions(tm.tokenizer, xs, a.maxLength);
+      if (r.encoded.length === 0) throw new DataError(ds.source, `every ${what} example's prompt fills --max-length ${a.maxLength}: no response token is left to train on`);
+      if (r.dropped > 0) process.stderr.write(`sift finetune: ${r.dropped} ${what} example(s) skipped: the prompt alone fills --max-length ${a.maxLength}\n`);
+      return r.encoded;
+    };
+    const trainEnc = enc(train, 'training');
+    return { tm, train: a.packing ? packExamples(trainEnc, a.maxLength) : trainEnc, heldOut: enc(heldOut, 'held-out'), source: ds.source };
+  }
+  const task = a.task as Task;
+  const ds = readData(a.data, { textField: a.textField, labelField: task === 'classification' ? a.labelField : null });
+  if (task === 'classification' && ds.labelNames.length < 2) throw new DataError(ds.source, `classification needs at least 2 classes in '${a.labelField}', found ${ds.labelNames.length}`);
+  const { train, heldOut } = splitHeldOut(ds.examples, { fraction: a.heldOut, seed: a.seed });
+  if (train.length === 0 || heldOut.length === 0) throw new DataError(ds.source, `${ds.examples.length} examples are too few to hold out ${a.heldOut} of them`);
+  manualSeed(a.seed);
+  const tm = loadTaskModel(a.model, task, Math.max(2, ds.labelNames.length));
+  const enc = (xs: typeof train) => encodeExamples(tm.tokenizer, xs, { maxLength: a.maxLength, appendEos: task === 'causal-lm' });
+  return { tm, train: enc(train), heldOut: enc(heldOut), source: ds.source };
 }

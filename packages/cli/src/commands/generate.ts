@@ -1,12 +1,21 @@
 import { type CausalLM, generate } from '@siftjs/models';
-import { applyDelta, loadDelta } from '@siftjs/sift-optimizer';
+import { renderPrompt } from '../data/instruction-encode.js';
 import { loadTaskModel } from '../model-dir.js';
+import { applyAdapter } from './adapter.js';
 
-/** `sift generate`: continues a prompt with a causal LM (greedy, or sampled with a temperature and top-k). */
-export async function generateCommand(a: { model: string; prompt: string; maxNewTokens: number; temperature: number; topK?: number; seed: number; delta?: string }): Promise<void> {
+/**
+ * `sift generate`: continues a prompt with a causal LM (greedy, or sampled with a temperature and top-k). With
+ * `chat`, the prompt is a user message put in the model's chat template (or the plain instruction format that
+ * `sift finetune --task instruction` trains without one), and only the reply is printed.
+ */
+export async function generateCommand(a: { model: string; prompt: string; maxNewTokens: number; temperature: number; topK?: number; seed: number; delta?: string; chat?: boolean }): Promise<void> {
   const tm = loadTaskModel(a.model, 'causal-lm');
-  if (a.delta) await applyDelta(tm.model, loadDelta(a.delta));
-  const prompt = tm.tokenizer.encode(a.prompt);
+  if (a.delta) await applyAdapter(tm.model, a.delta);
+  let prompt: number[];
+  if (a.chat) {
+    const { text, templated } = renderPrompt(tm.tokenizer, [{ role: 'user', content: a.prompt }]);
+    prompt = tm.tokenizer.encode(text, { addSpecialTokens: !templated });
+  } else prompt = tm.tokenizer.encode(a.prompt);
   const ids = await generate(tm.model as unknown as CausalLM<{ dispose(): void }>, prompt, {
     maxNewTokens: a.maxNewTokens,
     temperature: a.temperature,
@@ -14,6 +23,6 @@ export async function generateCommand(a: { model: string; prompt: string; maxNew
     seed: a.seed,
     eosId: tm.tokenizer.eosId ?? undefined,
   });
-  process.stdout.write(`${tm.tokenizer.decode(ids)}\n`);
+  process.stdout.write(`${tm.tokenizer.decode(a.chat ? ids.slice(prompt.length) : ids)}\n`);
   tm.model.dispose();
 }
