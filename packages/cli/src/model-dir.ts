@@ -112,7 +112,9 @@ interface LM {
 /** Next-token loss with padding ignored (label −100 where the mask is 0), or on the given token labels. */
 function lmForward(model: LM, ids: Tensor, mask: Tensor, tokenLabels: Tensor | null): { loss: Tensor | null; logits: Tensor } {
   if (tokenLabels) return model.forward(ids, { attentionMask: mask, labels: tokenLabels });
-  const labels = ids.where(mask.cast('bool'), -100);
+  const keep = mask.cast('bool');
+  const labels = ids.where(keep, -100);
+  keep.dispose();
   try {
     return model.forward(ids, { attentionMask: mask, labels });
   } finally {
