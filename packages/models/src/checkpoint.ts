@@ -102,7 +102,10 @@ export function loadWeights(
   { strict = true, basePrefix }: { strict?: boolean; basePrefix?: string } = {},
 ): { missing: string[]; unexpected: string[] } {
   const { located, shapes } = storedShapes(dir);
-  const layout = { basePrefix: (basePrefix ?? '').replace(/\.$/, ''), isBase: true };
+  const prefix = (basePrefix ?? '').replace(/\.$/, '');
+  // Under a prefix, whatever lies outside it is a head this module does not have.
+  const taskHeads = prefix ? [...shapes.keys()].filter((k) => !k.startsWith(`${prefix}.`)) : [];
+  const layout = { basePrefix: prefix, isBase: true, taskHeads };
   const plan = planLoad(ownTensors(model), shapes, layout, strict);
   const fatal = strict ? plan : { ...plan, missing: [], unexpected: [] };
   if (planFailed(fatal)) throw new CheckpointError(dir, model.constructor.name, fatal);

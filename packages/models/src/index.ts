@@ -33,7 +33,7 @@ export {
   type SequenceClassifierOutput,
 } from './gpt2/modeling.js';
 export { type Batch, type BatchOptions, encodeBatch, Gpt2Tokenizer, HfTokenizer, type TextTokenizer } from './tokenizer.js';
-export { type LlamaConfig, llamaConfig, type LlamaFamily, type RopeScaling } from './llama/config.js';
+export { LLAMA_FAMILY, type LlamaConfig, llamaConfig, type LlamaFamily, type RopeScaling } from './llama/config.js';
 export {
   LlamaDecoderLayer,
   LlamaForCausalLM,

@@ -12,9 +12,12 @@ const POSITION_IDS = /(^|\.)embeddings\.position_ids$/;
 /** Published base checkpoints have a pooler; models without one (masked-LM, RoBERTa's) leave it, as transformers does. */
 const POOLER = /(^|\.)pooler\.dense\.(weight|bias)$/;
 
+/** The heads of transformers' task models: BERT's pre-training, masked-LM and next-sentence heads under `cls`, RoBERTa's LM head, classifiers, QA. */
+const HEADS: Record<string, string[]> = { bert: ['cls', 'classifier', 'qa_outputs'], roberta: ['lm_head', 'classifier', 'qa_outputs'] };
+
 /** The family's checkpoints: the encoder under `bert.` (`roberta.`) beside the task's head. */
-function bertLayout(basePrefix: string, isBase: boolean, { pooler, newHeads = [] }: { pooler: boolean; newHeads?: string[] }): CheckpointLayout {
-  return { basePrefix, isBase, newHeads, ignoredKeys: pooler ? [POSITION_IDS] : [POSITION_IDS, POOLER] };
+function bertLayout(basePrefix: 'bert' | 'roberta', isBase: boolean, { pooler, newHeads = [] }: { pooler: boolean; newHeads?: string[] }): CheckpointLayout {
+  return { basePrefix, isBase, newHeads, taskHeads: HEADS[basePrefix], ignoredKeys: pooler ? [POSITION_IDS] : [POSITION_IDS, POOLER] };
 }
 
 /** What every BERT class shares: config.json of model_type "bert". */

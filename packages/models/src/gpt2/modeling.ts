@@ -128,9 +128,12 @@ export class GPT2Block extends Module {
 /** The causal-mask buffers the original GPT-2 checkpoints carry in every block (attn.bias, attn.masked_bias). */
 const GPT2_BUFFERS = [/(^|\.)h\.\d+\.attn\.(masked_)?bias$/];
 
+/** The heads of transformers' GPT-2 task models (LM, double heads, sequence and token classification, QA). */
+const GPT2_HEADS = ['lm_head', 'multiple_choice_head', 'score', 'classifier', 'qa_outputs'];
+
 /** GPT-2's checkpoints: the body under `transformer.` in task checkpoints, bare in the original release. */
 function gpt2Layout(isBase: boolean, newHeads: string[] = []): CheckpointLayout {
-  return { basePrefix: 'transformer', isBase, newHeads, ignoredKeys: GPT2_BUFFERS };
+  return { basePrefix: 'transformer', isBase, newHeads, taskHeads: GPT2_HEADS, ignoredKeys: GPT2_BUFFERS };
 }
 
 /** What every GPT-2 class shares: config.json of model_type "gpt2". */

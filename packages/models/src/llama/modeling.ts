@@ -52,7 +52,7 @@ const ROTARY_BUFFERS = [/(^|\.)self_attn\.rotary_emb\.inv_freq$/];
 
 /** The family's checkpoints: the decoder under `model.` beside lm_head, or bare in a base-model save. */
 function llamaLayout(isBase: boolean): CheckpointLayout {
-  return { basePrefix: 'model', isBase, ignoredKeys: ROTARY_BUFFERS };
+  return { basePrefix: 'model', isBase, taskHeads: ['lm_head', 'score', 'qa_outputs'], ignoredKeys: ROTARY_BUFFERS };
 }
 
 const CAUSAL_LM: Record<LlamaFamily, string> = { llama: 'LlamaForCausalLM', qwen2: 'Qwen2ForCausalLM', mistral: 'MistralForCausalLM' };

@@ -17,6 +17,12 @@ export interface CheckpointLayout {
    */
   newHeads?: readonly string[];
   /**
+   * The heads of the family's task models ('lm_head', 'score', 'classifier', 'cls', 'qa_outputs'…): a checkpoint
+   * saved from another task model holds one beside the base model's part; it goes unused, named in the notice.
+   * Any other name outside the base model's part is unexpected.
+   */
+  taskHeads: readonly string[];
+  /**
    * Checkpoint tensors that are not parameters here and carry nothing to load — buffers older saves kept (GPT-2's
    * causal masks, BERT's position_ids, LLaMA's rotary inverse frequencies) or a part this class leaves out (the
    * pooler of a masked-LM model). Matched against the names after the prefix is settled; skipped without a word.

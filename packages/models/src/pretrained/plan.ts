@@ -48,7 +48,7 @@ export function planLoad(own: OwnTensors, stored: ReadonlyMap<string, readonly n
     if (layout.isBase && prefixed) {
       // A task checkpoint: the base model's part is under the prefix; the rest is the task's head.
       if (!name.startsWith(prefix)) {
-        (matchesAny(name, layout.ignoredKeys) ? plan.ignored : plan.unused).push(key);
+        (matchesAny(name, layout.ignoredKeys) ? plan.ignored : underHead(name, layout.taskHeads) ? plan.unused : plan.unexpected).push(key);
         continue;
       }
       name = name.slice(prefix.length);
@@ -85,7 +85,7 @@ export function planLoad(own: OwnTensors, stored: ReadonlyMap<string, readonly n
   for (const [name, key] of keyOf) {
     if (used.has(name)) continue;
     if (matchesAny(name, layout.ignoredKeys)) plan.ignored.push(key);
-    else if (!layout.isBase && prefixed && !name.startsWith(prefix)) plan.unused.push(key);
+    else if (!layout.isBase && prefixed && underHead(name, layout.taskHeads)) plan.unused.push(key);
     else plan.unexpected.push(key);
   }
   if (strict) plan.unexpected.push(...plan.unused.splice(0));

@@ -1,0 +1,236 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Module, parameter } from '@siftjs/nn';
+import {
+  AutoModelForCausalLM,
+  AutoModelForSequenceClassification,
+  BertForSequenceClassification,
+  CheckpointError,
+  ConfigError,
+  GPT2ForSequenceClassification,
+  GPT2LMHeadModel,
+  LlamaForCausalLM,
+  loadSafetensors,
+  loadWeights,
+  SafetensorsError,
+  saveSafetensors,
+} from '@siftjs/models';
+import { memoryStats, ones, ShapeError, type Tensor, tensor } from '@siftjs/tensor';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backendsUnderTest } from '../support/backends.js';
+import { leakDelta } from '../support/memory.js';
+import { read } from '../support/read.js';
+
+/**
+ * The loading rules themselves (packages/models/src/pretrained): strict except for a new head, every problem of a
+ * checkpoint listed at once with nothing read, the half-built model freed, names compared as data.
+ */
+const golden = (name: string) => join(__dirname, '..', 'golden', name);
+const tmp = mkdtempSync(join(tmpdir(), 'sift-loading-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A copy of golden `name` with its tensors changed by `edit` (names → tensors), config.json as it is. */
+function edited(name: string, as: string, edit: (all: Record<string, Tensor>) => Record<string, Tensor>): string {
+  const dir = join(tmp, as);
+  mkdirSync(dir, { recursive: true });
+  const all = loadSafetensors(join(golden(name), 'model.safetensors'));
+  const out = edit({ ...all });
+  saveSafetensors(join(dir, 'model.safetensors'), out);
+  copyFileSync(join(golden(name), 'config.json'), join(dir, 'config.json'));
+  for (const t of new Set([...Object.values(all), ...Object.values(out)])) t.dispose();
+  return dir;
+}
+
+function without(all: Record<string, Tensor>, ...names: string[]): Record<string, Tensor> {
+  return Object.fromEntries(Object.entries(all).filter(([k]) => !names.includes(k)));
+}
+
+/**
+ * gpt2-tiny's file with one more float32 [2] tensor named `name` appended. Written byte by byte: the header is
+ * parsed and extended as data (JSON.parse makes '__proto__' an own key), so any name is stored as it is.
+ */
+function withExtraTensor(name: string): string {
+  const dir = join(tmp, `extra-${Buffer.from(name).toString('hex')}`);
+  mkdirSync(dir, { recursive: true });
+  const bytes = readFileSync(join(golden('gpt2-tiny'), 'model.safetensors'));
+  const n = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8'));
+  const data = bytes.subarray(8 + n);
+  Object.defineProperty(header, name, { value: { dtype: 'F32', shape: [2], data_offsets: [data.length, data.length + 8] }, enumerable: true });
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+  writeFileSync(join(dir, 'model.safetensors'), Buffer.concat([len, Buffer.from(json), data, Buffer.from(new Float32Array([1, 2]).buffer)]));
+  copyFileSync(join(golden('gpt2-tiny'), 'config.json'), join(dir, 'config.json'));
+  return dir;
+}
+
+const PROTOTYPE_NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'];
+
+describe.each(backendsUnderTest())('loading rules on $name', (backend) => {
+  beforeAll(() => backend.start());
+
+  it('a checkpoint that does not fit lists every missing, unexpected and wrong-shape key at once, and nothing is read', async () => {
+    const dir = edited('gpt2-tiny', 'three-faults', (all) => ({
+      ...without(all, 'transformer.ln_f.bias', 'transformer.wpe.weight'),
+      'transformer.wpe.weight': ones([8, 32]),
+      'transformer.h.0.attn.c_attn.scale': ones([3]),
+    }));
+    expect(() => GPT2LMHeadModel.fromPretrained(dir)).toThrow(CheckpointError);
+    const message = (() => {
+      try {
+        GPT2LMHeadModel.fromPretrained(dir);
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })();
+    expect(message).toContain(`${dir}: does not fit GPT2LMHeadModel`);
+    expect(message).toContain('1 missing (transformer.ln_f.bias)');
+    expect(message).toContain('1 unexpected (transformer.h.0.attn.c_attn.scale)');
+    expect(message).toContain('1 wrong shape (transformer.wpe.weight: checkpoint [8, 32], model [16, 32])');
+    // Into a loaded model: it keeps every value it had.
+    const model = GPT2LMHeadModel.fromPretrained(golden('gpt2-tiny'));
+    const before = await read(() => Object.values(model.stateDict()));
+    expect(() => model.loadPretrainedWeights(dir)).toThrow(CheckpointError);
+    expect(await read(() => Object.values(model.stateDict()))).toEqual(before);
+    model.dispose();
+  });
+
+  it.each([
+    ['gpt2-tiny', 'transformer.h.0.ln_1.weight', (d: string) => GPT2ForSequenceClassification.fromPretrained(d)],
+    ['bert-tiny-cls', 'bert.encoder.layer.0.attention.self.query.weight', (d: string) => BertForSequenceClassification.fromPretrained(d)],
+  ] as const)('a classification model from %s missing %s is refused: only the new head may be missing', (name, dropped, load) => {
+    const dir = edited(name, `no-${dropped}`, (all) => without(all, dropped, 'classifier.weight', 'classifier.bias'));
+    expect(() => load(dir)).toThrow(CheckpointError);
+    expect(() => load(dir)).toThrow(`1 missing (${dropped})`);
+  });
+
+  it('a missing new head is initialised from the seed and named in one notice; strict: true refuses it', async () => {
+    const reports: { initialised: string[] }[] = [];
+    const notices: string[] = [];
+    const model = GPT2ForSequenceClassification.fromPretrained(golden('gpt2-tiny'), {
+      config: { num_labels: 4 },
+      onNotice: (m, r) => {
+        notices.push(m);
+        reports.push(r);
+      },
+    });
+    expect(notices).toEqual([`${golden('gpt2-tiny')} → GPT2ForSequenceClassification: initialised from the seed, not in the checkpoint (train before use): score.weight`]);
+    expect(reports[0].initialised).toEqual(['score.weight']);
+    expect(model.config.num_labels).toBe(4);
+    model.dispose();
+    expect(() => GPT2ForSequenceClassification.fromPretrained(golden('gpt2-tiny'), { strict: true })).toThrow('1 missing (score.weight)');
+  });
+
+  it('an untied LM head missing from the checkpoint is an error, not a random head (it is no new head)', () => {
+    const dir = edited('llama2-tiny', 'llama2-no-head', (all) => without(all, 'lm_head.weight'));
+    expect(() => LlamaForCausalLM.fromPretrained(dir)).toThrow('1 missing (lm_head.weight)');
+  });
+
+  it('a legacy name beside its modern one is refused: stored twice', () => {
+    const dir = edited('bert-published', 'gamma-and-weight', (all) => ({ ...all, 'bert.embeddings.LayerNorm.weight': ones([32]) }));
+    expect(() => BertForSequenceClassification.fromPretrained(dir)).toThrow(
+      "1 stored twice ('bert.embeddings.LayerNorm.gamma' and 'bert.embeddings.LayerNorm.weight' are both bert.embeddings.LayerNorm.weight)",
+    );
+  });
+
+  it.each(PROTOTYPE_NAMES)('a tensor named %j is an unexpected key like any other (fromPretrained, loadWeights, loadStateDict)', (name) => {
+    const dir = withExtraTensor(name);
+    expect(() => GPT2LMHeadModel.fromPretrained(dir)).toThrow(CheckpointError);
+    expect(() => GPT2LMHeadModel.fromPretrained(dir)).toThrow(`1 unexpected (${name})`);
+    const model = GPT2LMHeadModel.fromPretrained(golden('gpt2-tiny'));
+    expect(() => loadWeights(model, dir)).toThrow(`1 unexpected (${name})`);
+    const sd: Record<string, Tensor> = { ...model.stateDict() };
+    const extra = tensor([1, 2]);
+    Object.defineProperty(sd, name, { value: extra, enumerable: true });
+    expect(() => model.loadStateDict(sd)).toThrow(ShapeError);
+    expect(() => model.loadStateDict(sd)).toThrow(`unexpected keys: ${name}`);
+    extra.dispose();
+    model.dispose();
+  });
+
+  it('a module whose parameter is named like an Object.prototype member still finds it in the checkpoint', async () => {
+    class Odd extends Module {
+      constructor() {
+        super();
+        Object.defineProperty(this, 'constructor', { value: parameter(tensor([0, 0])), enumerable: true, writable: true });
+      }
+    }
+    const dir = join(tmp, 'odd');
+    mkdirSync(dir, { recursive: true });
+    const stored = { constructor: tensor([3, 4]) }; // an own key, as a literal makes it
+    saveSafetensors(join(dir, 'model.safetensors'), stored);
+    const odd = new Odd();
+    loadWeights(odd, dir);
+    expect(await read(() => odd.stateDict().constructor)).toEqual([3, 4]);
+    // And the same module finds nothing of its own in a file that has no 'constructor'.
+    const dir2 = join(tmp, 'odd-none');
+    mkdirSync(dir2, { recursive: true });
+    saveSafetensors(join(dir2, 'model.safetensors'), { other: stored.constructor });
+    expect(() => loadWeights(odd, dir2)).toThrow('1 missing (constructor); 1 unexpected (other)');
+    odd.dispose();
+    stored.constructor.dispose();
+  });
+
+  it('300 rejected loads (wrong shape, missing, unexpected, unreadable file) leave no tensor and no byte behind', () => {
+    const dirs = [
+      edited('gpt2-tiny', 'leak-shape', (all) => ({ ...without(all, 'transformer.ln_f.bias'), 'transformer.ln_f.bias': ones([3]) })),
+      edited('gpt2-tiny', 'leak-missing', (all) => without(all, 'transformer.h.1.mlp.c_fc.weight')),
+      withExtraTensor('constructor'),
+      join(tmp, 'leak-truncated'),
+    ];
+    mkdirSync(dirs[3], { recursive: true });
+    copyFileSync(join(golden('gpt2-tiny'), 'config.json'), join(dirs[3], 'config.json'));
+    writeFileSync(join(dirs[3], 'model.safetensors'), readFileSync(join(golden('gpt2-tiny'), 'model.safetensors')).subarray(0, 4000));
+    const before = memoryStats();
+    for (let i = 0; i < 300; i++) {
+      const dir = dirs[i % dirs.length];
+      expect(() => GPT2LMHeadModel.fromPretrained(dir)).toThrow(i % dirs.length === 3 ? SafetensorsError : CheckpointError);
+    }
+    expect(leakDelta(before, memoryStats())).toEqual({ liveTensors: 0, bytesInUse: 0 });
+  });
+
+  it('a failed load of each family frees what it built (llama, qwen2, mistral, bert, roberta)', () => {
+    const cases = [
+      ['llama3-tiny', 'model.norm.weight', (d: string) => AutoModelForCausalLM.fromPretrained(d)],
+      ['qwen2-tiny', 'model.layers.1.self_attn.v_proj.bias', (d: string) => AutoModelForCausalLM.fromPretrained(d)],
+      ['mistral-tiny', 'lm_head.weight', (d: string) => AutoModelForCausalLM.fromPretrained(d)],
+      ['bert-published', 'bert.pooler.dense.weight', (d: string) => AutoModelForSequenceClassification.fromPretrained(d)],
+      ['roberta-published', 'roberta.encoder.layer.0.output.dense.bias', (d: string) => AutoModelForSequenceClassification.fromPretrained(d)],
+    ] as const;
+    const dirs = cases.map(([name, dropped]) => edited(name, `leak-${name}`, (all) => without(all, dropped)));
+    const before = memoryStats();
+    for (let round = 0; round < 20; round++) cases.forEach(([, dropped, load], i) => expect(() => load(dirs[i])).toThrow(`1 missing (${dropped})`));
+    expect(leakDelta(before, memoryStats())).toEqual({ liveTensors: 0, bytesInUse: 0 });
+  });
+});
+
+describe('the model_type registry (AutoModel…)', () => {
+  it.each([
+    ['gpt2-original', AutoModelForCausalLM, 'GPT2LMHeadModel'],
+    ['llama2-tiny', AutoModelForCausalLM, 'LlamaForCausalLM'],
+    ['qwen2-tiny', AutoModelForCausalLM, 'Qwen2ForCausalLM'],
+    ['mistral-tiny', AutoModelForCausalLM, 'MistralForCausalLM'],
+    ['bert-published', AutoModelForSequenceClassification, 'BertForSequenceClassification'],
+    ['roberta-published', AutoModelForSequenceClassification, 'RobertaForSequenceClassification'],
+  ] as const)('%s → %s', (name, Auto, architecture) => {
+    const model = Auto.fromPretrained(golden(name), { onNotice: () => {} });
+    expect(model.architecture).toBe(architecture);
+    expect(model.configJson().architectures).toEqual([architecture]);
+    model.dispose();
+  });
+
+  it('a model_type with no class for the task, or none known, is a ConfigError naming the file and the choices', () => {
+    const file = join(golden('bert-published'), 'config.json');
+    expect(() => AutoModelForCausalLM.fromPretrained(golden('bert-published'))).toThrow(ConfigError);
+    expect(() => AutoModelForCausalLM.fromPretrained(golden('bert-published'))).toThrow(`${file}: model_type 'bert' has no causal-lm model here (causal-lm: gpt2, llama, qwen2, mistral)`);
+    const dir = join(tmp, 'unknown-type');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'toString' }));
+    expect(() => AutoModelForCausalLM.fromPretrained(dir)).toThrow("model_type 'toString' has no causal-lm model here");
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({}));
+    expect(() => AutoModelForCausalLM.fromPretrained(dir)).toThrow("missing field 'model_type'");
+  });
+});
