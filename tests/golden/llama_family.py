@@ -87,14 +87,16 @@ QWEN25 = {
     "initializer_range": 0.02,
     "intermediate_size": 64,
     "max_position_embeddings": 256,
-    "max_window_layers": 2,
+    # Layers from here on would attend within sliding_window if use_sliding_window were on (it is not): 1 of 2
+    # here, so a window applied where it is off would show.
+    "max_window_layers": 1,
     "model_type": "qwen2",
     "num_attention_heads": 6,
     "num_hidden_layers": 2,
     "num_key_value_heads": 2,
     "rms_norm_eps": 1e-06,
     "rope_theta": 1000000.0,
-    # Published as 32768 with use_sliding_window false; 4 here so a window applied where it is off would show.
+    # Published as 32768 with use_sliding_window false; 4 here, shorter than the test sequences.
     "sliding_window": 4,
     "tie_word_embeddings": True,
     "torch_dtype": "bfloat16",
@@ -104,7 +106,7 @@ QWEN25 = {
     "vocab_size": 64,
 }
 # Qwen2 with sliding windows on: layers from max_window_layers on attend within the window, the ones below in full.
-QWEN2_WINDOW = dict(QWEN25, architectures=["Qwen2ForCausalLM"], use_sliding_window=True, max_window_layers=1, tie_word_embeddings=False)
+QWEN2_WINDOW = dict(QWEN25, use_sliding_window=True, tie_word_embeddings=False)
 MISTRAL = {
     "architectures": ["MistralForCausalLM"],
     "bos_token_id": 1,
