@@ -61,7 +61,6 @@ export function planLoad(own: OwnTensors, stored: ReadonlyMap<string, readonly n
       continue;
     }
     keyOf.set(name, key);
-    if (modernKey !== key) plan.renamed.push(key);
   }
 
   const used = new Set<string>();
@@ -89,6 +88,7 @@ export function planLoad(own: OwnTensors, stored: ReadonlyMap<string, readonly n
     else plan.unexpected.push(key);
   }
   if (strict) plan.unexpected.push(...plan.unused.splice(0));
+  plan.renamed = plan.reads.map((r) => r.key).filter((key) => modernName(key) !== key);
   return plan;
 }
 
