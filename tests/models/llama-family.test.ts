@@ -13,7 +13,7 @@ import {
   Qwen2ForCausalLM,
   Qwen2Model,
   SafetensorsFile,
-  saveSafetensors,
+  saveSafetensorsAsync,
 } from '@siftjs/models';
 import { noGrad, tensor } from '@siftjs/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,12 +39,12 @@ const families = [
 ] as const;
 
 /** A copy of a checkpoint as a base model saves it: the decoder's names without `model.`, no lm_head. */
-function asBaseCheckpoint(name: string): string {
+async function asBaseCheckpoint(name: string): Promise<string> {
   const dir = join(tmp, `${name}-base`);
   mkdirSync(dir, { recursive: true });
   const all = loadSafetensors(join(golden(name), 'model.safetensors'));
   const bare = Object.fromEntries(Object.entries(all).map(([k, t]) => [k.replace(/^model\./, ''), t]));
-  saveSafetensors(join(dir, 'model.safetensors'), bare);
+  await saveSafetensorsAsync(join(dir, 'model.safetensors'), bare);
   copyFileSync(join(golden(name), 'config.json'), join(dir, 'config.json'));
   for (const t of Object.values(all)) t.dispose();
   return dir;
@@ -81,7 +81,7 @@ describe.each(backendsUnderTest())('the LLaMA family on $name', (backend) => {
 
   it.each(['llama3-tiny', 'qwen2-tiny', 'smollm2-tiny'])('%s: the causal LM loads a base checkpoint (bare names, head tied to the embedding)', async (name) => {
     const ref = loadSafetensors(join(golden(name), 'golden.safetensors'));
-    const model = AutoModelForCausalLM.fromPretrained(asBaseCheckpoint(name), { strict: true }) as LlamaForCausalLM;
+    const model = AutoModelForCausalLM.fromPretrained(await asBaseCheckpoint(name), { strict: true }) as LlamaForCausalLM;
     const [logits, want] = await read(() => [noGrad(() => model.forward(ref.input_ids).logits), ref.logits]);
     expect(relError(logits, want)).toBeLessThan(1e-5);
     model.dispose();

@@ -14,7 +14,7 @@ import {
   loadSafetensors,
   loadWeights,
   SafetensorsError,
-  saveSafetensors,
+  saveSafetensorsAsync,
 } from '@siftjs/models';
 import { memoryStats, ones, ShapeError, type Tensor, tensor } from '@siftjs/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,13 +30,14 @@ const golden = (name: string) => join(__dirname, '..', 'golden', name);
 const tmp = mkdtempSync(join(tmpdir(), 'sift-loading-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** A copy of golden `name` with its tensors changed by `edit` (names → tensors), config.json as it is. */
-function edited(name: string, as: string, edit: (all: Record<string, Tensor>) => Record<string, Tensor>): string {
+/** A copy of golden `name` with its tensors changed by `edit` (names → tensors), config.json as it is; written
+ *  with the async save, which reads tensors from any backend. */
+async function edited(name: string, as: string, edit: (all: Record<string, Tensor>) => Record<string, Tensor>): Promise<string> {
   const dir = join(tmp, as);
   mkdirSync(dir, { recursive: true });
   const all = loadSafetensors(join(golden(name), 'model.safetensors'));
   const out = edit({ ...all });
-  saveSafetensors(join(dir, 'model.safetensors'), out);
+  await saveSafetensorsAsync(join(dir, 'model.safetensors'), out);
   copyFileSync(join(golden(name), 'config.json'), join(dir, 'config.json'));
   for (const t of new Set([...Object.values(all), ...Object.values(out)])) t.dispose();
   return dir;
@@ -73,7 +74,7 @@ describe.each(backendsUnderTest())('loading rules on $name', (backend) => {
   beforeAll(() => backend.start());
 
   it('a checkpoint that does not fit lists every missing, unexpected and wrong-shape key at once, and nothing is read', async () => {
-    const dir = edited('gpt2-tiny', 'three-faults', (all) => ({
+    const dir = await edited('gpt2-tiny', 'three-faults', (all) => ({
       ...without(all, 'transformer.ln_f.bias', 'transformer.wpe.weight'),
       'transformer.wpe.weight': ones([8, 32]),
       'transformer.h.0.attn.c_attn.scale': ones([3]),
@@ -101,8 +102,8 @@ describe.each(backendsUnderTest())('loading rules on $name', (backend) => {
   it.each([
     ['gpt2-tiny', 'transformer.h.0.ln_1.weight', (d: string) => GPT2ForSequenceClassification.fromPretrained(d)],
     ['bert-tiny-cls', 'bert.encoder.layer.0.attention.self.query.weight', (d: string) => BertForSequenceClassification.fromPretrained(d)],
-  ] as const)('a classification model from %s missing %s is refused: only the new head may be missing', (name, dropped, load) => {
-    const dir = edited(name, `no-${dropped}`, (all) => without(all, dropped, 'classifier.weight', 'classifier.bias'));
+  ] as const)('a classification model from %s missing %s is refused: only the new head may be missing', async (name, dropped, load) => {
+    const dir = await edited(name, `no-${dropped}`, (all) => without(all, dropped, 'classifier.weight', 'classifier.bias'));
     expect(() => load(dir)).toThrow(CheckpointError);
     expect(() => load(dir)).toThrow(`1 missing (${dropped})`);
   });
@@ -124,13 +125,13 @@ describe.each(backendsUnderTest())('loading rules on $name', (backend) => {
     expect(() => GPT2ForSequenceClassification.fromPretrained(golden('gpt2-tiny'), { strict: true })).toThrow('1 missing (score.weight)');
   });
 
-  it('an untied LM head missing from the checkpoint is an error, not a random head (it is no new head)', () => {
-    const dir = edited('llama2-tiny', 'llama2-no-head', (all) => without(all, 'lm_head.weight'));
+  it('an untied LM head missing from the checkpoint is an error, not a random head (it is no new head)', async () => {
+    const dir = await edited('llama2-tiny', 'llama2-no-head', (all) => without(all, 'lm_head.weight'));
     expect(() => LlamaForCausalLM.fromPretrained(dir)).toThrow('1 missing (lm_head.weight)');
   });
 
-  it('a legacy name beside its modern one is refused: stored twice', () => {
-    const dir = edited('bert-published', 'gamma-and-weight', (all) => ({ ...all, 'bert.embeddings.LayerNorm.weight': ones([32]) }));
+  it('a legacy name beside its modern one is refused: stored twice', async () => {
+    const dir = await edited('bert-published', 'gamma-and-weight', (all) => ({ ...all, 'bert.embeddings.LayerNorm.weight': ones([32]) }));
     expect(() => BertForSequenceClassification.fromPretrained(dir)).toThrow(
       "1 stored twice ('bert.embeddings.LayerNorm.gamma' and 'bert.embeddings.LayerNorm.weight' are both bert.embeddings.LayerNorm.weight)",
     );
@@ -161,23 +162,23 @@ describe.each(backendsUnderTest())('loading rules on $name', (backend) => {
     const dir = join(tmp, 'odd');
     mkdirSync(dir, { recursive: true });
     const stored = { constructor: tensor([3, 4]) }; // an own key, as a literal makes it
-    saveSafetensors(join(dir, 'model.safetensors'), stored);
+    await saveSafetensorsAsync(join(dir, 'model.safetensors'), stored);
     const odd = new Odd();
     loadWeights(odd, dir);
     expect(await read(() => odd.stateDict().constructor)).toEqual([3, 4]);
     // And the same module finds nothing of its own in a file that has no 'constructor'.
     const dir2 = join(tmp, 'odd-none');
     mkdirSync(dir2, { recursive: true });
-    saveSafetensors(join(dir2, 'model.safetensors'), { other: stored.constructor });
+    await saveSafetensorsAsync(join(dir2, 'model.safetensors'), { other: stored.constructor });
     expect(() => loadWeights(odd, dir2)).toThrow('1 missing (constructor); 1 unexpected (other)');
     odd.dispose();
     stored.constructor.dispose();
   });
 
-  it('300 rejected loads (wrong shape, missing, unexpected, unreadable file) leave no tensor and no byte behind', () => {
+  it('300 rejected loads (wrong shape, missing, unexpected, unreadable file) leave no tensor and no byte behind', async () => {
     const dirs = [
-      edited('gpt2-tiny', 'leak-shape', (all) => ({ ...without(all, 'transformer.ln_f.bias'), 'transformer.ln_f.bias': ones([3]) })),
-      edited('gpt2-tiny', 'leak-missing', (all) => without(all, 'transformer.h.1.mlp.c_fc.weight')),
+      await edited('gpt2-tiny', 'leak-shape', (all) => ({ ...without(all, 'transformer.ln_f.bias'), 'transformer.ln_f.bias': ones([3]) })),
+      await edited('gpt2-tiny', 'leak-missing', (all) => without(all, 'transformer.h.1.mlp.c_fc.weight')),
       withExtraTensor('constructor'),
       join(tmp, 'leak-truncated'),
     ];
@@ -192,7 +193,7 @@ describe.each(backendsUnderTest())('loading rules on $name', (backend) => {
     expect(leakDelta(before, memoryStats())).toEqual({ liveTensors: 0, bytesInUse: 0 });
   });
 
-  it('a failed load of each family frees what it built (llama, qwen2, mistral, bert, roberta)', () => {
+  it('a failed load of each family frees what it built (llama, qwen2, mistral, bert, roberta)', async () => {
     const cases = [
       ['llama3-tiny', 'model.norm.weight', (d: string) => AutoModelForCausalLM.fromPretrained(d)],
       ['qwen2-tiny', 'model.layers.1.self_attn.v_proj.bias', (d: string) => AutoModelForCausalLM.fromPretrained(d)],
@@ -200,7 +201,8 @@ describe.each(backendsUnderTest())('loading rules on $name', (backend) => {
       ['bert-published', 'bert.pooler.dense.weight', (d: string) => AutoModelForSequenceClassification.fromPretrained(d)],
       ['roberta-published', 'roberta.encoder.layer.0.output.dense.bias', (d: string) => AutoModelForSequenceClassification.fromPretrained(d)],
     ] as const;
-    const dirs = cases.map(([name, dropped]) => edited(name, `leak-${name}`, (all) => without(all, dropped)));
+    const dirs: string[] = [];
+    for (const [name, dropped] of cases) dirs.push(await edited(name, `leak-${name}`, (all) => without(all, dropped)));
     const before = memoryStats();
     for (let round = 0; round < 20; round++) cases.forEach(([, dropped, load], i) => expect(() => load(dirs[i])).toThrow(`1 missing (${dropped})`));
     expect(leakDelta(before, memoryStats())).toEqual({ liveTensors: 0, bytesInUse: 0 });
