@@ -11,15 +11,18 @@ import {
   GPT2ForSequenceClassification,
   GPT2LMHeadModel,
   LlamaForCausalLM,
+  type LoadReport,
   loadSafetensors,
   loadWeights,
   SafetensorsError,
   saveSafetensorsAsync,
 } from '@siftjs/models';
-import { memoryStats, ones, ShapeError, type Tensor, tensor } from '@siftjs/tensor';
+import { memoryStats, noGrad, ones, ShapeError, type Tensor, tensor } from '@siftjs/tensor';
+import { fc, test } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import { leakDelta } from '../support/memory.js';
+import { relError } from '../support/golden.js';
 import { read } from '../support/read.js';
 
 /**
@@ -207,6 +210,90 @@ describe.each(backendsUnderTest())('loading rules on $name', (backend) => {
     for (let round = 0; round < 20; round++) cases.forEach(([, dropped, load], i) => expect(() => load(dirs[i])).toThrow(`1 missing (${dropped})`));
     expect(leakDelta(before, memoryStats())).toEqual({ liveTensors: 0, bytesInUse: 0 });
   });
+});
+
+/** One way bert-base-uncased's checkpoint may be stored, and at most one fault in it. */
+interface Variant {
+  prefixed: boolean;
+  legacyNames: boolean[];
+  positionIds: boolean;
+  otherHeads: boolean;
+  classifier: boolean;
+  fault: null | { kind: 'drop' | 'junk' | 'reshape'; at: number };
+}
+
+const variant = fc.record<Variant>({
+  prefixed: fc.boolean(),
+  legacyNames: fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
+  positionIds: fc.boolean(),
+  otherHeads: fc.boolean(),
+  classifier: fc.boolean(),
+  fault: fc.option(fc.record({ kind: fc.constantFrom('drop' as const, 'junk' as const, 'reshape' as const), at: fc.nat() }), { nil: null }),
+});
+
+describe.each(backendsUnderTest())('loading any published arrangement on $name', (backend) => {
+  beforeAll(() => backend.start());
+
+  // The checkpoint is written from the variant (the oracle of which names mean what); the encoder's output is
+  // checked against PyTorch's (tests/golden/bert_published.py), so a tensor loaded under the wrong name shows.
+  // 25 arrangements; 10 on a GPU backend, where a software adapter takes ~1 s for each.
+  test.prop([variant], { numRuns: backend.syncReads ? 25 : 10 })(
+    'BERT stored bare or prefixed, with legacy or modern LayerNorm names, buffers, heads or not, loads the same encoder; one fault is named',
+    async (v) => {
+      const ref = loadSafetensors(join(golden('bert-published'), 'golden.safetensors'));
+      const all = loadSafetensors(join(golden('bert-published'), 'model.safetensors'));
+      const stored: Record<string, Tensor> = {};
+      let norm = 0;
+      for (const [key, t] of Object.entries(all)) {
+        if (key.startsWith('cls.') && !(v.otherHeads && v.prefixed)) continue;
+        if (key.endsWith('position_ids') || key === 'cls.predictions.decoder.weight') continue;
+        let name = key.replace(/LayerNorm\.gamma$/, 'LayerNorm.weight').replace(/LayerNorm\.beta$/, 'LayerNorm.bias');
+        if (name.endsWith('LayerNorm.weight') && v.legacyNames[norm++ % 12]) name = name.replace(/weight$/, 'gamma');
+        else if (name.endsWith('LayerNorm.bias') && v.legacyNames[norm++ % 12]) name = name.replace(/bias$/, 'beta');
+        stored[v.prefixed || !name.startsWith('bert.') ? name : name.slice('bert.'.length)] = t;
+      }
+      const prefix = v.prefixed ? 'bert.' : '';
+      if (v.positionIds) stored[`${prefix}embeddings.position_ids`] = tensor([Array.from({ length: 16 }, (_, i) => i)], { dtype: 'int32' });
+      if (v.classifier) {
+        stored['classifier.weight'] = ones([2, 32]);
+        stored['classifier.bias'] = ones([2]);
+      }
+      const encoderKeys = Object.keys(stored).filter((k) => k.startsWith(`${prefix}encoder.`));
+      let faulty = '';
+      if (v.fault) {
+        faulty = v.fault.kind === 'junk' ? `${prefix}encoder.layer.0.junk` : encoderKeys[v.fault.at % encoderKeys.length];
+        if (v.fault.kind === 'drop') delete stored[faulty];
+        else stored[faulty] = ones([v.fault.kind === 'junk' ? 1 : 5]);
+      }
+      const dir = join(tmp, 'variant');
+      mkdirSync(dir, { recursive: true });
+      await saveSafetensorsAsync(join(dir, 'model.safetensors'), stored);
+      copyFileSync(join(golden('bert-published'), 'config.json'), join(dir, 'config.json'));
+      const made = Object.values(stored).filter((t) => !Object.values(all).includes(t));
+      for (const t of [...Object.values(all), ...made]) t.dispose();
+
+      const reports: LoadReport[] = [];
+      const load = () => BertForSequenceClassification.fromPretrained(dir, { config: { num_labels: 2 }, onNotice: (_, r) => reports.push(r) });
+      if (v.fault) {
+        const what = { drop: 'missing', junk: 'unexpected', reshape: 'wrong shape' }[v.fault.kind];
+        // Missing keys are named as the model names them; unexpected and wrong-shape ones as the file does.
+        const named = v.fault.kind !== 'drop' ? faulty : `bert.${faulty.replace(/^bert\./, '').replace(/gamma$/, 'weight').replace(/beta$/, 'bias')}`;
+        expect(load).toThrow(`1 ${what} (${named}`);
+        for (const t of Object.values(ref)) t.dispose();
+        return;
+      }
+      const model = load().eval();
+      expect(reports.length).toBe(!v.classifier || (v.otherHeads && v.prefixed) ? 1 : 0);
+      expect(reports[0]?.initialised ?? []).toEqual(v.classifier ? [] : ['classifier.weight', 'classifier.bias']);
+      expect((reports[0]?.unused ?? []).length).toBe(v.otherHeads && v.prefixed ? 7 : 0);
+      const got = await read(() => noGrad(() => model.bert.forward(ref.input_ids, { attentionMask: ref.attention_mask, tokenTypeIds: ref.token_type_ids })));
+      const want = await read(() => ({ hidden: ref.hidden, pooled: ref.pooled }));
+      expect(relError(got.hidden, want.hidden)).toBeLessThan(1e-5);
+      expect(relError(got.pooled!, want.pooled)).toBeLessThan(1e-5);
+      model.dispose();
+      for (const t of Object.values(ref)) t.dispose();
+    },
+  );
 });
 
 describe('the model_type registry (AutoModel…)', () => {
