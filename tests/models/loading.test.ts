@@ -128,6 +128,15 @@ describe.each(backendsUnderTest())('loading rules on $name', (backend) => {
     expect(() => GPT2ForSequenceClassification.fromPretrained(golden('gpt2-tiny'), { strict: true })).toThrow('1 missing (score.weight)');
   });
 
+  it('a bare checkpoint with a head stored beside it: the head keeps its name (used, or named as another task\'s)', async () => {
+    const dir = await edited('gpt2-original', 'bare-with-head', (all) => ({ ...all, 'lm_head.weight': all['wte.weight'] }));
+    const notices: string[] = [];
+    const cls = GPT2ForSequenceClassification.fromPretrained(dir, { onNotice: (m) => notices.push(m) });
+    expect(notices).toEqual([expect.stringMatching(/initialised from the seed.*: score\.weight; not used, another task's head: lm_head\.weight$/)]);
+    cls.dispose();
+    GPT2LMHeadModel.fromPretrained(dir, { strict: true }).dispose();
+  });
+
   it('an untied LM head missing from the checkpoint is an error, not a random head (it is no new head)', async () => {
     const dir = await edited('llama2-tiny', 'llama2-no-head', (all) => without(all, 'lm_head.weight'));
     expect(() => LlamaForCausalLM.fromPretrained(dir)).toThrow('1 missing (lm_head.weight)');

@@ -52,8 +52,8 @@ export function planLoad(own: OwnTensors, stored: ReadonlyMap<string, readonly n
         continue;
       }
       name = name.slice(prefix.length);
-    } else if (!layout.isBase && !prefixed && !own.has(name)) {
-      name = prefix + name; // a base checkpoint under a task model (its head, if stored, keeps its name)
+    } else if (!layout.isBase && !prefixed && !own.has(name) && !underHead(name, layout.taskHeads)) {
+      name = prefix + name; // a base checkpoint under a task model (a head, if stored, keeps its name)
     }
     const earlier = keyOf.get(name);
     if (earlier !== undefined) {
@@ -84,7 +84,7 @@ export function planLoad(own: OwnTensors, stored: ReadonlyMap<string, readonly n
   for (const [name, key] of keyOf) {
     if (used.has(name)) continue;
     if (matchesAny(name, layout.ignoredKeys)) plan.ignored.push(key);
-    else if (!layout.isBase && prefixed && underHead(name, layout.taskHeads)) plan.unused.push(key);
+    else if (underHead(name, layout.taskHeads)) plan.unused.push(key);
     else plan.unexpected.push(key);
   }
   if (strict) plan.unexpected.push(...plan.unused.splice(0));
