@@ -1,4 +1,4 @@
-import { ConfigError, SafetensorsError } from '@siftjs/models';
+import { CheckpointError, ConfigError, SafetensorsError } from '@siftjs/models';
 import { DataError } from './data/errors.js';
 
 /** A mistake in how the command was called (an unknown backend, a missing option): exit code 2. */
@@ -8,5 +8,5 @@ export class UsageError extends Error {
 
 /** Errors that are the user's input, not a bug: printed as one line, exit code 2. */
 export function isInputError(e: unknown): e is Error {
-  return e instanceof UsageError || e instanceof DataError || e instanceof ConfigError || e instanceof SafetensorsError;
+  return e instanceof UsageError || e instanceof DataError || e instanceof ConfigError || e instanceof SafetensorsError || e instanceof CheckpointError;
 }

@@ -9,9 +9,10 @@ import {
   gpt2Config,
   Gpt2Tokenizer,
   HfTokenizer,
+  LLAMA_FAMILY,
   LlamaForCausalLM,
   llamaConfig,
-  loadWeights,
+  type PretrainedModel,
   readConfig,
   RobertaForSequenceClassification,
   type TextTokenizer,
@@ -50,8 +51,16 @@ export interface TaskModel {
  * With `randomInit` the weights are not read: the same architecture at its initialisation, for comparisons.
  */
 export function loadTaskModel(dir: string, task: Task, numLabels = 2, { randomInit = false } = {}): TaskModel {
-  // A task head may be missing from a language-model checkpoint; a causal LM must find every weight.
-  const load = (model: Module) => randomInit || loadWeights(model, dir, { strict: task === 'causal-lm' });
+  // The family's loading rules: only a classification head may be missing (initialised, and said so on stderr).
+  const load = (model: PretrainedModel) => {
+    if (randomInit) return;
+    try {
+      model.loadPretrainedWeights(dir, { onNotice: (m) => process.stderr.write(`note: ${m}\n`) });
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  };
   if (!existsSync(dir)) throw new UsageError(`${dir}: model directory not found`);
   const { file, raw } = readConfig(dir);
   const type = String(raw.model_type ?? '');
@@ -95,14 +104,14 @@ export function loadTaskModel(dir: string, task: Task, numLabels = 2, { randomIn
       savePretrained: (d) => model.savePretrained(d), savePretrainedAsync: (d) => model.savePretrainedAsync(d),
     };
   }
-  if (type === 'llama') {
-    if (task !== 'causal-lm') throw new UsageError(`${dir}: llama models train as --task causal-lm here (no classification head)`);
+  if ((LLAMA_FAMILY as readonly string[]).includes(type)) {
+    if (task !== 'causal-lm') throw new UsageError(`${dir}: ${type} models train as --task causal-lm here (no classification head)`);
     const model = new LlamaForCausalLM(llamaConfig(raw, file));
     load(model);
     const proj = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
     return { model, tokenizer, modelType: type, task, siftTargets: proj, loraTargets: proj, head: [], forward: (ids, mask, labels) => lmForward(model, ids, mask, labels), savePretrained: (d) => model.savePretrained(d), savePretrainedAsync: (d) => model.savePretrainedAsync(d) };
   }
-  throw new ConfigError(file, `model_type '${type}' is not supported (gpt2, bert, roberta, llama)`);
+  throw new ConfigError(file, `model_type '${type}' is not supported (gpt2, bert, roberta, ${LLAMA_FAMILY.join(', ')})`);
 }
 
 interface LM {

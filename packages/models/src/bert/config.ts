@@ -1,4 +1,4 @@
-import { intField, numberField, type RawConfig, stringField } from '../config.js';
+import { ConfigError, intField, numberField, type RawConfig, stringField } from '../config.js';
 
 /** BERT's hyper-parameters under Hugging Face's names (config.json of model_type "bert"). */
 export interface BertConfig {
@@ -19,7 +19,7 @@ export interface BertConfig {
 
 export function bertConfig(raw: RawConfig, file: string): BertConfig {
   const act = stringField(raw, 'hidden_act', file, 'gelu');
-  if (!['gelu', 'gelu_new', 'relu'].includes(act)) throw new Error(`${file}: hidden_act '${act}' is not supported (gelu, gelu_new, relu)`);
+  if (!['gelu', 'gelu_new', 'relu'].includes(act)) throw new ConfigError(file, `hidden_act '${act}' is not supported (gelu, gelu_new, relu)`);
   const cfg: BertConfig = {
     vocab_size: intField(raw, 'vocab_size', file),
     hidden_size: intField(raw, 'hidden_size', file),
@@ -36,7 +36,7 @@ export function bertConfig(raw: RawConfig, file: string): BertConfig {
     pad_token_id: intField(raw, 'pad_token_id', file, 0),
   };
   if (cfg.hidden_size % cfg.num_attention_heads !== 0) {
-    throw new Error(`${file}: hidden_size ${cfg.hidden_size} is not divisible by num_attention_heads ${cfg.num_attention_heads}`);
+    throw new ConfigError(file, `hidden_size ${cfg.hidden_size} is not divisible by num_attention_heads ${cfg.num_attention_heads}`);
   }
   return cfg;
 }
