@@ -8,7 +8,8 @@ import { DataError } from '../data/errors.js';
 import { encodeExamples } from '../data/encode.js';
 import { splitHeldOut } from '../data/split.js';
 import { UsageError } from '../errors.js';
-import { loadTaskModel, type Task } from '../model-dir.js';
+import { loadModelInput } from '../inputs.js';
+import type { Task } from '../model-dir.js';
 import { loadCheckpoint, saveCheckpointAsync } from '../train/checkpoint.js';
 import { fit } from '../train/fit.js';
 import { JsonlLog } from '../train/log.js';
@@ -49,7 +50,7 @@ export async function finetune(a: FinetuneArgs): Promise<void> {
   if (train.length === 0 || heldOut.length === 0) throw new DataError(ds.source, `${ds.examples.length} examples are too few to hold out ${a.heldOut} of them`);
 
   manualSeed(a.seed);
-  const tm = loadTaskModel(a.model, task, Math.max(2, ds.labelNames.length));
+  const tm = loadModelInput('--model', a.model, task, Math.max(2, ds.labelNames.length));
   const enc = (xs: typeof train) => encodeExamples(tm.tokenizer, xs, { maxLength: a.maxLength, appendEos: task === 'causal-lm' });
   const trainEnc = enc(train);
   const padId = tm.tokenizer.padId;
