@@ -50,8 +50,8 @@ export function runSift(args: string[], o: RunOptions): Promise<SiftRun> {
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.stdout?.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     let feed: Readable | null = null;
     if (o.stdin && child.stdin) {
       feed = endless();

@@ -14,7 +14,8 @@ import { inputErrorLine, UsageError } from './errors.js';
 import { PRETRAIN_DEFAULTS, pretrain } from './pretrain.js';
 import { checkFile, fitMaxLength, checkModelDir, checkOutDir, contextLength } from './validate.js';
 
-const backendOption = () => new Option('--backend <name>', 'where tensors live').choices(BACKENDS).default('cpu');
+const backendOption = () =>
+  new Option('--backend <name>', 'where tensors live; auto: CUDA, else WebGPU on a GPU, else the CPU (never a software WebGPU adapter)').choices(BACKENDS).default('cpu');
 const taskOption = () => new Option('--task <task>', 'what the model is for').choices(['classification', 'causal-lm']).default('classification');
 const dataOptions = (c: Command) =>
   c
