@@ -28,6 +28,7 @@ export function writeBadInputFixtures(root: string): void {
   writeFileSync(join(root, 'notes.txt'), 'free money\n');
   writeFileSync(join(root, 'ragged.csv'), 'text,label\nfree money,spam\nlunch\n');
   mkdirSync(join(root, 'datadir.jsonl'));
+  symlinkSync('loop', join(root, 'loop')); // a symbolic link to itself
   fifo(join(root, 'fifo.jsonl'));
   symlinkSync('/dev/zero', join(root, 'zero.jsonl'));
   symlinkSync('/dev/stdin', join(root, 'stdin.jsonl'));
@@ -64,6 +65,10 @@ export function writeBadInputFixtures(root: string): void {
     fifo(join(dir, 'tokenizer.json'));
   });
   variant('m-noweights', (dir) => rmSync(join(dir, 'model.safetensors')));
+  variant('m-shardfifo', (dir) => {
+    rmSync(join(dir, 'model.safetensors'));
+    writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: { 'transformer.wte.weight': '../fifo.safetensors' } }));
+  });
   variant('m-garbage', (dir) => writeFileSync(join(dir, 'model.safetensors'), 'not a safetensors file'));
 
   // Sparse deltas.

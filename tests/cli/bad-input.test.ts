@@ -101,6 +101,9 @@ const CASES: Case[] = [
   { args: set(F, '--out', '/proc/x'), names: '/proc/x' },
   { args: set(F, '--out', 'afile'), names: 'afile' },
   { args: set(F, '--out', 'afile/sub'), names: 'afile' },
+  { args: set(F, '--out', '/proc'), names: '/proc' },
+  { args: set(F, '--out', 'loop/x'), names: 'loop/x' },
+  { args: set(F, '--model', 'm-shardfifo'), names: 'fifo.safetensors' },
 
   // eval
   { args: set(E, '--task', 'foo'), names: 'foo' },

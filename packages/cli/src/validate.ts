@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync, readdirSync, rmdirSync, type Stats, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, readFileSync, rmdirSync, type Stats, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { bertConfig, ConfigError, gpt2Config, llamaConfig, readConfig } from '@siftjs/models';
 import { systemErrorReason, UsageError } from './errors.js';
@@ -80,11 +80,29 @@ export function checkModelDir(flag: string, dir: string): void {
     if (!f) throw new UsageError(`${flag} ${file}: a broken symbolic link`);
     if (!f.isFile()) throw new UsageError(`${flag} ${file}: is ${kind(f)}, not a file`);
   }
+  for (const file of shardFiles(dir)) {
+    const f = statOf(`${flag} ${file}`, file);
+    if (f && !f.isFile()) throw new UsageError(`${flag} ${file}: is ${kind(f)}, not a file (named by model.safetensors.index.json)`);
+  }
   try {
     const { file, raw } = readConfig(dir);
     ARCHITECTURES[String(raw.model_type)]?.(raw, file);
   } catch (e) {
     throw e instanceof ConfigError ? new UsageError(`${flag} ${e.message}`) : e;
+  }
+}
+
+/**
+ * The shard files a sharded checkpoint's index names (they may lie outside the directory). A missing or malformed
+ * index is left to the loader, which names its defect.
+ */
+function shardFiles(dir: string): string[] {
+  const index = join(dir, 'model.safetensors.index.json');
+  try {
+    const map = (JSON.parse(readFileSync(index, 'utf8')) as { weight_map?: Record<string, unknown> }).weight_map ?? {};
+    return [...new Set(Object.values(map).filter((v): v is string => typeof v === 'string'))].map((f) => join(dir, f));
+  } catch {
+    return [];
   }
 }
 
@@ -121,8 +139,8 @@ export function checkPromptFits(promptTokens: number, maxNewTokens: number, mode
 }
 
 /**
- * An output directory that can be written: an existing directory we may write into, or one whose missing levels
- * can be created. `mustNotExist` for commands that write a new directory. The missing levels are created one
+ * An output directory that can be written: an existing directory in which an entry can be made (and is removed
+ * again), or one whose missing levels can be created. `mustNotExist` for commands that write a new directory. The missing levels are created one
  * mkdir at a time and removed again (the command creates them when it writes): a recursive mkdir loops forever
  * where a file system answers ENOENT for a directory that exists (procfs: `--out /proc/x`), and a probe at
  * start-up turns that, a file in the way, or a read-only file system into one line before any work is done.
@@ -133,11 +151,15 @@ export function checkOutDir(flag: string, dir: string, { mustNotExist = false } 
   if (st) {
     if (mustNotExist) throw new UsageError(`${label}: already exists; this command writes a new directory`);
     if (!st.isDirectory()) throw new UsageError(`${label}: is ${kind(st)}, not a directory`);
+    // Permission bits do not tell (root passes them on procfs and read-only mounts): make an entry and remove it.
+    const probe = join(dir, `.sift-probe-${process.pid}`);
     try {
-      accessSync(dir, constants.W_OK);
+      mkdirSync(probe);
     } catch (e) {
-      throw new UsageError(`${label}: cannot be written: ${systemErrorReason(e) ?? (e as Error).message}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UsageError(`${label}: cannot be written: ${code === 'ENOENT' ? 'the file system does not allow new entries (ENOENT)' : (systemErrorReason(e) ?? (e as Error).message)}`);
     }
+    rmdirSync(probe);
     return;
   }
   const missing: string[] = [];
