@@ -87,6 +87,8 @@ export class WebGpuBackend implements Backend {
       name: this.name,
       description: `WGSL compute shaders on ${describeAdapter(a)}`,
       adapter: a.description || a.device,
+      /** A CPU emulation (SwiftShader, llvmpipe): slower than the CPU backend. */
+      software: a.software,
       path: a.path,
       featureLevel: a.featureLevel,
       limits: this.limits,

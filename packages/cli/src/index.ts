@@ -10,6 +10,7 @@ export { evaluate, evaluateAsync, type Evaluation } from './train/evaluate.js';
 export { loadCheckpoint, saveCheckpoint, saveCheckpointAsync, type CheckpointMeta } from './train/checkpoint.js';
 export { saveFineTune } from './train/save-result.js';
 export { UsageError } from './errors.js';
+export { BACKENDS, preferredBackend, useBackend } from './backend.js';
 export { accuracyCurves, concentrationPlot, learningCurves, renderSvg } from './report/plots.js';
 export { finetune, type FinetuneArgs, TASKS } from './commands/finetune.js';
 export { batchTensors } from './train/tensors.js';

@@ -41,6 +41,13 @@ export function intField(raw: RawConfig, name: string, file: string, fallback?: 
   return v;
 }
 
+/** A required size (a width, a head count, a vocabulary): a positive integer — 0 would divide by zero later. */
+export function sizeField(raw: RawConfig, name: string, file: string, fallback?: number): number {
+  const v = intField(raw, name, file, fallback);
+  if (v === 0) throw new ConfigError(file, `field '${name}' must be a positive integer, got 0`);
+  return v;
+}
+
 export function numberField(raw: RawConfig, name: string, file: string, fallback?: number): number {
   const v = raw[name] ?? fallback;
   if (v === undefined) throw new ConfigError(file, `missing field '${name}'`);

@@ -7,7 +7,7 @@ export { type SampledGradRequest, setSampledGrad, sampledGradRequest } from './a
 export type { GradHook, PostAccumulateGradHook } from './autograd/node.js';
 export { scope, keep } from './memory/scope.js';
 export { memoryStats, resetPeakBytes, type MemoryStats } from './memory/accounting.js';
-export { registerBackend, setBackend, getBackend, findBackend, registeredBackends } from './backend/registry.js';
+export { registerBackend, registerUnavailableBackend, setBackend, getBackend, findBackend, registeredBackends, unavailableBackends } from './backend/registry.js';
 export { supportsDtype, widestFloat } from './backend/capabilities.js';
 export type * from './backend/backend.js';
 export { COMPARISON_OPS } from './backend/backend.js';

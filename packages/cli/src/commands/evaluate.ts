@@ -3,9 +3,9 @@ import { DataError } from '../data/errors.js';
 import { encodeExamples } from '../data/encode.js';
 import { encodeInstructions } from '../data/instruction-encode.js';
 import { UsageError } from '../errors.js';
-import { loadTaskModel, type Task } from '../model-dir.js';
+import { applyDeltaInput, loadModelInput } from '../inputs.js';
+import type { Task } from '../model-dir.js';
 import { evaluateAsync } from '../train/evaluate.js';
-import { applyAdapter } from './adapter.js';
 import { readData, readInstructions } from './data-source.js';
 import { TASKS } from './finetune.js';
 
@@ -32,7 +32,7 @@ export async function evalCommand(a: {
   if (a.task === 'instruction') {
     const ds = readInstructions(a.data, { promptField: a.promptField, responseField: a.responseField });
     source = ds.source;
-    tm = loadTaskModel(a.model, 'causal-lm');
+    tm = loadModelInput('--model', a.model, 'causal-lm');
     encoded = encodeInstructions(tm.tokenizer, ds.examples, a.maxLength).encoded;
     if (encoded.length === 0) throw new DataError(ds.source, `every example's prompt fills --max-length ${a.maxLength}: no response token is left to score`);
   } else {
@@ -40,10 +40,10 @@ export async function evalCommand(a: {
     const ds = readData(a.data, { textField: a.textField, labelField: task === 'classification' ? a.labelField : null });
     source = ds.source;
     if (task === 'classification' && ds.labelNames.length < 2) throw new DataError(ds.source, `classification needs at least 2 classes, found ${ds.labelNames.length}`);
-    tm = loadTaskModel(a.model, task, Math.max(2, ds.labelNames.length));
+    tm = loadModelInput('--model', a.model, task, Math.max(2, ds.labelNames.length));
     encoded = encodeExamples(tm.tokenizer, ds.examples, { maxLength: a.maxLength, appendEos: task === 'causal-lm' });
   }
-  if (a.delta) await applyAdapter(tm.model, a.delta);
+  if (a.delta) await applyDeltaInput(tm.model, a.delta);
   const ev = await evaluateAsync(tm, makeBatches(encoded, { batchSize: a.batchSize, padId: tm.tokenizer.padId }));
   const perplexity = ev.accuracy === null ? { perplexity: Math.exp(ev.loss) } : {};
   process.stdout.write(`${JSON.stringify({ model: a.model, delta: a.delta ?? null, data: source, ...ev, ...perplexity })}\n`);

@@ -10,7 +10,8 @@ import type { InstructionExample } from '../data/instruction.js';
 import { encodeInstructions, packExamples } from '../data/instruction-encode.js';
 import { splitHeldOut } from '../data/split.js';
 import { UsageError } from '../errors.js';
-import { loadTaskModel, type Task, type TaskModel } from '../model-dir.js';
+import { loadModelInput } from '../inputs.js';
+import type { Task, TaskModel } from '../model-dir.js';
 import { loadCheckpoint, saveCheckpointAsync } from '../train/checkpoint.js';
 import { evaluateAsync } from '../train/evaluate.js';
 import { fit } from '../train/fit.js';
@@ -139,7 +140,7 @@ function prepareData(a: FinetuneArgs): PreparedData {
     const [train, heldOut] = [split.train.map((x) => x.ex), split.heldOut.map((x) => x.ex)];
     if (train.length === 0 || heldOut.length === 0) throw new DataError(ds.source, `${ds.examples.length} examples are too few to hold out ${a.heldOut} of them`);
     manualSeed(a.seed);
-    const tm = loadTaskModel(a.model, 'causal-lm');
+    const tm = loadModelInput('--model', a.model, 'causal-lm');
     const enc = (xs: InstructionExample[], what: string) => {
       const r = encodeInstructions(tm.tokenizer, xs, a.maxLength);
       if (r.encoded.length === 0) throw new DataError(ds.source, `every ${what} example's prompt fills --max-length ${a.maxLength}: no response token is left to train on`);
@@ -155,7 +156,7 @@ function prepareData(a: FinetuneArgs): PreparedData {
   const { train, heldOut } = splitHeldOut(ds.examples, { fraction: a.heldOut, seed: a.seed });
   if (train.length === 0 || heldOut.length === 0) throw new DataError(ds.source, `${ds.examples.length} examples are too few to hold out ${a.heldOut} of them`);
   manualSeed(a.seed);
-  const tm = loadTaskModel(a.model, task, Math.max(2, ds.labelNames.length));
+  const tm = loadModelInput('--model', a.model, task, Math.max(2, ds.labelNames.length));
   const enc = (xs: typeof train) => encodeExamples(tm.tokenizer, xs, { maxLength: a.maxLength, appendEos: task === 'causal-lm' });
   return { tm, train: enc(train), heldOut: enc(heldOut), source: ds.source };
 }

@@ -1,7 +1,7 @@
 import { type CausalLM, generate } from '@siftjs/models';
 import { renderPrompt } from '../data/instruction-encode.js';
-import { loadTaskModel } from '../model-dir.js';
-import { applyAdapter } from './adapter.js';
+import { applyDeltaInput, loadModelInput } from '../inputs.js';
+import { checkPromptFits } from '../validate.js';
 
 /**
  * `sift generate`: continues a prompt with a causal LM (greedy, or sampled with a temperature and top-k). With
@@ -9,13 +9,14 @@ import { applyAdapter } from './adapter.js';
  * `sift finetune --task instruction` trains without one), and only the reply is printed.
  */
 export async function generateCommand(a: { model: string; prompt: string; maxNewTokens: number; temperature: number; topK?: number; seed: number; delta?: string; chat?: boolean }): Promise<void> {
-  const tm = loadTaskModel(a.model, 'causal-lm');
-  if (a.delta) await applyAdapter(tm.model, a.delta);
+  const tm = loadModelInput('--model', a.model, 'causal-lm');
+  if (a.delta) await applyDeltaInput(tm.model, a.delta);
   let prompt: number[];
   if (a.chat) {
     const { text, templated } = renderPrompt(tm.tokenizer, [{ role: 'user', content: a.prompt }]);
     prompt = tm.tokenizer.encode(text, { addSpecialTokens: !templated });
   } else prompt = tm.tokenizer.encode(a.prompt);
+  checkPromptFits(prompt.length, a.maxNewTokens, a.model);
   const ids = await generate(tm.model as unknown as CausalLM<{ dispose(): void }>, prompt, {
     maxNewTokens: a.maxNewTokens,
     temperature: a.temperature,

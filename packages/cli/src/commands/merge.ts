@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { loadDelta, mergeInto } from '@siftjs/sift-optimizer';
+import { mergeInto } from '@siftjs/sift-optimizer';
 import { UsageError } from '../errors.js';
+import { readDeltaInput } from '../inputs.js';
 
 /** `sift merge`: base checkpoint + sparse delta(s) → a plain Hugging Face checkpoint. */
 export function mergeCommand(a: { base: string; delta: string[]; scale: number; out: string }): void {
   if (existsSync(a.out)) throw new UsageError(`${a.out}: already exists; merge writes a new directory`);
-  const deltas = a.delta.map((file) => ({ delta: loadDelta(file), scale: a.scale }));
+  const deltas = a.delta.map((file) => ({ delta: readDeltaInput(file), scale: a.scale }));
   mergeInto({ base: a.base, deltas, out: a.out });
   process.stdout.write(`merged ${a.delta.length} delta(s) into ${a.out}\n`);
 }

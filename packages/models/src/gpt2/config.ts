@@ -1,4 +1,4 @@
-import { ConfigError, intField, numberField, type RawConfig, stringField } from '../config.js';
+import { ConfigError, intField, numberField, type RawConfig, sizeField, stringField } from '../config.js';
 
 /** GPT-2's hyper-parameters under Hugging Face's names (config.json of model_type "gpt2"). */
 export interface GPT2Config {
@@ -23,12 +23,12 @@ export function gpt2Config(raw: RawConfig, file: string): GPT2Config {
     throw new ConfigError(file, `activation_function '${act}' is not supported (gelu_new, gelu, gelu_pytorch_tanh, relu)`);
   }
   const cfg: GPT2Config = {
-    vocab_size: intField(raw, 'vocab_size', file),
-    n_positions: intField(raw, 'n_positions', file),
-    n_embd: intField(raw, 'n_embd', file),
+    vocab_size: sizeField(raw, 'vocab_size', file),
+    n_positions: sizeField(raw, 'n_positions', file),
+    n_embd: sizeField(raw, 'n_embd', file),
     n_layer: intField(raw, 'n_layer', file),
-    n_head: intField(raw, 'n_head', file),
-    n_inner: raw.n_inner === null || raw.n_inner === undefined ? null : intField(raw, 'n_inner', file),
+    n_head: sizeField(raw, 'n_head', file),
+    n_inner: raw.n_inner === null || raw.n_inner === undefined ? null : sizeField(raw, 'n_inner', file),
     layer_norm_epsilon: numberField(raw, 'layer_norm_epsilon', file, 1e-5),
     activation_function: act as GPT2Config['activation_function'],
     resid_pdrop: numberField(raw, 'resid_pdrop', file, 0.1),

@@ -1,4 +1,4 @@
-import { ConfigError, intField, numberField, type RawConfig, stringField } from '../config.js';
+import { ConfigError, intField, numberField, type RawConfig, sizeField, stringField } from '../config.js';
 
 /** The model types built on LLaMA's architecture, each with its own config.json. */
 export type LlamaFamily = 'llama' | 'qwen2' | 'mistral';
@@ -45,21 +45,21 @@ export function llamaConfig(raw: RawConfig, file: string): LlamaConfig {
   const type = raw.model_type ?? 'llama';
   if (!LLAMA_FAMILY.includes(type as LlamaFamily)) throw new ConfigError(file, `model_type ${JSON.stringify(type)} is not one of LLaMA's family (${LLAMA_FAMILY.join(', ')})`);
   const family = type as LlamaFamily;
-  const heads = intField(raw, 'num_attention_heads', file);
-  const hidden = intField(raw, 'hidden_size', file);
+  const heads = sizeField(raw, 'num_attention_heads', file);
+  const hidden = sizeField(raw, 'hidden_size', file);
   const act = stringField(raw, 'hidden_act', file, 'silu');
   if (act !== 'silu') throw new ConfigError(file, `hidden_act '${act}' is not supported (silu)`);
   refuseUnsupported(raw, file);
   const cfg: LlamaConfig = {
     model_type: family,
-    vocab_size: intField(raw, 'vocab_size', file),
+    vocab_size: sizeField(raw, 'vocab_size', file),
     hidden_size: hidden,
-    intermediate_size: intField(raw, 'intermediate_size', file),
+    intermediate_size: sizeField(raw, 'intermediate_size', file),
     num_hidden_layers: intField(raw, 'num_hidden_layers', file),
     num_attention_heads: heads,
-    num_key_value_heads: intField(raw, 'num_key_value_heads', file, heads),
-    head_dim: raw.head_dim === null || raw.head_dim === undefined ? hidden / heads : intField(raw, 'head_dim', file),
-    max_position_embeddings: intField(raw, 'max_position_embeddings', file, 2048),
+    num_key_value_heads: sizeField(raw, 'num_key_value_heads', file, heads),
+    head_dim: raw.head_dim === null || raw.head_dim === undefined ? hidden / heads : sizeField(raw, 'head_dim', file),
+    max_position_embeddings: sizeField(raw, 'max_position_embeddings', file, 2048),
     rms_norm_eps: numberField(raw, 'rms_norm_eps', file, 1e-6),
     rope_theta: numberField(raw, 'rope_theta', file, 10000),
     rope_scaling: ropeScaling(raw.rope_scaling, file),
