@@ -1,5 +1,5 @@
 import { AdamW, type AdamWOptions, type Module, type OptimizerStateDict } from '@siftjs/nn';
-import { bytesPerElement, noGrad, scope, stack, type Tensor } from '@siftjs/tensor';
+import { bytesPerElement, noGrad, scope, stack, type Tensor, widestFloat } from '@siftjs/tensor';
 import { SIFTError } from './errors.js';
 import type { FineTuner } from './fine-tuner.js';
 import { type IncrementState, incrementState, loadIncrementState } from './increment-state.js';
@@ -143,13 +143,17 @@ export class SIFT implements FineTuner {
     this.scheduleReselection();
   }
 
-  /** Scales exactly the gradients being applied — sparse and dense — to a global norm ≤ max, without reading back. */
+  /**
+   * Scales exactly the gradients being applied — sparse and dense — to a global norm ≤ max, without reading back.
+   * The squares are summed in the backend's widest float, as clipGradNorm_ does for the dense baselines.
+   */
   private clip(maxNorm: number): void {
     noGrad(() =>
       scope(() => {
         const grads = [...this.sparse.filter((s) => s.ready).map((s) => s.grad), ...this.denseParams.map((d) => d.param.grad).filter((g): g is Tensor => g !== null)];
         if (grads.length === 0) return;
-        const norm = stack(grads.map((g) => g.cast('float32').square().sum())).sum().sqrt();
+        const wide = widestFloat(grads[0].backend);
+        const norm = stack(grads.map((g) => g.cast(wide).square().sum())).sum().sqrt();
         const coef = norm.add(1e-6).reciprocal().mul(maxNorm).clamp(null, 1);
         for (const g of grads) g.copy_(g.mul(coef.cast(g.dtype)));
       }),
