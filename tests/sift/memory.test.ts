@@ -1,7 +1,7 @@
 import { Linear, Module } from '@siftjs/nn';
 import { SIFT, type SIFTOptions } from '@siftjs/sift-optimizer';
 import { manualSeed, memoryStats, resetPeakBytes, scope, type Tensor, tensor } from '@siftjs/tensor';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 
 /** One 512×512 target and a one-row batch: SIFT's buffers are nearly all the memory a step uses. */
@@ -97,7 +97,7 @@ describe.each(backendsUnderTest())('SIFT memory report against the measured peak
     { what: 'nominating, two passes, and the swap', passes: 2 },
   ]);
 
-  it('prints the phases measured (for the record)', () => {
+  afterAll(() => {
     for (const p of phases.splice(0)) {
       console.log(`[${backend.name}] ${p.what}: held ${p.heldBefore} B (report ${p.reportedHeld}), peak ${p.measuredPeak} B (report ${p.reportedPeak})`);
     }
