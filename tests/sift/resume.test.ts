@@ -141,9 +141,10 @@ describe.each(backendsUnderTest())('SIFT resume on $name', (backend) => {
     await resumesEverywhere(netSetup(seed, micro, { selection, reselect }), everyStop(5, micro));
   });
 
-  it('GPT-2 (Fisher choice, re-selection, micro-batches) saved mid-step and between steps resumes bitwise', async () => {
+  it('GPT-2 (Fisher choice, re-selection, micro-batches) saved mid-selection, mid-step with nominees and between steps resumes bitwise', { timeout: 240_000 }, async () => {
     const next = lcg(15);
-    const steps = backend.name === 'webgpu' ? 3 : 4;
+    // SwiftShader is slow: two steps there (a stop between the Fisher passes, and one with nominees mid-step).
+    const steps = backend.name === 'webgpu' ? 2 : 4;
     const s: Setup<Batch> = {
       make: GPT2.build,
       loss: GPT2.loss,
@@ -151,7 +152,7 @@ describe.each(backendsUnderTest())('SIFT resume on $name', (backend) => {
       opts: { density: 0.1, targets: GPT2.targets, dense: GPT2.dense, selection: { fisher: 2 }, lr: 0.01, weightDecay: 0.1, maxGradNorm: 1, reselect: { every: 1, fraction: 0.5 } },
       seed: 15,
     };
-    const stops = [{ step: 0, micro: 1 }, { step: 1, micro: 0 }, { step: 2, micro: 1 }].filter((x) => x.step < steps);
+    const stops = backend.name === 'webgpu' ? [{ step: 0, micro: 1 }, { step: 1, micro: 1 }] : [{ step: 0, micro: 1 }, { step: 1, micro: 0 }, { step: 2, micro: 1 }];
     await resumesEverywhere(s, stops);
   });
 });
