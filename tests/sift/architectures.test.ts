@@ -106,7 +106,10 @@ describe.each(backendsUnderTest())('SIFT on GPT-2, BERT, RoBERTa and LLaMA on $n
         }
       });
 
-      const [rtol, atol] = p.dtype === 'float64' ? [1e-10, 1e-13] : [1e-5, 2e-6];
+      // float32: a gradient component near eps (heavy clipping) whose float32 value is dominated by rounding moves its
+      // weight by a float32-sized fraction of lr through Adam's normalisation (seen: 1.8e-3·lr on LLaMA's head at
+      // maxGradNorm 0.05). The float64 runs hold the SIFT logic to 1e-10.
+      const [rtol, atol] = p.dtype === 'float64' ? [1e-10, 1e-13] : [1e-5, 5e-3 * lr];
       for (const [name, w] of Object.entries(got)) {
         const want = oracle.weights[name];
         const sp = oracle.sparse[name];

@@ -1,4 +1,4 @@
-import { bytesPerElement } from '@siftjs/tensor';
+import { bytesPerElement, sampledGradWorkspaceBytes } from '@siftjs/tensor';
 import type { SparseIncrement } from './sparse-increment.js';
 
 /**
@@ -66,6 +66,13 @@ export function nextStepBytes(s: SparseIncrement): { work: number; growth: numbe
   const gather = k * wG + (cast ? k * w : 0) + k * w;
   if (s.indices) {
     const r = s.reselection.pending;
+    // Asked for G[idx] alone on a backend that computes it, for a matrix, and no backward since has sent it densely (a
+    // use the ops cannot sample reaches the hook, and the previous backward shows it): no dense gradient exists, only
+    // the sampled product's workspace and the add into the sparse gradient.
+    if (r === 0 && s.param.rank === 2 && s.param.backend.sampledMatmul && s.lastDelivery !== 'dense') {
+      const [rows, cols] = s.param.shape;
+      return { work: sampledGradWorkspaceBytes(rows, cols, k, wG, s.sampledRows ?? undefined) + (cast ? k * w : 0) + k * w, growth: 0 };
+    }
     // Later passes of a due re-selection gather G at the nominees too, after the main gather.
     if (r === 0 || s.reselection.nominees) return { work: G + Math.max(gather, r > 0 ? r * wG + (cast ? r * w : 0) + r * w : 0), growth: 0 };
     // Nominating: |G|, |G| + tiny and the zeros written over the chosen components live together until the top r are
