@@ -12,7 +12,6 @@ export default defineConfig({
     include: ['tests/sift/**/*.test.ts'],
     env: { SIFT_BACKENDS: 'cpu', SIFT_TEST_WEBGPU: '0' },
     testTimeout: 120_000,
-    pool: 'forks',
-    execArgv: ['--expose-gc'],
+    // Stryker's runner starts worker threads, which refuse Node flags such as --expose-gc: none here.
   },
 });
