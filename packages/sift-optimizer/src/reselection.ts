@@ -1,22 +1,11 @@
-import { concat, full, keep, noGrad, scatterFlatInto, scope, type Tensor, topkAbs, zeros } from '@siftjs/tensor';
+import { concat, full, type IncrementTensors, keep, noGrad, scatterFlatInto, scope, type Tensor, topkAbs, zeros } from '@siftjs/tensor';
 import { topkIndices } from './selection.js';
 
 /** The smallest normal float32: added to every |G| so that any unselected component outranks a selected one. */
 const TINY = 1.1754944e-38;
 
-/** The k-sized state a swap rewrites (a SparseIncrement's own tensors). */
-export interface SwapState {
-  param: Tensor;
-  indices: Tensor;
-  base: Tensor;
-  delta: Tensor;
-  grad: Tensor;
-  m: Tensor;
-  v: Tensor;
-  /** Per-component step counts, or null while every component shares `step`. */
-  steps: Tensor | null;
-  step: number;
-}
+/** The state a swap rewrites: a SparseIncrement's own tensors (as adamwIncrement takes them) and its step count. */
+export type SwapState = Required<IncrementTensors> & { step: number };
 
 /**
  * Periodic re-selection (beyond the paper, after RigL's drop-and-grow), in two halves. During backward — the only

@@ -74,17 +74,10 @@ export interface Selector {
   dispose(): void;
 }
 
-/** Top-k |G| of the first gradient: the paper's choice. That gradient also trains. */
-class FirstBatch implements Selector {
-  readonly total = 1;
+/** A selection that keeps no buffer between passes: nothing to free, save or restore. */
+abstract class Bufferless {
   readonly denseBuffers = 0;
   passes = 0;
-  initial(): null {
-    return null;
-  }
-  observe(g: Tensor, k: number): Choice {
-    return { indices: topkIndices(g, k), gradient: g };
-  }
   done(): void {}
   buffers(): Record<string, Tensor> {
     return {};
@@ -94,6 +87,17 @@ class FirstBatch implements Selector {
     return 0;
   }
   dispose(): void {}
+}
+
+/** Top-k |G| of the first gradient: the paper's choice. That gradient also trains. */
+class FirstBatch extends Bufferless implements Selector {
+  readonly total = 1;
+  initial(): null {
+    return null;
+  }
+  observe(g: Tensor, k: number): Choice {
+    return { indices: topkIndices(g, k), gradient: g };
+  }
 }
 
 /**
@@ -167,11 +171,11 @@ function addInto(acc: Tensor | null, x: Tensor): Tensor {
 }
 
 /** Chosen from the weight before training: its largest magnitudes, or uniformly at random (seeded). */
-class WithoutGradient implements Selector {
+class WithoutGradient extends Bufferless implements Selector {
   readonly total = 0;
-  readonly denseBuffers = 0;
-  passes = 0;
-  constructor(private readonly how: 'weight-magnitude' | 'random') {}
+  constructor(private readonly how: 'weight-magnitude' | 'random') {
+    super();
+  }
 
   initial(weight: Tensor, k: number): Tensor {
     return noGrad(() =>
@@ -185,15 +189,6 @@ class WithoutGradient implements Selector {
   observe(): null {
     throw new Error('SIFT: a selection made before training reads no gradient');
   }
-  done(): void {}
-  buffers(): Record<string, Tensor> {
-    return {};
-  }
-  restore(): void {}
-  heldElements(): number {
-    return 0;
-  }
-  dispose(): void {}
 }
 
 export function createSelector(s: Selection): Selector {
