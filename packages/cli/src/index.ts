@@ -10,4 +10,4 @@ export { evaluate, evaluateAsync, type Evaluation } from './train/evaluate.js';
 export { loadCheckpoint, saveCheckpoint, saveCheckpointAsync, type CheckpointMeta } from './train/checkpoint.js';
 export { saveFineTune } from './train/save-result.js';
 export { UsageError } from './errors.js';
-export { accuracyCurves, concentrationPlot, learningCurves, renderSvg } from './report/plots.js';
+export { accuracyCurves, concentrationPlot, learningCurves, MEASURES, renderSvg } from './report/plots.js';
