@@ -13,7 +13,11 @@
  *                                 densities, full fine-tuning and head-only as references) on the main job's task:
  *                                 benchmarks/results/budget-curve.{json,md,svg} (benchmarks/suites/budget-curve.ts;
  *                                 about 15 minutes)
- *   --skip-cpu                    run only the suites asked for by --finetune / --budget
+ *   npm run bench -- --sparsity   also the paper's Figures 3(d) and 4 over GPT-2 sizes 2x64, 4x128, 6x192 pretrained by
+ *                                 `sift pretrain` (each pretrained under benchmarks/models/ when missing):
+ *                                 benchmarks/results/sparsity-figures.{json,md} and -size.svg, -steps.svg
+ *                                 (benchmarks/suites/sparsity-figures.ts)
+ *   --skip-cpu                    run only the suites asked for by --finetune / --budget / --sparsity
  *   --backend webgpu              the WebGPU suite instead (benchmarks/webgpu.ts): siftjs beside tfjs-backend-webgpu
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
