@@ -16,7 +16,7 @@
  * Both measures throughout, named wherever they appear: our share of the squared norm, Σ g[top]² / Σ g², and the
  * authors' norm ratio ‖g[top]‖ / ‖g‖ (the square root of the share, tensor by tensor).
  *
- *   node --import tsx benchmarks/suites/sparsity-figures.ts [--sizes 2x64,4x128,6x192] [--model 6x192=DIR]
+ *   node --import tsx benchmarks/suites/sparsity-figures.ts [--sizes 2x64,4x128,6x192|none] [--model 6x192=DIR]
  *        [--models-dir DIR] [--seeds 0,1,2] [--stability all|none|4x128,...] [--time-steps 8x256,...] [--note TEXT] [--replot]
  *
  * A size is LAYERSxWIDTH (heads = width / 32). 4x128 is the bundled models/sift-gpt2-mini (`sift pretrain`'s
@@ -264,6 +264,12 @@ async function timeSteps(sizes: Size[], reference: Size, referenceSeconds: numbe
   });
 }
 
+/** The step times of the last --time-steps run, with where and how they were taken. */
+interface StepTimes {
+  measured: { date: string; host: ReturnType<typeof host>; command: string };
+  sizes: Awaited<ReturnType<typeof timeSteps>>;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The results file: one entry per size, merged across runs.
 
@@ -286,7 +292,7 @@ interface Results {
   matrices: string[];
   analysisSet: string;
   sizes: SizeEntry[];
-  stepTimes: Awaited<ReturnType<typeof timeSteps>> | null;
+  stepTimes: StepTimes | null;
   note: string | null;
 }
 
@@ -318,7 +324,8 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 // The run.
 
 if (!args.includes('--replot')) {
-  const sizes = opt('sizes', '2x64,4x128,6x192').split(',').map(parseSize);
+  const sizeList = opt('sizes', '2x64,4x128,6x192');
+  const sizes = sizeList === 'none' ? [] : sizeList.split(',').map(parseSize);
   const seeds = opt('seeds', '0,1,2').split(',').map(Number);
   const stabilityArg = opt('stability', 'all');
   const tracked = (s: Size) => stabilityArg === 'all' || stabilityArg.split(',').includes(s.name);
@@ -362,8 +369,9 @@ if (!args.includes('--replot')) {
     const reference = parseSize(defaultSize);
     const refSeconds = pretrainRecord(bundled).seconds;
     log(`pretraining step times beside ${reference.name} (whose pretraining took ${(refSeconds / 60).toFixed(1)} min):`);
-    results.stepTimes = await timeSteps(timed.split(',').map(parseSize), reference, refSeconds);
-    for (const t of results.stepTimes) {
+    const measured = { date: new Date().toISOString(), host: host(), command };
+    results.stepTimes = { measured, sizes: await timeSteps(timed.split(',').map(parseSize), reference, refSeconds) };
+    for (const t of results.stepTimes.sizes) {
       const s = parseSize(t.size);
       t.params = 12 * s.layers * s.width * s.width + 13 * s.layers * s.width + (PRETRAIN_DEFAULTS.vocabSize + PRETRAIN_DEFAULTS.context + 2) * s.width;
     }
@@ -447,26 +455,30 @@ function table(): string {
         return `| ${s.size} | ${s.stability!.steps} | ${pct(s.stability!.accuracy)} | ${summary(p, 'firstBatchShare')} | ${summary(p, 'ownShare')} | ${kept('firstBatchShare', 'ownShare')} | ${summary(p, 'firstBatchNormRatio')} | ${summary(p, 'ownNormRatio')} | ${kept('firstBatchNormRatio', 'ownNormRatio')} |`;
       }),
       '',
-      `Figure: [${outName}-steps.svg](${outName}-steps.svg) (left panel: Σg² share; right panel: norm ratio; solid: each step's own top ${100 * FRACTION}%, dashed: the first batch's).`,
+      `Figure: [${outName}-steps.svg](${outName}-steps.svg) (left panel: Σg² share; right panel: norm ratio; solid: the step's own top ${100 * FRACTION}%, dashed: the first batch's, dotted: the ${100 * FRACTION}% of Σg² (${pct(Math.sqrt(FRACTION))} as a norm ratio) a fixed random set holds on average).`,
       '',
     );
   }
-  if (results.stepTimes?.length) {
-    const t = results.stepTimes;
+  if (results.stepTimes?.sizes.length) {
+    const t = results.stepTimes.sizes;
+    const ref = t[0].reference;
+    const perStep = (name: string) => t[0].perRound.map((row) => row[name].toFixed(2)).join(', ');
     lines.push(
       '## Which sizes pretrain in under an hour here',
       '',
-      `Pretraining steps (16 × 128 tokens: forward, backward, clipping, AdamW) of each size timed beside ${t[0].reference}'s, 3 rounds of 2 steps`,
-      `after a warm-up step, in one process; the median ratio of step times, times ${t[0].reference}'s recorded pretraining`,
-      `(${(pretrainRecord(bundled).seconds / 60).toFixed(1)} min on a quiet machine), projects each size's pretraining on a quiet machine.`,
+      `Pretraining steps (16 × 128 tokens: forward, backward, clipping, AdamW) of each size timed beside ${ref}'s, 3 rounds of 2 steps`,
+      `after a warm-up step each, in one process (${results.stepTimes.measured.date.slice(0, 16).replace('T', ' ')}, load average ${results.stepTimes.measured.host.loadAverage.toFixed(1)}: ${ref} took ${perStep(ref)} s a step`,
+      `against ${(pretrainRecord(bundled).seconds / 800).toFixed(2)} s in its recorded pretraining). Other jobs slow every size alike within a round, so the ratio of step`,
+      `times is what is kept: its median, times ${ref}'s recorded pretraining (${(pretrainRecord(bundled).seconds / 60).toFixed(1)} min), projects each size's pretraining on a quiet machine.`,
       '',
-      '| size | parameters | step time ÷ 4x128\'s (per round) | median | projected pretraining |',
-      '| --- | --- | --- | --- | --- |',
-      ...t.map((r) => `| ${r.size} | ${r.params?.toLocaleString('en-US')} | ${r.ratios.map((x) => x.toFixed(2)).join(', ')} | ${r.medianRatio.toFixed(2)} | ${r.projectedMinutes.toFixed(0)} min |`),
+      `| size | parameters | s per step (per round) | step time ÷ ${ref}'s (per round) | median | projected pretraining |`,
+      '| --- | --- | --- | --- | --- | --- |',
+      ...t.map((r) => `| ${r.size} | ${r.params?.toLocaleString('en-US')} | ${perStep(r.size)} | ${r.ratios.map((x) => x.toFixed(2)).join(', ')} | ${r.medianRatio.toFixed(2)} | ${r.projectedMinutes.toFixed(0)} min |`),
       '',
     );
   }
-  lines.push('## Commands', '', '```sh', ...new Set(sizes.map((s) => s.pretrain.command)), ...new Set(sizes.map((s) => s.measured.command)), '```', '');
+  const commands = [...sizes.map((s) => s.pretrain.command), ...sizes.map((s) => s.measured.command), ...(results.stepTimes ? [results.stepTimes.measured.command] : [])];
+  lines.push('## Commands', '', '```sh', ...new Set(commands), '```', '');
   return lines.join('\n');
 }
 
@@ -482,24 +494,33 @@ function sizePoints() {
 }
 
 function stepPoints() {
-  const which = { first: `the first batch's top ${100 * FRACTION}%`, own: `the step's own top ${100 * FRACTION}%` };
+  const which = { first: `the first batch's top ${100 * FRACTION}%`, own: `the step's own top ${100 * FRACTION}%`, random: `a random fixed ${100 * FRACTION}% (expected)` };
   return results.sizes
     .filter((s) => s.stability)
-    .flatMap((s) =>
-      s.stability!.points.flatMap((p) => [
-        { measure: MEASURES.shares, which: which.first, model: s.size, step: p.step + 1, value: p.firstBatchShare },
-        { measure: MEASURES.shares, which: which.own, model: s.size, step: p.step + 1, value: p.ownShare },
-        { measure: MEASURES.normRatios, which: which.first, model: s.size, step: p.step + 1, value: p.firstBatchNormRatio },
-        { measure: MEASURES.normRatios, which: which.own, model: s.size, step: p.step + 1, value: p.ownNormRatio },
-      ]),
-    );
+    .flatMap((s) => {
+      const pts = s.stability!.points;
+      // A fixed set of components chosen at random holds x of Σg² on average, √x as a norm ratio: the floor.
+      const floor = [1, pts.length].flatMap((step) => [
+        { measure: MEASURES.shares, which: which.random, model: s.size, step, value: FRACTION },
+        { measure: MEASURES.normRatios, which: which.random, model: s.size, step, value: Math.sqrt(FRACTION) },
+      ]);
+      return [
+        ...pts.flatMap((p) => [
+          { measure: MEASURES.shares, which: which.own, model: s.size, step: p.step + 1, value: p.ownShare },
+          { measure: MEASURES.shares, which: which.first, model: s.size, step: p.step + 1, value: p.firstBatchShare },
+          { measure: MEASURES.normRatios, which: which.own, model: s.size, step: p.step + 1, value: p.ownNormRatio },
+          { measure: MEASURES.normRatios, which: which.first, model: s.size, step: p.step + 1, value: p.firstBatchNormRatio },
+        ]),
+        ...floor,
+      ];
+    });
 }
 
 if (results.sizes.length) {
   const md = table();
   save('md', md);
-  save('size.svg', await renderSvg(shareBySizePlot(sizePoints(), FRACTION)));
+  save('size.svg', await renderSvg(shareBySizePlot(sizePoints(), FRACTION, Object.values(MEASURES))));
   const steps = stepPoints();
-  if (steps.length) save('steps.svg', await renderSvg(stabilityPlot(steps, FRACTION)));
+  if (steps.length) save('steps.svg', await renderSvg(stabilityPlot(steps, FRACTION, Object.values(MEASURES))));
   log(`\n${md}`);
 }
