@@ -40,20 +40,29 @@ export function budgetCurvePlot(points: { density: number | null; label: string;
 
 /**
  * The paper's Figure 3(d) across model sizes: how much of the gradient the top x of components hold at each size
- * (parameters, log scale), pretrained against random initialisation, one panel per measure in `measures`' order
- * (each panel titled by its measure). `low`/`high` draw the spread over seeds as a bar.
+ * (parameters, log scale), pretrained against random initialisation: one column per measure in `measures`' order
+ * (each titled by its measure), one row per objective (the loss whose gradient it is). `low`/`high` draw the
+ * spread over seeds as a bar.
  */
-export function shareBySizePlot(points: { measure: string; init: string; size: string; params: number; value: number; low: number; high: number }[], fraction: number, measures: string[]): vl.TopLevelSpec {
+export function shareBySizePlot(
+  points: { objective: string; measure: string; init: string; size: string; params: number; value: number; low: number; high: number }[],
+  fraction: number,
+  measures: string[],
+  objectives: string[],
+): vl.TopLevelSpec {
   const x = { field: 'params', type: 'quantitative' as const, title: 'parameters (log scale)', scale: { type: 'log' as const }, axis: { format: '~s', tickCount: 5 } };
   const color = { field: 'init', type: 'nominal' as const, title: 'weights' };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: `Gradient held by the top ${100 * fraction}% of components against model size (mean over matrices; bars: seeds' range)`,
     data: { values: points },
-    facet: { column: { field: 'measure', type: 'nominal', title: null, sort: measures, header: { labelFontSize: 12, labelLimit: 0 } } },
+    facet: {
+      column: { field: 'measure', type: 'nominal', title: null, sort: measures, header: { labelFontSize: 12, labelLimit: 0 } },
+      row: { field: 'objective', type: 'nominal', title: null, sort: objectives, header: { labelFontSize: 12, labelLimit: 0, labelAngle: -90 } },
+    },
     spec: {
       width: 300,
-      height: 260,
+      height: 220,
       layer: [
         { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'value', type: 'quantitative', title: `held by the top ${100 * fraction}%`, scale: { domain: [0, 1] }, axis: { format: '%' } }, color } },
         { mark: { type: 'rule' }, encoding: { x, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' }, color } },

@@ -35,10 +35,13 @@ import { fileURLToPath } from 'node:url';
 import '@siftjs/backend-cpu';
 import {
   COMPARE_DEFAULTS,
+  type EncodedExample,
   encodeExamples,
   fit,
   gradientConcentration,
   JsonlLog,
+  loadMobyDick,
+  loadSotu,
   loadTaskModel,
   makeBatches,
   MEASURES,
@@ -145,18 +148,43 @@ interface SeedShares {
 
 const blocks = (t: TaskModel): TaskModel => ({ ...t, siftTargets: BLOCK_MATRICES });
 
-async function concentration(dir: string, seeds: number[]): Promise<{ matrices: number; perSeed: SeedShares[]; perTensorSeed0: { pretrained: GradientShare[]; randomInit: GradientShare[] } | null }> {
+/**
+ * The two gradients measured. `classification`: the SpamAssassin task through a fresh 2-class head (the fine-tuning
+ * gradient the paper studies). `causal-lm`: the pretraining loss itself on the first windows of the token stream
+ * `sift pretrain` held out (its last 2%, never trained on), which needs no new head.
+ */
+type Objective = 'classification' | 'causal-lm';
+const OBJECTIVES: Objective[] = ['classification', 'causal-lm'];
+const LM = { windows: 64, context: PRETRAIN_DEFAULTS.context };
+
+/** The first LM.windows windows of `sift pretrain`'s held-out tokens, encoded as it encodes them (document by document, EOS after each). */
+function heldOutWindows(t: TaskModel, totalTokens: number): EncodedExample[] {
+  const texts = [...loadSotu().map((a) => a.text), ...loadMobyDick().map((m) => m.text)];
+  const heldOut = totalTokens - Math.floor(totalTokens * 0.98);
+  const tail: number[] = [];
+  for (let d = texts.length - 1; d >= 0 && tail.length < heldOut; d--) tail.unshift(...t.tokenizer.encode(texts[d]), t.tokenizer.eosId as number);
+  const stream = tail.slice(tail.length - heldOut);
+  return Array.from({ length: Math.min(LM.windows, Math.floor(stream.length / LM.context)) }, (_, w) => ({ ids: stream.slice(w * LM.context, (w + 1) * LM.context) }));
+}
+
+function analysisBatches(objective: Objective, t: TaskModel, totalTokens: number): TokenBatch[] {
+  if (objective === 'causal-lm') return makeBatches(heldOutWindows(t, totalTokens), { batchSize: ANALYSIS.batchSize, padId: t.tokenizer.padId });
   const data = spamTask({ trainPerClass: 0, heldOutPerClass: ANALYSIS.perClass, seed: COMPARE_DEFAULTS.seed });
+  return makeBatches(encodeExamples(t.tokenizer, data.heldOut, { maxLength: ANALYSIS.maxLength }), { batchSize: ANALYSIS.batchSize, padId: t.tokenizer.padId });
+}
+
+async function concentration(dir: string, seeds: number[], objective: Objective, totalTokens: number): Promise<{ matrices: number; perSeed: SeedShares[]; perTensorSeed0: { pretrained: GradientShare[]; randomInit: GradientShare[] } | null }> {
+  const task = objective === 'causal-lm' ? 'causal-lm' : 'classification';
   const perSeed: SeedShares[] = [];
   let perTensorSeed0 = null;
   let matrices = 0;
+  let batches: TokenBatch[] | null = null;
   for (const seed of seeds) {
     manualSeed(seed);
-    const pre = blocks(loadTaskModel(dir, 'classification', data.labelNames.length));
+    const pre = blocks(loadTaskModel(dir, task, 2));
     manualSeed(seed);
-    const rnd = blocks(loadTaskModel(dir, 'classification', data.labelNames.length, { randomInit: true }));
-    const enc = encodeExamples(pre.tokenizer, data.heldOut, { maxLength: ANALYSIS.maxLength });
-    const batches = makeBatches(enc, { batchSize: ANALYSIS.batchSize, padId: pre.tokenizer.padId });
+    const rnd = blocks(loadTaskModel(dir, task, 2, { randomInit: true }));
+    batches ??= analysisBatches(objective, pre, totalTokens);
     const r = await gradientConcentration(pre, rnd, batches, FRACTIONS);
     pre.model.dispose();
     rnd.model.dispose();
@@ -165,7 +193,7 @@ async function concentration(dir: string, seeds: number[]): Promise<{ matrices: 
     perSeed.push({ seed, pretrained: means(r.pretrained), randomInit: means(r.randomInit) });
     perTensorSeed0 ??= r;
     const at = perSeed.at(-1)!;
-    log(`    seed ${seed}: top 1% Σg² share pretrained ${pct(at.pretrained.shares['0.01'])}, random ${pct(at.randomInit.shares['0.01'])}; norm ratio pretrained ${pct(at.pretrained.normRatios['0.01'])}, random ${pct(at.randomInit.normRatios['0.01'])}`);
+    log(`    ${objective}, seed ${seed}: top 1% Σg² share pretrained ${pct(at.pretrained.shares['0.01'])}, random ${pct(at.randomInit.shares['0.01'])}; norm ratio pretrained ${pct(at.pretrained.normRatios['0.01'])}, random ${pct(at.randomInit.normRatios['0.01'])}`);
   }
   return { matrices, perSeed, perTensorSeed0 };
 }
@@ -281,7 +309,7 @@ interface SizeEntry {
   dir: string;
   pretrain: ReturnType<typeof pretrainRecord> & { command: string; pretrainedByThisRun: boolean };
   measured: { date: string; host: ReturnType<typeof host>; command: string };
-  concentration: Awaited<ReturnType<typeof concentration>>;
+  concentration: Record<Objective, Awaited<ReturnType<typeof concentration>>>;
   stability: Awaited<ReturnType<typeof stability>> | null;
 }
 
@@ -290,7 +318,7 @@ interface Results {
   fraction: number;
   measures: typeof MEASURES;
   matrices: string[];
-  analysisSet: string;
+  analysisSets: Record<Objective, string>;
   sizes: SizeEntry[];
   stepTimes: StepTimes | null;
   note: string | null;
@@ -303,7 +331,10 @@ const results: Results = {
   fraction: FRACTION,
   measures: MEASURES,
   matrices: BLOCK_MATRICES,
-  analysisSet: `the first ${ANALYSIS.perClass} ham and ${ANALYSIS.perClass} spam emails of the SpamAssassin task's held-out split (seed ${COMPARE_DEFAULTS.seed}), first ${ANALYSIS.maxLength} tokens, ${(2 * ANALYSIS.perClass) / ANALYSIS.batchSize} batches of ${ANALYSIS.batchSize}, gradient summed over them`,
+  analysisSets: {
+    classification: `the classification loss of a fresh 2-class head on the first ${ANALYSIS.perClass} ham and ${ANALYSIS.perClass} spam emails of the SpamAssassin task's held-out split (seed ${COMPARE_DEFAULTS.seed}), first ${ANALYSIS.maxLength} tokens, ${(2 * ANALYSIS.perClass) / ANALYSIS.batchSize} batches of ${ANALYSIS.batchSize}, gradient summed over them`,
+    'causal-lm': `the next-token loss (the pretraining objective) on the first ${LM.windows} windows of ${LM.context} tokens of the stream \`sift pretrain\` held out (the last 2% of its corpus, never trained on), ${LM.windows / ANALYSIS.batchSize} batches of ${ANALYSIS.batchSize}, gradient summed over them`,
+  },
   sizes: previous?.sizes ?? [],
   stepTimes: previous?.stepTimes ?? null,
   note: args.includes('--note') ? opt('note', '') : (previous?.note ?? null),
@@ -348,9 +379,12 @@ if (!args.includes('--replot')) {
       dir: relative(repo, dir).startsWith('..') ? dir : relative(repo, dir),
       pretrain: { ...record, command: record.command ?? cmd, pretrainedByThisRun },
       measured: { date: new Date().toISOString(), host: host(), command },
-      concentration: await concentration(dir, seeds),
-      stability: null,
+      concentration: {} as SizeEntry['concentration'],
+      // A size measured again without its fine-tune keeps the one measured before.
+      stability: results.sizes.find((e) => e.size === size.name)?.stability ?? null,
     };
+    const tokens = (JSON.parse(readFileSync(join(dir, 'training_log.jsonl'), 'utf8').split('\n')[0]) as { tokens: number }).tokens;
+    for (const objective of OBJECTIVES) entry.concentration[objective] = await concentration(dir, seeds, objective, tokens);
     const keep = () => {
       results.sizes = [...results.sizes.filter((s) => s.size !== size.name), entry].sort((a, b) => a.pretrain.params - b.pretrain.params);
       save('json', JSON.stringify(results, null, 2));
@@ -384,7 +418,8 @@ if (!args.includes('--replot')) {
 
 type Init = 'pretrained' | 'randomInit';
 const INIT_LABEL: Record<Init, string> = { pretrained: 'pretrained', randomInit: 'random init' };
-const at = (e: SizeEntry, init: Init, m: Measure, f = FRACTION) => e.concentration.perSeed.map((s) => s[init][m][String(f)]);
+const OBJECTIVE_LABEL: Record<Objective, string> = { classification: 'spam/ham classification (fresh head)', 'causal-lm': 'next-token loss on held-out text' };
+const at = (e: SizeEntry, o: Objective, init: Init, m: Measure, f = FRACTION) => e.concentration[o].perSeed.map((s) => s[init][m][String(f)]);
 const spread = (xs: number[]) => `${pct(mean(xs))} (${pct(Math.min(...xs))}–${pct(Math.max(...xs))})`;
 
 function table(): string {
@@ -397,8 +432,9 @@ function table(): string {
     ...(results.note ? ['', results.note] : []),
     '',
     `Models: GPT-2s pretrained by \`sift pretrain\` on the same corpus (State of the Union addresses + Moby-Dick, ${PRETRAIN_DEFAULTS.steps} steps of ${PRETRAIN_DEFAULTS.batchSize} × ${PRETRAIN_DEFAULTS.context} tokens, a ${PRETRAIN_DEFAULTS.vocabSize}-token BPE), one size apart each.`,
-    `Gradient: the classification loss of a fresh 2-class head on ${results.analysisSet}. Measured over every`,
-    `matrix of the transformer blocks (${BLOCK_MATRICES.join(', ')}), averaged over the matrices, once per seed (seeds ${sizes[0]?.concentration.perSeed.map((s) => s.seed).join(', ')}: the head's and the random initialisation's draws); shown as the mean over seeds (min–max).`,
+    'Gradients, each summed over its batches and measured per matrix of the transformer blocks',
+    `(${BLOCK_MATRICES.join(', ')}), then averaged over the matrices, once per seed (seeds ${sizes[0]?.concentration.classification.perSeed.map((s) => s.seed).join(', ')}: the random initialisation's draw, and the fresh head's); shown as the mean over seeds (min–max):`,
+    ...OBJECTIVES.map((o) => `- **${OBJECTIVE_LABEL[o]}** — ${results.analysisSets[o]}.`),
     '',
     'Two measures of how much of a gradient g its top components hold, named in every column and figure:',
     '- **Σg² share** — Σ g[top]² / Σ g², the share of the squared norm (what `sift analyze` printed alone until now);',
@@ -415,20 +451,21 @@ function table(): string {
     '',
     `## Figure 3(d): the top ${100 * FRACTION}% of components, pretrained against random initialisation`,
     '',
-    '| size | parameters | Σg² share, pretrained | Σg² share, random init | norm ratio, pretrained | norm ratio, random init |',
-    '| --- | --- | --- | --- | --- | --- |',
-    ...sizes.map((s) => `| ${s.size} | ${s.pretrain.params.toLocaleString('en-US')} | ${spread(at(s, 'pretrained', 'shares'))} | ${spread(at(s, 'randomInit', 'shares'))} | ${spread(at(s, 'pretrained', 'normRatios'))} | ${spread(at(s, 'randomInit', 'normRatios'))} |`),
-    '',
-    'At every fraction measured (mean over seeds; pretrained / random init):',
-    '',
-    `| size | ${FRACTIONS.map((f) => `Σg² share, top ${100 * f}%`).join(' | ')} | ${FRACTIONS.map((f) => `norm ratio, top ${100 * f}%`).join(' | ')} |`,
-    `| --- | ${FRACTIONS.map(() => '---').join(' | ')} | ${FRACTIONS.map(() => '---').join(' | ')} |`,
-    ...sizes.map(
-      (s) =>
-        `| ${s.size} | ${MEASURE_KEYS.flatMap((m) => FRACTIONS.map((f) => `${pct(mean(at(s, 'pretrained', m, f)))} / ${pct(mean(at(s, 'randomInit', m, f)))}`)).join(' | ')} |`,
-    ),
-    '',
-    `Figure: [${outName}-size.svg](${outName}-size.svg) (left panel: Σg² share; right panel: norm ratio).`,
+    ...OBJECTIVES.flatMap((o) => [
+      `### ${OBJECTIVE_LABEL[o]}`,
+      '',
+      '| size | parameters | Σg² share, pretrained | Σg² share, random init | norm ratio, pretrained | norm ratio, random init |',
+      '| --- | --- | --- | --- | --- | --- |',
+      ...sizes.map((s) => `| ${s.size} | ${s.pretrain.params.toLocaleString('en-US')} | ${MEASURE_KEYS.flatMap((m) => (['pretrained', 'randomInit'] as Init[]).map((i) => spread(at(s, o, i, m)))).join(' | ')} |`),
+      '',
+      'At every fraction measured (mean over seeds; pretrained / random init):',
+      '',
+      `| size | ${FRACTIONS.map((f) => `Σg² share, top ${100 * f}%`).join(' | ')} | ${FRACTIONS.map((f) => `norm ratio, top ${100 * f}%`).join(' | ')} |`,
+      `| --- | ${FRACTIONS.map(() => '---').join(' | ')} | ${FRACTIONS.map(() => '---').join(' | ')} |`,
+      ...sizes.map((s) => `| ${s.size} | ${MEASURE_KEYS.flatMap((m) => FRACTIONS.map((f) => `${pct(mean(at(s, o, 'pretrained', m, f)))} / ${pct(mean(at(s, o, 'randomInit', m, f)))}`)).join(' | ')} |`),
+      '',
+    ]),
+    `Figure: [${outName}-size.svg](${outName}-size.svg) (columns: Σg² share, then norm ratio; rows: ${OBJECTIVES.map((o) => OBJECTIVE_LABEL[o]).join(', then ')}).`,
     '',
   ];
   const tracked = sizes.filter((s) => s.stability);
@@ -484,11 +521,13 @@ function table(): string {
 
 function sizePoints() {
   return results.sizes.flatMap((s) =>
-    MEASURE_KEYS.flatMap((m) =>
-      (['pretrained', 'randomInit'] as Init[]).map((init) => {
-        const xs = at(s, init, m);
-        return { measure: MEASURES[m], init: INIT_LABEL[init], size: s.size, params: s.pretrain.params, value: mean(xs), low: Math.min(...xs), high: Math.max(...xs) };
-      }),
+    OBJECTIVES.flatMap((o) =>
+      MEASURE_KEYS.flatMap((m) =>
+        (['pretrained', 'randomInit'] as Init[]).map((init) => {
+          const xs = at(s, o, init, m);
+          return { objective: OBJECTIVE_LABEL[o], measure: MEASURES[m], init: INIT_LABEL[init], size: s.size, params: s.pretrain.params, value: mean(xs), low: Math.min(...xs), high: Math.max(...xs) };
+        }),
+      ),
     ),
   );
 }
@@ -519,7 +558,7 @@ function stepPoints() {
 if (results.sizes.length) {
   const md = table();
   save('md', md);
-  save('size.svg', await renderSvg(shareBySizePlot(sizePoints(), FRACTION, Object.values(MEASURES))));
+  save('size.svg', await renderSvg(shareBySizePlot(sizePoints(), FRACTION, Object.values(MEASURES), OBJECTIVES.map((o) => OBJECTIVE_LABEL[o]))));
   const steps = stepPoints();
   if (steps.length) save('steps.svg', await renderSvg(stabilityPlot(steps, FRACTION, Object.values(MEASURES))));
   log(`\n${md}`);
