@@ -75,7 +75,8 @@ export function shareBySizePlot(
 /**
  * The paper's Figure 4: per fine-tuning step, how much of that step's gradient the components chosen from the first
  * batch hold, beside the step's own top x (the most any set of that size could hold) and what a fixed random set of
- * that size holds on average (`which` names each; drawn solid, dashed, dotted in the order they first appear); one
+ * that size holds on average, and a control (`which` names each; drawn solid, dashed, dotted, dash-dotted in the order
+ * they first appear); one
  * panel per measure in `measures`' order.
  */
 export function stabilityPlot(points: { measure: string; which: string; model: string; step: number; value: number }[], fraction: number, measures: string[]): vl.TopLevelSpec {
@@ -92,8 +93,8 @@ export function stabilityPlot(points: { measure: string; which: string; model: s
         x: { field: 'step', type: 'quantitative', title: 'fine-tuning step' },
         y: { field: 'value', type: 'quantitative', title: 'held by the components', scale: { domain: [0, 1] }, axis: { format: '%' } },
         color: { field: 'model', type: 'nominal', title: 'model', legend: { labelLimit: 0 } },
-        // In the order the points name them: solid, dashed, dotted.
-        strokeDash: { field: 'which', type: 'nominal', title: 'components', scale: { domain: [...new Set(points.map((p) => p.which))], range: [[1, 0], [6, 3], [1, 3]] }, legend: { labelLimit: 0 } },
+        // In the order the points name them: solid, dashed, dotted, dash-dotted.
+        strokeDash: { field: 'which', type: 'nominal', title: 'components', scale: { domain: [...new Set(points.map((p) => p.which))], range: [[1, 0], [6, 3], [1, 3], [6, 2, 1, 2]] }, legend: { labelLimit: 0 } },
       },
     },
   };

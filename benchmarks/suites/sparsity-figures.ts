@@ -201,6 +201,35 @@ async function concentration(dir: string, seeds: number[], objective: Objective,
 // ---------------------------------------------------------------------------------------------------------------
 // Figure 4: one full fine-tune, tracked.
 
+/** Batches of the control: the fine-tune's first batches, seen by the untouched pretrained model. */
+const CONTROL_BATCHES = 20;
+
+/**
+ * The control for Figure 4: the same tracker over the fine-tune's first batches with no optimizer step between
+ * them, so what the first batch's top 1% loses there is the batches differing, not the weights moving.
+ */
+async function withoutTraining(task: TaskModel, batches: TokenBatch[], include: (name: string, p: Tensor) => boolean): Promise<StabilityPoint[]> {
+  const tracker = new SelectionStability(task.model, FRACTION, include);
+  try {
+    for (const b of batches) {
+      const ids = tensor(b.inputIds, { shape: b.shape, dtype: 'int32' });
+      const mask = tensor(b.attentionMask, { shape: b.shape, dtype: 'int32' });
+      const labels = tensor(b.labels!, { shape: [b.shape[0]], dtype: 'int32' });
+      const { loss, logits } = task.forward(ids, mask, labels);
+      (loss as Tensor).backward();
+      [ids, mask, labels, loss as Tensor, logits].forEach((t) => t.dispose());
+      await tracker.observe();
+      for (const p of task.model.parameters()) {
+        p.grad?.dispose();
+        p.grad = null;
+      }
+    }
+    return tracker.points;
+  } finally {
+    tracker.dispose();
+  }
+}
+
 async function stability(dir: string) {
   const o = COMPARE_DEFAULTS;
   const data = spamTask(o);
@@ -212,9 +241,11 @@ async function stability(dir: string) {
   const batchesFor = (epoch: number): TokenBatch[] => makeBatches(trainEnc, { batchSize: o.batchSize, padId, bucketByLength: true, seed: o.seed * 1000 + epoch });
   const heldOut = makeBatches(encode(data.heldOut), { batchSize: 64, padId });
   const tuner = createFineTuner(task.model, { method: 'full', lr: o.lr.full! });
-  const tracker = new SelectionStability(task.model, FRACTION, (name, p) => p.rank >= 2 && matchesAny(name, BLOCK_MATRICES));
+  const include = (name: string, p: Tensor) => p.rank >= 2 && matchesAny(name, BLOCK_MATRICES);
+  const tracker = new SelectionStability(task.model, FRACTION, include);
   const tmp = mkdtempSync(join(os.tmpdir(), 'siftjs-stability-'));
   try {
+    const control = await withoutTraining(task, batchesFor(0).slice(0, CONTROL_BATCHES), include);
     const r = await fit({
       task,
       tuner,
@@ -236,6 +267,7 @@ async function stability(dir: string) {
       seconds: r.seconds,
       losses: r.losses,
       points: tracker.points,
+      control,
     };
   } finally {
     tracker.dispose();
@@ -480,19 +512,20 @@ function table(): string {
       '',
       `Setting: ${st.setting}; the gradients of every step are dense (full fine-tuning), and after each backward the`,
       `components the first batch ranked top ${100 * FRACTION}% (per matrix, fixed from then on) are compared with that step's own top ${100 * FRACTION}%.`,
-      'Columns: the first step → the mean of the last 10 steps; "kept" is first-batch ÷ own over all steps after the first (how much of',
-      "the best possible a fixed choice keeps).",
+      'Columns: the first step → the mean of the last 10 steps; "kept" is first-batch ÷ own, averaged over all steps after the first (how much of',
+      `the best possible a fixed choice keeps). "Without training" is the control: the same first ${CONTROL_BATCHES} batches through the untouched pretrained`,
+      'model, no optimizer step between them — what the first batch\'s choice loses to the batches differing, before the weights move.',
       '',
-      '| size | steps | held-out accuracy after | Σg² share: first batch\'s top 1% | Σg² share: own top 1% | kept (Σg²) | norm ratio: first batch\'s | norm ratio: own | kept (norm ratio) |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      '| size | steps | held-out accuracy after | Σg² share: first batch\'s top 1% | Σg² share: own top 1% | kept (Σg²) | kept without training (Σg²) | norm ratio: first batch\'s | norm ratio: own | kept (norm ratio) | kept without training (norm ratio) |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...tracked.map((s) => {
         const p = s.stability!.points;
-        const later = p.slice(1);
-        const kept = (a: keyof StabilityPoint, b: keyof StabilityPoint) => pct(mean(later.map((q) => (q[a] as number) / (q[b] as number))));
-        return `| ${s.size} | ${s.stability!.steps} | ${pct(s.stability!.accuracy)} | ${summary(p, 'firstBatchShare')} | ${summary(p, 'ownShare')} | ${kept('firstBatchShare', 'ownShare')} | ${summary(p, 'firstBatchNormRatio')} | ${summary(p, 'ownNormRatio')} | ${kept('firstBatchNormRatio', 'ownNormRatio')} |`;
+        const kept = (pts: StabilityPoint[] | undefined, a: keyof StabilityPoint, b: keyof StabilityPoint) => (pts ? pct(mean(pts.slice(1).map((q) => (q[a] as number) / (q[b] as number)))) : '–');
+        const c = s.stability!.control;
+        return `| ${s.size} | ${s.stability!.steps} | ${pct(s.stability!.accuracy)} | ${summary(p, 'firstBatchShare')} | ${summary(p, 'ownShare')} | ${kept(p, 'firstBatchShare', 'ownShare')} | ${kept(c, 'firstBatchShare', 'ownShare')} | ${summary(p, 'firstBatchNormRatio')} | ${summary(p, 'ownNormRatio')} | ${kept(p, 'firstBatchNormRatio', 'ownNormRatio')} | ${kept(c, 'firstBatchNormRatio', 'ownNormRatio')} |`;
       }),
       '',
-      `Figure: [${outName}-steps.svg](${outName}-steps.svg) (left panel: Σg² share; right panel: norm ratio; solid: the step's own top ${100 * FRACTION}%, dashed: the first batch's, dotted: the ${100 * FRACTION}% of Σg² (${pct(Math.sqrt(FRACTION))} as a norm ratio) a fixed random set holds on average).`,
+      `Figure: [${outName}-steps.svg](${outName}-steps.svg) (left panel: Σg² share; right panel: norm ratio; solid: the step's own top ${100 * FRACTION}%, dashed: the first batch's, dotted: the ${100 * FRACTION}% of Σg² (${pct(Math.sqrt(FRACTION))} as a norm ratio) a fixed random set holds on average, dash-dotted: the control, the first batch's top ${100 * FRACTION}% over the first ${CONTROL_BATCHES} batches without training).`,
       '',
     );
   }
@@ -533,7 +566,12 @@ function sizePoints() {
 }
 
 function stepPoints() {
-  const which = { first: `the first batch's top ${100 * FRACTION}%`, own: `the step's own top ${100 * FRACTION}%`, random: `a random fixed ${100 * FRACTION}% (expected)` };
+  const which = {
+    first: `the first batch's top ${100 * FRACTION}%`,
+    own: `the step's own top ${100 * FRACTION}%`,
+    random: `a random fixed ${100 * FRACTION}% (expected)`,
+    control: `the first batch's top ${100 * FRACTION}%, later batches without training (control)`,
+  };
   return results.sizes
     .filter((s) => s.stability)
     .flatMap((s) => {
@@ -543,6 +581,10 @@ function stepPoints() {
         { measure: MEASURES.shares, which: which.random, model: s.size, step, value: FRACTION },
         { measure: MEASURES.normRatios, which: which.random, model: s.size, step, value: Math.sqrt(FRACTION) },
       ]);
+      const control = (s.stability!.control ?? []).flatMap((p) => [
+        { measure: MEASURES.shares, which: which.control, model: s.size, step: p.step + 1, value: p.firstBatchShare },
+        { measure: MEASURES.normRatios, which: which.control, model: s.size, step: p.step + 1, value: p.firstBatchNormRatio },
+      ]);
       return [
         ...pts.flatMap((p) => [
           { measure: MEASURES.shares, which: which.own, model: s.size, step: p.step + 1, value: p.ownShare },
@@ -551,6 +593,7 @@ function stepPoints() {
           { measure: MEASURES.normRatios, which: which.first, model: s.size, step: p.step + 1, value: p.firstBatchNormRatio },
         ]),
         ...floor,
+        ...control,
       ];
     });
 }
