@@ -19,6 +19,8 @@
  *   node --import tsx benchmarks/suites/sparsity-figures.ts [--sizes 2x64,4x128,6x192|none] [--model 6x192=DIR]
  *        [--models-dir DIR] [--seeds 0,1,2] [--stability all|none|4x128,...] [--time-steps 8x256,...] [--note TEXT] [--replot]
  *
+ * --note TEXT is printed under the host line (how the models were pretrained, say), kept in the JSON.
+ *
  * A size is LAYERSxWIDTH (heads = width / 32). 4x128 is the bundled models/sift-gpt2-mini (`sift pretrain`'s
  * defaults); the others are read from --model SIZE=DIR or DIR/gpt2-SIZE under --models-dir (default
  * benchmarks/models, git-ignored), and pretrained there when missing, the command recorded. --time-steps times
@@ -513,16 +515,17 @@ function table(): string {
       `Setting: ${st.setting}; the gradients of every step are dense (full fine-tuning), and after each backward the`,
       `components the first batch ranked top ${100 * FRACTION}% (per matrix, fixed from then on) are compared with that step's own top ${100 * FRACTION}%.`,
       'Columns: the first step → the mean of the last 10 steps; "kept" is first-batch ÷ own, averaged over all steps after the first (how much of',
-      `the best possible a fixed choice keeps). "Without training" is the control: the same first ${CONTROL_BATCHES} batches through the untouched pretrained`,
-      'model, no optimizer step between them — what the first batch\'s choice loses to the batches differing, before the weights move.',
+      `the best possible a fixed choice keeps), over all steps and over the first ${CONTROL_BATCHES}. "Without training" is the control: the same first ${CONTROL_BATCHES} batches through the`,
+      'untouched pretrained model, no optimizer step between them — what the first batch\'s choice loses to the batches differing, before the weights move.',
       '',
-      '| size | steps | held-out accuracy after | Σg² share: first batch\'s top 1% | Σg² share: own top 1% | kept (Σg²) | kept without training (Σg²) | norm ratio: first batch\'s | norm ratio: own | kept (norm ratio) | kept without training (norm ratio) |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      `| size | steps | held-out accuracy after | Σg² share: first batch's top 1% | Σg² share: own top 1% | kept (Σg²) | kept, first ${CONTROL_BATCHES} steps (Σg²) | kept without training (Σg²) | norm ratio: first batch's | norm ratio: own | kept (norm ratio) | kept, first ${CONTROL_BATCHES} steps (norm ratio) | kept without training (norm ratio) |`,
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...tracked.map((s) => {
         const p = s.stability!.points;
         const kept = (pts: StabilityPoint[] | undefined, a: keyof StabilityPoint, b: keyof StabilityPoint) => (pts ? pct(mean(pts.slice(1).map((q) => (q[a] as number) / (q[b] as number)))) : '–');
         const c = s.stability!.control;
-        return `| ${s.size} | ${s.stability!.steps} | ${pct(s.stability!.accuracy)} | ${summary(p, 'firstBatchShare')} | ${summary(p, 'ownShare')} | ${kept(p, 'firstBatchShare', 'ownShare')} | ${kept(c, 'firstBatchShare', 'ownShare')} | ${summary(p, 'firstBatchNormRatio')} | ${summary(p, 'ownNormRatio')} | ${kept(p, 'firstBatchNormRatio', 'ownNormRatio')} | ${kept(c, 'firstBatchNormRatio', 'ownNormRatio')} |`;
+        const early = p.slice(0, CONTROL_BATCHES);
+        return `| ${s.size} | ${s.stability!.steps} | ${pct(s.stability!.accuracy)} | ${summary(p, 'firstBatchShare')} | ${summary(p, 'ownShare')} | ${kept(p, 'firstBatchShare', 'ownShare')} | ${kept(early, 'firstBatchShare', 'ownShare')} | ${kept(c, 'firstBatchShare', 'ownShare')} | ${summary(p, 'firstBatchNormRatio')} | ${summary(p, 'ownNormRatio')} | ${kept(p, 'firstBatchNormRatio', 'ownNormRatio')} | ${kept(early, 'firstBatchNormRatio', 'ownNormRatio')} | ${kept(c, 'firstBatchNormRatio', 'ownNormRatio')} |`;
       }),
       '',
       `Figure: [${outName}-steps.svg](${outName}-steps.svg) (left panel: Σg² share; right panel: norm ratio; solid: the step's own top ${100 * FRACTION}%, dashed: the first batch's, dotted: the ${100 * FRACTION}% of Σg² (${pct(Math.sqrt(FRACTION))} as a norm ratio) a fixed random set holds on average, dash-dotted: the control, the first batch's top ${100 * FRACTION}% over the first ${CONTROL_BATCHES} batches without training).`,
@@ -598,6 +601,7 @@ function stepPoints() {
     });
 }
 
+if (args.includes('--replot') && args.includes('--note')) save('json', JSON.stringify(results, null, 2));
 if (results.sizes.length) {
   const md = table();
   save('md', md);
