@@ -16,7 +16,11 @@
  *   npm run bench -- --sift-step  also a SIFT step on GPT-2 small beside LoRA (equal trainable parameters), full
  *                                 fine-tuning and a PyTorch SIFT written from the paper's Figure 5 (1 and 2 threads):
  *                                 benchmarks/results/sift-step-small.{json,md} (benchmarks/suites/sift-step.ts)
- *   --skip-cpu                    run only the suites asked for by --finetune / --budget / --sift-step
+ *   npm run bench -- --sparsity   also the paper's Figures 3(d) and 4 over GPT-2 sizes 2x64, 4x128, 6x192 pretrained by
+ *                                 `sift pretrain` (each pretrained under benchmarks/models/ when missing):
+ *                                 benchmarks/results/sparsity-figures.{json,md} and -size.svg, -steps.svg
+ *                                 (benchmarks/suites/sparsity-figures.ts)
+ *   --skip-cpu                    run only the suites asked for by --finetune / --budget / --sift-step / --sparsity
  *   --backend webgpu              the WebGPU suite instead (benchmarks/webgpu.ts): siftjs beside tfjs-backend-webgpu
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';

@@ -1,7 +1,9 @@
 /**
  * The long suites `npm run bench` runs only when asked: --finetune (fine-tuning memory on GPT-2 small and
- * BERT-base, several minutes each) and --budget (the accuracy-vs-trainable-parameters curve, about a quarter of an
- * hour). Each runs as its own process, one after another, and writes its own results under benchmarks/results/.
+ * BERT-base, several minutes each), --budget (the accuracy-vs-trainable-parameters curve, about a quarter of an
+ * hour) and --sparsity (the paper's Figures 3(d) and 4 over model sizes; it pretrains the sizes it does not find,
+ * up to an hour or more each). Each runs as its own process, one after another, and writes its own results under
+ * benchmarks/results/.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -10,10 +12,11 @@ export interface ExtraSuites {
   finetune: boolean;
   budget: boolean;
   siftStep: boolean;
+  sparsity: boolean;
 }
 
 export function extraSuitesFrom(args: string[]): ExtraSuites {
-  return { finetune: args.includes('--finetune'), budget: args.includes('--budget'), siftStep: args.includes('--sift-step') };
+  return { finetune: args.includes('--finetune'), budget: args.includes('--budget'), siftStep: args.includes('--sift-step'), sparsity: args.includes('--sparsity') };
 }
 
 export function runExtraSuites(which: ExtraSuites, log: (s: string) => void): void {
@@ -24,6 +27,7 @@ export function runExtraSuites(which: ExtraSuites, log: (s: string) => void): vo
   }
   if (which.budget) plan.push(['accuracy vs trainable parameters', 'budget-curve.ts', []]);
   if (which.siftStep) plan.push(['a SIFT step beside LoRA, full fine-tuning and a PyTorch SIFT, GPT-2 small', 'sift-step.ts', ['--size', 'small']]);
+  if (which.sparsity) plan.push(["gradient sparsity over model sizes (the paper's Figures 3(d) and 4)", 'sparsity-figures.ts', []]);
   for (const [name, script, args] of plan) {
     log(`\nrunning ${name} (benchmarks/suites/${script} ${args.join(' ')}) …`);
     const path = fileURLToPath(new URL(`../suites/${script}`, import.meta.url));

@@ -4,6 +4,7 @@ export { compare, COMPARE_DEFAULTS, type CompareOptions, type MethodResult, spam
 export { pretrain, PRETRAIN_DEFAULTS, type PretrainOptions } from './pretrain.js';
 export { loadTaskModel, type Task, type TaskModel } from './model-dir.js';
 export { fit, type FitOptions, type FitResult } from './train/fit.js';
+export { gradientConcentration } from './train/concentration.js';
 export { JsonlLog } from './train/log.js';
 export { Progress } from './train/progress.js';
 export { evaluate, evaluateAsync, type Evaluation } from './train/evaluate.js';
@@ -11,6 +12,6 @@ export { loadCheckpoint, saveCheckpoint, saveCheckpointAsync, type CheckpointMet
 export { saveFineTune } from './train/save-result.js';
 export { UsageError } from './errors.js';
 export { BACKENDS, preferredBackend, useBackend } from './backend.js';
-export { accuracyCurves, concentrationPlot, learningCurves, renderSvg } from './report/plots.js';
+export { accuracyCurves, concentrationPlot, learningCurves, MEASURES, renderSvg } from './report/plots.js';
 export { finetune, type FinetuneArgs, TASKS } from './commands/finetune.js';
 export { batchTensors } from './train/tensors.js';

@@ -55,19 +55,32 @@ export function accuracyCurves(points: { method: string; epoch: number; accuracy
   };
 }
 
-/** The paper's Figure 3(d): share of the gradient's squared norm in the top x% of components, per model. */
-export function concentrationPlot(points: { model: string; fraction: number; share: number }[]): vl.TopLevelSpec {
+/** The two ways of saying how much of a gradient g its top components hold (see analyzeGradients). */
+export const MEASURES = {
+  shares: 'share of the squared norm, Σ g[top]² / Σ g²',
+  normRatios: "norm ratio ‖g[top]‖ / ‖g‖ (the authors' measure)",
+} as const;
+
+/**
+ * The paper's Figure 3(d): how much of the gradient the top x% of components hold, per model. Points without a
+ * `measure` are squared-norm shares (one panel); with measures, one panel per measure, each titled by its name.
+ */
+export function concentrationPlot(points: { model: string; fraction: number; share: number; measure?: string }[]): vl.TopLevelSpec {
+  const faceted = points.some((p) => p.measure !== undefined);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: 'Gradient concentration: share of ‖g‖² in the top x% of components (mean over matrices)',
-    width: 520,
+    title: faceted
+      ? 'Gradient concentration: the top x% of components, two measures (mean over matrices)'
+      : 'Gradient concentration: share of ‖g‖² in the top x% of components (mean over matrices)',
+    width: faceted ? 320 : 520,
     height: 260,
     data: { values: points.map((p) => ({ ...p, percent: 100 * p.fraction })) },
     mark: { type: 'line', point: true },
     encoding: {
       x: { field: 'percent', type: 'quantitative', title: 'top x% of components', scale: { type: 'log' } },
-      y: { field: 'share', type: 'quantitative', title: 'share of squared gradient norm', scale: { domain: [0, 1] }, axis: { format: '%' } },
+      y: { field: 'share', type: 'quantitative', title: faceted ? 'held by the top x%' : 'share of squared gradient norm', scale: { domain: [0, 1] }, axis: { format: '%' } },
       color: { field: 'model', type: 'nominal' },
+      ...(faceted ? { column: { field: 'measure', type: 'nominal' as const, title: null, sort: Object.values(MEASURES), header: { labelFontSize: 12, labelLimit: 0 } } } : {}),
     },
   };
 }

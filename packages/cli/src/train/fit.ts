@@ -28,6 +28,8 @@ export interface FitOptions {
   stopAfter?: number;
   /** Re-seeds the generator (dropout) at the start of each epoch, so a run resumed at an epoch boundary matches. */
   seed?: number;
+  /** Called after each backward pass, before the optimizer step: the step's gradients are there to read. */
+  afterBackward?: (step: number) => void | Promise<void>;
   /** Called after each epoch's evaluation, e.g. to checkpoint. */
   afterEpoch?: (epoch: number, evaluation: Evaluation) => void | Promise<void>;
 }
@@ -73,6 +75,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       // travels back; on the CPU the read is immediate. A non-finite loss still stops the run at this step.
       const read = loss.item().finally(() => loss.dispose());
       read.catch(() => {}); // awaited below; if the step throws first, the read must not go unhandled
+      await o.afterBackward?.(step);
       tuner.step();
       sched.step();
       tuner.zeroGrad();
