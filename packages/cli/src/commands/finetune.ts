@@ -1,4 +1,3 @@
-import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFineTuner, loraRankForBudget, matchesAny, METHODS, type MethodName } from '@siftjs/sift-optimizer';
 import type { Module } from '@siftjs/nn';
@@ -9,9 +8,12 @@ import { encodeExamples } from '../data/encode.js';
 import { splitHeldOut } from '../data/split.js';
 import { UsageError } from '../errors.js';
 import { loadTaskModel, type Task } from '../model-dir.js';
-import { loadCheckpoint, saveCheckpointAsync } from '../train/checkpoint.js';
+import { writeFileAtomic } from '../data/save.js';
+import { type CheckpointMeta, checkpointExists, resumeCheckpoint, saveCheckpointAsync } from '../train/checkpoint.js';
+import { assertFiniteWeights } from '../train/finite.js';
 import { fit } from '../train/fit.js';
 import { JsonlLog } from '../train/log.js';
+import { removeOrphans } from '../train/orphans.js';
 import { saveFineTune } from '../train/save-result.js';
 import { readData } from './data-source.js';
 
@@ -34,6 +36,8 @@ export interface FinetuneArgs {
   loraRank?: number;
   /** Stop after this many epochs, leaving the checkpoint for --resume (time-sliced or preemptible machines). */
   stopAfter?: number;
+  /** Go on when the training loss passes 100× its starting value (a non-finite one stops the run regardless). */
+  allowDivergence?: boolean;
 }
 
 /** `sift finetune`: one method on one dataset, evaluated each epoch, checkpointed, its result saved. */
@@ -44,7 +48,8 @@ export async function finetune(a: FinetuneArgs): Promise<void> {
   const method = a.method as MethodName;
   const ds = readData(a.data, { textField: a.textField, labelField: task === 'classification' ? a.labelField : null });
   if (task === 'classification' && ds.labelNames.length < 2) throw new DataError(ds.source, `classification needs at least 2 classes in '${a.labelField}', found ${ds.labelNames.length}`);
-  if (!a.resume && existsSync(join(a.out, 'checkpoint'))) throw new UsageError(`${a.out}: holds a checkpoint already; pass --resume to continue it or choose another --out`);
+  const ckpt = join(a.out, 'checkpoint');
+  if (!a.resume && checkpointExists(ckpt)) throw new UsageError(`${a.out}: holds a checkpoint already; pass --resume to continue it or choose another --out`);
   const { train, heldOut } = splitHeldOut(ds.examples, { fraction: a.heldOut, seed: a.seed });
   if (train.length === 0 || heldOut.length === 0) throw new DataError(ds.source, `${ds.examples.length} examples are too few to hold out ${a.heldOut} of them`);
 
@@ -64,39 +69,62 @@ export async function finetune(a: FinetuneArgs): Promise<void> {
   } else tuner = createFineTuner(tm.model, { ...common, density: a.density, targets: tm.siftTargets });
 
   const settings = { model: a.model, data: a.data, task, method, density: a.density, lr: a.lr, batchSize: a.batchSize, maxLength: a.maxLength, seed: a.seed, epochs: a.epochs };
-  const ckpt = join(a.out, 'checkpoint');
-  const startEpoch = a.resume ? loadCheckpoint(ckpt, tuner, settings).epoch : 0;
-  if (startEpoch >= a.epochs) throw new UsageError(`${ckpt}: already holds all ${a.epochs} epochs`);
-  process.stderr.write(
-    `sift finetune: ${method} on ${ds.source} (${train.length} train / ${heldOut.length} held out), ${tuner.trainableCount().toLocaleString('en-US')} trainable parameters${startEpoch ? `, resuming after epoch ${startEpoch}` : ''}\n`,
-  );
+  await assertFiniteWeights(tm.model, a.model);
+  // A killed run may have left temporary files and a checkpoint save half done: clear the one, finish the other.
+  removeOrphans(a.out);
+  const resumed = a.resume ? resumeCheckpoint(ckpt, tuner, settings) : null;
+  if (resumed) await assertFiniteWeights(tm.model, `${a.model} with ${ckpt}`);
+  const startEpoch = resumed?.epoch ?? 0;
+  if (a.resume && !resumed) process.stderr.write(`sift finetune: ${ckpt} holds no complete checkpoint yet; starting from the first epoch\n`);
+  if (startEpoch > a.epochs) throw new UsageError(`${ckpt}: holds ${startEpoch} epochs, more than --epochs ${a.epochs}`);
   const log = new JsonlLog(join(a.out, 'log.jsonl'));
-  const r = await fit({
-    task: tm,
-    tuner,
-    batchesFor,
-    heldOut: heldBatches,
-    epochs: a.epochs,
-    lr: a.lr,
-    startEpoch,
-    seed: a.seed,
-    stopAfter: a.stopAfter,
-    log,
-    afterEpoch: async (epoch, ev) => {
-      process.stderr.write(`epoch ${epoch + 1}: held-out loss ${ev.loss.toFixed(4)}${ev.accuracy === null ? '' : `, accuracy ${(100 * ev.accuracy).toFixed(1)}%`}\n`);
-      await saveCheckpointAsync(ckpt, tuner, { epoch: epoch + 1, method, settings });
-    },
-  });
+  log.retain((r) => typeof r.epoch === 'number' && r.epoch < startEpoch); // what a killed run logged past its checkpoint goes
+  const left = startEpoch < a.epochs;
+  process.stderr.write(
+    `sift finetune: ${method} on ${ds.source} (${train.length} train / ${heldOut.length} held out), ${tuner.trainableCount().toLocaleString('en-US')} trainable parameters${startEpoch ? `, resuming after epoch ${startEpoch}` : ''}${left ? '' : '; every epoch is done: saving the result'}\n`,
+  );
+  let last: CheckpointMeta | null = resumed;
+  if (left) {
+    await fit({
+      task: tm,
+      tuner,
+      batchesFor,
+      heldOut: heldBatches,
+      epochs: a.epochs,
+      lr: a.lr,
+      startEpoch,
+      seed: a.seed,
+      stopAfter: a.stopAfter,
+      divergence: a.allowDivergence ? null : 100,
+      startLoss: resumed?.startLoss,
+      log,
+      afterEpoch: async (epoch, ev, run) => {
+        process.stderr.write(`epoch ${epoch + 1}: held-out loss ${ev.loss.toFixed(4)}${ev.accuracy === null ? '' : `, accuracy ${(100 * ev.accuracy).toFixed(1)}%`}\n`);
+        last = {
+          epoch: epoch + 1,
+          method,
+          settings,
+          evaluation: ev,
+          startLoss: run.startLoss,
+          seconds: (resumed?.seconds ?? 0) + run.seconds,
+          peakBytes: Math.max(resumed?.peakBytes ?? 0, run.peakBytes),
+        };
+        await saveCheckpointAsync(ckpt, tuner, last);
+      },
+    });
+  }
   if (a.stopAfter !== undefined && a.stopAfter < a.epochs) {
     process.stderr.write(`stopped after epoch ${a.stopAfter} of ${a.epochs}; continue with --resume\n`);
     tuner.dispose();
     tm.model.dispose();
     return;
   }
+  // The result and the metrics come from the state of the last checkpoint, so a resume that finds every epoch
+  // done writes them again, the same bytes; metrics.json last, when everything else is in place.
+  const done = last as CheckpointMeta | null;
   const saved = await saveFineTune(tm, tuner, a.out);
-  const last = r.evaluations.at(-1);
-  const summary = { method, trainable: tuner.trainableCount(), heldOut: last, memory: tuner.memoryReport(), peakBytes: r.peakBytes, seconds: r.seconds, saved: saved.file, savedBytes: saved.bytes };
-  writeFileSync(join(a.out, 'metrics.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  const summary = { method, trainable: tuner.trainableCount(), heldOut: done?.evaluation, memory: tuner.memoryReport(), peakBytes: done?.peakBytes, seconds: done?.seconds, saved: saved.file, savedBytes: saved.bytes };
+  writeFileAtomic(join(a.out, 'metrics.json'), `${JSON.stringify(summary, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   tuner.dispose();
   tm.model.dispose();

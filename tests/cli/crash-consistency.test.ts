@@ -1,0 +1,268 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, relative } from 'node:path';
+import '@siftjs/backend-cpu';
+import { copyTree, listTree, resultOf, stateDigest } from './disk-state.js';
+import { writeTinyFixture } from './fixture.js';
+import { type Outcome, siftInProcess } from './in-process.js';
+import { applyTear, type KillPoint, KillSwitch } from './kill-switch.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+/*
+ * `sift finetune` killed (SIGKILL, simulated by tests/cli/kill-switch.ts) at every file-system step of a run —
+ * every write, torn writes, renames, unlinks, mkdirs — then resumed with `--resume` until it finishes: the result
+ * (the delta or weights, the final checkpoint, the metrics) must equal an uninterrupted run's bit for bit, and a
+ * finished run leaves no temporary file behind. Then twice in a row: killed at each step of a save, resumed and
+ * killed again at each step of the save after resuming, then resumed to the end.
+ *
+ * The run is in-process (a few hundred runs at ~50 ms each). The second kill's states are copied from one
+ * uninterrupted resumed run at each step (`onPoint`): the state a kill there leaves, since a killed process
+ * changes nothing after its kill point. The first test checks that equivalence at every step of the first run,
+ * against real kills. States that digest the same are resumed once (the resume is a function of the disk).
+ */
+
+// Thousands of small directories are copied and removed: on a memory file system where there is one (4× faster
+// here than the disk). What a SIGKILL leaves does not depend on it: the page cache is the same either way.
+const root = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'siftjs-crash-'));
+const runs = join(root, 'runs');
+const snaps = join(root, 'snaps');
+const modelDir = join(root, 'model');
+const data = join(root, 'mails.jsonl');
+const ks = new KillSwitch(runs);
+/** Wall-clock seconds (the fake clock below stands still). */
+const seconds = () => Number(process.hrtime.bigint()) / 1e9;
+let made = 0;
+const fresh = (tag: string) => join(runs, `${tag}-${made++}`);
+
+/** The delta or weights each method's run ends with. */
+const RESULT: Record<string, string> = { sift: 'delta.safetensors', full: 'model.safetensors' };
+
+/** 16 mails: 12 train (two steps of 8 per epoch) and 4 held out; two epochs, so a save replaces a checkpoint. */
+const args = (out: string, method: string, resume: boolean) => [
+  'finetune', '--model', modelDir, '--data', data, '--out', out, '--method', method, '--epochs', '2', '--batch-size', '8',
+  '--density', '0.1', '--lr', '0.01', '--held-out', '0.25', '--max-length', '16', ...(resume ? ['--resume'] : []),
+];
+
+async function finetune(out: string, method: string, o: { resume?: boolean; killAt?: number; onPoint?: KillSwitch['onPoint'] } = {}): Promise<{ outcome: Outcome; points: KillPoint[] }> {
+  ks.reset(o.killAt ?? -1);
+  ks.onPoint = o.onPoint ?? null;
+  const outcome = await siftInProcess(args(out, method, o.resume ?? false), ks);
+  return { outcome, points: [...ks.points] };
+}
+
+/**
+ * The disk a kill at each of a run's points leaves, copied as the run passes them: a snapshot dir per point, for
+ * the points `wanted` accepts (given the points so far).
+ */
+function recorder(out: string, into: string, wanted: (index: number, seen: KillPoint[]) => boolean = () => true): KillSwitch['onPoint'] {
+  return (index, _point, tear) => {
+    if (!wanted(index, ks.points)) return;
+    const at = join(into, String(index));
+    ks.bypass(() => {
+      mkdirSync(at, { recursive: true });
+      copyTree(out, at);
+      if (tear) applyTear(tear, (p) => join(at, relative(out, p)));
+    });
+  };
+}
+
+interface Reference {
+  out: string;
+  points: KillPoint[];
+  result: Record<string, unknown>;
+  listing: string[];
+  log: string;
+}
+
+/** A run's points with its own directory and temporary-file numbers left out, to compare two runs. */
+const steps = (points: KillPoint[], out: string) =>
+  points.map((p) => {
+    const base = basename(out);
+    const words = p.step.split(' ').map((w) => (w === base ? '.' : w.startsWith(`${base}/`) ? w.slice(base.length + 1) : w));
+    return `${p.torn ? 'torn ' : ''}${words.join(' ').replace(/tmp-\d+-\d+/g, 'tmp-#')}`;
+  });
+
+/**
+ * Whether point j of a resumed run is a step of "the save after resuming": not a log line, and not past the end
+ * of the first save that puts a checkpoint in place (its rename, and the steps that follow it up to the next log
+ * line: the result and the metrics when it is the last epoch's). Without such a save, every step but the log's.
+ */
+function inFirstSave(points: readonly KillPoint[], j: number): boolean {
+  if (isLog(points[j])) return false;
+  const published = points.findIndex((p) => / -> \S+\/checkpoint$/.test(p.step));
+  if (published < 0 || j <= published) return true;
+  return !points.slice(published + 1, j).some(isLog);
+}
+
+const isLog = (p: KillPoint) => / \S*log\.jsonl/.test(p.step);
+
+/** Why a finished directory is not the reference's: '' when it is. */
+function verdict(out: string, method: string, outcome: Outcome, ref: Reference): string {
+  if (outcome.end !== 'ok') return ended(outcome, out);
+  const listing = listTree(out);
+  const extra = listing.filter((n) => !ref.listing.includes(n));
+  const missing = ref.listing.filter((n) => !listing.includes(n));
+  if (missing.length) return `missing ${missing.join(', ')}`;
+  if (JSON.stringify(resultOf(out, RESULT[method])) !== JSON.stringify(ref.result)) return 'result differs from the uninterrupted run';
+  if (extra.length) return `left behind: ${extra.join(', ')}`;
+  // The clock stands still, so the log too must be the uninterrupted run's, byte for byte.
+  const log = readFileSync(join(out, 'log.jsonl'), 'utf8');
+  if (log !== ref.log) return log.split('\n').some((l) => l && !isJson(l)) ? 'log.jsonl holds a torn line' : 'log.jsonl differs from the uninterrupted run';
+  return '';
+}
+
+function isJson(line: string): boolean {
+  try {
+    JSON.parse(line);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** How a run that did not finish ended, its directory written as <out>. */
+const ended = (o: Outcome, out: string) =>
+  `ended ${o.end} ${o.code}: ${((o.stderr.trim().split('\n').at(-1) ?? '') || String(o.error)).replaceAll(out, '<out>')}`;
+
+/** Prints the counts (and the failures, by reason) for the record. */
+function report(head: string, cases: number, failures: string[], t0: number): void {
+  const failed = failures.filter(Boolean);
+  console.log(
+    `${head}, ${cases - failed.length} recovered, ${failed.length} failed, in ${(seconds() - t0).toFixed(1)} s` +
+      `${failed.length ? `\n  ${JSON.stringify(tally(failed.map((f) => f.replace(/^.*?: /, ''))))}\n  ${failed.slice(0, 40).join('\n  ')}` : ''}`,
+  );
+}
+
+/** Tallies of failures by reason. */
+function tally(reasons: string[]): Record<string, number> {
+  const t: Record<string, number> = {};
+  for (const r of reasons) {
+    const key = r.replace(/tmp-\d+-\d+/g, 'tmp-PID-N');
+    if (r) t[key] = (t[key] ?? 0) + 1;
+  }
+  return t;
+}
+
+async function reference(method: string): Promise<Reference> {
+  const out = fresh(`${method}-ref`);
+  const { outcome, points } = await finetune(out, method);
+  expect(outcome.end, outcome.stderr).toBe('ok');
+  return { out, points, result: resultOf(out, RESULT[method]), listing: listTree(out), log: readFileSync(join(out, 'log.jsonl'), 'utf8') };
+}
+
+beforeAll(() => {
+  writeTinyFixture(modelDir, data, 16);
+  ks.install();
+  // A clock that stands still: the log's times and the measured seconds are the same in every run, so two runs
+  // (or a run and a copy) that wrote the same things digest the same.
+  vi.useFakeTimers({ toFake: ['Date', 'performance'], now: Date.UTC(2026, 0, 1) });
+});
+afterAll(() => {
+  vi.useRealTimers();
+  ks.uninstall();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('sift finetune after a SIGKILL at every file-system step', () => {
+  it('sift: killed once at each step, then resumed: the uninterrupted result, no temp file left', async () => {
+    const t0 = seconds();
+    const method = 'sift';
+    const ref = await reference(method);
+    // The states a kill at each point leaves, as one more uninterrupted run passes them: each must be the state a
+    // real kill there leaves, which is what lets the other tests copy states instead of killing at each.
+    const recorded = join(snaps, `${method}-once`);
+    const rec = fresh(`${method}-rec`);
+    const again = await finetune(rec, method, { onPoint: recorder(rec, recorded) });
+    expect(steps(again.points, rec)).toEqual(steps(ref.points, ref.out));
+    const failures: string[] = [];
+    const copiesDiffer: string[] = [];
+    for (let i = 0; i < ref.points.length; i++) {
+      const out = fresh(`${method}-k${i}`);
+      const killed = await finetune(out, method, { killAt: i });
+      expect(killed.outcome.end, `kill at ${i}: ${ref.points[i].step}`).toBe('killed');
+      if (stateDigest(out) !== stateDigest(join(recorded, String(i)))) copiesDiffer.push(`${i} ${ref.points[i].torn ? 'torn ' : ''}${ref.points[i].step}`);
+      const resumed = await finetune(out, method, { resume: true });
+      const why = verdict(out, method, resumed.outcome, ref);
+      failures.push(why ? `${i} ${ref.points[i].torn ? 'torn ' : ''}${ref.points[i].step}: ${why}` : '');
+      ks.bypass(() => rmSync(out, { recursive: true, force: true }));
+    }
+    report(`[crash ${method}] one kill: ${ref.points.length} kill points (${ref.points.filter((p) => p.torn).length} torn writes)`, ref.points.length, failures, t0);
+    expect(copiesDiffer, 'a copied state differs from the one a real kill left').toEqual([]);
+    expect(failures.filter(Boolean)).toEqual([]);
+  }, 900_000);
+
+  it('full: killed once at each step (states copied), then resumed: the uninterrupted checkpoint, no temp file left', async () => {
+    // Full fine-tuning saves every weight and its moments, and its result is config.json + model.safetensors.
+    const t0 = seconds();
+    const method = 'full';
+    const ref = await reference(method);
+    const recorded = join(snaps, `${method}-once`);
+    const rec = fresh(`${method}-rec`);
+    await finetune(rec, method, { onPoint: recorder(rec, recorded) });
+    const failures: string[] = [];
+    for (let i = 0; i < ref.points.length; i++) {
+      const out = fresh(`${method}-k${i}`);
+      ks.bypass(() => copyTree(join(recorded, String(i)), out));
+      const resumed = await finetune(out, method, { resume: true });
+      const why = verdict(out, method, resumed.outcome, ref);
+      failures.push(why ? `${i} ${ref.points[i].torn ? 'torn ' : ''}${ref.points[i].step}: ${why}` : '');
+      ks.bypass(() => rmSync(out, { recursive: true, force: true }));
+    }
+    report(`[crash ${method}] one kill: ${ref.points.length} kill points (${ref.points.filter((p) => p.torn).length} torn writes)`, ref.points.length, failures, t0);
+    expect(failures.filter(Boolean)).toEqual([]);
+  }, 900_000);
+
+  it('sift: killed during a save, then during the save after resuming, then resumed: the uninterrupted result', async () => {
+    const t0 = seconds();
+    const method = 'sift';
+    const ref = await reference(method);
+    const recorded = join(snaps, 'twice-first');
+    const rec = fresh('twice-rec');
+    await finetune(rec, method, { onPoint: recorder(rec, recorded) });
+    const finals = new Map<string, string>();
+    let pairs = 0;
+    let resumedRuns = 0;
+    const failures: string[] = [];
+    const firstKills = ref.points.map((p, i) => (isLog(p) ? -1 : i)).filter((i) => i >= 0);
+    for (const i of firstKills) {
+      // The first resume, passing every point of its first save (the steps before it included): a copy at each.
+      const out = fresh(`twice-${i}`);
+      ks.bypass(() => copyTree(join(recorded, String(i)), out));
+      const second = join(snaps, `twice-${i}`);
+      const census = await finetune(out, method, { resume: true, onPoint: recorder(out, second, (j, seen) => inFirstSave(seen, j)) });
+      if (census.outcome.end !== 'ok') {
+        failures.push(`${i} ${ref.points[i].step}: first resume ${ended(census.outcome, out)}`);
+        ks.bypass(() => rmSync(out, { recursive: true, force: true }));
+        continue;
+      }
+      const pts = census.points;
+      for (let j = 0; j < pts.length; j++) {
+        if (!inFirstSave(pts, j)) continue;
+        pairs++;
+        const state = join(second, String(j));
+        const digest = stateDigest(state);
+        let why = finals.get(digest);
+        if (why === undefined) {
+          const last = fresh(`twice-${i}-${j}`);
+          ks.bypass(() => copyTree(state, last));
+          const finished = await finetune(last, method, { resume: true });
+          resumedRuns++;
+          why = verdict(last, method, finished.outcome, ref);
+          finals.set(digest, why);
+          ks.bypass(() => rmSync(last, { recursive: true, force: true }));
+        }
+        if (why) failures.push(`${i} ${ref.points[i].step} + ${j} ${pts[j].torn ? 'torn ' : ''}${pts[j].step}: ${why}`);
+      }
+      ks.bypass(() => {
+        rmSync(out, { recursive: true, force: true });
+        rmSync(second, { recursive: true, force: true });
+      });
+    }
+    console.log(
+      `[crash sift] two kills: ${firstKills.length} first kills during saves × the steps of the save after resuming = ${pairs} pairs ` +
+        `(${finals.size} distinct disk states resumed, ${resumedRuns} runs), ${failures.length} failed, in ${(seconds() - t0).toFixed(1)} s` +
+        `${failures.length ? `\n  ${JSON.stringify(tally(failures.map((f) => f.replace(/^.*?: /, ''))))}\n  ${failures.slice(0, 40).join('\n  ')}` : ''}`,
+    );
+    expect(failures).toEqual([]);
+  }, 1_800_000);
+});
