@@ -96,9 +96,22 @@ function inFirstSave(points: readonly KillPoint[], j: number): boolean {
 
 const isLog = (p: KillPoint) => / \S*log\.jsonl/.test(p.step);
 
+/**
+ * Epochs whose checkpoint had been written in full (its checkpoint.json written, after the state) before point
+ * `upTo` of a run: what a resume from a kill there must start after, or progress was lost. A write is done once
+ * the run is past its last kill point, the torn one.
+ */
+const savedBefore = (points: readonly KillPoint[], upTo: number) =>
+  points.slice(0, upTo).filter((p) => p.torn && /^writeFileSync \S*checkpoint\.tmp\/checkpoint\.json$/.test(p.step)).length;
+
+/** The epoch a resumed run says it resumes after (0: from the start). */
+const resumedFrom = (o: Outcome) => Number(/resuming after epoch (\d+)/.exec(o.stderr)?.[1] ?? 0);
+
 /** Why a finished directory is not the reference's: '' when it is. */
-function verdict(out: string, method: string, outcome: Outcome, ref: Reference): string {
+function verdict(out: string, method: string, outcome: Outcome, ref: Reference, saved: number): string {
   if (outcome.end !== 'ok') return ended(outcome, out);
+  const from = resumedFrom(outcome);
+  if (from !== saved) return `resumed after epoch ${from}, though epoch ${saved}'s checkpoint had been written in full`;
   const listing = listTree(out);
   const extra = listing.filter((n) => !ref.listing.includes(n));
   const missing = ref.listing.filter((n) => !listing.includes(n));
@@ -182,7 +195,7 @@ describe('sift finetune after a SIGKILL at every file-system step', () => {
       expect(killed.outcome.end, `kill at ${i}: ${ref.points[i].step}`).toBe('killed');
       if (stateDigest(out) !== stateDigest(join(recorded, String(i)))) copiesDiffer.push(`${i} ${ref.points[i].torn ? 'torn ' : ''}${ref.points[i].step}`);
       const resumed = await finetune(out, method, { resume: true });
-      const why = verdict(out, method, resumed.outcome, ref);
+      const why = verdict(out, method, resumed.outcome, ref, savedBefore(ref.points, i));
       failures.push(why ? `${i} ${ref.points[i].torn ? 'torn ' : ''}${ref.points[i].step}: ${why}` : '');
       ks.bypass(() => rmSync(out, { recursive: true, force: true }));
     }
@@ -204,7 +217,7 @@ describe('sift finetune after a SIGKILL at every file-system step', () => {
       const out = fresh(`${method}-k${i}`);
       ks.bypass(() => copyTree(join(recorded, String(i)), out));
       const resumed = await finetune(out, method, { resume: true });
-      const why = verdict(out, method, resumed.outcome, ref);
+      const why = verdict(out, method, resumed.outcome, ref, savedBefore(ref.points, i));
       failures.push(why ? `${i} ${ref.points[i].torn ? 'torn ' : ''}${ref.points[i].step}: ${why}` : '');
       ks.bypass(() => rmSync(out, { recursive: true, force: true }));
     }
@@ -230,8 +243,9 @@ describe('sift finetune after a SIGKILL at every file-system step', () => {
       ks.bypass(() => copyTree(join(recorded, String(i)), out));
       const second = join(snaps, `twice-${i}`);
       const census = await finetune(out, method, { resume: true, onPoint: recorder(out, second, (j, seen) => inFirstSave(seen, j)) });
-      if (census.outcome.end !== 'ok') {
-        failures.push(`${i} ${ref.points[i].step}: first resume ${ended(census.outcome, out)}`);
+      const first = savedBefore(ref.points, i);
+      if (census.outcome.end !== 'ok' || resumedFrom(census.outcome) !== first) {
+        failures.push(`${i} ${ref.points[i].step}: first resume ${census.outcome.end === 'ok' ? `after epoch ${resumedFrom(census.outcome)}, not ${first}` : ended(census.outcome, out)}`);
         ks.bypass(() => rmSync(out, { recursive: true, force: true }));
         continue;
       }
@@ -240,14 +254,15 @@ describe('sift finetune after a SIGKILL at every file-system step', () => {
         if (!inFirstSave(pts, j)) continue;
         pairs++;
         const state = join(second, String(j));
-        const digest = stateDigest(state);
+        const saved = first + savedBefore(pts, j);
+        const digest = `${stateDigest(state)} ${saved}`;
         let why = finals.get(digest);
         if (why === undefined) {
           const last = fresh(`twice-${i}-${j}`);
           ks.bypass(() => copyTree(state, last));
           const finished = await finetune(last, method, { resume: true });
           resumedRuns++;
-          why = verdict(last, method, finished.outcome, ref);
+          why = verdict(last, method, finished.outcome, ref, saved);
           finals.set(digest, why);
           ks.bypass(() => rmSync(last, { recursive: true, force: true }));
         }

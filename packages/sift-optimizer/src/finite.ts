@@ -31,7 +31,7 @@ export function describeAt(values: ArrayLike<number>, at: number, shape: readonl
     rest = Math.floor(rest / shape[d]);
   }
   const stored = type ? storedValue(values[at], type) : values[at];
-  return `${stored}${stored !== values[at] ? ` (${values[at]} stored as ${type})` : ''} at [${index.join(', ')}]`;
+  return `${stored}${Object.is(stored, values[at]) ? '' : ` (${values[at]} stored as ${type})`} at [${index.join(', ')}]`;
 }
 
 /** Whether a tensor can hold a NaN at all (integers and booleans cannot). */
