@@ -1,7 +1,7 @@
 import { SafetensorsFile } from '@siftjs/models';
 import type { Module } from '@siftjs/nn';
 import { DenseFineTuner, describeAt, findNonFinite, type FineTuner, firstNonFinite, NonFiniteError, SIFT } from '@siftjs/sift-optimizer';
-import type { Tensor } from '@siftjs/tensor';
+import { type DType, keep, noGrad, scope, stack, type Tensor, zeros } from '@siftjs/tensor';
 
 /*
  * Non-finite numbers are caught where they first appear: in the weights before training (here), in the loss,
@@ -36,6 +36,20 @@ export function trainedTensors(tuner: FineTuner): { gradients: Named; values: Na
     values.push([d.name, d.param]);
   }
   return { gradients, values };
+}
+
+/**
+ * Each tensor's sum, in `dtype`, stacked: one pass per tensor on the device, read with the step's loss. Not finite
+ * when the tensor holds a NaN or an infinity (or values summing past the range, a sign of the same trouble). The
+ * exact test, sum(x·0), costs a full-size temporary per tensor: it is kept for the checks made once.
+ */
+export function sums(tensors: readonly Tensor[], dtype: DType = 'float32'): Tensor {
+  return noGrad(() =>
+    scope(() => {
+      const each = tensors.map((t) => (t.size > 0 ? t.detach().sum().cast(dtype) : zeros([], { dtype })));
+      return keep(each.length ? stack(each) : zeros([0], { dtype }));
+    }),
+  );
 }
 
 /** Refuses a model with a NaN or an infinity in a weight, naming it: `source` says where the weights came from. */

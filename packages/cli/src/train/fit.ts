@@ -1,11 +1,11 @@
 import { LRScheduler, linearWarmupLinearDecay } from '@siftjs/nn';
-import { type FineTuner, NonFiniteError, nonFiniteFlags } from '@siftjs/sift-optimizer';
+import { type FineTuner, NonFiniteError } from '@siftjs/sift-optimizer';
 import { concat, keep, manualSeed, memoryStats, noGrad, resetPeakBytes, scope, type Tensor } from '@siftjs/tensor';
 import type { TokenBatch } from '../data/batches.js';
 import type { TaskModel } from '../model-dir.js';
 import { type Evaluation, evaluateAsync } from './evaluate.js';
 import type { JsonlLog } from './log.js';
-import { DivergenceError, trainedTensors } from './finite.js';
+import { DivergenceError, sums, trainedTensors } from './finite.js';
 import { Progress } from './progress.js';
 import { batchTensors } from './tensors.js';
 
@@ -113,12 +113,13 @@ export async function fit(o: FitOptions): Promise<FitResult> {
 
 /**
  * The checks of each step, read with its loss: a non-finite loss, gradient or update, and a diverging loss, each
- * reported with the step and the tensor. The update of step n is read with step n+1's loss (or at the end of the
- * epoch), so the loop never waits on the device more than once per step. A flag says which tensor, not where in
- * it: by the time it is read the step has consumed the gradient.
+ * reported with the step and the tensor. Per tensor the device sums once (a NaN or an infinity makes the sum
+ * non-finite; so would values summing past float32's range, which is no healthier); the sums of step n's update
+ * are read with step n+1's loss (or at the end of the epoch), so the loop never waits on the device more than once
+ * per step. A sum says which tensor, not where in it: by the time it is read the step has consumed the gradient.
  */
 class StepWatch {
-  /** The previous step's update flags, to read with the next loss. */
+  /** The sums of what the previous step updated, to read with the next loss. */
   private pending: { names: string[]; flags: Tensor; step: number } | null = null;
 
   constructor(
@@ -127,11 +128,11 @@ class StepWatch {
     public startLoss: number | undefined,
   ) {}
 
-  /** Starts the step's read of [loss, a flag per gradient, a flag per tensor the previous step updated]; owns `loss`. */
+  /** Starts the step's read of [loss, a sum per gradient, a sum per tensor the previous step updated]; owns `loss`. */
   read(loss: Tensor, step: number): Promise<number> {
     const named = trainedTensors(this.tuner).gradients;
     const gradients = named.map(([n]) => n);
-    const flags = nonFiniteFlags(named.map(([, g]) => g), loss.dtype);
+    const flags = sums(named.map(([, g]) => g), loss.dtype);
     const previous = this.pending;
     this.pending = null;
     const probe = noGrad(() => scope(() => keep(concat([loss.detach().reshape([1]), flags, ...(previous ? [previous.flags.cast(loss.dtype)] : [])]))));
@@ -146,13 +147,13 @@ class StepWatch {
     return checked;
   }
 
-  /** Queues the flags of what this step updated, for the next read. */
+  /** Queues the sums of what this step updated, for the next read. */
   afterStep(step: number): void {
     const { values } = trainedTensors(this.tuner);
-    this.pending = { names: values.map(([n]) => n), flags: nonFiniteFlags(values.map(([, v]) => v)), step };
+    this.pending = { names: values.map(([n]) => n), flags: sums(values.map(([, v]) => v)), step };
   }
 
-  /** Reads the last step's update flags (once per epoch). */
+  /** Reads the last step's update sums (once per epoch). */
   async settle(): Promise<void> {
     const p = this.pending;
     if (!p) return;
@@ -174,7 +175,7 @@ class StepWatch {
       throw new NonFiniteError(`fit: the training loss is ${loss} at step ${step} (${method}), ${why}`);
     }
     const g = gradients.findIndex((_, i) => !Number.isFinite(v[1 + i]));
-    if (g >= 0) throw new NonFiniteError(`fit: the gradient of '${gradients[g]}' holds a NaN or an infinity at step ${step} (${method}; the loss was ${loss}); lower --lr`);
+    if (g >= 0) throw new NonFiniteError(`fit: the gradient of '${gradients[g]}' is not finite at step ${step} (${method}; it sums to ${v[1 + g]}, the loss was ${loss}); lower --lr`);
     this.startLoss ??= loss;
     if (this.divergence !== null && this.startLoss > 0 && loss > this.divergence * this.startLoss) {
       throw new DivergenceError(
@@ -186,7 +187,7 @@ class StepWatch {
 
   private updateCheck(names: string[], v: ArrayLike<number>, offset: number, step: number): void {
     const i = names.findIndex((_, j) => !Number.isFinite(v[offset + j]));
-    if (i >= 0) throw new NonFiniteError(`fit: step ${step} (${this.tuner.method}) left '${names[i]}' holding a NaN or an infinity (its update overflowed); lower --lr`);
+    if (i >= 0) throw new NonFiniteError(`fit: step ${step} (${this.tuner.method}) left '${names[i]}' not finite (it sums to ${v[offset + i]}: the update overflowed); lower --lr`);
   }
 
   dispose(): void {
