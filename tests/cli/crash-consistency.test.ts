@@ -1,7 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import '@siftjs/backend-cpu';
+import ts from 'typescript';
 import { copyTree, listTree, resultOf, stateDigest } from './disk-state.js';
 import { writeTinyFixture } from './fixture.js';
 import { type Outcome, siftInProcess } from './in-process.js';
@@ -9,16 +12,18 @@ import { applyTear, type KillPoint, KillSwitch } from './kill-switch.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 /*
- * `sift finetune` killed (SIGKILL, simulated by tests/cli/kill-switch.ts) at every file-system step of a run —
- * every write, torn writes, renames, unlinks, mkdirs — then resumed with `--resume` until it finishes: the result
- * (the delta or weights, the final checkpoint, the metrics) must equal an uninterrupted run's bit for bit, and a
- * finished run leaves no temporary file behind. Then twice in a row: killed at each step of a save, resumed and
- * killed again at each step of the save after resuming, then resumed to the end.
+ * `sift finetune` killed (SIGKILL) at every file-system step of a run — every write, each write torn in half,
+ * renames, unlinks, mkdirs — then resumed with `--resume` until it finishes: the result (the delta or weights, the
+ * final checkpoint, the metrics, the log) must equal an uninterrupted run's bit for bit, the resume must start
+ * after the newest checkpoint that had been written in full, and a finished run leaves no temporary file behind.
+ * Then twice in a row: killed at each step of a save, resumed and killed again at each step of the save after
+ * resuming, then resumed to the end.
  *
- * The run is in-process (a few hundred runs at ~50 ms each). The second kill's states are copied from one
- * uninterrupted resumed run at each step (`onPoint`): the state a kill there leaves, since a killed process
- * changes nothing after its kill point. The first test checks that equivalence at every step of the first run,
- * against real kills. States that digest the same are resumed once (the resume is a function of the disk).
+ * The kill is simulated in-process (tests/cli/kill-switch.ts), so that every step can be tried (a run is ~50 ms);
+ * one test sends a real SIGKILL to the built `sift` at one step of each kind and checks it leaves the same files.
+ * Where a test copies states instead of killing at each step (`onPoint`: the disk a kill there leaves, since a
+ * killed process changes nothing after its kill point), the first test checks that equivalence at every step
+ * against in-process kills. States that digest the same are resumed once (the resume is a function of the disk).
  */
 
 // Thousands of small directories are copied and removed: on a memory file system where there is one (4× faster
@@ -29,6 +34,18 @@ const snaps = join(root, 'snaps');
 const modelDir = join(root, 'model');
 const data = join(root, 'mails.jsonl');
 const ks = new KillSwitch(runs);
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const bin = join(repo, 'packages/cli/dist/bin.js');
+/** tests/cli/sigkill-preload.ts and the kill switch as plain JavaScript, for a child `node --import`. */
+const preload = (() => {
+  const dir = mkdtempSync(join(tmpdir(), 'siftjs-preload-'));
+  for (const name of ['sigkill-preload', 'kill-switch']) {
+    const source = readFileSync(join(repo, 'tests/cli', `${name}.ts`), 'utf8').replace("'./kill-switch.js'", "'./kill-switch.mjs'");
+    const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+    writeFileSync(join(dir, `${name}.mjs`), js);
+  }
+  return join(dir, 'sigkill-preload.mjs');
+})();
 /** Wall-clock seconds (the fake clock below stands still). */
 const seconds = () => Number(process.hrtime.bigint()) / 1e9;
 let made = 0;
@@ -171,6 +188,7 @@ beforeAll(() => {
   vi.useFakeTimers({ toFake: ['Date', 'performance'], now: Date.UTC(2026, 0, 1) });
 });
 afterAll(() => {
+  rmSync(dirname(preload), { recursive: true, force: true });
   vi.useRealTimers();
   ks.uninstall();
   rmSync(root, { recursive: true, force: true });
@@ -203,6 +221,35 @@ describe('sift finetune after a SIGKILL at every file-system step', () => {
     expect(copiesDiffer, 'a copied state differs from the one a real kill left').toEqual([]);
     expect(failures.filter(Boolean)).toEqual([]);
   }, 900_000);
+
+  it('a real SIGKILL of the built `sift` leaves what the in-process kill leaves (the first step of each kind)', async () => {
+    // The enumeration above is in-process; this checks the simulation against the real thing, at one point of each
+    // kind of step (and the renames that publish the second checkpoint), the kill sent by the process to itself.
+    const t0 = seconds();
+    const ref = await reference('sift');
+    const chosen = new Map<string, number>();
+    ref.points.forEach((p, i) => {
+      const kind = `${p.torn ? 'torn ' : ''}${p.step.split(' ')[0]}`;
+      if (!chosen.has(kind) || / -> \S+\/checkpoint(\.old)?$/.test(p.step)) chosen.set(/ -> /.test(p.step) ? p.step : kind, i);
+    });
+    const differ: string[] = [];
+    for (const i of [...new Set(chosen.values())].sort((a, b) => a - b)) {
+      const simulated = fresh(`sim-${i}`);
+      expect((await finetune(simulated, 'sift', { killAt: i })).outcome.end).toBe('killed');
+      const real = fresh(`real-${i}`);
+      const r = spawnSync(process.execPath, ['--import', preload, bin, ...args(real, 'sift', false)], {
+        cwd: repo,
+        encoding: 'utf8',
+        env: { ...process.env, SIFT_THREADS: '1', SIFT_KILL_ROOT: runs, SIFT_KILL_AT: String(i) },
+      });
+      expect(r.signal, `${i} ${ref.points[i].step}: ${r.stderr}`).toBe('SIGKILL');
+      if (stateDigest(real) !== stateDigest(simulated)) {
+        differ.push(`${i} ${ref.points[i].torn ? 'torn ' : ''}${ref.points[i].step}`);
+      }
+    }
+    console.log(`[crash sift] real SIGKILL at ${new Set(chosen.values()).size} points: ${differ.length} differ from the in-process kill, in ${(seconds() - t0).toFixed(1)} s`);
+    expect(differ).toEqual([]);
+  }, 600_000);
 
   it('full: killed once at each step (states copied), then resumed: the uninterrupted checkpoint, no temp file left', async () => {
     // Full fine-tuning saves every weight and its moments, and its result is config.json + model.safetensors.

@@ -18,17 +18,20 @@ export function listTree(dir: string): string[] {
   return out.sort();
 }
 
+/** The writer's id in a temporary name: `x.tmp-PID-N` (safetensors), `.x.PID.STAMP.tmp` (writeFileAtomic). */
+const TEMP_ID = /\.tmp-(\d+-\d+)|\.(\d+\.[0-9a-z]+)\.tmp$/g;
+
 /**
  * A digest of what is on disk under `dir`: names and contents. Temporary names carry the writer's pid and a
- * counter (`x.tmp-PID-N`); they are numbered afresh in order, so two states that differ only in those numbers
- * (which no reader of the directory looks at beyond their pattern) digest the same.
+ * counter or time stamp; they are numbered afresh in order, so two states that differ only in those (which no
+ * reader of the directory looks at beyond their pattern) digest the same.
  */
 export function stateDigest(dir: string): string {
   const h = createHash('sha256');
   const names = listTree(dir);
-  const counters = [...new Set(names.flatMap((n) => [...n.matchAll(/\.tmp-(\d+-\d+)/g)].map((m) => m[1])))].sort();
+  const counters = [...new Set(names.flatMap((n) => [...n.matchAll(TEMP_ID)].map((m) => m[1] ?? m[2])))].sort();
   for (const name of names) {
-    const shown = name.replace(/\.tmp-(\d+-\d+)/g, (_, id: string) => `.tmp-#${counters.indexOf(id)}`);
+    const shown = name.replace(TEMP_ID, (_, a: string | undefined, b: string | undefined) => `.tmp-#${counters.indexOf(a ?? b ?? '')}`);
     h.update(`${shown}\0`);
     if (!name.endsWith('/')) h.update(/metrics\.json/.test(name) ? metricsContent(join(dir, name)) : readFileSync(join(dir, name))).update('\0');
   }

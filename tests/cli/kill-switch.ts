@@ -57,6 +57,8 @@ export class KillSwitch {
   dead = false;
   /** Called at every kill point before the step runs (not when it fires). */
   onPoint: ((index: number, point: KillPoint, tear: Tear | null) => void) | null = null;
+  /** A real process: fire with an actual SIGKILL to itself (after the partial effect) rather than a throw. */
+  realKill = false;
   private readonly fds = new Map<number, string>();
   /** Inside a step: fs calls it makes itself (appendFileSync → writeFileSync) are part of it, not steps. */
   private depth = 0;
@@ -93,6 +95,7 @@ export class KillSwitch {
       if (index === this.killAt) {
         if (t) applyTear(t);
         this.dead = true;
+        if (this.realKill) process.kill(process.pid, 'SIGKILL'); // delivered as the call returns
         throw new Killed(`killed at ${label}${t ? ' (torn)' : ''}`);
       }
       this.onPoint?.(index, point, t);
