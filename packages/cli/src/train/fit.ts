@@ -98,7 +98,9 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       }
       await watch.settle(); // the epoch's last update, before it is evaluated and saved
       const ev = await evaluateAsync(task, o.heldOut);
-      if (!Number.isFinite(ev.loss)) throw new NonFiniteError(`fit: the held-out loss after epoch ${epoch + 1} is ${ev.loss} though every weight trained is finite (${tuner.method})`);
+      if (!Number.isFinite(ev.loss)) {
+        throw new NonFiniteError(`fit: the held-out loss after epoch ${epoch + 1} is ${ev.loss} though every weight trained is finite (${tuner.method}): the forward pass overflows, or no held-out example has a token to predict`);
+      }
       evaluations.push({ ...ev, epoch });
       o.log.write({ method: tuner.method, epoch, event: 'eval', ...ev });
       await o.afterEpoch?.(epoch, ev, { startLoss: watch.startLoss, seconds: (performance.now() - t0) / 1000, peakBytes: measured ? memoryStats().peakBytes - before : NaN });
