@@ -1,13 +1,13 @@
 import { join } from 'node:path';
-import { createFineTuner, loraRankForBudget, matchesAny, METHODS, type MethodName } from '@siftjs/sift-optimizer';
+import { createFineTuner, type FineTuner, loraRankForBudget, matchesAny, METHODS, type MethodName } from '@siftjs/sift-optimizer';
 import type { Module } from '@siftjs/nn';
 import { manualSeed } from '@siftjs/tensor';
-import { makeBatches } from '../data/batches.js';
+import { makeBatches, type TokenBatch } from '../data/batches.js';
 import { DataError } from '../data/errors.js';
 import { encodeExamples } from '../data/encode.js';
 import { splitHeldOut } from '../data/split.js';
 import { UsageError } from '../errors.js';
-import { loadTaskModel, type Task } from '../model-dir.js';
+import { loadTaskModel, type Task, type TaskModel } from '../model-dir.js';
 import { writeFileAtomic } from '../data/save.js';
 import { type CheckpointMeta, checkpointExists, resumeCheckpoint, saveCheckpointAsync } from '../train/checkpoint.js';
 import { assertFiniteWeights } from '../train/finite.js';
@@ -62,12 +62,40 @@ export async function finetune(a: FinetuneArgs): Promise<void> {
   const heldBatches = makeBatches(enc(heldOut), { batchSize: 2 * a.batchSize, padId });
 
   const common = { method, lr: a.lr, dense: tm.head };
-  let tuner;
-  if (method === 'lora') {
-    const rank = a.loraRank ?? loraRankForBudget(tm.model, tm.loraTargets, sparseBudget(tm.model, tm.siftTargets, a.density));
-    tuner = createFineTuner(tm.model, { ...common, loraRank: rank, loraAlpha: 2 * rank, targets: tm.loraTargets });
-  } else tuner = createFineTuner(tm.model, { ...common, density: a.density, targets: tm.siftTargets });
+  let tuner: FineTuner;
+  try {
+    if (method === 'lora') {
+      const rank = a.loraRank ?? loraRankForBudget(tm.model, tm.loraTargets, sparseBudget(tm.model, tm.siftTargets, a.density));
+      tuner = createFineTuner(tm.model, { ...common, loraRank: rank, loraAlpha: 2 * rank, targets: tm.loraTargets });
+    } else tuner = createFineTuner(tm.model, { ...common, density: a.density, targets: tm.siftTargets });
+  } catch (e) {
+    tm.model.dispose();
+    throw e;
+  }
+  // Whatever ends the run (done, stopped, refused), the model and the optimizer state are freed.
+  try {
+    await run(a, { task, method, ckpt, split: `${ds.source} (${train.length} train / ${heldOut.length} held out)`, tm, tuner, batchesFor, heldBatches });
+  } finally {
+    tuner.dispose();
+    tm.model.dispose();
+  }
+}
 
+/** What `finetune` loaded and built for `run`. */
+interface Prepared {
+  task: Task;
+  method: MethodName;
+  ckpt: string;
+  /** The data and its split, as the first line says them. */
+  split: string;
+  tm: TaskModel;
+  tuner: FineTuner;
+  batchesFor: (epoch: number) => TokenBatch[];
+  heldBatches: TokenBatch[];
+}
+
+/** Resumes or starts, trains the epochs left, saves the result and the metrics. */
+async function run(a: FinetuneArgs, { task, method, ckpt, split, tm, tuner, batchesFor, heldBatches }: Prepared): Promise<void> {
   const settings = { model: a.model, data: a.data, task, method, density: a.density, lr: a.lr, batchSize: a.batchSize, maxLength: a.maxLength, seed: a.seed, epochs: a.epochs };
   await assertFiniteWeights(tm.model, a.model);
   // A killed run may have left temporary files and a checkpoint save half done: clear the one, finish the other.
@@ -81,7 +109,7 @@ export async function finetune(a: FinetuneArgs): Promise<void> {
   log.retain((r) => typeof r.epoch === 'number' && r.epoch < startEpoch); // what a killed run logged past its checkpoint goes
   const left = startEpoch < a.epochs;
   process.stderr.write(
-    `sift finetune: ${method} on ${ds.source} (${train.length} train / ${heldOut.length} held out), ${tuner.trainableCount().toLocaleString('en-US')} trainable parameters${startEpoch ? `, resuming after epoch ${startEpoch}` : ''}${left ? '' : '; every epoch is done: saving the result'}\n`,
+    `sift finetune: ${method} on ${split}, ${tuner.trainableCount().toLocaleString('en-US')} trainable parameters${startEpoch ? `, resuming after epoch ${startEpoch}` : ''}${left ? '' : '; every epoch is done: saving the result'}\n`,
   );
   let last: CheckpointMeta | null = resumed;
   if (left) {
@@ -98,16 +126,16 @@ export async function finetune(a: FinetuneArgs): Promise<void> {
       divergence: a.allowDivergence ? null : 100,
       startLoss: resumed?.startLoss,
       log,
-      afterEpoch: async (epoch, ev, run) => {
+      afterEpoch: async (epoch, ev, progress) => {
         process.stderr.write(`epoch ${epoch + 1}: held-out loss ${ev.loss.toFixed(4)}${ev.accuracy === null ? '' : `, accuracy ${(100 * ev.accuracy).toFixed(1)}%`}\n`);
         last = {
           epoch: epoch + 1,
           method,
           settings,
           evaluation: ev,
-          startLoss: run.startLoss,
-          seconds: (resumed?.seconds ?? 0) + run.seconds,
-          peakBytes: Math.max(resumed?.peakBytes ?? 0, run.peakBytes),
+          startLoss: progress.startLoss,
+          seconds: (resumed?.seconds ?? 0) + progress.seconds,
+          peakBytes: Math.max(resumed?.peakBytes ?? 0, progress.peakBytes),
         };
         await saveCheckpointAsync(ckpt, tuner, last);
       },
@@ -115,8 +143,6 @@ export async function finetune(a: FinetuneArgs): Promise<void> {
   }
   if (a.stopAfter !== undefined && a.stopAfter < a.epochs) {
     process.stderr.write(`stopped after epoch ${a.stopAfter} of ${a.epochs}; continue with --resume\n`);
-    tuner.dispose();
-    tm.model.dispose();
     return;
   }
   // The result and the metrics come from the state of the last checkpoint, so a resume that finds every epoch
@@ -126,8 +152,6 @@ export async function finetune(a: FinetuneArgs): Promise<void> {
   const summary = { method, trainable: tuner.trainableCount(), heldOut: done?.evaluation, memory: tuner.memoryReport(), peakBytes: done?.peakBytes, seconds: done?.seconds, saved: saved.file, savedBytes: saved.bytes };
   writeFileAtomic(join(a.out, 'metrics.json'), `${JSON.stringify(summary, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(summary)}\n`);
-  tuner.dispose();
-  tm.model.dispose();
 }
 
 /** SIFT's k over the targets at this density: the budget LoRA is sized to. */
