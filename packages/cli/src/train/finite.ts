@@ -27,7 +27,8 @@ export function trainedTensors(tuner: FineTuner): { gradients: Named; values: Na
   const dense = tuner instanceof SIFT ? tuner.denseParams : tuner instanceof DenseFineTuner ? tuner.trainable : [];
   if (tuner instanceof SIFT) {
     for (const s of tuner.sparse) {
-      for (const g of s.gradients()) gradients.push([s.name, g]);
+      if (!s.indices) continue; // not selected yet: no gradient is applied, nothing changes
+      gradients.push([s.name, s.grad]);
       if (s.delta) values.push([s.name, s.delta]);
     }
   }
