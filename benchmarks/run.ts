@@ -13,7 +13,10 @@
  *                                 densities, full fine-tuning and head-only as references) on the main job's task:
  *                                 benchmarks/results/budget-curve.{json,md,svg} (benchmarks/suites/budget-curve.ts;
  *                                 about 15 minutes)
- *   --skip-cpu                    run only the suites asked for by --finetune / --budget
+ *   npm run bench -- --sift-step  also a SIFT step on GPT-2 small beside LoRA (equal trainable parameters), full
+ *                                 fine-tuning and a PyTorch SIFT written from the paper's Figure 5 (1 and 2 threads):
+ *                                 benchmarks/results/sift-step-small.{json,md} (benchmarks/suites/sift-step.ts)
+ *   --skip-cpu                    run only the suites asked for by --finetune / --budget / --sift-step
  *   --backend webgpu              the WebGPU suite instead (benchmarks/webgpu.ts): siftjs beside tfjs-backend-webgpu
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';

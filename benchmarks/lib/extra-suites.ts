@@ -9,10 +9,11 @@ import { fileURLToPath } from 'node:url';
 export interface ExtraSuites {
   finetune: boolean;
   budget: boolean;
+  siftStep: boolean;
 }
 
 export function extraSuitesFrom(args: string[]): ExtraSuites {
-  return { finetune: args.includes('--finetune'), budget: args.includes('--budget') };
+  return { finetune: args.includes('--finetune'), budget: args.includes('--budget'), siftStep: args.includes('--sift-step') };
 }
 
 export function runExtraSuites(which: ExtraSuites, log: (s: string) => void): void {
@@ -22,6 +23,7 @@ export function runExtraSuites(which: ExtraSuites, log: (s: string) => void): vo
     plan.push(['fine-tuning memory, BERT-base', 'finetune-memory.ts', ['--size', 'bert-base', '--seq', '128', '--batch', '4']]);
   }
   if (which.budget) plan.push(['accuracy vs trainable parameters', 'budget-curve.ts', []]);
+  if (which.siftStep) plan.push(['a SIFT step beside LoRA, full fine-tuning and a PyTorch SIFT, GPT-2 small', 'sift-step.ts', ['--size', 'small']]);
   for (const [name, script, args] of plan) {
     log(`\nrunning ${name} (benchmarks/suites/${script} ${args.join(' ')}) …`);
     const path = fileURLToPath(new URL(`../suites/${script}`, import.meta.url));

@@ -41,7 +41,7 @@ describe('sift: bad input is one clear line and exit code 2, with nothing writte
     [['finetune', '--model', 'model', '--data', 'mails.jsonl', '--label-field', 'category', '--out', 'o'], "has no field 'category'"],
     [['finetune', '--model', 'nowhere', '--data', 'mails.jsonl', '--out', 'o'], 'nowhere: model directory not found'],
     [['finetune', '--model', '.', '--data', 'mails.jsonl', '--out', 'o'], 'config.json: not found'],
-    [['finetune', '--model', 'model', '--data', 'mails.jsonl', '--backend', 'tpu', '--out', 'o'], "unknown backend 'tpu'"],
+    [['finetune', '--model', 'model', '--data', 'mails.jsonl', '--backend', 'tpu', '--out', 'o'], "unknown --backend 'tpu'"],
     [['finetune', '--model', 'model', '--data', 'mails.jsonl', '--method', 'magic', '--out', 'o'], "unknown --method 'magic'"],
     [['finetune', '--model', 'model', '--data', 'mails.jsonl', '--epochs', 'two', '--out', 'o'], "--epochs must be an integer"],
   ])('sift %j', (args, message) => {

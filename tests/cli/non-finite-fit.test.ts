@@ -45,7 +45,7 @@ function task(model: One, loss: (w: Tensor, step: number) => Tensor): TaskModel 
   };
 }
 
-const batch = { shape: [1, 1] as [number, number], inputIds: Int32Array.of(0), attentionMask: Int32Array.of(1), labels: null, indices: [0] };
+const batch = { shape: [1, 1] as [number, number], inputIds: Int32Array.of(0), attentionMask: Int32Array.of(1), labels: null, indices: [0], targetMask: null };
 const heldOut = [{ ...batch, shape: [2, 1] as [number, number], inputIds: Int32Array.of(0, 0), attentionMask: Int32Array.of(1, 1), indices: [0, 1] }];
 
 async function run(values: number[], loss: (w: Tensor, step: number) => Tensor, o: { lr?: number; steps?: number; divergence?: number | null } = {}) {

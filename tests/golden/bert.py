@@ -73,7 +73,8 @@ def build(cfg, g, prefix, roberta, mlm=False):
     return w
 
 
-def forward(w, cfg, prefix, ids, mask, types, roberta, mlm=False):
+def encode(w, cfg, prefix, ids, mask, types, roberta):
+    """The encoder's final hidden states [B, T, C]."""
     c, h = cfg["hidden_size"], cfg["num_attention_heads"]
     d = c // h
     eps = cfg["layer_norm_eps"]
@@ -96,6 +97,13 @@ def forward(w, cfg, prefix, ids, mask, types, roberta, mlm=False):
         a = F.layer_norm(L(p + "attention.output.dense", y) + x, (c,), w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], eps)
         m = F.gelu(L(p + "intermediate.dense", a))
         x = F.layer_norm(L(p + "output.dense", m) + a, (c,), w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], eps)
+    return x
+
+
+def forward(w, cfg, prefix, ids, mask, types, roberta, mlm=False):
+    c, eps = cfg["hidden_size"], cfg["layer_norm_eps"]
+    L = lambda name, z: z @ w[name + ".weight"].T + w[name + ".bias"]
+    x = encode(w, cfg, prefix, ids, mask, types, roberta)
     if mlm:
         head = "lm_head." if roberta else "cls.predictions.transform."
         norm = head + ("layer_norm" if roberta else "LayerNorm")

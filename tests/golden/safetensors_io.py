@@ -5,7 +5,15 @@ import struct
 
 import torch
 
-_DTYPES = {torch.float32: "F32", torch.int64: "I64", torch.int32: "I32", torch.float64: "F64"}
+_DTYPES = {
+    torch.float32: "F32",
+    torch.int64: "I64",
+    torch.int32: "I32",
+    torch.float64: "F64",
+    torch.float16: "F16",
+    torch.bfloat16: "BF16",
+    torch.bool: "BOOL",
+}
 
 
 def save_file(tensors, path, metadata=None):
@@ -16,7 +24,8 @@ def save_file(tensors, path, metadata=None):
     offset = 0
     for name in sorted(tensors):
         t = tensors[name].detach().contiguous().cpu()
-        data = t.numpy().tobytes()
+        # numpy has no bfloat16: its bytes are those of the same bits read as int16 (little-endian, like the rest)
+        data = (t.view(torch.int16) if t.dtype == torch.bfloat16 else t).numpy().tobytes()
         header[name] = {"dtype": _DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)

@@ -164,7 +164,7 @@ describe.each(backendsUnderTest())('safetensors on $name', (backend) => {
       fc.option(fc.nat(), { nil: undefined }),
     ],
     { numRuns: 150 },
-  )('fuzz: a mutated or truncated valid file either loads or throws a SafetensorsError / RangeError — never anything else', async (flips, cut) => {
+  )('fuzz: a mutated or truncated valid file either loads or throws a SafetensorsError — never anything else', async (flips, cut) => {
     const p = path();
     const ts = { a: tensor([1, 2, 3]), b: tensor([[1, 2], [3, 4]], { dtype: 'int32' }), c: tensor([0.5]) };
     await syncOrAsync(() => saveSafetensors(p, ts, { floatType: 'F16' }), () => saveSafetensorsAsync(p, ts, { floatType: 'F16' }));
@@ -182,7 +182,7 @@ describe.each(backendsUnderTest())('safetensors on $name', (backend) => {
           f.close();
         }
       } catch (e) {
-        expect(e instanceof SafetensorsError || e instanceof RangeError, String(e)).toBe(true);
+        expect(e instanceof SafetensorsError, String(e)).toBe(true);
       }
     });
   });

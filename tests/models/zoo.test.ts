@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdamW } from '@siftjs/nn';
 import {
+  AutoModelForCausalLM,
   BertForMaskedLM,
   BertForSequenceClassification,
   GPT2ForSequenceClassification,
@@ -39,6 +40,10 @@ const zoo: [string, (dir: string) => Trainable][] = [
   ['roberta-tiny-cls', (d) => RobertaForSequenceClassification.fromPretrained(d, { strict: true }) as unknown as Trainable],
   ['roberta-tiny-mlm', (d) => RobertaForMaskedLM.fromPretrained(d, { strict: true }) as unknown as Trainable],
   ['llama-tiny', (d) => LlamaForCausalLM.fromPretrained(d) as unknown as Trainable],
+  // The rest of the LLaMA family: what savePretrained writes (its config.json fields included) loads back the same.
+  ['llama3-tiny', (d) => AutoModelForCausalLM.fromPretrained(d) as unknown as Trainable],
+  ['qwen2-tiny-window', (d) => AutoModelForCausalLM.fromPretrained(d) as unknown as Trainable],
+  ['mistral-tiny', (d) => AutoModelForCausalLM.fromPretrained(d) as unknown as Trainable],
 ];
 
 describe.each(backendsUnderTest())('the model zoo on $name', (backend) => {

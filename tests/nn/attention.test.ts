@@ -18,6 +18,20 @@ describe.each(backendsUnderTest())('attention helpers on $name', (backend) => {
     expect(padding.map((v) => (v < 0 ? 1 : 0))).toEqual([0, 0, 1]);
   });
 
+  test.prop([fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 6 }), fc.option(fc.integer({ min: 1, max: 8 }), { nil: null })], { numRuns: 30 })(
+    'a causal mask with a sliding window w lets query i (position past + i) see exactly the keys j with past + i − w < j ≤ past + i',
+    async (t, past, window) => {
+      const [mask] = await read(() => [causalMask(t, past, window)]);
+      const n = past + t;
+      const expected = Array.from({ length: t * n }, (_, at) => {
+        const q = past + Math.floor(at / n);
+        const k = at % n;
+        return k <= q && (window === null || k > q - window) ? 0 : 1;
+      });
+      expect(mask.map((v) => (v < 0 ? 1 : 0))).toEqual(expected);
+    },
+  );
+
   test.prop([fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5 })).chain(([t, s, d]) => fc.tuple(refArb([1, 2, t, d]), refArb([1, 2, s, d]), refArb([1, 2, s, d])))], { numRuns: 20 })(
     'scaledDotProductAttention is softmax(QKᵀ/√d)·V',
     async (qkv) => {

@@ -4,6 +4,7 @@ import { manualSeed, scope, tensor, type Tensor } from '@siftjs/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest, floatDtype } from '../support/backends.js';
 import { byPrecision, expectClose } from '../support/close.js';
+import { expectNoLeaks } from '../support/memory.js';
 import { read, values } from '../support/read.js';
 
 /** Reference optimizers written out element by element in float64, from the PyTorch documentation. */
@@ -153,6 +154,28 @@ describe.each(backendsUnderTest())('optimizers on $name', (backend) => {
     expect(await values(b)).toEqual(await values(a));
     a.dispose();
     b.dispose();
+  });
+
+  it('dispose() frees every state tensor (AdamW moments, amsgrad maximum, SGD momentum) and gradient; the parameters stay', async () => {
+    const p = tensor([1, 2, 3], { requiresGrad: true });
+    const q = tensor([[4, 5], [6, 7]], { requiresGrad: true });
+    const before = await values(p);
+    await expectNoLeaks(() => {
+      for (const opt of [new AdamW([p, q], { lr: 0.1 }), new AdamW([p, q], { amsgrad: true }), new SGD([p, q], { lr: 0.1, momentum: 0.9 })]) {
+        for (let t = 0; t < 2; t++) {
+          const loss = scope(() => p.mul(q.sum()).sum());
+          loss.backward();
+          loss.dispose();
+          opt.step();
+        }
+        opt.dispose();
+        expect([p.grad, q.grad]).toEqual([null, null]);
+      }
+    });
+    expect(p.isDisposed || q.isDisposed).toBe(false);
+    expect(await values(p)).not.toEqual(before);
+    p.dispose();
+    q.dispose();
   });
 
   it('gradients accumulate over micro-batches: two half-batch backwards equal one full-batch backward', async () => {

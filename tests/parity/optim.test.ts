@@ -1,5 +1,5 @@
 import { fc, test } from '@fast-check/vitest';
-import { adamwSparseUpdate, adamwUpdate, tensor, zeros } from '@siftjs/tensor';
+import { adamwIncrement, adamwUpdate, tensor } from '@siftjs/tensor';
 import { beforeAll, describe } from 'vitest';
 import { backendsUnderTest, floatDtype } from '../support/backends.js';
 import { expectClose } from '../support/close.js';
@@ -54,26 +54,37 @@ describe.each(backendsUnderTest())('AdamW kernels on $name', (backend) => {
     },
   );
 
-  test.prop([fc.integer({ min: 1, max: 40 }).chain((n) => fc.tuple(vec(n), fc.uniqueArray(fc.nat(n - 1), { maxLength: n }))), hyper])(
-    'sparse AdamW steps only the chosen values and writes them into the parameter',
-    async ([p0, idx], h) => {
+  test.prop([fc.integer({ min: 1, max: 40 }).chain((n) => fc.tuple(vec(n), fc.uniqueArray(fc.nat(n - 1), { minLength: 1, maxLength: n }), fc.boolean())), hyper])(
+    'the increment step moves δ by AdamW (decay on δ, never on the base) and writes base + δ at the chosen positions only',
+    async ([p0, idx, ownCounts], h) => {
       const dtype = floatDtype();
       const k = idx.length;
-      const p = rounding(dtype)(p0);
-      const g = rounding(dtype)(idx.map((i) => Math.sin(i + 1)));
+      const round = rounding(dtype);
+      const p = round(p0);
+      const base = idx.map((i) => p[i]);
+      const delta0 = round(idx.map((i) => 0.01 * Math.cos(i)));
+      const g = round(idx.map((i) => Math.sin(i + 1)));
+      const m0 = round(idx.map((i) => 0.1 * Math.sin(3 * i)));
+      const v0 = round(idx.map((i) => 0.05 * (1 + Math.cos(5 * i))));
+      const counts = idx.map((i) => i % 4);
       const got = await read(() => {
-        const param = tensor(p, { dtype });
-        const values = tensor(idx.map((i) => p[i]), { dtype });
-        const m = zeros([k], { dtype });
-        const v = zeros([k], { dtype });
-        adamwSparseUpdate(param, tensor(idx, { dtype: 'int32' }), values, tensor(g, { dtype }), m, v, h);
-        return { param, values };
+        const t = (a: number[], d: 'float32' | 'float64' | 'int32' = dtype) => tensor(a, { dtype: d });
+        const param = t(p);
+        const [delta, m, v] = [t(delta0), t(m0), t(v0)];
+        const steps = ownCounts ? t(counts) : null;
+        adamwIncrement({ param, indices: t(idx, 'int32'), base: t(base), delta, grad: t(g), m, v, steps }, h);
+        return { param, delta, m, v, ...(steps ? { steps } : {}) };
       });
-      const expected = [...p];
-      idx.forEach((at, j) => (expected[at] = referenceAdamW(p[at], g[j], 0, 0, h).p));
+      // The reference is AdamW on δ as the parameter; the base enters only the write-back.
+      const e = idx.map((_, j) => referenceAdamW(delta0[j], g[j], m0[j], v0[j], { ...h, step: ownCounts ? counts[j] + 1 : h.step }));
       const { rtol, atol } = tolerance(dtype);
-      expectClose(got.param, expected, rtol, atol, 'param');
-      expectClose(got.values, idx.map((at) => expected[at]), rtol, atol, 'values');
+      expectClose(got.delta, e.map((r) => r.p), rtol, atol, 'delta');
+      expectClose(got.m, e.map((r) => r.m), rtol, atol, 'm');
+      expectClose(got.v, e.map((r) => r.v), rtol, atol, 'v');
+      if (ownCounts) expectClose(got.steps as ArrayLike<number>, counts.map((c) => c + 1), 0, 0, 'step counts');
+      const expected = [...p];
+      idx.forEach((at, j) => (expected[at] = base[j] + got.delta[j]));
+      expectClose(got.param, round(expected), 0, 0, 'param: base + δ at the indices (the stored δ), unchanged elsewhere');
     },
   );
 });

@@ -1,5 +1,6 @@
 import {
   type AdamWHyper,
+  type AdamWIncrementArgs,
   type Backend,
   type BackendInfo,
   type BackendMemoryStats,
@@ -7,12 +8,14 @@ import {
   type BinaryOp,
   type DType,
   type NormBackward,
+  type NormGradients,
   type NormForward,
   type NormStats,
   type ReduceOp,
   type TypedArray,
   type UnaryOp,
   type View,
+  adamwConstants,
   bytesPerElement,
   contiguousStrides,
   philox,
@@ -20,7 +23,7 @@ import {
   sizeOf,
 } from '@siftjs/tensor';
 import { CpuHeap } from './heap.js';
-import { adamw, adamwConstants } from './kernels/adamw.js';
+import { adamw, adamwIncrement } from './kernels/adamw.js';
 import { BINARY_ROWS, UNARY, UNARY_ROWS, binaryFn, converter, copyStrided, mapBinary, mapUnary, mapWhere } from './kernels/elementwise.js';
 import {
   type ElementwiseKernels,
@@ -37,8 +40,9 @@ import {
 } from './kernels/elementwise-simd.js';
 import { checkIndex, elementOffsets, readInts, topkAbs } from './kernels/indexing.js';
 import { argReduce, reduce } from './kernels/reduce.js';
-import { NORM_BIAS, NORM_CENTRED, NORM_WEIGHT, type NormKernels, loadNorm } from './kernels/norm-simd.js';
+import { NORM_BIAS, NORM_CENTRED, NORM_WANT_DB, NORM_WANT_DW, NORM_WANT_DX, NORM_WEIGHT, type NormKernels, loadNorm } from './kernels/norm-simd.js';
 import { normRows, normRowsBackward, softmaxRows, softmaxRowsBackward } from './kernels/rows.js';
+import { SAMPLED_CHUNK_ROWS, sampledColumns, sampledMatmulChunk, transposeRows } from './kernels/sampled-matmul.js';
 import { type MatmulOptions, MatmulRunner } from './matmul-runner.js';
 import { ROW_JOB, type WasmKernels, chunkItems, runRowJob } from './threads/row-jobs.js';
 
@@ -288,12 +292,12 @@ export class CpuBackend implements Backend {
     return this.normForward(x, weight, null, cols, eps, false);
   }
 
-  layerNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number): NormBackward {
-    return this.normBackward(dy, x, weight, stats, cols, true);
+  layerNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward {
+    return this.normBackward(dy, x, weight, stats, cols, true, wanted);
   }
 
-  rmsNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number): NormBackward {
-    return this.normBackward(dy, x, weight, stats, cols, false);
+  rmsNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward {
+    return this.normBackward(dy, x, weight, stats, cols, false, { ...wanted, bias: false });
   }
 
   private normForward(x: View, weight: View | null, bias: View | null, cols: number, eps: number, centred: boolean): NormForward {
@@ -325,13 +329,15 @@ export class CpuBackend implements Backend {
     return { y, rstd, mean };
   }
 
-  private normBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, centred: boolean): NormBackward {
+  private normBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, centred: boolean, wanted: NormGradients): NormBackward {
     const n = sizeOf(x.shape);
     const rows = cols ? n / cols : 0;
-    const dx = this.make(x.dtype, n);
-    if (this.wasm && allFloat32(dy, x, weight) && cols > 0) return this.normBackwardSimd(this.wasm, dy, x, weight, stats, cols, centred, dx);
-    const dw = weight ? new Float64Array(cols) : null;
-    const db = centred ? new Float64Array(cols) : null;
+    const want = { dx: wanted.input, dw: !!weight && wanted.weight, db: centred && wanted.bias };
+    if (!want.dx && !want.dw && !want.db) return { dx: null, dweight: null, dbias: null };
+    const dx = want.dx ? this.make(x.dtype, n) : null;
+    if (this.wasm && allFloat32(dy, x, weight) && cols > 0) return this.normBackwardSimd(this.wasm, dy, x, weight, stats, cols, centred, want, dx);
+    const dw = want.dw ? new Float64Array(cols) : null;
+    const db = want.db ? new Float64Array(cols) : null;
     normRowsBackward(
       {
         dy: this.rows(dy),
@@ -339,7 +345,7 @@ export class CpuBackend implements Backend {
         w: weight ? this.rows(weight) : null,
         mean: centred && stats.mean ? this.arr(stats.mean) : null,
         rstd: this.arr(stats.rstd),
-        dx: this.arr(dx),
+        dx: dx ? this.arr(dx) : null,
         dw,
         db,
       },
@@ -365,7 +371,8 @@ export class CpuBackend implements Backend {
     stats: NormStats,
     cols: number,
     centred: boolean,
-    dx: BackendStorage,
+    want: { dx: boolean; dw: boolean; db: boolean },
+    dx: BackendStorage | null,
   ): NormBackward {
     const rows = sizeOf(x.shape) / cols;
     const chunk = chunkItems(cols);
@@ -375,10 +382,11 @@ export class CpuBackend implements Backend {
     try {
       // Allocation may grow the heap (detaching earlier views): every byte offset is taken after it.
       const partials = new Float64Array(this.heap.memory.buffer, scratch, chunks * 2 * cols).fill(0);
-      const flags = (centred ? NORM_CENTRED : 0) | (weight ? NORM_WEIGHT : 0);
+      const flags =
+        (centred ? NORM_CENTRED : 0) | (weight ? NORM_WEIGHT : 0) | (want.dw ? NORM_WANT_DW : 0) | (want.db ? NORM_WANT_DB : 0) | (want.dx ? NORM_WANT_DX : 0);
       const at = (v: View | null) => (v ? this.rows(v).byteOffset : 0);
       const meanAt = centred && stats.mean ? this.arr(stats.mean).byteOffset : 0;
-      const args = [at(dy), at(x), at(weight), meanAt, this.arr(stats.rstd).byteOffset, this.arr(dx).byteOffset, scratch, cols, flags, chunk];
+      const args = [at(dy), at(x), at(weight), meanAt, this.arr(stats.rstd).byteOffset, dx ? this.arr(dx).byteOffset : 0, scratch, cols, flags, chunk];
       this.rowJob(wasm, ROW_JOB.normBackward, args, rows, cols);
       const sum = (which: 0 | 1) => {
         const total = new Float64Array(cols);
@@ -390,8 +398,8 @@ export class CpuBackend implements Backend {
       };
       return {
         dx,
-        dweight: weight ? this.upload(x.dtype, sum(0)) : null,
-        dbias: centred ? this.upload(x.dtype, sum(1)) : null,
+        dweight: want.dw ? this.upload(x.dtype, sum(0)) : null,
+        dbias: want.db ? this.upload(x.dtype, sum(1)) : null,
       };
     } finally {
       this.heap.free(scratch, bytes);
@@ -434,6 +442,46 @@ export class CpuBackend implements Backend {
       for (let j = 0; j < d; j++) o[id * d + j] += s[i * d + j];
     }
     return out;
+  }
+
+  sampledMatmul(a: View, g: View, idx: View, transposed: boolean): BackendStorage {
+    const [m, k] = a.shape;
+    const n = g.shape[1];
+    const ids = readInts(this.arr(idx.storage), idx);
+    const count = ids.length;
+    // Heap storages, so the WebAssembly kernel can read them: the columns of each index, the float64 sums.
+    const [rowsS, colsS, accS] = [this.make('int32', count), this.make('int32', count), this.make('float64', count)];
+    // Typed arrays over the heap are taken after each allocation: a growing heap may replace its buffer.
+    const lists = () => [this.arr(rowsS) as Int32Array, this.arr(colsS) as Int32Array, this.arr(accS) as Float64Array] as const;
+    const simd = this.simd && a.dtype === 'float32' ? this.simd : null;
+    try {
+      const [rows0, cols0, acc0] = lists();
+      acc0.fill(0);
+      sampledColumns(ids, k, n, transposed, rows0, cols0);
+      // A chunk of rows at a time, column by column, so that every dot product reads contiguous memory.
+      const columns = (v: View, from: number, c: number) => {
+        const view = { ...v, shape: [v.shape[1], c], strides: [v.strides[1], v.strides[0]], offset: v.offset + from * v.strides[0] };
+        if (v.strides[1] !== 1) return this.copy(view);
+        const out = this.make(v.dtype, v.shape[1] * c);
+        const into = this.arr(out);
+        transposeRows(this.arr(v.storage), view.offset, v.strides[0], c, v.shape[1], into);
+        return out;
+      };
+      for (let from = 0; from < m; from += SAMPLED_CHUNK_ROWS) {
+        const c = Math.min(SAMPLED_CHUNK_ROWS, m - from);
+        const [aCols, gCols] = [columns(a, from, c), columns(g, from, c)];
+        const [ac, gc] = [this.arr(aCols), this.arr(gCols)];
+        const [rows, cols, acc] = lists();
+        if (simd) simd.sampledDots(ac.byteOffset, gc.byteOffset, rows.byteOffset, cols.byteOffset, acc.byteOffset, count, c);
+        else sampledMatmulChunk(ac, gc, rows, cols, c, acc);
+        this.free(aCols);
+        this.free(gCols);
+      }
+      const acc = lists()[2];
+      return this.upload(a.dtype, a.dtype === 'float64' ? Float64Array.from(acc) : Float32Array.from(acc));
+    } finally {
+      for (const s of [rowsS, colsS, accS]) this.free(s);
+    }
   }
 
   gatherFlat(x: View, idx: View): BackendStorage {
@@ -505,21 +553,10 @@ export class CpuBackend implements Backend {
     adamw(arrays[0], arrays[1], arrays[2], arrays[3], size, h);
   }
 
-  adamwSparse(
-    param: BackendStorage,
-    idx: BackendStorage,
-    values: BackendStorage,
-    g: BackendStorage,
-    m: BackendStorage,
-    v: BackendStorage,
-    dtype: DType,
-    k: number,
-    h: AdamWHyper,
-  ): void {
-    const at = this.arr(idx, 'int32') as Int32Array;
-    const p = this.arr(param, dtype);
-    for (let i = 0; i < k; i++) checkIndex('adamwSparse', at[i], p.length);
-    adamw(p, this.arr(g, dtype), this.arr(m, dtype), this.arr(v, dtype), k, h, this.arr(values, dtype), at);
+  adamwIncrement(a: AdamWIncrementArgs): void {
+    const f = (s: BackendStorage) => this.arr(s, a.dtype);
+    const idx = this.arr(a.indices, 'int32') as Int32Array;
+    adamwIncrement(a, this.arr(a.param, a.paramDtype), idx, f(a.base), f(a.delta), f(a.grad), f(a.m), f(a.v), a.steps ? f(a.steps) : null);
   }
 }
 

@@ -87,10 +87,10 @@ describe('CPU matmul threads', () => {
         const dx = b.softmaxBackward(yv, dyv, cols, log);
         const g = b.unary('geluTanh', xv);
         const norm = b.layerNorm(xv, wv, null, cols, 1e-5);
-        const back = b.layerNormBackward(dyv, xv, wv, norm, cols);
+        const back = b.layerNormBackward(dyv, xv, wv, norm, cols, { input: true, weight: true, bias: true });
         const [p, m, vv] = state.map((d) => b.upload('float32', d));
         b.adamw(p, dyv.storage, m, vv, 'float32', n, hyper);
-        const outs = [y, dx, g, norm.y, norm.rstd, norm.mean!, p, m, vv, back.dx, back.dweight!];
+        const outs = [y, dx, g, norm.y, norm.rstd, norm.mean!, p, m, vv, back.dx!, back.dweight!];
         const sizes = [n, n, n, n, rows, rows, n, n, n, n, cols];
         const got = outs.map((st, i) => Array.from(b.readSync(st, 'float32', sizes[i])));
         for (const st of [xv.storage, dyv.storage, wv.storage, ...outs, back.dbias!]) b.free(st);

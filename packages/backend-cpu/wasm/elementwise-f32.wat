@@ -367,4 +367,57 @@
       (f64x2.sub (f64x2.mul (local.get $p) (f64x2.splat (local.get $decay)))
         (f64x2.div (f64x2.mul (f64x2.splat (local.get $step)) (local.get $mi))
           (f64x2.add (f64x2.div (f64x2.sqrt (local.get $vi)) (f64x2.splat (local.get $bc2))) (f64x2.splat (local.get $eps)))))))
+
+  ;; SIFT's weight-gradient components for one chunk of c rows (kernels/sampled-matmul.ts): for j < k,
+  ;; acc[j] += Σ_i a[r_j·c + i]·g[col_j·c + i], the float32 operands laid out column by column from byte aBase and
+  ;; gBase, r and col int32 arrays, acc float64. Products of float32 are exact in float64; even and odd i are summed
+  ;; in two lanes and the lanes added last, as the TypeScript kernel does — the same bits.
+  (func (export "sampledDots") (param $aBase i32) (param $gBase i32) (param $r i32) (param $col i32) (param $acc i32)
+      (param $k i32) (param $c i32)
+    (local $j i32) (local $a i32) (local $g i32) (local $i i32) (local $vc i32) (local $s v128) (local $x v128) (local $y v128)
+    (local $s0 f64)
+    (local.set $vc (i32.and (local.get $c) (i32.const -2)))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_u (local.get $j) (local.get $k)))
+        (local.set $a (i32.add (local.get $aBase)
+          (i32.shl (i32.mul (i32.load (i32.add (local.get $r) (i32.shl (local.get $j) (i32.const 2)))) (local.get $c)) (i32.const 2))))
+        (local.set $g (i32.add (local.get $gBase)
+          (i32.shl (i32.mul (i32.load (i32.add (local.get $col) (i32.shl (local.get $j) (i32.const 2)))) (local.get $c)) (i32.const 2))))
+        (local.set $s (f64x2.splat (f64.const 0)))
+        (local.set $i (i32.const 0))
+        ;; four at a time: lanes (0, 1) then (2, 3) into the even / odd lanes of $s
+        (block $vdone
+          (loop $v4
+            (br_if $vdone (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $vc)))
+            (local.set $x (v128.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2)))))
+            (local.set $y (v128.load (i32.add (local.get $g) (i32.shl (local.get $i) (i32.const 2)))))
+            (local.set $s (f64x2.add (local.get $s)
+              (f64x2.mul (f64x2.promote_low_f32x4 (local.get $x)) (f64x2.promote_low_f32x4 (local.get $y)))))
+            (local.set $s (f64x2.add (local.get $s)
+              (f64x2.mul
+                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x) (local.get $x)))
+                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $y) (local.get $y))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $v4)))
+        ;; a remaining pair
+        (if (i32.lt_u (local.get $i) (local.get $vc))
+          (then
+            (local.set $s (f64x2.add (local.get $s)
+              (f64x2.mul
+                (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2)))))
+                (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $g) (i32.shl (local.get $i) (i32.const 2))))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 2)))))
+        (local.set $s0 (f64x2.extract_lane 0 (local.get $s)))
+        ;; an odd last element goes to the even sum
+        (if (i32.lt_u (local.get $i) (local.get $c))
+          (then
+            (local.set $s0 (f64.add (local.get $s0)
+              (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2)))))
+                (f64.promote_f32 (f32.load (i32.add (local.get $g) (i32.shl (local.get $i) (i32.const 2))))))))))
+        (f64.store (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 3)))
+          (f64.add (f64.load (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 3))))
+            (f64.add (local.get $s0) (f64x2.extract_lane 1 (local.get $s)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $each))))
 )

@@ -1,5 +1,6 @@
 import {
   type AdamWHyper,
+  type AdamWIncrementArgs,
   type Backend,
   type BackendInfo,
   type BackendMemoryStats,
@@ -7,12 +8,14 @@ import {
   type BinaryOp,
   type DType,
   type NormBackward,
+  type NormGradients,
   type NormForward,
   type NormStats,
   type ReduceOp,
   type TypedArray,
   type UnaryOp,
   type View,
+  adamwConstants,
   bytesPerElement,
   isFloat,
   makeArray,
@@ -45,7 +48,7 @@ export interface CudaBackendOptions {
 }
 
 const BLOCK = 256;
-const INDEX_OPS: Record<number, string> = { 1: 'embedding', 2: 'embedding backward', 3: 'gatherFlat', 4: 'scatterFlat', 5: 'adamwSparse' };
+const INDEX_OPS: Record<number, string> = { 1: 'embedding', 2: 'embedding backward', 3: 'gatherFlat', 4: 'scatterFlat', 5: 'adamwIncrement' };
 
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -470,12 +473,12 @@ export class CudaBackend implements Backend {
     return this.normForward(x, weight, null, cols, eps, false);
   }
 
-  layerNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number): NormBackward {
-    return this.normBackward(dy, x, weight, stats, cols, true);
+  layerNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward {
+    return this.normBackward(dy, x, weight, stats, cols, true, wanted);
   }
 
-  rmsNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number): NormBackward {
-    return this.normBackward(dy, x, weight, stats, cols, false);
+  rmsNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward {
+    return this.normBackward(dy, x, weight, stats, cols, false, { ...wanted, bias: false });
   }
 
   private normForward(x: View, w: View | null, b: View | null, cols: number, eps: number, centred: boolean): NormForward {
@@ -489,15 +492,16 @@ export class CudaBackend implements Backend {
     return { y, rstd, mean };
   }
 
-  private normBackward(dy: View, x: View, w: View | null, stats: NormStats, cols: number, centred: boolean): NormBackward {
+  private normBackward(dy: View, x: View, w: View | null, stats: NormStats, cols: number, centred: boolean, wanted: NormGradients): NormBackward {
     const n = sizeOf(x.shape);
     const rows = cols ? n / cols : 0;
-    const dx = this.make(x.dtype, n);
     const mean = centred && stats.mean ? this.st(stats.mean).ptr : 0n;
     const rstd = this.st(stats.rstd).ptr;
-    this.launchRows(K.normBackwardKernel(x.dtype, { centred, weight: !!w }), rows, [ptr(this.at(dy)), ptr(this.at(x)), ptr(w ? this.at(w) : 0n), ptr(mean), ptr(rstd), ptr(dx.ptr), i64(rows), i64(cols)]);
-    const dweight = w ? this.make(x.dtype, cols) : null;
-    const dbias = centred ? this.make(x.dtype, cols) : null;
+    // Only the gradients asked for: a frozen weight's or bias's is neither allocated nor summed.
+    const dx = wanted.input ? this.make(x.dtype, n) : null;
+    if (dx) this.launchRows(K.normBackwardKernel(x.dtype, { centred, weight: !!w }), rows, [ptr(this.at(dy)), ptr(this.at(x)), ptr(w ? this.at(w) : 0n), ptr(mean), ptr(rstd), ptr(dx.ptr), i64(rows), i64(cols)]);
+    const dweight = w && wanted.weight ? this.make(x.dtype, cols) : null;
+    const dbias = centred && wanted.bias ? this.make(x.dtype, cols) : null;
     if (dweight || dbias) {
       this.launch(K.normParamGradKernel(x.dtype, centred), cols, [ptr(this.at(dy)), ptr(this.at(x)), ptr(mean), ptr(rstd), ptr(dweight ? dweight.ptr : 0n), ptr(dbias ? dbias.ptr : 0n), i64(rows), i64(cols)]);
     }
@@ -574,22 +578,18 @@ export class CudaBackend implements Backend {
 
   // ---------------------------------------------------------------- optimizer
 
-  private adamwArgs(h: AdamWHyper): Arg[] {
-    const decay = 1 - h.lr * h.weightDecay;
-    const stepSize = h.lr / (1 - h.beta1 ** h.step);
-    const bc2 = Math.sqrt(1 - h.beta2 ** h.step);
-    return [f64(h.beta1), f64(h.beta2), f64(h.eps), f64(decay), f64(stepSize), f64(bc2)];
-  }
-
   adamw(p: BackendStorage, g: BackendStorage, m: BackendStorage, v: BackendStorage, dtype: DType, size: number, h: AdamWHyper): void {
+    const c = adamwConstants(h);
     const [P, G, Mm, V] = [p, g, m, v].map((s) => ptr(this.st(s).ptr));
-    this.launch(K.adamwKernel(dtype), size, [P, G, Mm, V, i64(size), ...this.adamwArgs(h)]);
+    this.launch(K.adamwKernel(dtype), size, [P, G, Mm, V, i64(size), f64(c.beta1), f64(c.beta2), f64(c.eps), f64(c.decay), f64(c.stepSize), f64(c.bc2)]);
   }
 
-  adamwSparse(param: BackendStorage, idx: BackendStorage, values: BackendStorage, g: BackendStorage, m: BackendStorage, v: BackendStorage, dtype: DType, k: number, h: AdamWHyper): void {
-    const size = this.st(param).size;
-    const [P, I, Va, G, Mm, V] = [param, idx, values, g, m, v].map((s) => ptr(this.st(s).ptr));
-    this.launch(K.adamwSparseKernel(dtype), k, [P, I, Va, G, Mm, V, i64(k), i64(size), ...this.adamwArgs(h), this.err()]);
+  adamwIncrement(a: AdamWIncrementArgs): void {
+    const [P, I, B, D, G, Mm, V] = [a.param, a.indices, a.base, a.delta, a.grad, a.m, a.v].map((s) => ptr(this.st(s).ptr));
+    const S = a.steps ? ptr(this.st(a.steps).ptr) : ptr(0n);
+    const { lr, beta1, beta2, eps, decay, stepSize, bc2 } = a.c;
+    const constants = [lr, beta1, beta2, eps, decay, stepSize, bc2].map(f64);
+    this.launch(K.adamwIncrementKernel(a.dtype, a.paramDtype), a.k, [P, I, B, D, G, Mm, V, S, i64(a.k), i64(a.paramSize), ...constants, this.err()]);
   }
 }
 

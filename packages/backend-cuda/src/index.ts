@@ -1,5 +1,5 @@
 // @siftjs/backend-cuda — importing this module never throws; where CUDA is usable it registers the 'cuda' backend.
-import { registerBackend } from '@siftjs/tensor';
+import { registerBackend, registerUnavailableBackend } from '@siftjs/tensor';
 import { CudaBackend } from './backend.js';
 import { isAvailable } from './libraries.js';
 
@@ -9,8 +9,13 @@ export { isAvailable, locate, locateAll, searchDirs, sitePackages, type Availabi
 export { CudaError } from './ffi.js';
 
 // An asynchronous factory: 'cuda' is never picked implicitly by getBackend(); `await setBackend('cuda')` starts it.
+// Where CUDA cannot run, the reason is recorded, so that `setBackend('cuda')` says it (libcuda.so.1 not found, no
+// device...) instead of "not registered".
 try {
-  if (isAvailable().available) registerBackend('cuda', async () => new CudaBackend(), 10);
-} catch {
-  /* isAvailable never throws; this guards the import against anything unforeseen */
+  const a = isAvailable();
+  if (a.available) registerBackend('cuda', async () => new CudaBackend(), 10);
+  else registerUnavailableBackend('cuda', a.reason ?? 'no usable CUDA driver or device');
+} catch (e) {
+  // isAvailable never throws; this guards the import against anything unforeseen.
+  registerUnavailableBackend('cuda', `probing CUDA failed: ${(e as Error).message}`);
 }

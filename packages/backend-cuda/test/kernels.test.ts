@@ -34,7 +34,8 @@ function allKernels(): K.KernelSource[] {
       }
       ks.push(K.normParamGradKernel(d, centred));
     }
-    ks.push(K.crossEntropyKernel(d), K.adamwKernel(d), K.adamwSparseKernel(d));
+    ks.push(K.crossEntropyKernel(d), K.adamwKernel(d));
+    for (const p of FLOATS) ks.push(K.adamwIncrementKernel(d, p));
     for (const kind of ['uniform', 'normal'] as const) ks.push(K.randomKernel(kind, d));
   }
   return ks;

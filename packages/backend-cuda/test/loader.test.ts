@@ -106,4 +106,25 @@ describe('on this machine', () => {
     expect(r.a.reason).toMatch(/SIFT_CUDA_DRIVER/);
     expect(r.cuda).toBe(false);
   });
+
+  it("setBackend('cuda') where CUDA cannot run gives the package's reason, not 'not registered'", () => {
+    // The driver override pointing nowhere makes CUDA unavailable on every machine, a GPU one included.
+    const root = join(__dirname, '..', '..', '..');
+    const program = `
+      const m = await import('@siftjs/backend-cuda');
+      const t = await import('@siftjs/tensor');
+      const message = await t.setBackend('cuda').then(() => 'started', (e) => e.name + ': ' + e.message);
+      console.log(JSON.stringify({ reason: m.isAvailable().reason, message, unavailable: t.unavailableBackends().cuda }));
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', program], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, SIFT_CUDA_DRIVER: '/nonexistent/libcuda.so.1' },
+    });
+    const r = JSON.parse(out);
+    expect(r.message).toBe(`BackendError: setBackend: backend 'cuda' is not available here: ${r.reason}`);
+    expect(r.message).toMatch(/libcuda\.so\.1/);
+    expect(r.message).not.toMatch(/is registered|import its package/);
+    expect(r.unavailable).toBe(r.reason);
+  });
 });

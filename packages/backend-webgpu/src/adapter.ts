@@ -11,7 +11,9 @@
  *    `VK_ICD_FILENAMES` only while a second Dawn instance is created, so a real GPU is never hidden.
  * 3. Dawn's OpenGL ES backend in compatibility mode (Mesa llvmpipe on a machine without a GPU; needs
  *    libEGL + Mesa, and `EGL_PLATFORM=surfaceless`, which is set here when unset).
- * `SIFT_WEBGPU_ADAPTER=default|swiftshader|opengles` keeps only one of them.
+ * A software adapter (SwiftShader, llvmpipe, lavapipe: a CPU emulation of a GPU, slower than the CPU backend) is
+ * taken only when no path gives a hardware one, and is marked `software` so that callers can say so and prefer
+ * the CPU backend. `SIFT_WEBGPU_ADAPTER=default|swiftshader|opengles` keeps only one path and takes what it gives.
  */
 
 /** The limits the kernels are sized by: the device's, as granted (the adapter's where they exceed defaults). */
@@ -53,6 +55,8 @@ const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 export interface AdapterSummary {
   path: AdapterPath;
+  /** A CPU implementation of WebGPU (SwiftShader, llvmpipe, lavapipe): correct, but slower than the CPU backend. */
+  software: boolean;
   /** 'core' or 'compatibility'. */
   featureLevel: 'core' | 'compatibility';
   vendor: string;
@@ -75,6 +79,8 @@ export interface GpuContext {
 export interface AcquireOptions {
   /** Use this GPU object (navigator.gpu, or one made by the `webgpu` package's `create`) and nothing else. */
   gpu?: GPU;
+  /** In Node, the Dawn module whose `create(flags)` makes GPU objects (default: the `webgpu` package). */
+  dawn?: DawnModule;
   /** Feature level when `gpu` is given (default: core, then compatibility). */
   featureLevel?: 'core' | 'compatibility';
   /**
@@ -89,7 +95,7 @@ export interface AcquireOptions {
 type Attempt = { path: AdapterPath; flags: string[] | null; featureLevel: 'core' | 'compatibility' };
 
 /** The `webgpu` package's entry, loaded lazily (so importing this package never needs it). */
-interface DawnModule {
+export interface DawnModule {
   create(flags: string[]): GPU;
 }
 
@@ -124,6 +130,38 @@ function env(name: string): string | undefined {
   return p?.env?.[name];
 }
 
+/** Renderers that are CPU emulations, by the names drivers give them. */
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|lavapipe|softpipe|software rasterizer|microsoft basic render/i;
+
+/**
+ * Whether an adapter is a CPU implementation of WebGPU: the adapter says so (`isFallbackAdapter`, as Dawn does for
+ * SwiftShader), or its names are a software renderer's (Mesa's llvmpipe reports itself only by name).
+ */
+export function isSoftwareAdapter(info: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean }): boolean {
+  if (info.isFallbackAdapter === true) return true;
+  return [info.vendor, info.architecture, info.device, info.description].some((s) => typeof s === 'string' && SOFTWARE_RENDERER.test(s));
+}
+
+interface AdapterNames {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter?: boolean;
+}
+
+/** The adapter's names, and whether it says it is a fallback (on its info, or on the adapter in older WebGPUs). */
+function adapterInfo(adapter: GPUAdapter): AdapterNames {
+  const info = adapter.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
+  return {
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    device: info?.device ?? '',
+    description: info?.description ?? '',
+    isFallbackAdapter: info?.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter,
+  };
+}
+
 function readLimits(src: GPUSupportedLimits): KernelLimits {
   const out = {} as KernelLimits;
   for (const k of LIMIT_NAMES) out[k] = Number((src as unknown as Record<string, number>)[k]);
@@ -141,18 +179,19 @@ async function fromAdapter(gpu: GPU, adapter: GPUAdapter, path: AdapterPath, lev
     }
   }
   const device = await adapter.requestDevice({ requiredLimits, label: 'siftjs' });
-  const info = adapter.info as GPUAdapterInfo | undefined;
+  const info = adapterInfo(adapter);
   return {
     device,
     gpu,
     limits: readLimits(device.limits),
     adapter: {
       path,
+      software: isSoftwareAdapter(info),
       featureLevel: level,
-      vendor: info?.vendor ?? '',
-      architecture: info?.architecture ?? '',
-      device: info?.device ?? '',
-      description: info?.description ?? '',
+      vendor: info.vendor,
+      architecture: info.architecture,
+      device: info.device,
+      description: info.description,
       adapterLimits,
     },
   };
@@ -164,20 +203,29 @@ async function fromAdapter(gpu: GPU, adapter: GPUAdapter, path: AdapterPath, lev
  */
 export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuContext> {
   const tried: string[] = [];
-  const attempt = async (gpu: GPU, path: AdapterPath, level: 'core' | 'compatibility', label: string): Promise<GpuContext | null> => {
+  const find = async (gpu: GPU, level: 'core' | 'compatibility', label: string): Promise<GPUAdapter | null> => {
     try {
       const request: GPURequestAdapterOptions & { featureLevel?: string } = { powerPreference: opts.powerPreference };
       if (level === 'compatibility') request.featureLevel = 'compatibility';
       const adapter = await gpu.requestAdapter(request);
-      if (!adapter) {
-        tried.push(`${label}: no adapter`);
-        return null;
-      }
+      if (!adapter) tried.push(`${label}: no adapter`);
+      return adapter;
+    } catch (e) {
+      tried.push(`${label}: ${message(e)}`);
+      return null;
+    }
+  };
+  const open = async (gpu: GPU, adapter: GPUAdapter, path: AdapterPath, level: 'core' | 'compatibility', label: string): Promise<GpuContext | null> => {
+    try {
       return await fromAdapter(gpu, adapter, path, level, opts);
     } catch (e) {
       tried.push(`${label}: ${message(e)}`);
       return null;
     }
+  };
+  const attempt = async (gpu: GPU, path: AdapterPath, level: 'core' | 'compatibility', label: string): Promise<GpuContext | null> => {
+    const adapter = await find(gpu, level, label);
+    return adapter && open(gpu, adapter, path, level, label);
   };
 
   const given = opts.gpu ?? (isNode() ? undefined : navigatorGpu());
@@ -194,7 +242,7 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
   if (!isNode()) {
     throw new Error('WebGPU: navigator.gpu is missing (this browser has no WebGPU, or it is disabled)');
   }
-  const mod = await loadDawn();
+  const mod = opts.dawn ?? (await loadDawn());
   if (typeof mod === 'string') throw new Error(`WebGPU: ${mod}`);
 
   const only = env('SIFT_WEBGPU_ADAPTER');
@@ -205,6 +253,8 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
   ].filter((a) => !only || a.path === `dawn-${only}`) as Attempt[];
   if (only && attempts.length === 0) throw new Error(`WebGPU: SIFT_WEBGPU_ADAPTER='${only}' is not one of default, swiftshader, opengles`);
   const processEnv = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env;
+  // A software adapter is kept aside while the later paths are searched for a GPU (unless one path was asked for).
+  let software: { gpu: GPU; adapter: GPUAdapter; attempt: Attempt; label: string } | null = null;
   for (const a of attempts) {
     if (a.path === 'dawn-opengles' && processEnv && !processEnv.EGL_PLATFORM) {
       // Mesa's EGL needs a platform without a display server.
@@ -222,10 +272,12 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
     // set until the adapter is had, then put back.
     const before = processEnv?.VK_ICD_FILENAMES;
     if (icd && processEnv) processEnv.VK_ICD_FILENAMES = icd;
-    let ctx: GpuContext | null = null;
+    const label = `${a.path} (${a.featureLevel})`;
+    let found: { gpu: GPU; adapter: GPUAdapter } | null = null;
     try {
       const gpu = mod.create(a.flags ?? []);
-      ctx = await attempt(gpu, a.path, a.featureLevel, `${a.path} (${a.featureLevel})`);
+      const adapter = await find(gpu, a.featureLevel, label);
+      if (adapter) found = { gpu, adapter };
     } catch (e) {
       tried.push(`${a.path}: create failed: ${message(e)}`);
     } finally {
@@ -234,6 +286,18 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
         else processEnv.VK_ICD_FILENAMES = before;
       }
     }
+    if (!found) continue;
+    const names = adapterInfo(found.adapter);
+    if (!only && isSoftwareAdapter(names)) {
+      tried.push(`${label}: a software adapter (${names.description || names.device})`);
+      software ??= { ...found, attempt: a, label };
+      continue;
+    }
+    const ctx = await open(found.gpu, found.adapter, a.path, a.featureLevel, label);
+    if (ctx) return ctx;
+  }
+  if (software) {
+    const ctx = await open(software.gpu, software.adapter, software.attempt.path, software.attempt.featureLevel, software.label);
     if (ctx) return ctx;
   }
   throw new Error(
@@ -259,6 +323,11 @@ export interface Availability {
   /** Why not, or which adapter. */
   reason: string;
   adapter?: AdapterSummary;
+  /**
+   * The adapter is a CPU emulation (SwiftShader, llvmpipe): WebGPU works, but slower than the CPU backend, so
+   * code that picks a backend by itself should pick the CPU (see `preferredBackend` in @siftjs/cli).
+   */
+  software?: boolean;
 }
 
 let shared: Promise<GpuContext> | null = null;
@@ -287,13 +356,15 @@ export function sharedContext(): Promise<GpuContext> {
 export async function isAvailable(): Promise<Availability> {
   try {
     const ctx = await sharedContext();
-    return { available: true, reason: describeAdapter(ctx.adapter), adapter: ctx.adapter };
+    return { available: true, reason: describeAdapter(ctx.adapter), adapter: ctx.adapter, software: ctx.adapter.software };
   } catch (e) {
     return { available: false, reason: message(e) };
   }
 }
 
+/** The adapter in words; a software one says so, since it is slower than the CPU backend. */
 export function describeAdapter(a: AdapterSummary): string {
   const name = [a.description || a.device, a.vendor, a.architecture].filter(Boolean).join(', ');
-  return `${name || 'unnamed adapter'} via ${a.path}, ${a.featureLevel} feature level`;
+  const kind = a.software ? 'a software adapter (a CPU emulation of a GPU, slower than the CPU backend): ' : '';
+  return `${kind}${name || 'unnamed adapter'} via ${a.path}, ${a.featureLevel} feature level`;
 }

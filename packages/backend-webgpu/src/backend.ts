@@ -5,6 +5,7 @@
  */
 import {
   type AdamWHyper,
+  type AdamWIncrementArgs,
   type Backend,
   type BackendInfo,
   type BackendMemoryStats,
@@ -13,6 +14,7 @@ import {
   type DType,
   DTypeError,
   type NormBackward,
+  type NormGradients,
   type NormForward,
   type NormStats,
   type ReduceOp,
@@ -85,6 +87,8 @@ export class WebGpuBackend implements Backend {
       name: this.name,
       description: `WGSL compute shaders on ${describeAdapter(a)}`,
       adapter: a.description || a.device,
+      /** A CPU emulation (SwiftShader, llvmpipe): slower than the CPU backend. */
+      software: a.software,
       path: a.path,
       featureLevel: a.featureLevel,
       limits: this.limits,
@@ -265,12 +269,12 @@ export class WebGpuBackend implements Backend {
     return rows.normForward(this.rt, 'rmsNorm', x, weight, null, cols, eps, false);
   }
 
-  layerNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number): NormBackward {
-    return rows.normBackward(this.rt, 'layerNormBackward', dy, x, weight, stats, cols, true);
+  layerNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward {
+    return rows.normBackward(this.rt, 'layerNormBackward', dy, x, weight, stats, cols, true, wanted);
   }
 
-  rmsNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number): NormBackward {
-    return rows.normBackward(this.rt, 'rmsNormBackward', dy, x, weight, stats, cols, false);
+  rmsNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward {
+    return rows.normBackward(this.rt, 'rmsNormBackward', dy, x, weight, stats, cols, false, wanted);
   }
 
   // ---------------------------------------------------------------- indexing (ops/indexing.ts, ops/topk.ts)
@@ -315,17 +319,7 @@ export class WebGpuBackend implements Backend {
     optim.adamw(this.rt, p, g, m, v, dtype, size, h);
   }
 
-  adamwSparse(
-    param: BackendStorage,
-    idx: BackendStorage,
-    values: BackendStorage,
-    g: BackendStorage,
-    m: BackendStorage,
-    v: BackendStorage,
-    dtype: DType,
-    k: number,
-    h: AdamWHyper,
-  ): void {
-    optim.adamwSparse(this.rt, param, idx, values, g, m, v, dtype, k, h);
+  adamwIncrement(a: AdamWIncrementArgs): void {
+    optim.adamwIncrement(this.rt, a);
   }
 }

@@ -9,8 +9,10 @@ import { WebGpuBackend } from './backend.js';
 export {
   acquireDevice,
   isAvailable,
+  isSoftwareAdapter,
   describeAdapter,
   type AcquireOptions,
+  type DawnModule,
   type AdapterPath,
   type AdapterSummary,
   type Availability,

@@ -1,4 +1,4 @@
-import type { View } from '@siftjs/tensor';
+import { type View, adamwConstants } from '@siftjs/tensor';
 import { describe, expect, it } from 'vitest';
 import { NotImplementedError, WebGpuBackend } from '../src/index.js';
 import { acquire } from './helpers.js';
@@ -24,8 +24,8 @@ describe.skipIf(!be)(`webgpu errors name the op and shapes (${reason})`, () => {
     const ids = v([2], 'int32');
     const h = { lr: 1, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0, step: 1 };
     const f = b.layerNorm(x, null, null, 3, 1e-5);
-    b.layerNormBackward(x, x, null, f, 3);
-    b.rmsNormBackward(x, x, null, b.rmsNorm(x, null, 3, 1e-5), 3);
+    b.layerNormBackward(x, x, null, f, 3, { input: true, weight: false, bias: true });
+    b.rmsNormBackward(x, x, null, b.rmsNorm(x, null, 3, 1e-5), 3, { input: true, weight: false, bias: false });
     b.gatherRows(x, ids);
     b.scatterAddRows(2, ids, x);
     b.gatherFlat(x, ids);
@@ -33,7 +33,7 @@ describe.skipIf(!be)(`webgpu errors name the op and shapes (${reason})`, () => {
     b.topkAbs(x, 2);
     b.random('normal', 'float32', 4, [1, 2], 0);
     b.adamw(x.storage, v([6]).storage, v([6]).storage, v([6]).storage, 'float32', 6, h);
-    b.adamwSparse(x.storage, ids.storage, v([2]).storage, v([2]).storage, v([2]).storage, v([2]).storage, 'float32', 2, h);
+    b.adamwIncrement({ param: x.storage, paramDtype: 'float32', paramSize: 6, indices: ids.storage, base: v([2]).storage, delta: v([2]).storage, grad: v([2]).storage, m: v([2]).storage, v: v([2]).storage, steps: v([2]).storage, dtype: 'float32', k: 2, c: adamwConstants(h) });
     await expect(b.sync()).resolves.toBeUndefined();
   });
 

@@ -1,4 +1,4 @@
-import type { NormStats } from '@siftjs/tensor';
+import type { NormGradients, NormStats } from '@siftjs/tensor';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { WebGpuBackend } from '../src/index.js';
@@ -17,6 +17,8 @@ interface Case {
   seed: number;
   /** Spread of the row means relative to their spread (large: cancellation in x − μ). */
   shift: number;
+  /** The gradients asked for (default all): the others must come back null. */
+  wanted?: NormGradients;
 }
 
 /** Float64 reference of the CPU's normRows / normRowsBackward (kernels/rows.ts), written out again. */
@@ -123,11 +125,13 @@ async function check(b: WebGpuBackend, c: Case): Promise<void> {
   const sdy = b.upload('float32', Float32Array.from([0, 0, ...dy]));
   const dyv = { storage: sdy, dtype: 'float32' as const, shape: [rows, cols], strides: [cols, 1], offset: 2 };
   const stats: NormStats = { rstd: f.rstd, mean: f.mean };
-  const g = centred ? b.layerNormBackward(dyv, xv, wv, stats, cols) : b.rmsNormBackward(dyv, xv, wv, stats, cols);
-  within(`${what}: dx`, await b.read(g.dx, 'float32', n), want.dx, (i) => want.dxTol[i]);
-  if (w) within(`${what}: dweight`, await b.read(g.dweight!, 'float32', cols), want.dw, (j) => 2e-5 * want.dwScale[j] + 1e-6);
+  const wanted = c.wanted ?? { input: true, weight: true, bias: true };
+  const g = centred ? b.layerNormBackward(dyv, xv, wv, stats, cols, wanted) : b.rmsNormBackward(dyv, xv, wv, stats, cols, wanted);
+  if (wanted.input) within(`${what}: dx`, await b.read(g.dx!, 'float32', n), want.dx, (i) => want.dxTol[i]);
+  else expect(g.dx).toBeNull();
+  if (w && wanted.weight) within(`${what}: dweight`, await b.read(g.dweight!, 'float32', cols), want.dw, (j) => 2e-5 * want.dwScale[j] + 1e-6);
   else expect(g.dweight).toBeNull();
-  if (centred) within(`${what}: dbias`, await b.read(g.dbias!, 'float32', cols), want.db, (j) => 2e-5 * want.dbScale[j] + 1e-6);
+  if (centred && wanted.bias) within(`${what}: dbias`, await b.read(g.dbias!, 'float32', cols), want.db, (j) => 2e-5 * want.dbScale[j] + 1e-6);
   else expect(g.dbias).toBeNull();
 
   for (const s of [sx, sdy, wv?.storage, bv?.storage, f.y, f.rstd, f.mean, g.dx, g.dweight, g.dbias]) if (s) b.free(s);
@@ -142,6 +146,8 @@ const caseArb = fc.record({
   bias: fc.boolean(),
   seed: fc.integer({ min: 1, max: 2 ** 30 }),
   shift: fc.constantFrom(0, 0, 30),
+  // A frozen weight or bias (or an input that needs no gradient) is not asked for.
+  wanted: fc.oneof(fc.constant(undefined), fc.record({ input: fc.boolean(), weight: fc.boolean(), bias: fc.boolean() })),
 }).map((c) => ({ ...c, bias: c.bias && c.centred }));
 
 describe.skipIf(!be)(`webgpu layer norm and RMS norm (${reason})`, () => {
@@ -179,7 +185,7 @@ describe.skipIf(!be)(`webgpu layer norm and RMS norm (${reason})`, () => {
     const x = { storage: b.alloc('float32', 0), dtype: 'float32' as const, shape: [0, 4], strides: [4, 1], offset: 0 };
     const w = { storage: b.fill('float32', 4, 1), dtype: 'float32' as const, shape: [4], strides: [1], offset: 0 };
     const f = b.layerNorm(x, w, null, 4, 1e-5);
-    const g = b.layerNormBackward(x, x, w, f, 4);
+    const g = b.layerNormBackward(x, x, w, f, 4, { input: true, weight: true, bias: true });
     expect(Array.from(await b.read(g.dweight!, 'float32', 4))).toEqual([0, 0, 0, 0]);
     expect(Array.from(await b.read(g.dbias!, 'float32', 4))).toEqual([0, 0, 0, 0]);
   });

@@ -37,13 +37,13 @@ async function step(backend: string): Promise<Record<string, Float32Array | Int3
     const loss = T.crossEntropy(logits, targets);
     loss.backward();
     const grads = Object.fromEntries(Object.entries(params).map(([name, t]) => [`grad ${name}`, t.grad!.clone()]));
-    // SIFT: pick the largest components of the table's gradient, step them with sparse AdamW, write them back.
+    // SIFT: pick the largest components of the table's gradient, step their increment, write base + δ back.
     const k = 17;
     const { indices } = T.topkAbs(table.grad!, k);
-    const values = T.gatherFlat(table.detach(), indices);
+    const base = T.gatherFlat(table.detach(), indices);
     const g = T.gatherFlat(table.grad!, indices);
-    const [m, v] = [T.zeros([k]), T.zeros([k])];
-    T.adamwSparseUpdate(table, indices, values, g, m, v, { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 1 });
+    const [delta, m, v] = [T.zeros([k]), T.zeros([k]), T.zeros([k])];
+    T.adamwIncrement({ param: table, indices, base, delta, grad: g, m, v }, { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 1 });
     return { loss, ...grads, indices, table: table.detach(), randn: T.randn([9]), rand: T.rand([9]) };
   });
   const out: Record<string, Float32Array | Int32Array> = {};

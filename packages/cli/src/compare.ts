@@ -8,7 +8,8 @@ import { type Dataset, relabel } from './data/dataset.js';
 import { encodeExamples } from './data/encode.js';
 import { readDataset } from './data/read.js';
 import { splitHeldOut } from './data/split.js';
-import { loadTaskModel, type TaskModel } from './model-dir.js';
+import { loadModelInput } from './inputs.js';
+import type { TaskModel } from './model-dir.js';
 import { fit } from './train/fit.js';
 import { JsonlLog } from './train/log.js';
 import { saveFineTune } from './train/save-result.js';
@@ -118,7 +119,7 @@ export async function compare(o: CompareOptions): Promise<MethodResult[]> {
   const say = (s: string) => o.quiet || process.stderr.write(`${s}\n`);
   mkdirSync(o.out, { recursive: true });
   const data = o.data ? fileTask(o.data, o) : spamTask(o);
-  const probe = withTargets(loadTaskModel(o.model, 'classification', data.labelNames.length), o.targets);
+  const probe = withTargets(loadModelInput('--model', o.model, 'classification', data.labelNames.length), o.targets);
   const encode = (xs: typeof data.train) => encodeExamples(probe.tokenizer, xs, { maxLength: o.maxLength });
   const trainEnc = encode(data.train);
   const heldEnc = encode(data.heldOut);
@@ -140,7 +141,7 @@ export async function compare(o: CompareOptions): Promise<MethodResult[]> {
   let concentration: { model: string; fraction: number; share: number }[] = [];
   if (o.analyze ?? true) {
     manualSeed(o.seed);
-    const randomTask = withTargets(loadTaskModel(o.model, 'classification', data.labelNames.length, { randomInit: true }), o.targets);
+    const randomTask = withTargets(loadModelInput('--model', o.model, 'classification', data.labelNames.length, { randomInit: true }), o.targets);
     const shares = await gradientConcentration(probe, randomTask, batchesFor(0).slice(0, 4), fractions);
     randomTask.model.dispose();
     const [pre, rnd] = [meanShares(shares.pretrained), meanShares(shares.randomInit)];
@@ -156,7 +157,7 @@ export async function compare(o: CompareOptions): Promise<MethodResult[]> {
   const log = new JsonlLog(join(o.out, 'log.jsonl'));
   for (const method of o.methods) {
     manualSeed(o.seed);
-    const task = withTargets(loadTaskModel(o.model, 'classification', data.labelNames.length), o.targets);
+    const task = withTargets(loadModelInput('--model', o.model, 'classification', data.labelNames.length), o.targets);
     const tuner = tunerFor(method, task, o, siftBudget);
     const r = await fit({ task, tuner, batchesFor, heldOut, epochs: o.epochs, lr: o.lr[method] ?? 1e-3, seed: o.seed, log, label: LABELS[method].padEnd(20), quiet: o.quiet });
     const kept = tuner.memoryReport().total;

@@ -13,4 +13,7 @@ export { removeOrphans } from './train/orphans.js';
 export { assertFiniteWeights, DivergenceError } from './train/finite.js';
 export { saveFineTune } from './train/save-result.js';
 export { UsageError } from './errors.js';
+export { BACKENDS, preferredBackend, useBackend } from './backend.js';
 export { accuracyCurves, concentrationPlot, learningCurves, renderSvg } from './report/plots.js';
+export { finetune, type FinetuneArgs, TASKS } from './commands/finetune.js';
+export { batchTensors } from './train/tensors.js';

@@ -9,9 +9,10 @@ import {
   gpt2Config,
   Gpt2Tokenizer,
   HfTokenizer,
+  LLAMA_FAMILY,
   LlamaForCausalLM,
   llamaConfig,
-  loadWeights,
+  type PretrainedModel,
   readConfig,
   RobertaForSequenceClassification,
   type TextTokenizer,
@@ -29,7 +30,10 @@ export interface TaskModel {
   tokenizer: TextTokenizer;
   modelType: string;
   task: Task;
-  /** Loss (and logits) of a batch: classification reads `labels` [B]; causal-LM predicts the next token. */
+  /**
+   * Loss (and logits) of a batch: classification reads `labels` [B]; causal-LM predicts the next token, at every
+   * real token, or where `labels` [B, T] (instruction data) holds an id rather than −100.
+   */
   forward(ids: Tensor, attentionMask: Tensor, labels: Tensor | null): { loss: Tensor | null; logits: Tensor };
   /** The paper's targets on this architecture: attention projections (encoders), every projection (decoders). */
   siftTargets: string[];
@@ -47,8 +51,16 @@ export interface TaskModel {
  * With `randomInit` the weights are not read: the same architecture at its initialisation, for comparisons.
  */
 export function loadTaskModel(dir: string, task: Task, numLabels = 2, { randomInit = false } = {}): TaskModel {
-  // A task head may be missing from a language-model checkpoint; a causal LM must find every weight.
-  const load = (model: Module) => randomInit || loadWeights(model, dir, { strict: task === 'causal-lm' });
+  // The family's loading rules: only a classification head may be missing (initialised, and said so on stderr).
+  const load = (model: PretrainedModel) => {
+    if (randomInit) return;
+    try {
+      model.loadPretrainedWeights(dir, { onNotice: (m) => process.stderr.write(`note: ${m}\n`) });
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  };
   if (!existsSync(dir)) throw new UsageError(`${dir}: model directory not found`);
   const { file, raw } = readConfig(dir);
   const type = String(raw.model_type ?? '');
@@ -60,7 +72,7 @@ export function loadTaskModel(dir: string, task: Task, numLabels = 2, { randomIn
     if (task === 'causal-lm') {
       const model = new GPT2LMHeadModel(gpt2Config(raw, file));
       load(model);
-      return { model, tokenizer, modelType: type, task, ...decoder, head: [], forward: (ids, mask) => lmForward(model, ids, mask), savePretrained: (d) => model.savePretrained(d), savePretrainedAsync: (d) => model.savePretrainedAsync(d) };
+      return { model, tokenizer, modelType: type, task, ...decoder, head: [], forward: (ids, mask, labels) => lmForward(model, ids, mask, labels), savePretrained: (d) => model.savePretrained(d), savePretrainedAsync: (d) => model.savePretrainedAsync(d) };
     }
     const model = new GPT2ForSequenceClassification(gpt2Config({ ...withLabels, pad_token_id: raw.pad_token_id ?? tokenizer.padId }, file));
     load(model);
@@ -92,23 +104,26 @@ export function loadTaskModel(dir: string, task: Task, numLabels = 2, { randomIn
       savePretrained: (d) => model.savePretrained(d), savePretrainedAsync: (d) => model.savePretrainedAsync(d),
     };
   }
-  if (type === 'llama') {
-    if (task !== 'causal-lm') throw new UsageError(`${dir}: llama models train as --task causal-lm here (no classification head)`);
+  if ((LLAMA_FAMILY as readonly string[]).includes(type)) {
+    if (task !== 'causal-lm') throw new UsageError(`${dir}: ${type} models train as --task causal-lm here (no classification head)`);
     const model = new LlamaForCausalLM(llamaConfig(raw, file));
     load(model);
     const proj = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
-    return { model, tokenizer, modelType: type, task, siftTargets: proj, loraTargets: proj, head: [], forward: (ids, mask) => lmForward(model, ids, mask), savePretrained: (d) => model.savePretrained(d), savePretrainedAsync: (d) => model.savePretrainedAsync(d) };
+    return { model, tokenizer, modelType: type, task, siftTargets: proj, loraTargets: proj, head: [], forward: (ids, mask, labels) => lmForward(model, ids, mask, labels), savePretrained: (d) => model.savePretrained(d), savePretrainedAsync: (d) => model.savePretrainedAsync(d) };
   }
-  throw new ConfigError(file, `model_type '${type}' is not supported (gpt2, bert, roberta, llama)`);
+  throw new ConfigError(file, `model_type '${type}' is not supported (gpt2, bert, roberta, ${LLAMA_FAMILY.join(', ')})`);
 }
 
 interface LM {
   forward(ids: Tensor, opts: { attentionMask?: Tensor; labels?: Tensor }): { logits: Tensor; loss: Tensor | null };
 }
 
-/** Next-token loss with padding ignored (label −100 where the mask is 0). */
-function lmForward(model: LM, ids: Tensor, mask: Tensor): { loss: Tensor | null; logits: Tensor } {
-  const labels = ids.where(mask.cast('bool'), -100);
+/** Next-token loss with padding ignored (label −100 where the mask is 0), or on the given token labels. */
+function lmForward(model: LM, ids: Tensor, mask: Tensor, tokenLabels: Tensor | null): { loss: Tensor | null; logits: Tensor } {
+  if (tokenLabels) return model.forward(ids, { attentionMask: mask, labels: tokenLabels });
+  const keep = mask.cast('bool');
+  const labels = ids.where(keep, -100);
+  keep.dispose();
   try {
     return model.forward(ids, { attentionMask: mask, labels });
   } finally {

@@ -1,19 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Module } from '@siftjs/nn';
-import { fmtShape, noGrad, ShapeError, type Tensor } from '@siftjs/tensor';
+import { noGrad, type Tensor } from '@siftjs/tensor';
+import { CheckpointError } from './pretrained/errors.js';
+import { type LoadPlan, type OwnTensors, planFailed, planLoad } from './pretrained/plan.js';
 import { SafetensorsFile } from './safetensors/file.js';
 import { saveSafetensors, saveSafetensorsAsync } from './safetensors/save.js';
 import { SafetensorsError } from './safetensors/format.js';
-
-/**
- * A base model (BertModel, …) loading a checkpoint saved from a task model (BertForSequenceClassification, …):
- * names there carry the base-model prefix ("bert."); keep those, without it, and drop the task head's.
- */
-function withoutPrefix(map: Map<string, Located>, prefix?: string): Map<string, Located> {
-  if (!prefix || ![...map.keys()].some((k) => k.startsWith(prefix))) return map;
-  return new Map([...map].filter(([k]) => k.startsWith(prefix)).map(([k, at]) => [k.slice(prefix.length), at]));
-}
 
 /** Where a tensor is: its file, and its name in that file. */
 export interface Located {
@@ -26,14 +19,20 @@ export function weightMap(dir: string): Map<string, Located> {
   const single = join(dir, 'model.safetensors');
   const index = join(dir, 'model.safetensors.index.json');
   if (existsSync(index)) {
-    let parsed: { weight_map?: Record<string, string> };
+    let parsed: { weight_map?: unknown };
     try {
       parsed = JSON.parse(readFileSync(index, 'utf8'));
     } catch (e) {
       throw new SafetensorsError(index, `invalid JSON (${(e as Error).message})`);
     }
-    if (!parsed.weight_map || typeof parsed.weight_map !== 'object') throw new SafetensorsError(index, "missing 'weight_map'");
-    return new Map(Object.entries(parsed.weight_map).map(([k, f]) => [k, { file: join(dir, f), key: k }]));
+    const map = parsed.weight_map;
+    if (!map || typeof map !== 'object' || Array.isArray(map)) throw new SafetensorsError(index, "missing 'weight_map'");
+    return new Map(
+      Object.entries(map).map(([k, f]) => {
+        if (typeof f !== 'string') throw new SafetensorsError(index, `weight_map['${k}'] is not a file name`);
+        return [k, { file: join(dir, f), key: k }];
+      }),
+    );
   }
   if (!existsSync(single)) throw new SafetensorsError(single, 'not found (nor model.safetensors.index.json)');
   const f = SafetensorsFile.open(single);
@@ -44,47 +43,74 @@ export function weightMap(dir: string): Map<string, Located> {
   }
 }
 
+/** The checkpoint's tensors with their shapes, from the headers alone (each file opened once). */
+export function storedShapes(dir: string): { located: Map<string, Located>; shapes: Map<string, number[]> } {
+  const located = weightMap(dir);
+  const shapes = new Map<string, number[]>();
+  withFiles((open) => {
+    for (const [name, at] of located) shapes.set(name, open(at.file).info(at.key).shape);
+  });
+  return { located, shapes };
+}
+
+/** Runs `fn` with a way to open each file once; closes them all after. */
+export function withFiles<R>(fn: (open: (file: string) => SafetensorsFile) => R): R {
+  const files = new Map<string, SafetensorsFile>();
+  try {
+    return fn((file) => {
+      let f = files.get(file);
+      if (!f) files.set(file, (f = SafetensorsFile.open(file)));
+      return f;
+    });
+  } finally {
+    for (const f of files.values()) f.close();
+  }
+}
+
+/** A model's state dict as a Map (names compared as data, never looked up on an object's prototype). */
+export function ownTensors(model: Module): OwnTensors {
+  return new Map(Object.entries(model.stateDict()).map(([name, t]) => [name, { tensor: t, shape: t.shape }]));
+}
+
+/** Copies each planned read into the model's tensor, one tensor on the host at a time. */
+export function readInto(model: Module, located: Map<string, Located>, reads: LoadPlan['reads']): void {
+  const own = new Map(Object.entries(model.stateDict()));
+  withFiles((open) => {
+    for (const { name, key } of reads) {
+      const t = own.get(name)!;
+      const at = located.get(key)!;
+      const value = open(at.file).read(at.key, t.dtype);
+      try {
+        noGrad(() => t.copy_(value));
+      } finally {
+        value.dispose();
+      }
+    }
+  });
+}
+
 /**
- * Streams a checkpoint directory into a model, one tensor at a time, by Hugging Face name. Tied parameters (one
- * tensor under two names, like GPT-2's lm_head and wte) need only one of their names in the file. `strict`:
- * missing and unexpected names are errors listing all of them.
+ * Streams a checkpoint directory into any module, name for name (sharded indexes and tied weights handled: a tied
+ * tensor needs one of its names in the file). Every name and shape is checked before anything is read. `strict`
+ * (default): missing and unexpected names are an error listing all of them; wrong shapes always are.
+ * `basePrefix` ('bert.'): a checkpoint whose names carry it loads with it stripped, the rest left unused. Models of
+ * the zoo load through `fromPretrained` / `loadPretrainedWeights`, which know their family's published layouts.
  */
 export function loadWeights(
   model: Module,
   dir: string,
   { strict = true, basePrefix }: { strict?: boolean; basePrefix?: string } = {},
 ): { missing: string[]; unexpected: string[] } {
-  const map = withoutPrefix(weightMap(dir), basePrefix);
-  const own = model.stateDict();
-  const byTensor = new Map<Tensor, string[]>();
-  for (const [name, t] of Object.entries(own)) byTensor.set(t, [...(byTensor.get(t) ?? []), name]);
-  const missing: string[] = [];
-  for (const names of byTensor.values()) if (!names.some((n) => map.has(n))) missing.push(...names);
-  const unexpected = [...map.keys()].filter((k) => !(k in own));
-  if (strict && (missing.length || unexpected.length)) {
-    throw new ShapeError(
-      `loading ${dir}: ${[missing.length ? `missing keys: ${missing.join(', ')}` : '', unexpected.length ? `unexpected keys: ${unexpected.join(', ')}` : ''].filter(Boolean).join('. ')}`,
-    );
-  }
-  const open = new Map<string, SafetensorsFile>();
-  try {
-    for (const [name, t] of Object.entries(own)) {
-      const at = map.get(name);
-      if (!at) continue;
-      let f = open.get(at.file);
-      if (!f) open.set(at.file, (f = SafetensorsFile.open(at.file)));
-      const info = f.info(at.key);
-      if (info.shape.join() !== t.shape.join()) {
-        throw new ShapeError(`${at.file}: tensor '${at.key}' has shape ${fmtShape(info.shape)} but the model expects ${fmtShape(t.shape)}`);
-      }
-      const value = f.read(at.key, t.dtype);
-      noGrad(() => t.copy_(value));
-      value.dispose();
-    }
-  } finally {
-    for (const f of open.values()) f.close();
-  }
-  return { missing, unexpected };
+  const { located, shapes } = storedShapes(dir);
+  const prefix = (basePrefix ?? '').replace(/\.$/, '');
+  // Under a prefix, whatever lies outside it is a head this module does not have.
+  const taskHeads = prefix ? [...shapes.keys()].filter((k) => !k.startsWith(`${prefix}.`)) : [];
+  const layout = { basePrefix: prefix, isBase: true, taskHeads };
+  const plan = planLoad(ownTensors(model), shapes, layout, strict);
+  const fatal = strict ? plan : { ...plan, missing: [], unexpected: [] };
+  if (planFailed(fatal)) throw new CheckpointError(dir, model.constructor.name, fatal);
+  readInto(model, located, plan.reads);
+  return { missing: plan.missing, unexpected: [...plan.unexpected, ...plan.unused] };
 }
 
 /** Each tensor of the state dict once (a tied tensor under its first name). */

@@ -41,6 +41,13 @@ export function intField(raw: RawConfig, name: string, file: string, fallback?: 
   return v;
 }
 
+/** A required size (a width, a head count, a vocabulary): a positive integer — 0 would divide by zero later. */
+export function sizeField(raw: RawConfig, name: string, file: string, fallback?: number): number {
+  const v = intField(raw, name, file, fallback);
+  if (v === 0) throw new ConfigError(file, `field '${name}' must be a positive integer, got 0`);
+  return v;
+}
+
 export function numberField(raw: RawConfig, name: string, file: string, fallback?: number): number {
   const v = raw[name] ?? fallback;
   if (v === undefined) throw new ConfigError(file, `missing field '${name}'`);
@@ -53,4 +60,14 @@ export function stringField(raw: RawConfig, name: string, file: string, fallback
   if (v === undefined) throw new ConfigError(file, `missing field '${name}'`);
   if (typeof v !== 'string') throw new ConfigError(file, `field '${name}' must be a string, got ${JSON.stringify(v)}`);
   return v;
+}
+
+/**
+ * Refuses a config.json of another family rather than building the wrong architecture from it (a Mistral
+ * checkpoint read as LLaMA loses its sliding window without a word). A config without model_type is let through.
+ */
+export function checkModelType(raw: RawConfig, file: string, accepted: readonly string[], cls: string): void {
+  const t = raw.model_type;
+  if (t === undefined || (typeof t === 'string' && accepted.includes(t))) return;
+  throw new ConfigError(file, `model_type ${JSON.stringify(t)} is not ${accepted.map((a) => `'${a}'`).join(' or ')}, so ${cls} cannot load it (AutoModel and its kin pick the class from model_type)`);
 }

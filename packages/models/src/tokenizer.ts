@@ -3,15 +3,23 @@ import { join } from 'node:path';
 import { Tokenizer as HfTokenizerImpl } from '@huggingface/tokenizers';
 import { tensor, type Tensor } from '@siftjs/tensor';
 import * as r50k from 'gpt-tokenizer/encoding/r50k_base';
+import { ChatTemplate, type SpecialTokenStrings } from './chat-template.js';
 import { ConfigError } from './config.js';
+
+export interface EncodeOptions {
+  /** Add what the tokenizer's post-processor adds (Llama's <s> or <|begin_of_text|>); default true. Text rendered by a chat template already holds them. */
+  addSpecialTokens?: boolean;
+}
 
 /** What the models and the trainer need of a tokenizer. */
 export interface TextTokenizer {
-  encode(text: string): number[];
+  encode(text: string, opts?: EncodeOptions): number[];
   decode(ids: readonly number[]): string;
   /** The id used to pad batches. */
   readonly padId: number;
   readonly eosId: number | null;
+  /** tokenizer_config.json's chat template, where the tokenizer has one. */
+  readonly chatTemplate?: ChatTemplate | null;
 }
 
 /** GPT-2's byte-level BPE (r50k_base), offline through gpt-tokenizer. Pads with <|endoftext|> as GPT-2 has no pad. */
@@ -35,16 +43,21 @@ export class HfTokenizer implements TextTokenizer {
   private readonly impl: HfTokenizerImpl;
   readonly padId: number;
   readonly eosId: number | null;
+  readonly chatTemplate: ChatTemplate | null;
 
-  constructor(tokenizerJson: object, config: Record<string, unknown> = {}, readonly addSpecialTokens = true) {
+  /** `configFile` names tokenizer_config.json in messages about its chat template. */
+  constructor(tokenizerJson: object, config: Record<string, unknown> = {}, readonly addSpecialTokens = true, configFile = 'tokenizer_config.json') {
     this.impl = new HfTokenizerImpl(tokenizerJson, config);
-    const id = (key: string) => {
+    const specials: SpecialTokenStrings = {};
+    for (const key of ['bos_token', 'eos_token', 'unk_token', 'pad_token'] as const) {
       const tok = config[key];
-      const text = typeof tok === 'string' ? tok : (tok as { content?: string } | undefined)?.content;
-      return text === undefined ? undefined : this.impl.token_to_id(text);
-    };
+      const text = typeof tok === 'string' ? tok : (tok as { content?: string } | null | undefined)?.content;
+      if (typeof text === 'string') specials[key] = text;
+    }
+    const id = (key: keyof SpecialTokenStrings) => (specials[key] === undefined ? undefined : this.impl.token_to_id(specials[key]));
     this.eosId = id('eos_token') ?? null;
     this.padId = id('pad_token') ?? this.eosId ?? 0;
+    this.chatTemplate = ChatTemplate.fromConfig(config, configFile, specials);
   }
 
   static fromDir(dir: string): HfTokenizer {
@@ -58,11 +71,16 @@ export class HfTokenizer implements TextTokenizer {
       }
     };
     const cfgFile = join(dir, 'tokenizer_config.json');
-    return new HfTokenizer(parse(file), existsSync(cfgFile) ? parse(cfgFile) : {});
+    return new HfTokenizer(parse(file), existsSync(cfgFile) ? parse(cfgFile) : {}, true, cfgFile);
   }
 
-  encode(text: string): number[] {
-    return this.impl.encode(text, { add_special_tokens: this.addSpecialTokens }).ids;
+  encode(text: string, { addSpecialTokens = this.addSpecialTokens }: EncodeOptions = {}): number[] {
+    return this.impl.encode(text, { add_special_tokens: addSpecialTokens }).ids;
+  }
+
+  /** The id of one token of the vocabulary (or an added token), or null. */
+  tokenToId(token: string): number | null {
+    return this.impl.token_to_id(token) ?? null;
   }
 
   decode(ids: readonly number[]): string {

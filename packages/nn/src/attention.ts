@@ -12,10 +12,14 @@ export const MASKED = -1e9;
 
 /**
  * Additive mask [1, 1, t, past + t] for t new queries after `past` cached positions: query i sees keys up to
- * past + i.
+ * past + i. With a sliding window w (Mistral's), only the w keys ending at its own position: past + i − w < key.
  */
-export function causalMask(t: number, past = 0): Tensor {
-  return scope(() => tril(ones([t, past + t]), past).eq(0).cast('float32').mul(MASKED).reshape([1, 1, t, past + t]));
+export function causalMask(t: number, past = 0, slidingWindow: number | null = null): Tensor {
+  return scope(() => {
+    let allowed = tril(ones([t, past + t]), past);
+    if (slidingWindow !== null) allowed = allowed.sub(tril(ones([t, past + t]), past - slidingWindow));
+    return allowed.eq(0).cast('float32').mul(MASKED).reshape([1, 1, t, past + t]);
+  });
 }
 
 /** Additive mask [B, 1, 1, T] from a 0/1 attention mask [B, T]: padding keys are never attended to. */
@@ -62,14 +66,20 @@ export function mergeHeads(x: Tensor): Tensor {
 
 /**
  * Rotary position embeddings (Su et al. 2021) in Hugging Face's convention: frequencies θ^(−2i/d) repeated over
- * both halves of the head dim, x·cos + rotate_half(x)·sin with rotate_half(x) = [−x₂, x₁].
+ * both halves of the head dim, x·cos + rotate_half(x)·sin with rotate_half(x) = [−x₂, x₁]. Scaled variants (Llama
+ * 3.1's, linear) pass their own `frequencies` (dim / 2 of them).
  */
 export class RotaryEmbedding extends Module {
+  readonly frequencies: Float64Array;
+
   constructor(
     readonly dim: number,
     readonly theta = 10000,
+    frequencies?: ArrayLike<number>,
   ) {
     super();
+    this.frequencies = Float64Array.from(frequencies ?? Array.from({ length: dim / 2 }, (_, i) => theta ** ((-2 * i) / dim)));
+    if (this.frequencies.length !== dim / 2) throw new RangeError(`RotaryEmbedding: ${this.frequencies.length} frequencies for a ${dim}-wide head (needs ${dim / 2})`);
   }
 
   /** cos and sin tables [t, dim] for positions offset … offset + t − 1. */
@@ -79,7 +89,7 @@ export class RotaryEmbedding extends Module {
     const sin = new Float32Array(t * d);
     for (let p = 0; p < t; p++) {
       for (let i = 0; i < d / 2; i++) {
-        const angle = (offset + p) / this.theta ** ((2 * i) / d);
+        const angle = (offset + p) * this.frequencies[i];
         for (const j of [i, i + d / 2]) {
           cos[p * d + j] = Math.cos(angle);
           sin[p * d + j] = Math.sin(angle);

@@ -79,10 +79,12 @@ export class Module {
    */
   loadStateDict(sd: Record<string, Tensor>, { strict = true } = {}): LoadResult {
     const own = this.stateDict();
-    const missing = Object.keys(own).filter((k) => !(k in sd));
-    const unexpected = Object.keys(sd).filter((k) => !(k in own));
+    // Own keys only: `k in sd` would find 'constructor' or 'toString' on Object.prototype.
+    const has = (o: object, k: string) => Object.hasOwn(o, k);
+    const missing = Object.keys(own).filter((k) => !has(sd, k));
+    const unexpected = Object.keys(sd).filter((k) => !has(own, k));
     const wrongShape = Object.keys(own)
-      .filter((k) => k in sd && sd[k].shape.join() !== own[k].shape.join())
+      .filter((k) => has(sd, k) && sd[k].shape.join() !== own[k].shape.join())
       .map((k) => `${k}: checkpoint ${fmtShape(sd[k].shape)}, model ${fmtShape(own[k].shape)}`);
     if (wrongShape.length > 0 || (strict && (missing.length > 0 || unexpected.length > 0))) {
       const parts = [
@@ -93,7 +95,7 @@ export class Module {
       throw new ShapeError(`loadStateDict: ${parts.join('. ')}`);
     }
     noGrad(() => {
-      for (const [k, t] of Object.entries(own)) if (k in sd) t.copy_(sd[k]);
+      for (const [k, t] of Object.entries(own)) if (has(sd, k)) t.copy_(sd[k]);
     });
     return { missing, unexpected };
   }

@@ -8,6 +8,11 @@ export interface GradientShare {
   norm: number;
   /** For each fraction x: the share of the squared L2 norm held by the ⌈x·numel⌉ largest-magnitude components. */
   shares: Record<string, number>;
+  /**
+   * For each fraction x: the same components' L2 norm over the whole gradient's, ‖G[top]‖ / ‖G‖ — the ratio the
+   * authors' code records (`grad proportion`). It is the square root of the share: a 37% share is a 61% norm ratio.
+   */
+  normRatios: Record<string, number>;
 }
 
 export interface AnalyzeOptions<B> {
@@ -62,7 +67,8 @@ export async function analyzeGradients<B>(model: Module, batches: Iterable<B>, o
       const [total, ...tops] = await sums[i].toArray();
       sums[i].dispose();
       const shares = Object.fromEntries(opts.fractions.map((x, j) => [String(x), total > 0 ? tops[j] / total : 0]));
-      out.push({ name, shape: [...p.shape], norm: Math.sqrt(total), shares });
+      const normRatios = Object.fromEntries(opts.fractions.map((x, j) => [String(x), total > 0 ? Math.sqrt(tops[j]) / Math.sqrt(total) : 0]));
+      out.push({ name, shape: [...p.shape], norm: Math.sqrt(total), shares, normRatios });
     }
     return out;
   } finally {
@@ -74,10 +80,10 @@ export async function analyzeGradients<B>(model: Module, batches: Iterable<B>, o
   }
 }
 
-/** The mean share over tensors for each fraction (the paper's per-model curve). */
-export function meanShares(report: GradientShare[]): Record<string, number> {
+/** The mean over tensors for each fraction (the paper's per-model curve), of the squared-norm shares or the norm ratios. */
+export function meanShares(report: GradientShare[], measure: 'shares' | 'normRatios' = 'shares'): Record<string, number> {
   const out: Record<string, number> = {};
   if (report.length === 0) return out;
-  for (const key of Object.keys(report[0].shares)) out[key] = report.reduce((s, r) => s + r.shares[key], 0) / report.length;
+  for (const key of Object.keys(report[0][measure])) out[key] = report.reduce((s, r) => s + r[measure][key], 0) / report.length;
   return out;
 }

@@ -61,7 +61,7 @@ export class DenseFineTuner implements FineTuner {
   /** Dense gradients of every trainable parameter and AdamW's two moments of each. */
   memoryReport(): MemoryReport {
     const bytes = this.trainable.reduce((n, t) => n + t.param.size * bytesPerElement(t.param.dtype), 0);
-    return memoryReport({ values: 0, indices: 0, gradients: bytes, optimizerState: 2 * bytes, selectionBuffers: 0, peakTransientGradient: 0 });
+    return memoryReport({ values: 0, indices: 0, gradients: bytes, optimizerState: 2 * bytes, selectionBuffers: 0, peakTransientGradient: 0, peakTransient: 0 });
   }
 
   describe(): Record<string, string> {
@@ -76,8 +76,9 @@ export class DenseFineTuner implements FineTuner {
     this.optimizer.loadStateDict(sd);
   }
 
+  /** Frees the gradients and AdamW's moments (2× the trained parameters' bytes); the model keeps its weights. */
   dispose(): void {
-    this.zeroGrad();
+    this.optimizer.dispose();
   }
 }
 

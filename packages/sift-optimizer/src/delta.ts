@@ -77,13 +77,13 @@ export async function extractDelta(sift: SIFT): Promise<SparseDelta> {
   const sparse: Record<string, SparseEntry> = {};
   const full: Record<string, string> = {};
   for (const s of sift.sparse) {
-    const st = s.stateDict(); // settles a pending re-selection first
-    const { indices, base, delta } = st.tensors;
-    if (!indices || !base || !delta) continue; // never received a gradient: nothing changed
-    const idx = (await indices.toArray()) as Int32Array;
-    const baseValues = Float32Array.from(await base.toArray());
-    sparse[s.name] = { shape: [...s.param.shape], indices: Int32Array.from(idx), values: Float32Array.from(await delta.toArray()) };
-    full[s.name] = await tensorFingerprint(s.name, s.param.shape, sparse[s.name].indices, baseValues);
+    const { indices, base, delta } = s;
+    if (!indices || !base || !delta) continue; // never chosen (no gradient yet): nothing changed
+    const [idx, baseValues, values] = [await indices.toArray(), await base.toArray(), await delta.toArray()];
+    // Training keeps the indices in the order chosen; files hold them ascending.
+    const order = Array.from(idx.keys()).sort((a, b) => idx[a] - idx[b]);
+    sparse[s.name] = { shape: [...s.param.shape], indices: Int32Array.from(order, (j) => idx[j]), values: Float32Array.from(order, (j) => values[j]) };
+    full[s.name] = await tensorFingerprint(s.name, s.param.shape, sparse[s.name].indices, Float32Array.from(order, (j) => baseValues[j]));
   }
   const dense: Record<string, DenseEntry> = {};
   for (const d of sift.denseParams) dense[d.name] = { shape: [...d.param.shape], values: Float32Array.from(await d.param.toArray()) };

@@ -1,8 +1,11 @@
 // @siftjs/sift-optimizer — Sparse Increment Fine-Tuning.
 export { SIFT, type SIFTOptions, type SIFTStateDict } from './sift.js';
-export { SparseParam, type SparseParamState } from './sparse-param.js';
-export { type Selection, describeSelection, parseSelection, topkSortedIndices } from './selection.js';
-export { incrementAdamW, type AdamWSettings } from './increment-adamw.js';
+export { SIFTError } from './errors.js';
+export { SparseIncrement } from './sparse-increment.js';
+export { type IncrementState } from './increment-state.js';
+export { type GroupOptions, type ParamGroup } from './param-groups.js';
+export { type Selection, type Selector, createSelector, describeSelection, parseSelection, topkIndices } from './selection.js';
+export { Reselection } from './reselection.js';
 export { matchesAny } from './targets.js';
 export { type SparseDelta, type SparseEntry, type DenseEntry, type DeltaMetadata, extractDelta } from './delta.js';
 export { DELTA_FORMAT, loadDelta, saveDelta, type SaveDeltaOptions } from './delta-file.js';
@@ -29,3 +32,15 @@ export {
   type TrainOptions,
 } from './baselines.js';
 export { analyzeGradients, type AnalyzeOptions, type GradientShare, meanShares } from './analyze.js';
+export { SelectionStability, type StabilityPoint } from './selection-stability.js';
+export {
+  ADAPTER_CONFIG,
+  ADAPTER_WEIGHTS,
+  isPeftAdapterDir,
+  PEFT_PREFIX,
+  PEFT_TUNERS,
+  PeftError,
+  type PeftTuner,
+} from './peft-format.js';
+export { exportPeftAdapter, type PeftExportOptions, type PeftExportReport, supertuningSparsity } from './peft-export.js';
+export { applyPeftAdapter, loadPeftLoRA, loadPeftSparseAdapter } from './peft-import.js';

@@ -1,3 +1,6 @@
+import { bytesPerElement } from '@siftjs/tensor';
+import type { SparseIncrement } from './sparse-increment.js';
+
 /**
  * Bytes a fine-tuning method keeps besides the model's own weights — the same fields for SIFT and for every
  * baseline, so the main job's table compares like with like.
@@ -11,10 +14,17 @@ export interface MemoryReport {
   gradients: number;
   /** AdamW's moments (and SIFT's per-component step counts after a re-selection). */
   optimizerState: number;
-  /** Dense score buffers of a multi-batch selection, freed once it is made. */
+  /** Dense buffers of a selection in progress (ΣG, Σg²) and the nominees of a due re-selection. */
   selectionBuffers: number;
-  /** The largest gradient that lived only inside a backward hook (SIFT's dense gradient of one tensor). */
+  /** The largest dense gradient that lives only inside a backward hook (SIFT's G of one tensor). */
   peakTransientGradient: number;
+  /**
+   * The most bytes beyond `total` held at once during the next backward and step: the dense gradient inside its
+   * hook with the working buffers of choosing, nominating or gathering, and what the passes add to the resident
+   * state. A backend's measured peak for that phase exceeds the bytes in use before it by this, plus the model's
+   * own activations and their gradients.
+   */
+  peakTransient: number;
   /** Everything above that stays resident: values + indices + gradients + optimizerState + selectionBuffers. */
   total: number;
 }
@@ -24,3 +34,58 @@ export function memoryReport(parts: Omit<MemoryReport, 'total'>): MemoryReport {
   return { ...parts, total };
 }
 
+/** Bytes one sparse tensor keeps between steps, by field. */
+export function residentBytes(s: SparseIncrement): Pick<MemoryReport, 'values' | 'indices' | 'gradients' | 'optimizerState' | 'selectionBuffers'> {
+  const w = bytesPerElement(s.dtype);
+  const chosen = s.indices !== null;
+  const nominees = s.reselection.nominees?.size ?? 0;
+  return {
+    values: chosen ? 2 * w * s.k : 0, // base and δ
+    indices: chosen ? 4 * s.k : 0,
+    optimizerState: 2 * w * s.k + (s.steps ? w * s.k : 0),
+    gradients: w * s.k,
+    selectionBuffers: w * s.selector.heldElements() + (4 + w) * nominees,
+  };
+}
+
+/**
+ * What one sparse tensor's next hook holds beyond its resident bytes: `work`, the buffers alive at the hook's busiest
+ * moment (the dense gradient G among them), freed when it returns; and `growth`, what the hook adds to the resident
+ * state (negative when it frees a finished selection's sums). Each term is an allocation of sparse-increment.ts,
+ * selection.ts or reselection.ts; k-sized ones are counted too, though n-sized ones dominate.
+ */
+export function nextStepBytes(s: SparseIncrement): { work: number; growth: number } {
+  const n = s.param.size;
+  const { k } = s;
+  const wG = bytesPerElement(s.param.dtype); // G arrives in the weight's dtype
+  const w = bytesPerElement(s.dtype);
+  const cast = s.param.dtype !== s.dtype;
+  const G = n * wG;
+  // Gathering G[idx] into the sparse gradient: the gathered values (and their cast), then the sum before copy_.
+  const gather = k * wG + (cast ? k * w : 0) + k * w;
+  if (s.indices) {
+    const r = s.reselection.pending;
+    if (r === 0) return { work: G + gather, growth: 0 };
+    // Later passes of a due re-selection gather G at the nominees too.
+    if (s.reselection.nominees) return { work: G + Math.max(gather, r * wG + (cast ? r * w : 0) + r * w), growth: 0 };
+    // Nominating: |G| and |G| + tiny live together until the top r are taken (values and indices), then the
+    // nominees' gradient is gathered.
+    return { work: G + 2 * n * wG + k * wG + r * (wG + 4) + r * wG + (cast ? r * w : 0), growth: r * (4 + w) };
+  }
+  const sel = s.selector;
+  const gCast = cast ? n * w : 0;
+  // Adopting a choice: top-k values and indices, base (gathered in the weight's dtype, then cast) and δ; then the
+  // gather into the sparse gradient.
+  const adopt = k * (wG + 4) + k * wG + (cast ? k * w : 0) + k * w + gather;
+  const adopted = 2 * w * k + 4 * k;
+  if (sel.total <= 1) return { work: G + gCast + adopt, growth: adopted };
+  const first = sel.passes === 0;
+  const last = sel.passes + 1 === sel.total;
+  const buffers = sel.denseBuffers * n * w;
+  // A pass adds G into ΣG — a clone the first time (it becomes resident), else a sum before copy_ — and Fisher
+  // squares G and adds that likewise: the square and its sum live together.
+  const passWork = sel.denseBuffers === 2 ? (first ? n * w : 2 * n * w) : first ? 0 : n * w;
+  const work = G + gCast + Math.max(passWork, last ? adopt : 0) + (first ? buffers : 0);
+  const growth = (first ? buffers : 0) + (last ? adopted - buffers : 0);
+  return { work, growth };
+}

@@ -1,15 +1,19 @@
-import { AdamW, type Module, type OptimizerStateDict, type AdamWOptions } from '@siftjs/nn';
+import { AdamW, type AdamWOptions, type Module, type OptimizerStateDict } from '@siftjs/nn';
 import { bytesPerElement, noGrad, scope, stack, type Tensor } from '@siftjs/tensor';
-import { type MemoryReport, memoryReport } from './memory.js';
-import { matchesAny } from './targets.js';
+import { SIFTError } from './errors.js';
 import type { FineTuner } from './fine-tuner.js';
-import { type Selection, describeSelection } from './selection.js';
-import { SparseParam, type SparseParamState } from './sparse-param.js';
+import { type IncrementState, incrementState, loadIncrementState } from './increment-state.js';
+import { type MemoryReport, memoryReport, nextStepBytes, residentBytes } from './memory.js';
+import { buildGroups, type GroupOptions, type ParamGroup } from './param-groups.js';
+import { describeSelection, type Selection } from './selection.js';
+import { SparseIncrement } from './sparse-increment.js';
+import { matchesAny } from './targets.js';
 
 export interface SIFTOptions {
-  /** Fraction x of each targeted tensor's components that train (the paper: 0.008 on GLUE, 0.05 on LLaMA). */
+  /** Fraction x of each targeted tensor's components that train: k = ⌈x·numel⌉ (the paper: 0.008 on GLUE, 0.05 on LLaMA). */
   density: number;
-  /** Parameters updated sparsely: names, or dotted components of names ('query', 'attention.output.dense'). */
+  /** Parameters updated sparsely — every parameter one of these names, or runs of whole dotted components of its
+   *  name ('query', 'attention.output.dense'), matches: weights, biases and norm weights alike. */
   targets: string[];
   /** Parameters trained densely (a classifier head). Everything else is frozen. */
   dense?: string[];
@@ -18,36 +22,43 @@ export interface SIFTOptions {
   lr?: number;
   betas?: [number, number];
   eps?: number;
+  /** Decoupled weight decay of the dense parameters with two or more dimensions (see param-groups.ts). */
   weightDecay?: number;
+  /** Parameter groups with their own lr and weight decay, matched by name (see param-groups.ts for the defaults). */
+  groups?: GroupOptions[];
   /** Clip the global L2 norm of the gradients being applied (sparse and dense) to this. */
   maxGradNorm?: number;
-  /** Beyond the paper: every `every` steps, swap `fraction` of each tensor's components (see reselect.ts). */
+  /** Beyond the paper: every `every` steps, swap `fraction` of each tensor's components (see reselection.ts). */
   reselect?: { every: number; fraction: number };
 }
 
 /** What `stateDict()` returns: enough, with the base model, to resume bit-exactly. */
 export interface SIFTStateDict {
   step: number;
-  lr: number;
-  sparse: Record<string, SparseParamState>;
+  /** Each group's current lr and weight decay, in group order. */
+  groups: { lr: number; weightDecay: number }[];
+  sparse: Record<string, IncrementState>;
   /** The densely trained parameters' current values, by name. */
   dense: Record<string, Tensor>;
   denseOptimizer: OptimizerStateDict<AdamWOptions> | null;
 }
 
 /**
- * SIFT (Song et al., ICML 2024): sparse increments on the targeted weights, selected from the gradient, fed by
- * hooks that drop the dense gradient, stepped by AdamW on k-sized state and written into the weights at once;
- * a dense AdamW for the `dense` parameters. Usage: `loss.backward(); sift.step(); sift.zeroGrad()`.
+ * SIFT (Song et al., ICML 2024): sparse increments on the targeted parameters, chosen from the gradient, fed by
+ * hooks that drop the dense gradient, stepped by AdamW on k-sized state and written into the weights at once; a
+ * dense AdamW for the `dense` parameters. Usage: `loss.backward(); sift.step(); sift.zeroGrad()`.
  *
- * `paramGroups[0].lr` is the learning rate of both, so `LRScheduler` from @siftjs/nn drives SIFT unchanged.
+ * `paramGroups` are torch-style (each with its `lr`), so `LRScheduler` from @siftjs/nn drives SIFT unchanged.
  */
 export class SIFT implements FineTuner {
-  readonly sparse: SparseParam[] = [];
+  readonly sparse: SparseIncrement[] = [];
   readonly denseParams: { name: string; param: Tensor }[] = [];
-  readonly paramGroups: { lr: number }[];
+  readonly paramGroups: ParamGroup[];
   readonly options: Readonly<SIFTOptions> & { selection: Selection };
+  private readonly groupOf: Map<string, number>;
   private readonly denseOpt: AdamW | null;
+  /** For each AdamW group, the SIFT group it mirrors. */
+  private readonly denseGroupSource: number[] = [];
   private stepCount = 0;
 
   constructor(model: Module, opts: SIFTOptions) {
@@ -56,17 +67,34 @@ export class SIFT implements FineTuner {
       throw new RangeError(`SIFT: reselect needs a whole 'every' ≥ 1 and 0 < fraction < 1, got ${JSON.stringify(opts.reselect)}`);
     }
     this.options = { lr: 1e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, selection: 'first-batch', ...opts };
-    for (const [name, p] of model.namedParameters()) {
-      if (matchesAny(name, opts.targets) && p.rank >= 2) this.sparse.push(new SparseParam(name, p, opts.density, this.options.selection));
+    const named = [...model.namedParameters()];
+    // Nothing is silently frozen: every pattern must match a parameter.
+    for (const [what, patterns] of [['target', opts.targets], ['dense', opts.dense ?? []]] as const) {
+      for (const t of patterns) if (!named.some(([name]) => matchesAny(name, [t]))) throw new SIFTError(`SIFT: the ${what} pattern '${t}' matches no parameter of the model`);
+    }
+    for (const [name, p] of named) {
+      if (matchesAny(name, opts.targets)) this.sparse.push(new SparseIncrement(name, p, opts.density, this.options.selection));
       else if (opts.dense && matchesAny(name, opts.dense)) {
         p.requiresGrad = true;
         this.denseParams.push({ name, param: p });
       } else p.requiresGrad = false;
     }
-    if (this.sparse.length === 0) throw new Error(`SIFT: no 2-D parameter matches the targets ${opts.targets.join(', ')}`);
-    this.paramGroups = [{ lr: this.options.lr as number }];
-    const { betas, eps, weightDecay } = this.options;
-    this.denseOpt = this.denseParams.length ? new AdamW(this.denseParams.map((d) => d.param), { lr: this.lr, betas, eps, weightDecay }) : null;
+    const { groups, groupOf } = buildGroups(
+      this.sparse.map((s) => s.name),
+      this.denseParams,
+      { lr: this.options.lr as number, weightDecay: this.options.weightDecay as number, groups: opts.groups },
+    );
+    this.paramGroups = groups;
+    this.groupOf = groupOf;
+    const { betas, eps } = this.options;
+    const denseGroups: { params: Tensor[]; lr: number; weightDecay: number }[] = [];
+    groups.forEach((g, i) => {
+      const params = this.denseParams.filter((d) => groupOf.get(d.name) === i).map((d) => d.param);
+      if (params.length === 0) return;
+      denseGroups.push({ params, lr: g.lr, weightDecay: g.weightDecay });
+      this.denseGroupSource.push(i);
+    });
+    this.denseOpt = denseGroups.length ? new AdamW(denseGroups, { betas, eps }) : null;
   }
 
   /** 'random' when the components are chosen at random (the random-index baseline), else 'sift'. */
@@ -74,12 +102,9 @@ export class SIFT implements FineTuner {
     return this.options.selection === 'random' ? 'random' : 'sift';
   }
 
+  /** The first group's learning rate (every group's, unless groups set their own). */
   get lr(): number {
     return this.paramGroups[0].lr;
-  }
-
-  set lr(value: number) {
-    this.paramGroups[0].lr = value;
   }
 
   /** Steps taken so far. */
@@ -92,13 +117,26 @@ export class SIFT implements FineTuner {
     return this.sparse.reduce((n, s) => n + s.k, 0) + this.denseParams.reduce((n, d) => n + d.param.size, 0);
   }
 
+  /**
+   * One optimizer step: due re-selections swap components, the applied gradients are clipped together, each sparse
+   * tensor steps its increment and writes it into the weight, and the dense parameters take an AdamW step. A
+   * tensor that received no gradient since the last zeroGrad is not stepped.
+   */
   step(): void {
-    const { betas, eps, weightDecay, maxGradNorm } = this.options;
-    if (maxGradNorm !== undefined) this.clip(maxGradNorm);
-    const h = { lr: this.lr, beta1: betas![0], beta2: betas![1], eps: eps!, weightDecay: weightDecay! };
-    for (const s of this.sparse) s.apply(h);
+    for (const s of this.sparse) s.prepareStep();
+    if (this.options.maxGradNorm !== undefined) this.clip(this.options.maxGradNorm);
+    const [beta1, beta2] = this.options.betas as [number, number];
+    const eps = this.options.eps as number;
+    for (const s of this.sparse) {
+      const g = this.paramGroups[this.groupOf.get(s.name) as number];
+      s.stepIncrement({ lr: g.lr, beta1, beta2, eps, weightDecay: g.weightDecay });
+    }
     if (this.denseOpt) {
-      this.denseOpt.paramGroups[0].lr = this.lr;
+      this.denseOpt.paramGroups.forEach((dg, i) => {
+        const g = this.paramGroups[this.denseGroupSource[i]];
+        dg.lr = g.lr;
+        dg.weightDecay = g.weightDecay;
+      });
       this.denseOpt.step();
     }
     this.stepCount++;
@@ -109,7 +147,7 @@ export class SIFT implements FineTuner {
   private clip(maxNorm: number): void {
     noGrad(() =>
       scope(() => {
-        const grads = [...this.sparse.flatMap((s) => s.gradients()), ...this.denseParams.map((d) => d.param.grad).filter((g): g is Tensor => g !== null)];
+        const grads = [...this.sparse.filter((s) => s.ready).map((s) => s.grad), ...this.denseParams.map((d) => d.param.grad).filter((g): g is Tensor => g !== null)];
         if (grads.length === 0) return;
         const norm = stack(grads.map((g) => g.cast('float32').square().sum())).sum().sqrt();
         const coef = norm.add(1e-6).reciprocal().mul(maxNorm).clamp(null, 1);
@@ -118,6 +156,7 @@ export class SIFT implements FineTuner {
     );
   }
 
+  /** Frees the applied gradients. A selection's sums and a re-selection's nominees are kept: not yet applied. */
   zeroGrad(): void {
     for (const s of this.sparse) s.zeroGrad();
     this.denseOpt?.zeroGrad();
@@ -127,8 +166,8 @@ export class SIFT implements FineTuner {
   stateDict(): SIFTStateDict {
     return {
       step: this.stepCount,
-      lr: this.lr,
-      sparse: Object.fromEntries(this.sparse.map((s) => [s.name, s.stateDict()])),
+      groups: this.paramGroups.map((g) => ({ lr: g.lr, weightDecay: g.weightDecay })),
+      sparse: Object.fromEntries(this.sparse.map((s) => [s.name, incrementState(s)])),
       dense: Object.fromEntries(this.denseParams.map((d) => [d.name, d.param])),
       denseOptimizer: this.denseOpt?.stateDict() ?? null,
     };
@@ -136,7 +175,7 @@ export class SIFT implements FineTuner {
 
   /**
    * Restores a state saved by `stateDict()` from a SIFT over the same model and targets: the sparse state and the
-   * weights it implies, the dense parameters and their optimizer, the step count and learning rate.
+   * weights it implies, the dense parameters and their optimizer, the step count and the groups' hyper-parameters.
    */
   loadStateDict(sd: SIFTStateDict): void {
     const names = new Set(this.sparse.map((s) => s.name));
@@ -145,7 +184,8 @@ export class SIFT implements FineTuner {
     if (missing.length || unexpected.length) {
       throw new Error(`SIFT loadStateDict: sparse tensors differ (missing: ${missing.join(', ') || 'none'}; unexpected: ${unexpected.join(', ') || 'none'})`);
     }
-    for (const s of this.sparse) s.loadStateDict(sd.sparse[s.name]);
+    if (sd.groups.length !== this.paramGroups.length) throw new Error(`SIFT loadStateDict: ${sd.groups.length} parameter groups saved, ${this.paramGroups.length} here`);
+    for (const s of this.sparse) loadIncrementState(s, sd.sparse[s.name]);
     for (const d of this.denseParams) {
       const saved = sd.dense[d.name];
       if (!saved) throw new Error(`SIFT loadStateDict: dense parameter ${d.name} is missing`);
@@ -154,29 +194,37 @@ export class SIFT implements FineTuner {
     }
     if (this.denseOpt && sd.denseOptimizer) this.denseOpt.loadStateDict(sd.denseOptimizer);
     this.stepCount = sd.step;
-    this.lr = sd.lr;
-    this.scheduleReselection();
+    sd.groups.forEach((g, i) => Object.assign(this.paramGroups[i], g));
   }
 
-  /** A re-selection is due at the backward after every `every`-th step (a function of the step count alone). */
+  /** A re-selection falls due after every `every`-th step (a function of the step count alone). */
   private scheduleReselection(): void {
     const r = this.options.reselect;
-    if (r && this.stepCount > 0 && this.stepCount % r.every === 0) for (const s of this.sparse) s.requestReselect(r.fraction);
+    if (!r || this.stepCount % r.every !== 0) return;
+    for (const s of this.sparse) if (s.indices) s.requestReselection(r.fraction);
   }
 
-  /** Bytes SIFT keeps (sparse state and the dense parameters' gradients and moments), and the largest dense
-   * gradient that lived during backward (only inside its hook). */
+  /**
+   * Bytes SIFT keeps (sparse state, selection buffers, the dense parameters' gradients and moments) and the most it
+   * will hold beyond them during the next backward and step (`peakTransient`, see memory.ts).
+   */
   memoryReport(): MemoryReport {
-    const sum = { values: 0, indices: 0, optimizerState: 0, gradients: 0, selection: 0 };
-    for (const s of this.sparse) for (const [k, v] of Object.entries(s.bytes())) sum[k as keyof typeof sum] += v;
+    const sum = { values: 0, indices: 0, optimizerState: 0, gradients: 0, selectionBuffers: 0 };
+    let growth = 0;
+    let work = 0;
+    for (const s of this.sparse) {
+      for (const [k, v] of Object.entries(residentBytes(s))) sum[k as keyof typeof sum] += v;
+      const next = nextStepBytes(s);
+      growth += Math.max(0, next.growth);
+      work = Math.max(work, next.work);
+    }
     const denseBytes = this.denseParams.reduce((n, d) => n + d.param.size * bytesPerElement(d.param.dtype), 0);
     return memoryReport({
-      values: sum.values,
-      indices: sum.indices,
+      ...sum,
       gradients: sum.gradients + denseBytes,
       optimizerState: sum.optimizerState + 2 * denseBytes,
-      selectionBuffers: sum.selection,
-      peakTransientGradient: Math.max(0, ...this.sparse.map((s) => s.peakTransientBytes)),
+      peakTransientGradient: Math.max(0, ...this.sparse.map((s) => s.param.size * bytesPerElement(s.param.dtype))),
+      peakTransient: growth + work,
     });
   }
 
@@ -192,5 +240,6 @@ export class SIFT implements FineTuner {
 
   dispose(): void {
     for (const s of this.sparse) s.dispose();
+    this.denseOpt?.dispose();
   }
 }

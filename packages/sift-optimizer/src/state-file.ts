@@ -1,6 +1,7 @@
 import type { AdamWOptions, OptimizerState, OptimizerStateDict } from '@siftjs/nn';
 import { SafetensorsError, SafetensorsFile, saveSafetensors, saveSafetensorsAsync } from '@siftjs/models';
 import type { Tensor } from '@siftjs/tensor';
+import type { IncrementState } from './increment-state.js';
 import type { SIFT, SIFTStateDict } from './sift.js';
 
 /**
@@ -10,11 +11,13 @@ import type { SIFT, SIFTStateDict } from './sift.js';
  * states stay float64 (the file stores each tensor in its own dtype).
  */
 export const STATE_FORMAT = 'siftjs-sift-state';
+/** 2: parameter groups, selection sums, re-selection nominees and pending gradients (1 held one lr). */
+const STATE_VERSION = '2';
 
 interface Counters {
   step: number;
-  lr: number;
-  sparse: Record<string, { step: number; passes: number }>;
+  groups: SIFTStateDict['groups'];
+  sparse: Record<string, Omit<IncrementState, 'tensors'>>;
   denseGroups: OptimizerStateDict<AdamWOptions>['paramGroups'] | null;
   denseNumbers: Record<string, Record<string, number>>;
   options: Record<string, string>;
@@ -24,10 +27,11 @@ interface Counters {
 function stateFile(sift: SIFT): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
   const sd = sift.stateDict();
   const tensors: Record<string, Tensor> = {};
-  const counters: Counters = { step: sd.step, lr: sd.lr, sparse: {}, denseGroups: sd.denseOptimizer?.paramGroups ?? null, denseNumbers: {}, options: sift.describe() };
+  const counters: Counters = { step: sd.step, groups: sd.groups, sparse: {}, denseGroups: sd.denseOptimizer?.paramGroups ?? null, denseNumbers: {}, options: sift.describe() };
   for (const [name, s] of Object.entries(sd.sparse)) {
-    counters.sparse[name] = { step: s.step, passes: s.passes };
-    for (const [key, t] of Object.entries(s.tensors)) tensors[`sparse/${name}/${key}`] = t;
+    const { tensors: own, ...numbers } = s;
+    counters.sparse[name] = numbers;
+    for (const [key, t] of Object.entries(own)) tensors[`sparse/${name}/${key}`] = t;
   }
   for (const [name, t] of Object.entries(sd.dense)) tensors[`dense/${name}`] = t;
   for (const [i, s] of Object.entries(sd.denseOptimizer?.state ?? {})) {
@@ -37,7 +41,7 @@ function stateFile(sift: SIFT): { tensors: Record<string, Tensor>; metadata: Rec
       else tensors[`dense_optimizer/${i}/${key}`] = v;
     }
   }
-  return { tensors, metadata: { format: STATE_FORMAT, version: '1', counters: JSON.stringify(counters) } };
+  return { tensors, metadata: { format: STATE_FORMAT, version: STATE_VERSION, counters: JSON.stringify(counters) } };
 }
 
 /** Writes `sift`'s state to `path` (temporary file, then rename). CPU tensors; `saveStateAsync` saves from any backend. */
@@ -58,6 +62,9 @@ export function loadState(sift: SIFT, path: string): void {
   const owned: Tensor[] = [];
   try {
     if (f.metadata.format !== STATE_FORMAT) throw new SafetensorsError(path, `not a SIFT state (metadata format is '${f.metadata.format ?? 'absent'}')`);
+    if (f.metadata.version !== STATE_VERSION) {
+      throw new SafetensorsError(path, `SIFT state version ${f.metadata.version ?? 'absent'} cannot be resumed by this version (it reads ${STATE_VERSION}); start the run again`);
+    }
     let counters: Counters;
     try {
       counters = JSON.parse(f.metadata.counters);
@@ -70,7 +77,7 @@ export function loadState(sift: SIFT, path: string): void {
         throw new SafetensorsError(path, `SIFT state was saved with ${key} ${counters.options[key]}, this SIFT has ${mine[key]}`);
       }
     }
-    const sd: SIFTStateDict = { step: counters.step, lr: counters.lr, sparse: {}, dense: {}, denseOptimizer: null };
+    const sd: SIFTStateDict = { step: counters.step, groups: counters.groups, sparse: {}, dense: {}, denseOptimizer: null };
     const read = (key: string) => {
       const t = f.read(key);
       owned.push(t);

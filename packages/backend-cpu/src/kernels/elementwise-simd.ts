@@ -14,6 +14,8 @@ export interface ElementwiseKernels {
   /** Σ of n contiguous float32 at byte x, in float64. */
   sum(x: number, n: number): number;
   adamw(p: number, g: number, m: number, v: number, n: number, b1: number, c1: number, b2: number, c2: number, decay: number, step: number, bc2: number, eps: number): void;
+  /** kernels/sampled-matmul.ts's chunk, the same bits: acc[j] += Σᵢ a[r[j]·c + i]·g[col[j]·c + i] (byte offsets). */
+  sampledDots(aBase: number, gBase: number, r: number, col: number, acc: number, k: number, c: number): void;
 }
 
 /** The exports of wasm/rows-f32.wat: float64-accurate exp, tanh, gelu (tanh), sigmoid and softmax rows. */
@@ -36,7 +38,7 @@ const MIN_ROW = 16;
 export function loadElementwise(heap: CpuHeap): ElementwiseKernels | null {
   if (!heap.shared) return null;
   const e = instantiate(heap, 'elementwise-f32') as unknown as ElementwiseKernels | null;
-  return e && { binary: e.binary, accumulate: e.accumulate, narrow: e.narrow, sum: e.sum, adamw: e.adamw };
+  return e && { binary: e.binary, accumulate: e.accumulate, narrow: e.narrow, sum: e.sum, adamw: e.adamw, sampledDots: e.sampledDots };
 }
 
 const compiled = new Map<string, WebAssembly.Module | null>();

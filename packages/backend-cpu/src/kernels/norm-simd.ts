@@ -11,6 +11,10 @@ export interface NormKernels {
 export const NORM_CENTRED = 1;
 export const NORM_WEIGHT = 2;
 export const NORM_BIAS = 4;
+/** Backward only: which gradients are computed (dw and db summed into the partials, dx written). */
+export const NORM_WANT_DW = 8;
+export const NORM_WANT_DB = 16;
+export const NORM_WANT_DX = 32;
 
 /** The norm kernels over this heap's memory, or null where SIMD or shared memory is missing. */
 export function loadNorm(heap: CpuHeap): NormKernels | null {

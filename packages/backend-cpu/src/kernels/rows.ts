@@ -77,7 +77,8 @@ export interface NormGradArrays {
   w: TypedArray | null;
   mean: TypedArray | null;
   rstd: TypedArray;
-  dx: TypedArray;
+  /** null: the input's gradient is not wanted (only dw / db are summed). */
+  dx: TypedArray | null;
   dw: Float64Array | null;
   db: Float64Array | null;
 }
@@ -103,6 +104,7 @@ export function normRowsBackward(a: NormGradArrays, rows: number, cols: number):
       if (dw) dw[j] += dy[o + j] * xh;
       if (db) db[j] += dy[o + j];
     }
+    if (!dx) continue;
     const mg = mean ? sumG / cols : 0;
     const mgx = sumGX / cols;
     for (let j = 0; j < cols; j++) {

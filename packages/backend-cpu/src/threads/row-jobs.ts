@@ -62,12 +62,12 @@ export function runRowJob(k: WasmKernels, id: number, a: Float64Array, r0: numbe
       return;
     }
     case 6: {
-      // layer / RMS norm backward rows: dy, x, w, mean (0: none), rstd, dx, partials, cols, flags, chunk. Chunk c
+      // layer / RMS norm backward rows: dy, x, w, mean (0: none), rstd, dx (0: not wanted), partials, cols, flags, chunk. Chunk c
       // adds its dw (then db) sums into partials + c·2·cols·8 bytes, zeroed by the caller.
       const cols = a[7];
       const o = r0 * cols * 4;
       const part = a[6] + Math.floor(r0 / a[9]) * 2 * cols * 8;
-      k.norm.normBackward(a[0] + o, a[1] + o, a[2], a[3] && a[3] + r0 * 4, a[4] + r0 * 4, a[5] + o, part, part + cols * 8, n, cols, a[8]);
+      k.norm.normBackward(a[0] + o, a[1] + o, a[2], a[3] && a[3] + r0 * 4, a[4] + r0 * 4, a[5] && a[5] + o, part, part + cols * 8, n, cols, a[8]);
       return;
     }
     default:

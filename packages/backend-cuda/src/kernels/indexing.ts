@@ -8,7 +8,7 @@ import { C_TYPE, DTYPE_TAG, GRID_LOOP, type KernelSource, PRELUDE, checkRank } f
  * synchronisation and turns into the RangeError the CPU backend throws at once.
  */
 
-export const INDEX_ERROR = { gatherRows: 1, scatterAddRows: 2, gatherFlat: 3, scatterFlat: 4, adamwSparse: 5 } as const;
+export const INDEX_ERROR = { gatherRows: 1, scatterAddRows: 2, gatherFlat: 3, scatterFlat: 4, adamwIncrement: 5 } as const;
 
 /** Records the first bad index (shared by indexing and sparse AdamW). */
 export const REPORT_INDEX = `

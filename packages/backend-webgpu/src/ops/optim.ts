@@ -1,16 +1,21 @@
-/** AdamW, dense and sparse (SIFT), as PyTorch's update (wgsl/adamw.ts). */
-import { type AdamWHyper, type BackendStorage, type DType, DTypeError, ShapeError } from '@siftjs/tensor';
+/** AdamW, dense and SIFT's increment step, as PyTorch's update (wgsl/adamw.ts). */
+import { type AdamWConstants, type AdamWHyper, type AdamWIncrementArgs, type BackendStorage, type DType, DTypeError, ShapeError, adamwConstants } from '@siftjs/tensor';
 import type { GpuRuntime, GpuStorage } from '../runtime.js';
 import { Params } from '../wgsl/common.js';
-import { adamwSource } from '../wgsl/adamw.js';
+import {
+  adamwIncrementSource,
+  adamwSource,
+  incrementDeltaSource,
+  incrementMomentsSource,
+  incrementStepSource,
+  incrementSumSource,
+  incrementWriteBackSource,
+} from '../wgsl/adamw.js';
 import { IndexOp, scatterSetSource } from '../wgsl/indexing.js';
 
-/** AdamW's words after n (wgsl/adamw.ts), constants in float64 as on the CPU. */
-function adamwParams(n: number, h: AdamWHyper, paramSize: number): Params {
-  const decay = 1 - h.lr * h.weightDecay;
-  const stepSize = h.lr / (1 - h.beta1 ** h.step);
-  const bc2 = Math.sqrt(1 - h.beta2 ** h.step);
-  return new Params().u32(n).f32(h.beta1).f32(1 - h.beta1).f32(h.beta2).f32(1 - h.beta2).f32(decay).f32(stepSize).f32(bc2).f32(h.eps).u32(paramSize);
+/** AdamW's words after n (wgsl/adamw.ts), the constants computed in float64 by @siftjs/tensor. */
+function adamwParams(n: number, c: AdamWConstants): Params {
+  return new Params().u32(n).f32(c.beta1).f32(1 - c.beta1).f32(c.beta2).f32(1 - c.beta2).f32(c.decay).f32(c.stepSize).f32(c.bc2).f32(c.eps);
 }
 
 function optimizerBuffers(rt: GpuRuntime, label: string, dtype: DType, n: number, named: [string, BackendStorage][]): GPUBuffer[] {
@@ -29,35 +34,44 @@ export function adamw(rt: GpuRuntime, p: BackendStorage, g: BackendStorage, m: B
   const label = `adamw ${dtype} ×${size}`;
   rt.op(label, () => {
     const bufs = optimizerBuffers(rt, label, dtype, size, [['param', p], ['grad', g], ['m', m], ['v', v]]);
-    if (size > 0) rt.launch(label, adamwSource(rt.wg, false), adamwParams(size, h, 0), bufs, rt.groups(size));
+    if (size > 0) rt.launch(label, adamwSource(rt.wg), adamwParams(size, adamwConstants(h)), bufs, rt.groups(size));
   });
 }
 
-export function adamwSparse(
-  rt: GpuRuntime,
-  param: BackendStorage,
-  idx: BackendStorage,
-  values: BackendStorage,
-  g: BackendStorage,
-  m: BackendStorage,
-  v: BackendStorage,
-  dtype: DType,
-  k: number,
-  h: AdamWHyper,
-): void {
-  const label = `adamwSparse ${dtype}, k ${k}`;
+/**
+ * SIFT's step: one kernel where the device allows its eight (nine) storage buffers, else the step and then the
+ * write-back (five each), else — four-buffer devices — moments, increment, sum and scatter.
+ */
+export function adamwIncrement(rt: GpuRuntime, a: AdamWIncrementArgs): void {
+  const label = `adamwIncrement ${a.dtype}, k ${a.k}`;
   rt.op(label, () => {
-    const [P, I, Va, G, M, V] = optimizerBuffers(rt, label, dtype, k, [['param', param], ['indices', idx], ['values', values], ['grad', g], ['m', m], ['v', v]]);
-    if (k === 0) return;
-    const size = (param as GpuStorage).size;
+    if (a.paramDtype !== 'float32') throw new DTypeError(`webgpu ${label}: a float32 parameter only, got ${a.paramDtype}`);
+    const named: [string, BackendStorage][] = [['indices', a.indices], ['base', a.base], ['delta', a.delta], ['grad', a.grad], ['m', a.m], ['v', a.v]];
+    if (a.steps) named.push(['steps', a.steps]);
+    const [I, B, D, G, M, V, S] = optimizerBuffers(rt, label, a.dtype, a.k, named);
+    const [P] = optimizerBuffers(rt, label, a.paramDtype, a.paramSize, [['param', a.param]]);
+    const steps = a.steps !== null;
+    const c = a.c;
+    const params = adamwParams(a.k, c).f32(c.lr).f32(Math.log(c.beta1)).f32(Math.log(c.beta2)).u32(a.paramSize);
+    const groups = rt.groups(a.k);
+    const withSteps = (bufs: GPUBuffer[]) => (steps ? [...bufs, S] : bufs);
     const err = rt.indexErrors.use();
-    if (!rt.tooMany(7)) {
-      rt.launch(label, adamwSource(rt.wg, true), adamwParams(k, h, size), [P, I, Va, G, M, V, err], rt.groups(k));
-      return;
+    if (!rt.tooMany(steps ? 9 : 8)) {
+      rt.launch(label, adamwIncrementSource(rt.wg, steps), params, [...withSteps([P, I, B, D, G, M, V]), err], groups);
+    } else if (!rt.tooMany(5)) {
+      rt.launch(label, incrementStepSource(rt.wg, steps), params, withSteps([D, G, M, V]), groups);
+      rt.launch(label, incrementWriteBackSource(rt.wg), params, [P, I, B, D, err], groups);
+    } else {
+      rt.launch(label, incrementMomentsSource(rt.wg), params, [G, M, V], groups);
+      rt.launch(label, incrementDeltaSource(rt.wg, steps), params, withSteps([D, M, V]), groups);
+      const sum = rt.make('float32', a.k, label);
+      try {
+        rt.launch(label, incrementSumSource(rt.wg), params, [sum.buffer, B, D], groups);
+        const scatter = new Params().u32(a.k).u32(a.paramSize).u32(0).u32(0).u32(IndexOp.adamwIncrement);
+        rt.launch(label, scatterSetSource('f32', rt.wg), scatter, [P, I, sum.buffer, err], groups);
+      } finally {
+        rt.free(sum);
+      }
     }
-    // Seven bindings are more than this device allows: step the values, then scatter them (four each).
-    rt.launch(label, adamwSource(rt.wg, false), adamwParams(k, h, 0), [Va, G, M, V], rt.groups(k));
-    const p = new Params().u32(k).u32(size).u32(0).u32(0).u32(IndexOp.adamwSparse);
-    rt.launch(label, scatterSetSource('f32', rt.wg), p, [P, I, Va, err], rt.groups(k));
   });
 }

@@ -3,7 +3,7 @@
  * norm, forward and backward (wgsl/softmax.ts, wgsl/norm.ts). On a device allowing few storage buffers per
  * kernel, the per-column vectors and the statistics are packed into one temporary buffer.
  */
-import { type BackendStorage, DTypeError, type NormBackward, type NormForward, type NormStats, ShapeError, type View, sizeOf } from '@siftjs/tensor';
+import { type BackendStorage, DTypeError, type NormBackward, type NormForward, type NormGradients, type NormStats, ShapeError, type View, sizeOf } from '@siftjs/tensor';
 import { type GpuRuntime, type GpuStorage, shapeOf } from '../runtime.js';
 import { Params, floorPow2, grid } from '../wgsl/common.js';
 import { normBindings, normDxSource, normForwardSource, normParamsSource, paramStrip } from '../wgsl/norm.js';
@@ -111,14 +111,25 @@ export function normForward(rt: GpuRuntime, op: 'layerNorm' | 'rmsNorm', x: View
   });
 }
 
-export function normBackward(rt: GpuRuntime, op: string, dy: View, x: View, weight: View | null, stats: NormStats, cols: number, centred: boolean): NormBackward {
+export function normBackward(
+  rt: GpuRuntime,
+  op: string,
+  dy: View,
+  x: View,
+  weight: View | null,
+  stats: NormStats,
+  cols: number,
+  centred: boolean,
+  wanted: NormGradients,
+): NormBackward {
   const label = `${op} ${x.dtype} ${shapeOf(x)} rows of ${cols}${weight ? `, weight ${shapeOf(weight)}` : ''}`;
   return rt.op(label, () => {
     const rows = normRows(label, x, cols, [weight], [dy]);
     const n = rows * cols;
-    const dx = rt.make('float32', n, op);
-    const dweight = weight ? rt.zeros('float32', cols, op) : null;
-    const dbias = centred ? rt.zeros('float32', cols, op) : null;
+    // Only the gradients asked for: a frozen weight's or bias's is neither allocated nor summed.
+    const dx = wanted.input ? rt.make('float32', n, op) : null;
+    const dweight = weight && wanted.weight ? rt.zeros('float32', cols, op) : null;
+    const dbias = centred && wanted.bias ? rt.zeros('float32', cols, op) : null;
     if (n === 0) return { dx, dweight, dbias };
     if (centred && !stats.mean) throw new ShapeError(`webgpu ${label}: layer norm statistics without the mean`);
     const stat = (s: BackendStorage) => ({ buffer: rt.buf(s, label), offset: 0, length: rows });
@@ -129,27 +140,30 @@ export function normBackward(rt: GpuRuntime, op: string, dy: View, x: View, weig
     const [xb, dyb] = [rt.buf(x.storage, label), rt.buf(dy.storage, label)];
 
     // dx: one workgroup per row.
-    const dxPacked = rt.tooMany(normBindings('dx', centred, !!weight, false));
-    const wV = weight ? [{ buffer: rt.buf(weight.storage, label), offset: weight.offset, length: cols }] : [];
-    const vin = bindVectors(rt, op, [...wV, ...meanV, rstdV], dxPacked, temps);
-    const at = (k: number) => vin.offsets[k];
-    const p = new Params().u32(rows).u32(cols).u32(x.offset).u32(dy.offset);
-    p.u32(weight ? at(0) : 0).u32(centred ? at(wV.length) : 0).u32(at(wV.length + meanV.length));
-    rt.launch(label, normDxSource({ ...has, packed: dxPacked }), p, [dx.buffer, xb, dyb, ...vin.buffers], grid(rows, rt.limits.maxComputeWorkgroupsPerDimension));
+    if (dx) {
+      const dxPacked = rt.tooMany(normBindings('dx', centred, !!weight, false));
+      const wV = weight ? [{ buffer: rt.buf(weight.storage, label), offset: weight.offset, length: cols }] : [];
+      const vin = bindVectors(rt, op, [...wV, ...meanV, rstdV], dxPacked, temps);
+      const at = (k: number) => vin.offsets[k];
+      const p = new Params().u32(rows).u32(cols).u32(x.offset).u32(dy.offset);
+      p.u32(weight ? at(0) : 0).u32(centred ? at(wV.length) : 0).u32(at(wV.length + meanV.length));
+      rt.launch(label, normDxSource({ ...has, packed: dxPacked }), p, [dx.buffer, xb, dyb, ...vin.buffers], grid(rows, rt.limits.maxComputeWorkgroupsPerDimension));
+    }
 
-    // dweight, dbias: column strips summed down the rows.
+    // dweight, dbias: column strips summed down the rows (the spec's weight / bias: which of them are written).
     if (dweight || dbias) {
-      const packed = rt.tooMany(normBindings('params', centred, !!weight, false));
+      const outsWanted = { weight: dweight !== null, bias: dbias !== null };
+      const packed = rt.tooMany(normBindings('params', centred, outsWanted.weight, outsWanted.bias));
       const outs = [dweight, dbias].filter((s): s is GpuStorage => s !== null);
       const sums = packed ? rt.make('float32', outs.length * cols, op) : null;
       if (sums) temps.push(sums);
       const sin = bindVectors(rt, op, [...meanV, rstdV], packed, temps);
       const q = new Params().u32(rows).u32(cols).u32(x.offset).u32(dy.offset);
       q.u32(centred ? sin.offsets[0] : 0).u32(sin.offsets[meanV.length]);
-      q.u32(0).u32(sums && weight ? cols : 0);
+      q.u32(0).u32(sums && dweight ? cols : 0);
       const wg = rt.wg;
       const bufs = [...(sums ? [sums.buffer] : outs.map((s) => s.buffer)), xb, dyb, ...sin.buffers];
-      rt.launch(label, normParamsSource({ ...has, wg, packed }), q, bufs, grid(Math.ceil(cols / paramStrip(wg)), rt.limits.maxComputeWorkgroupsPerDimension));
+      rt.launch(label, normParamsSource({ ...has, ...outsWanted, wg, packed }), q, bufs, grid(Math.ceil(cols / paramStrip(wg)), rt.limits.maxComputeWorkgroupsPerDimension));
       if (sums) outs.forEach((s, k) => rt.encoder.copy(sums.buffer, k * cols * 4, s.buffer, 0, cols * 4));
     }
     for (const t of temps) rt.free(t);

@@ -18,8 +18,8 @@
 import { LINEAR_GROUP, type Scalar, paramBlock, pi, pu, storage, stridedOffsets } from './common.js';
 
 /** Error codes, reported with the CPU backend's op names. */
-export const IndexOp = { embedding: 1, embeddingBackward: 2, gatherFlat: 3, scatterFlat: 4, adamwSparse: 5 } as const;
-export const INDEX_OP_NAMES: Record<number, string> = { 1: 'embedding', 2: 'embedding backward', 3: 'gatherFlat', 4: 'scatterFlat', 5: 'adamwSparse' };
+export const IndexOp = { embedding: 1, embeddingBackward: 2, gatherFlat: 3, scatterFlat: 4, adamwIncrement: 5 } as const;
+export const INDEX_OP_NAMES: Record<number, string> = { 1: 'embedding', 2: 'embedding backward', 3: 'gatherFlat', 4: 'scatterFlat', 5: 'adamwIncrement' };
 
 /** The error word [code, index, limit] at `binding`, and report_index() to record the first bad index. */
 export function INDEX_ERROR(binding: number): string {

@@ -35,7 +35,8 @@ function vectors(names: string[], first: number, packed: boolean, write: boolean
 export function normBindings(kind: 'forward' | 'dx' | 'params', centred: boolean, weight: boolean, bias: boolean): number {
   if (kind === 'forward') return 2 + (weight ? 1 : 0) + (bias ? 1 : 0) + (centred ? 2 : 1);
   if (kind === 'dx') return 3 + (weight ? 1 : 0) + (centred ? 1 : 0) + 1;
-  return (weight ? 1 : 0) + (centred ? 1 : 0) + 2 + (centred ? 1 : 0) + 1;
+  // params: weight and bias say which of dw and db are written (a frozen one is not).
+  return (weight ? 1 : 0) + (bias ? 1 : 0) + 2 + (centred ? 1 : 0) + 1;
 }
 
 export interface NormSpec {
@@ -157,14 +158,15 @@ export function paramStrip(wg: number): number {
   return Math.min(32, wg);
 }
 
+/** `s.weight` and `s.bias` say which of dw and db are written; `s.centred` subtracts the row mean. */
 export function normParamsSource(s: NormSpec): string {
   const ins = [...(s.centred ? ['mean'] : []), 'rstd'];
-  const outs = [...(s.weight ? ['dw'] : []), ...(s.centred ? ['db'] : [])];
+  const outs = [...(s.weight ? ['dw'] : []), ...(s.bias ? ['db'] : [])];
   const vout = vectors(outs, 1, s.packed, true, (k) => (outs[k] === 'dw' ? 6 : 7));
   const vin = vectors(ins, 1 + vout.bindings + 2, s.packed, false, (k) => (ins[k] === 'mean' ? 4 : 5));
   const cw = paramStrip(s.wg);
   const lanes = s.wg / cw;
-  const parts = [...(s.weight ? ['pw'] : []), ...(s.centred ? ['pb'] : [])];
+  const parts = [...(s.weight ? ['pw'] : []), ...(s.bias ? ['pb'] : [])];
   return `${paramBlock(NORM_PARAMS_WORDS)}
 ${vout.decls}
 ${storage(1 + vout.bindings, 'x', 'f32', false)}
@@ -188,7 +190,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
         }
     }
     ${s.weight ? 'pw[lid] = sw;' : ''}
-    ${s.centred ? 'pb[lid] = sb;' : ''}
+    ${s.bias ? 'pb[lid] = sb;' : ''}
     workgroupBarrier();
     for (var step = ${lanes / 2}u; step > 0u; step = step >> 1u) {
         if (lane < step) { ${parts.map((p) => `${p}[lid] += ${p}[lid + step * ${cw}u];`).join(' ')} }
@@ -196,7 +198,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     }
     if (lane == 0u && col < cols) {
         ${s.weight ? 'set_dw(col, pw[lid]);' : ''}
-        ${s.centred ? 'set_db(col, pb[lid]);' : ''}
+        ${s.bias ? 'set_db(col, pb[lid]);' : ''}
     }
 }
 `;

@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { loadMobyDick, loadSotu, loadSpamAssassin, passages } from '../data/corpora.js';
 import { type Dataset, labelExamples } from '../data/dataset.js';
 import { DataError } from '../data/errors.js';
+import { type InstructionDataset, readInstructionData, type ReadInstructionOptions } from '../data/instruction.js';
+import { INSTRUCTION_SET, loadInstructionSet } from '../data/instruction-set.js';
 import { readDataset } from '../data/read.js';
 
 /** Bundled corpora usable as --data: spam-assassin (5 groups), sotu (passages labelled by party), moby-dick (text). */
@@ -20,4 +22,10 @@ export function readData(source: string, opts: { textField: string; labelField: 
   const ds = readDataset(source, opts);
   if (ds.examples.length === 0) throw new DataError(source, 'the dataset is empty');
   return ds;
+}
+
+/** Reads --data for --task instruction: a JSONL file (prompt/response or messages), or the bundled 'sift-instruct'. */
+export function readInstructions(source: string, opts: ReadInstructionOptions): InstructionDataset {
+  if (!existsSync(source) && source === INSTRUCTION_SET) return loadInstructionSet();
+  return readInstructionData(source, opts);
 }

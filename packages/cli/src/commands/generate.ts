@@ -1,20 +1,30 @@
 import { type CausalLM, generate } from '@siftjs/models';
-import { loadTaskModel } from '../model-dir.js';
+import { renderPrompt } from '../data/instruction-encode.js';
+import { applyDeltaInput, loadModelInput } from '../inputs.js';
 import { assertFiniteWeights } from '../train/finite.js';
-import { applyDeltaFile } from './delta-input.js';
+import { checkPromptFits } from '../validate.js';
 
-/** `sift generate`: continues a prompt with a causal LM (greedy, or sampled with a temperature and top-k). */
-export async function generateCommand(a: { model: string; prompt: string; maxNewTokens: number; temperature: number; topK?: number; seed: number; delta?: string }): Promise<void> {
-  const tm = loadTaskModel(a.model, 'causal-lm');
+/**
+ * `sift generate`: continues a prompt with a causal LM (greedy, or sampled with a temperature and top-k). With
+ * `chat`, the prompt is a user message put in the model's chat template (or the plain instruction format that
+ * `sift finetune --task instruction` trains without one), and only the reply is printed.
+ */
+export async function generateCommand(a: { model: string; prompt: string; maxNewTokens: number; temperature: number; topK?: number; seed: number; delta?: string; chat?: boolean }): Promise<void> {
+  const tm = loadModelInput('--model', a.model, 'causal-lm');
   try {
-    if (a.delta) await applyDeltaFile(tm.model, a.delta, a.model);
+    if (a.delta) await applyDeltaInput(tm.model, a.delta);
     // NaN weights sample garbage: refuse them, naming the weight.
     await assertFiniteWeights(tm.model, a.delta ? `${a.model} with ${a.delta}` : a.model);
   } catch (e) {
     tm.model.dispose();
     throw e;
   }
-  const prompt = tm.tokenizer.encode(a.prompt);
+  let prompt: number[];
+  if (a.chat) {
+    const { text, templated } = renderPrompt(tm.tokenizer, [{ role: 'user', content: a.prompt }]);
+    prompt = tm.tokenizer.encode(text, { addSpecialTokens: !templated });
+  } else prompt = tm.tokenizer.encode(a.prompt);
+  checkPromptFits(prompt.length, a.maxNewTokens, a.model);
   const ids = await generate(tm.model as unknown as CausalLM<{ dispose(): void }>, prompt, {
     maxNewTokens: a.maxNewTokens,
     temperature: a.temperature,
@@ -22,6 +32,6 @@ export async function generateCommand(a: { model: string; prompt: string; maxNew
     seed: a.seed,
     eosId: tm.tokenizer.eosId ?? undefined,
   });
-  process.stdout.write(`${tm.tokenizer.decode(ids)}\n`);
+  process.stdout.write(`${tm.tokenizer.decode(a.chat ? ids.slice(prompt.length) : ids)}\n`);
   tm.model.dispose();
 }

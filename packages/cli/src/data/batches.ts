@@ -4,6 +4,8 @@ import { permutation } from './split.js';
 export interface EncodedExample {
   ids: ArrayLike<number>;
   label?: number;
+  /** Instruction data: 1 on the tokens the loss is computed on (the response), 0 on the prompt. */
+  targetMask?: ArrayLike<number>;
 }
 
 export interface MakeBatchesOptions {
@@ -37,6 +39,8 @@ export interface TokenBatch {
   labels: Int32Array | null;
   /** Which input example each row holds. */
   indices: number[];
+  /** int32 [rows × width]: 1 on the tokens the loss is computed on (instruction data), 0 elsewhere; null when every real token is. */
+  targetMask: Int32Array | null;
 }
 
 const BATCH_STREAM = 2 << 20;
@@ -83,5 +87,14 @@ function pad(encoded: readonly EncodedExample[], rows: number[], maxLength: numb
     attentionMask.fill(1, r * width, r * width + l);
   });
   const labels = labelled ? Int32Array.from(rows, (i) => encoded[i].label as number) : null;
-  return { shape: [rows.length, width], inputIds, attentionMask, labels, indices: rows };
+  let targetMask: Int32Array | null = null;
+  if (rows.some((i) => encoded[i].targetMask)) {
+    targetMask = new Int32Array(rows.length * width);
+    rows.forEach((i, r) => {
+      const { ids, targetMask: m } = encoded[i];
+      const l = Math.min(ids.length, maxLength);
+      for (let t = 0; t < l; t++) targetMask![r * width + t] = m ? m[t] : 1;
+    });
+  }
+  return { shape: [rows.length, width], inputIds, attentionMask, labels, indices: rows, targetMask };
 }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TextTokenizer } from '@siftjs/models';
+import { ChatTemplate, type EncodeOptions, type SpecialTokenStrings, type TextTokenizer } from '@siftjs/models';
 import { DataError } from './errors.js';
 import { BYTE_TO_CHAR, GPT2_SPLIT } from './byte-level.js';
 import type { TokenizerJson } from './bpe.js';
@@ -20,6 +20,7 @@ export class BpeTokenizer implements TextTokenizer {
   readonly padId: number;
   readonly eosId: number | null;
   readonly vocabSize: number;
+  readonly chatTemplate: ChatTemplate | null;
   private readonly tokens: string[] = [];
   private readonly merges = new Map<number, { rank: number; id: number }>();
   private readonly byteId = new Int32Array(256);
@@ -31,7 +32,8 @@ export class BpeTokenizer implements TextTokenizer {
   private readonly enc = new TextEncoder();
   private readonly dec = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
-  constructor(json: TokenizerJson, config: Record<string, unknown> = {}) {
+  /** `configFile` names tokenizer_config.json in messages about its chat template. */
+  constructor(json: TokenizerJson, config: Record<string, unknown> = {}, configFile = 'tokenizer_config.json') {
     const m = json.model;
     const pre = json.pre_tokenizer;
     if (m?.type !== 'BPE' || pre?.type !== 'ByteLevel' || pre.add_prefix_space || pre.use_regex === false || json.normalizer) {
@@ -68,6 +70,13 @@ export class BpeTokenizer implements TextTokenizer {
     };
     this.eosId = special('eos_token') ?? null;
     this.padId = special('pad_token') ?? this.eosId ?? 0;
+    const strings: SpecialTokenStrings = {};
+    for (const key of ['bos_token', 'eos_token', 'unk_token', 'pad_token'] as const) {
+      const v = config[key];
+      const text = typeof v === 'string' ? v : (v as { content?: string } | null | undefined)?.content;
+      if (typeof text === 'string') strings[key] = text;
+    }
+    this.chatTemplate = ChatTemplate.fromConfig(config, configFile, strings);
   }
 
   /** Reads dir/tokenizer.json and, when present, dir/tokenizer_config.json (as saveTokenizer writes them). */
@@ -80,10 +89,11 @@ export class BpeTokenizer implements TextTokenizer {
       }
     };
     const cfg = join(dir, 'tokenizer_config.json');
-    return new BpeTokenizer(read(join(dir, 'tokenizer.json')), existsSync(cfg) ? read(cfg) : {});
+    return new BpeTokenizer(read(join(dir, 'tokenizer.json')), existsSync(cfg) ? read(cfg) : {}, cfg);
   }
 
-  encode(text: string): number[] {
+  /** Byte-level BPE adds no special tokens of its own (no post-processor), so the options change nothing. */
+  encode(text: string, _opts?: EncodeOptions): number[] {
     const out: number[] = [];
     // Split around special tokens (longest first at each position), as the Hugging Face tokenizer does.
     let from = 0;

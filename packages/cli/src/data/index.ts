@@ -22,3 +22,6 @@ export { BpeTokenizer } from './bpe-tokenizer.js';
 export { saveTokenizer, writeFileAtomic } from './save.js';
 export { makeBatches, type EncodedExample, type MakeBatchesOptions, type TokenBatch } from './batches.js';
 export { encodeExamples, encodePrefix, type EncodeOptions } from './encode.js';
+export { readInstructionData, type InstructionDataset, type InstructionExample, type ReadInstructionOptions } from './instruction.js';
+export { encodeInstruction, encodeInstructions, type EncodeInstructionsResult, packExamples, PLAIN_FORMAT, renderPrompt } from './instruction-encode.js';
+export { INSTRUCTION_SET, loadInstructionSet } from './instruction-set.js';

@@ -22,14 +22,24 @@ export function readDataset(path: string, opts: ReadDatasetOptions = {}): Datase
   return labelExamples(raw, path);
 }
 
+/**
+ * The most a data file may hold: the text is read whole into one string, and V8's strings stop at 2^29 − 24
+ * UTF-16 units (about 512 MiB of ASCII).
+ */
+export const MAX_DATA_BYTES = 512 * 2 ** 20;
+
 function readText(path: string): string {
   let st;
   try {
     st = statSync(path);
-  } catch {
-    throw new DataError(path, 'file not found');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataError(path, code === 'ENOENT' ? 'file not found' : `cannot be read (${code ?? (e as Error).message})`);
   }
   if (st.isDirectory()) throw new DataError(path, 'is a directory, not a data file');
+  // A FIFO, a device or a socket (/dev/stdin, /dev/zero) may block forever or never end.
+  if (!st.isFile()) throw new DataError(path, `is not a regular file (${st.isFIFO() ? 'a FIFO or pipe' : st.isSocket() ? 'a socket' : 'a device'}); give a data file`);
+  if (st.size > MAX_DATA_BYTES) throw new DataError(path, `is ${(st.size / 2 ** 30).toFixed(1)} GiB; sift reads data files of up to ${MAX_DATA_BYTES / 2 ** 20} MiB whole into memory`);
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {

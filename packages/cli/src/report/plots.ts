@@ -1,9 +1,12 @@
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+import type * as vl from 'vega-lite';
 
-/** Renders a Vega-Lite spec to an SVG string in Node (no browser, no canvas). */
+/**
+ * Renders a Vega-Lite spec to an SVG string in Node (no browser, no canvas). Vega is imported here, on the first
+ * plot: it takes about a second to load, and most `sift` runs (and every input error) draw nothing.
+ */
 export async function renderSvg(spec: vl.TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
   } finally {

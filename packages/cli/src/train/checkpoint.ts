@@ -17,6 +17,8 @@ export interface CheckpointMeta {
   settings: Record<string, unknown>;
   /** The held-out evaluation after that epoch: the final metrics when a resume has no epoch left to train. */
   evaluation?: Evaluation;
+  /** Instruction tuning: the held-out loss before training, measured once by the run's first process. */
+  heldOutLossBefore?: number;
   /** The first step's training loss: what the divergence check compares with, across resumes. */
   startLoss?: number;
   /** Seconds of training so far, over every run that led here; the largest peak bytes of those runs. */

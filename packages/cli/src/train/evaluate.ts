@@ -15,7 +15,7 @@ export interface Evaluation {
 interface Pass {
   /** [batches with a loss] */
   losses: Tensor | null;
-  /** Each loss's weight: rows (classification) or tokens (causal-LM). */
+  /** Each loss's weight: rows (classification) or the tokens the loss covers (causal-LM, instruction). */
   weights: number[];
   /** [examples] arg-max classes (classification). */
   preds: Tensor | null;
@@ -39,7 +39,7 @@ function pass(task: TaskModel, batches: readonly TokenBatch[]): Pass {
         const rows = b.shape[0];
         if (loss) {
           losses.push(loss);
-          out.weights.push(task.task === 'classification' ? rows : t.tokens);
+          out.weights.push(task.task === 'classification' ? rows : t.targets);
         }
         if (task.task === 'classification' && b.labels) {
           preds.push(logits.argmax(-1));

@@ -1,4 +1,4 @@
-import { intField, numberField, type RawConfig, stringField } from '../config.js';
+import { ConfigError, intField, numberField, type RawConfig, sizeField, stringField } from '../config.js';
 
 /** BERT's hyper-parameters under Hugging Face's names (config.json of model_type "bert"). */
 export interface BertConfig {
@@ -19,15 +19,15 @@ export interface BertConfig {
 
 export function bertConfig(raw: RawConfig, file: string): BertConfig {
   const act = stringField(raw, 'hidden_act', file, 'gelu');
-  if (!['gelu', 'gelu_new', 'relu'].includes(act)) throw new Error(`${file}: hidden_act '${act}' is not supported (gelu, gelu_new, relu)`);
+  if (!['gelu', 'gelu_new', 'relu'].includes(act)) throw new ConfigError(file, `hidden_act '${act}' is not supported (gelu, gelu_new, relu)`);
   const cfg: BertConfig = {
-    vocab_size: intField(raw, 'vocab_size', file),
-    hidden_size: intField(raw, 'hidden_size', file),
+    vocab_size: sizeField(raw, 'vocab_size', file),
+    hidden_size: sizeField(raw, 'hidden_size', file),
     num_hidden_layers: intField(raw, 'num_hidden_layers', file),
-    num_attention_heads: intField(raw, 'num_attention_heads', file),
-    intermediate_size: intField(raw, 'intermediate_size', file),
+    num_attention_heads: sizeField(raw, 'num_attention_heads', file),
+    intermediate_size: sizeField(raw, 'intermediate_size', file),
     hidden_act: act as BertConfig['hidden_act'],
-    max_position_embeddings: intField(raw, 'max_position_embeddings', file),
+    max_position_embeddings: sizeField(raw, 'max_position_embeddings', file),
     type_vocab_size: intField(raw, 'type_vocab_size', file, 2),
     layer_norm_eps: numberField(raw, 'layer_norm_eps', file, 1e-12),
     hidden_dropout_prob: numberField(raw, 'hidden_dropout_prob', file, 0.1),
@@ -36,7 +36,7 @@ export function bertConfig(raw: RawConfig, file: string): BertConfig {
     pad_token_id: intField(raw, 'pad_token_id', file, 0),
   };
   if (cfg.hidden_size % cfg.num_attention_heads !== 0) {
-    throw new Error(`${file}: hidden_size ${cfg.hidden_size} is not divisible by num_attention_heads ${cfg.num_attention_heads}`);
+    throw new ConfigError(file, `hidden_size ${cfg.hidden_size} is not divisible by num_attention_heads ${cfg.num_attention_heads}`);
   }
   return cfg;
 }

@@ -1,10 +1,52 @@
 import { Dropout, Embedding, init, LayerNorm, Linear, mergeHeads, Module, ModuleList, paddingMask, scaledDotProductAttention, splitHeads } from '@siftjs/nn';
 import { arange, crossEntropy, ones, onesLike, scope, type Tensor, triu, zerosLike } from '@siftjs/tensor';
-import { loadWeights, saveWeights, saveWeightsAsync } from '../checkpoint.js';
-import { readConfig } from '../config.js';
+import { checkModelType, type RawConfig } from '../config.js';
+import type { CheckpointLayout } from '../pretrained/layout.js';
+import { PretrainedModel } from '../pretrained/model.js';
 import { type BertConfig, bertConfig } from './config.js';
 
 /** BERT (Devlin et al. 2019) in Hugging Face's layout: post-LayerNorm encoder blocks over word + position + type embeddings. */
+
+/** Checkpoints saved by transformers before 4.31 carry the embeddings' position_ids buffer. */
+const POSITION_IDS = /(^|\.)embeddings\.position_ids$/;
+/** Published base checkpoints have a pooler; models without one (masked-LM, RoBERTa's) leave it, as transformers does. */
+const POOLER = /(^|\.)pooler\.dense\.(weight|bias)$/;
+
+/** The heads of transformers' task models: BERT's pre-training, masked-LM and next-sentence heads under `cls`, RoBERTa's LM head, classifiers, QA. */
+const HEADS: Record<string, string[]> = { bert: ['cls', 'classifier', 'qa_outputs'], roberta: ['lm_head', 'classifier', 'qa_outputs'] };
+
+/** The family's checkpoints: the encoder under `bert.` (`roberta.`) beside the task's head. */
+function bertLayout(basePrefix: 'bert' | 'roberta', isBase: boolean, { pooler, newHeads = [] }: { pooler: boolean; newHeads?: string[] }): CheckpointLayout {
+  return { basePrefix, isBase, newHeads, taskHeads: HEADS[basePrefix], ignoredKeys: pooler ? [POSITION_IDS] : [POSITION_IDS, POOLER] };
+}
+
+/** What every BERT class shares: config.json of model_type "bert". */
+export abstract class BertPreTrainedModel extends PretrainedModel<BertConfig> {
+  static configFromJson(this: { name: string }, raw: RawConfig, file: string): BertConfig {
+    checkModelType(raw, file, ['bert'], this.name);
+    return bertConfig(raw, file);
+  }
+
+  get modelType(): string {
+    return 'bert';
+  }
+}
+
+/** What every RoBERTa class shares: model_type "roberta", and RoBERTa's defaults (padding id 1, one token type). */
+export abstract class RobertaPreTrainedModel extends PretrainedModel<BertConfig> {
+  static configFromJson(this: { name: string }, raw: RawConfig, file: string): BertConfig {
+    checkModelType(raw, file, ['roberta'], this.name);
+    return robertaConfig(raw, file);
+  }
+
+  get modelType(): string {
+    return 'roberta';
+  }
+}
+
+function robertaConfig(raw: RawConfig, file: string): BertConfig {
+  return bertConfig({ pad_token_id: 1, type_vocab_size: 1, ...raw }, file);
+}
 
 function act(name: BertConfig['hidden_act'], x: Tensor): Tensor {
   return name === 'relu' ? x.relu() : x.gelu(name === 'gelu' ? 'none' : 'tanh');
@@ -180,42 +222,25 @@ export interface BertInputs {
   tokenTypeIds?: Tensor;
 }
 
-export class BertModel extends Module {
+export class BertModel extends BertPreTrainedModel {
   embeddings: BertEmbeddings;
   encoder: BertEncoder;
   pooler: BertPooler | null;
 
-  constructor(
-    readonly config: BertConfig,
-    { pooler = true, positions = 'absolute' as 'absolute' | 'roberta' } = {},
-  ) {
-    super();
+  constructor(config: BertConfig, { pooler = true, positions = 'absolute' as 'absolute' | 'roberta' } = {}) {
+    super(config);
     this.embeddings = new BertEmbeddings(config, positions);
     this.encoder = new BertEncoder(config);
     this.pooler = pooler ? new BertPooler(config) : null;
   }
 
-  /** A base-model checkpoint, or the encoder of a task checkpoint (its "bert." names, the head left out). */
-  static fromPretrained(dir: string, opts: { strict?: boolean } = {}): BertModel {
-    const { file, raw } = readConfig(dir);
-    const model = new BertModel(bertConfig(raw, file));
-    loadWeights(model, dir, { strict: opts.strict ?? false, basePrefix: 'bert.' });
-    return model;
+  get architecture(): string {
+    return 'BertModel';
   }
 
-  /** config.json as savePretrained writes it. */
-  configJson(): Record<string, unknown> {
-    return { model_type: 'bert', architectures: ['BertModel'], ...this.config };
-  }
-
-  /** config.json and model.safetensors, atomically; CPU tensors (synchronous reads). */
-  savePretrained(dir: string): void {
-    saveWeights(this, dir, this.configJson());
-  }
-
-  /** `savePretrained` from any backend (WebGPU included): the same files, read with `await toArray()`. */
-  savePretrainedAsync(dir: string): Promise<void> {
-    return saveWeightsAsync(this, dir, this.configJson());
+  /** A base-model checkpoint, or the encoder of a task checkpoint (its "bert." names; the head goes unused). */
+  get checkpointLayout(): CheckpointLayout {
+    return bertLayout('bert', true, { pooler: this.pooler !== null });
   }
 
   /** Hidden states [B, T, H] and the pooled [CLS] output [B, H] (null without a pooler). */
@@ -229,38 +254,25 @@ export class BertModel extends Module {
   }
 }
 
-export class BertForSequenceClassification extends Module {
+export class BertForSequenceClassification extends BertPreTrainedModel {
   bert: BertModel;
   dropout: Dropout;
   classifier: Linear;
 
-  constructor(readonly config: BertConfig) {
-    super();
+  constructor(config: BertConfig) {
+    super(config);
     this.bert = new BertModel(config);
     this.dropout = new Dropout(config.hidden_dropout_prob);
     this.classifier = new Linear(config.hidden_size, config.num_labels);
   }
 
-  static fromPretrained(dir: string, opts: { strict?: boolean } = {}): BertForSequenceClassification {
-    const { file, raw } = readConfig(dir);
-    const model = new BertForSequenceClassification(bertConfig(raw, file));
-    loadWeights(model, dir, { strict: opts.strict ?? false });
-    return model;
+  get architecture(): string {
+    return 'BertForSequenceClassification';
   }
 
-  /** config.json as savePretrained writes it. */
-  configJson(): Record<string, unknown> {
-    return { model_type: 'bert', architectures: ['BertForSequenceClassification'], ...this.config };
-  }
-
-  /** config.json and model.safetensors, atomically; CPU tensors (synchronous reads). */
-  savePretrained(dir: string): void {
-    saveWeights(this, dir, this.configJson());
-  }
-
-  /** `savePretrained` from any backend (WebGPU included): the same files, read with `await toArray()`. */
-  savePretrainedAsync(dir: string): Promise<void> {
-    return saveWeightsAsync(this, dir, this.configJson());
+  /** A pre-trained checkpoint has no `classifier`: it keeps its initialisation (named in the load's notice). */
+  get checkpointLayout(): CheckpointLayout {
+    return bertLayout('bert', false, { pooler: true, newHeads: ['classifier'] });
   }
 
   forward(ids: Tensor, opts: BertInputs & { labels?: Tensor } = {}): { logits: Tensor; loss: Tensor | null } {
@@ -278,16 +290,21 @@ export class RobertaModel extends BertModel {
     super(config, { pooler, positions: 'roberta' });
   }
 
-  static override fromPretrained(dir: string, opts: { strict?: boolean } = {}): RobertaModel {
-    const { file, raw } = readConfig(dir);
-    const model = new RobertaModel(bertConfig({ pad_token_id: 1, type_vocab_size: 1, ...raw }, file));
-    loadWeights(model, dir, { strict: opts.strict ?? false, basePrefix: 'roberta.' });
-    return model;
+  static override configFromJson(this: { name: string }, raw: RawConfig, file: string): BertConfig {
+    checkModelType(raw, file, ['roberta'], this.name);
+    return robertaConfig(raw, file);
   }
 
-  /** config.json as savePretrained writes it. */
-  override configJson(): Record<string, unknown> {
-    return { model_type: 'roberta', architectures: ['RobertaModel'], ...this.config };
+  override get modelType(): string {
+    return 'roberta';
+  }
+
+  override get architecture(): string {
+    return 'RobertaModel';
+  }
+
+  override get checkpointLayout(): CheckpointLayout {
+    return bertLayout('roberta', true, { pooler: this.pooler !== null });
   }
 }
 
@@ -310,36 +327,23 @@ export class RobertaClassificationHead extends Module {
 }
 
 /** RoBERTa (Liu et al. 2019): BERT's encoder with padding-aware positions and its own head, under `roberta.`. */
-export class RobertaForSequenceClassification extends Module {
+export class RobertaForSequenceClassification extends RobertaPreTrainedModel {
   roberta: BertModel;
   classifier: RobertaClassificationHead;
 
-  constructor(readonly config: BertConfig) {
-    super();
+  constructor(config: BertConfig) {
+    super(config);
     this.roberta = new RobertaModel(config);
     this.classifier = new RobertaClassificationHead(config);
   }
 
-  static fromPretrained(dir: string, opts: { strict?: boolean } = {}): RobertaForSequenceClassification {
-    const { file, raw } = readConfig(dir);
-    const model = new RobertaForSequenceClassification(bertConfig({ pad_token_id: 1, type_vocab_size: 1, ...raw }, file));
-    loadWeights(model, dir, { strict: opts.strict ?? false });
-    return model;
+  get architecture(): string {
+    return 'RobertaForSequenceClassification';
   }
 
-  /** config.json as savePretrained writes it. */
-  configJson(): Record<string, unknown> {
-    return { model_type: 'roberta', architectures: ['RobertaForSequenceClassification'], ...this.config };
-  }
-
-  /** config.json and model.safetensors, atomically; CPU tensors (synchronous reads). */
-  savePretrained(dir: string): void {
-    saveWeights(this, dir, this.configJson());
-  }
-
-  /** `savePretrained` from any backend (WebGPU included): the same files, read with `await toArray()`. */
-  savePretrainedAsync(dir: string): Promise<void> {
-    return saveWeightsAsync(this, dir, this.configJson());
+  /** A pre-trained checkpoint has no `classifier`: it keeps its initialisation (named in the load's notice). */
+  get checkpointLayout(): CheckpointLayout {
+    return bertLayout('roberta', false, { pooler: false, newHeads: ['classifier'] });
   }
 
   forward(ids: Tensor, opts: BertInputs & { labels?: Tensor } = {}): { logits: Tensor; loss: Tensor | null } {
@@ -406,36 +410,22 @@ function mlmLoss(logits: Tensor, labels: Tensor): Tensor {
   return scope(() => crossEntropy(logits.reshape([b * t, v]), labels.reshape([b * t])));
 }
 
-export class BertForMaskedLM extends Module {
+export class BertForMaskedLM extends BertPreTrainedModel {
   bert: BertModel;
   cls: BertOnlyMLMHead;
 
-  constructor(readonly config: BertConfig) {
-    super();
+  constructor(config: BertConfig) {
+    super(config);
     this.bert = new BertModel(config, { pooler: false });
     this.cls = new BertOnlyMLMHead(config, this.bert.embeddings.word_embeddings.weight);
   }
 
-  static fromPretrained(dir: string, opts: { strict?: boolean } = {}): BertForMaskedLM {
-    const { file, raw } = readConfig(dir);
-    const model = new BertForMaskedLM(bertConfig(raw, file));
-    loadWeights(model, dir, { strict: opts.strict ?? false });
-    return model;
+  get architecture(): string {
+    return 'BertForMaskedLM';
   }
 
-  /** config.json as savePretrained writes it. */
-  configJson(): Record<string, unknown> {
-    return { model_type: 'bert', architectures: ['BertForMaskedLM'], ...this.config };
-  }
-
-  /** config.json and model.safetensors, atomically; CPU tensors (synchronous reads). */
-  savePretrained(dir: string): void {
-    saveWeights(this, dir, this.configJson());
-  }
-
-  /** `savePretrained` from any backend (WebGPU included): the same files, read with `await toArray()`. */
-  savePretrainedAsync(dir: string): Promise<void> {
-    return saveWeightsAsync(this, dir, this.configJson());
+  get checkpointLayout(): CheckpointLayout {
+    return bertLayout('bert', false, { pooler: false });
   }
 
   /** Logits [B, T, vocab]; with labels (int32 [B, T], −100 where not masked) the masked-LM loss. */
@@ -466,36 +456,22 @@ export class RobertaLMHead extends Module {
   }
 }
 
-export class RobertaForMaskedLM extends Module {
+export class RobertaForMaskedLM extends RobertaPreTrainedModel {
   roberta: BertModel;
   lm_head: RobertaLMHead;
 
-  constructor(readonly config: BertConfig) {
-    super();
+  constructor(config: BertConfig) {
+    super(config);
     this.roberta = new RobertaModel(config);
     this.lm_head = new RobertaLMHead(config, this.roberta.embeddings.word_embeddings.weight);
   }
 
-  static fromPretrained(dir: string, opts: { strict?: boolean } = {}): RobertaForMaskedLM {
-    const { file, raw } = readConfig(dir);
-    const model = new RobertaForMaskedLM(bertConfig({ pad_token_id: 1, type_vocab_size: 1, ...raw }, file));
-    loadWeights(model, dir, { strict: opts.strict ?? false });
-    return model;
+  get architecture(): string {
+    return 'RobertaForMaskedLM';
   }
 
-  /** config.json as savePretrained writes it. */
-  configJson(): Record<string, unknown> {
-    return { model_type: 'roberta', architectures: ['RobertaForMaskedLM'], ...this.config };
-  }
-
-  /** config.json and model.safetensors, atomically; CPU tensors (synchronous reads). */
-  savePretrained(dir: string): void {
-    saveWeights(this, dir, this.configJson());
-  }
-
-  /** `savePretrained` from any backend (WebGPU included): the same files, read with `await toArray()`. */
-  savePretrainedAsync(dir: string): Promise<void> {
-    return saveWeightsAsync(this, dir, this.configJson());
+  get checkpointLayout(): CheckpointLayout {
+    return bertLayout('roberta', false, { pooler: false });
   }
 
   forward(ids: Tensor, opts: BertInputs & { labels?: Tensor } = {}): { logits: Tensor; loss: Tensor | null } {

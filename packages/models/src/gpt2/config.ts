@@ -1,4 +1,4 @@
-import { intField, numberField, type RawConfig, stringField } from '../config.js';
+import { ConfigError, intField, numberField, type RawConfig, sizeField, stringField } from '../config.js';
 
 /** GPT-2's hyper-parameters under Hugging Face's names (config.json of model_type "gpt2"). */
 export interface GPT2Config {
@@ -20,15 +20,15 @@ export interface GPT2Config {
 export function gpt2Config(raw: RawConfig, file: string): GPT2Config {
   const act = stringField(raw, 'activation_function', file, 'gelu_new');
   if (!['gelu_new', 'gelu', 'relu', 'gelu_pytorch_tanh'].includes(act)) {
-    throw new Error(`${file}: activation_function '${act}' is not supported (gelu_new, gelu, gelu_pytorch_tanh, relu)`);
+    throw new ConfigError(file, `activation_function '${act}' is not supported (gelu_new, gelu, gelu_pytorch_tanh, relu)`);
   }
   const cfg: GPT2Config = {
-    vocab_size: intField(raw, 'vocab_size', file),
-    n_positions: intField(raw, 'n_positions', file),
-    n_embd: intField(raw, 'n_embd', file),
+    vocab_size: sizeField(raw, 'vocab_size', file),
+    n_positions: sizeField(raw, 'n_positions', file),
+    n_embd: sizeField(raw, 'n_embd', file),
     n_layer: intField(raw, 'n_layer', file),
-    n_head: intField(raw, 'n_head', file),
-    n_inner: raw.n_inner === null || raw.n_inner === undefined ? null : intField(raw, 'n_inner', file),
+    n_head: sizeField(raw, 'n_head', file),
+    n_inner: raw.n_inner === null || raw.n_inner === undefined ? null : sizeField(raw, 'n_inner', file),
     layer_norm_epsilon: numberField(raw, 'layer_norm_epsilon', file, 1e-5),
     activation_function: act as GPT2Config['activation_function'],
     resid_pdrop: numberField(raw, 'resid_pdrop', file, 0.1),
@@ -37,11 +37,8 @@ export function gpt2Config(raw: RawConfig, file: string): GPT2Config {
     num_labels: intField(raw, 'num_labels', file, Object.keys((raw.id2label as object) ?? {}).length || 2),
     pad_token_id: raw.pad_token_id === null || raw.pad_token_id === undefined ? null : intField(raw, 'pad_token_id', file),
   };
-  if (cfg.n_embd % cfg.n_head !== 0) throw new Error(`${file}: n_embd ${cfg.n_embd} is not divisible by n_head ${cfg.n_head}`);
+  // The head is the token embedding in every GPT-2 here, as in every published one.
+  if (raw.tie_word_embeddings === false) throw new ConfigError(file, 'tie_word_embeddings false is not supported (GPT-2\'s lm_head is its token embedding)');
+  if (cfg.n_embd % cfg.n_head !== 0) throw new ConfigError(file, `n_embd ${cfg.n_embd} is not divisible by n_head ${cfg.n_head}`);
   return cfg;
-}
-
-/** The config.json written by savePretrained. */
-export function gpt2ConfigJson(cfg: GPT2Config, architecture: string): Record<string, unknown> {
-  return { model_type: 'gpt2', architectures: [architecture], ...cfg };
 }

@@ -17,10 +17,11 @@ import {
 } from '@siftjs/nn';
 import { arange, crossEntropy, embedding, empty, full, onesLike, scope, type Tensor } from '@siftjs/tensor';
 import { init } from '@siftjs/nn';
-import { loadWeights, saveWeights, saveWeightsAsync } from '../checkpoint.js';
-import { readConfig } from '../config.js';
+import { checkModelType, type RawConfig } from '../config.js';
 import { causalLMLoss } from '../loss.js';
-import { type GPT2Config, gpt2Config, gpt2ConfigJson } from './config.js';
+import type { CheckpointLayout } from '../pretrained/layout.js';
+import { PretrainedModel } from '../pretrained/model.js';
+import { type GPT2Config, gpt2Config } from './config.js';
 
 /**
  * GPT-2 (Radford et al. 2019), laid out exactly as Hugging Face's GPT2Model so checkpoints load unchanged —
@@ -124,15 +125,38 @@ export class GPT2Block extends Module {
   }
 }
 
-export class GPT2Model extends Module {
+/** The causal-mask buffers the original GPT-2 checkpoints carry in every block (attn.bias, attn.masked_bias). */
+const GPT2_BUFFERS = [/(^|\.)h\.\d+\.attn\.(masked_)?bias$/];
+
+/** The heads of transformers' GPT-2 task models (LM, double heads, sequence and token classification, QA). */
+const GPT2_HEADS = ['lm_head', 'multiple_choice_head', 'score', 'classifier', 'qa_outputs'];
+
+/** GPT-2's checkpoints: the body under `transformer.` in task checkpoints, bare in the original release. */
+function gpt2Layout(isBase: boolean, newHeads: string[] = []): CheckpointLayout {
+  return { basePrefix: 'transformer', isBase, newHeads, taskHeads: GPT2_HEADS, ignoredKeys: GPT2_BUFFERS };
+}
+
+/** What every GPT-2 class shares: config.json of model_type "gpt2". */
+export abstract class GPT2PreTrainedModel extends PretrainedModel<GPT2Config> {
+  static configFromJson(this: { name: string }, raw: RawConfig, file: string): GPT2Config {
+    checkModelType(raw, file, ['gpt2'], this.name);
+    return gpt2Config(raw, file);
+  }
+
+  get modelType(): string {
+    return 'gpt2';
+  }
+}
+
+export class GPT2Model extends GPT2PreTrainedModel {
   wte: Embedding;
   wpe: Embedding;
   drop: Dropout;
   h: ModuleList<GPT2Block>;
   ln_f: LayerNorm;
 
-  constructor(readonly config: GPT2Config) {
-    super();
+  constructor(config: GPT2Config) {
+    super(config);
     this.wte = new Embedding(config.vocab_size, config.n_embd);
     this.wpe = new Embedding(config.n_positions, config.n_embd);
     init.normal_(this.wte.weight, 0, 0.02);
@@ -140,6 +164,14 @@ export class GPT2Model extends Module {
     this.drop = new Dropout(config.embd_pdrop);
     this.h = new ModuleList(Array.from({ length: config.n_layer }, () => new GPT2Block(config)));
     this.ln_f = new LayerNorm(config.n_embd, { eps: config.layer_norm_epsilon });
+  }
+
+  get architecture(): string {
+    return 'GPT2Model';
+  }
+
+  get checkpointLayout(): CheckpointLayout {
+    return gpt2Layout(true);
   }
 
   /** ids: int32 [B, T] → hidden states [B, T, n_embd]. With a cache, ids are the tokens after the cached ones. */
@@ -164,38 +196,24 @@ export interface CausalLMOutput {
 }
 
 /** GPT-2 with the language-model head tied to the token embedding (lm_head.weight is transformer.wte.weight). */
-export class GPT2LMHeadModel extends Module {
+export class GPT2LMHeadModel extends GPT2PreTrainedModel {
   transformer: GPT2Model;
   lm_head: Linear;
 
-  constructor(readonly config: GPT2Config) {
-    super();
+  constructor(config: GPT2Config) {
+    super(config);
     this.transformer = new GPT2Model(config);
     this.lm_head = new Linear(config.n_embd, config.vocab_size, { bias: false });
     this.lm_head.weight.dispose();
     (this.lm_head as unknown as { weight: Tensor }).weight = this.transformer.wte.weight;
   }
 
-  static fromPretrained(dir: string): GPT2LMHeadModel {
-    const { file, raw } = readConfig(dir);
-    const model = new GPT2LMHeadModel(gpt2Config(raw, file));
-    loadWeights(model, dir);
-    return model;
+  get architecture(): string {
+    return 'GPT2LMHeadModel';
   }
 
-  /** config.json as savePretrained writes it. */
-  configJson(): Record<string, unknown> {
-    return gpt2ConfigJson(this.config, 'GPT2LMHeadModel');
-  }
-
-  /** config.json and model.safetensors, atomically; CPU tensors (synchronous reads). */
-  savePretrained(dir: string): void {
-    saveWeights(this, dir, this.configJson());
-  }
-
-  /** `savePretrained` from any backend (WebGPU included): the same files, read with `await toArray()`. */
-  savePretrainedAsync(dir: string): Promise<void> {
-    return saveWeightsAsync(this, dir, this.configJson());
+  get checkpointLayout(): CheckpointLayout {
+    return gpt2Layout(false);
   }
 
   newCache(): KVCache {
@@ -221,38 +239,24 @@ export interface SequenceClassifierOutput {
  * GPT-2 with a linear `score` head (no bias) read at the last non-padding token of each sequence, as Hugging
  * Face's GPT2ForSequenceClassification. Without a pad_token_id every position counts, so the last one is used.
  */
-export class GPT2ForSequenceClassification extends Module {
+export class GPT2ForSequenceClassification extends GPT2PreTrainedModel {
   transformer: GPT2Model;
   score: Linear;
 
-  constructor(readonly config: GPT2Config) {
-    super();
+  constructor(config: GPT2Config) {
+    super(config);
     this.transformer = new GPT2Model(config);
     this.score = new Linear(config.n_embd, config.num_labels, { bias: false });
     init.normal_(this.score.weight, 0, 0.02);
   }
 
-  static fromPretrained(dir: string, opts: { strict?: boolean } = {}): GPT2ForSequenceClassification {
-    const { file, raw } = readConfig(dir);
-    const model = new GPT2ForSequenceClassification(gpt2Config(raw, file));
-    // A language-model checkpoint has no score head (it stays freshly initialised) and an unused lm_head.
-    loadWeights(model, dir, { strict: opts.strict ?? false });
-    return model;
+  get architecture(): string {
+    return 'GPT2ForSequenceClassification';
   }
 
-  /** config.json as savePretrained writes it. */
-  configJson(): Record<string, unknown> {
-    return gpt2ConfigJson(this.config, 'GPT2ForSequenceClassification');
-  }
-
-  /** config.json and model.safetensors, atomically; CPU tensors (synchronous reads). */
-  savePretrained(dir: string): void {
-    saveWeights(this, dir, this.configJson());
-  }
-
-  /** `savePretrained` from any backend (WebGPU included): the same files, read with `await toArray()`. */
-  savePretrainedAsync(dir: string): Promise<void> {
-    return saveWeightsAsync(this, dir, this.configJson());
+  /** A language-model checkpoint has no `score` head: it keeps its initialisation (named in the load's notice). */
+  get checkpointLayout(): CheckpointLayout {
+    return gpt2Layout(false, ['score']);
   }
 
   /** labels: int32 [B] class ids (cross-entropy), or float32 [B] targets when num_labels is 1 (MSE). */

@@ -1,13 +1,17 @@
 import { type AttentionCache, Embedding, init, KVCache, Linear, Module, ModuleList, MultiHeadAttention, RMSNorm, SwiGLU } from '@siftjs/nn';
 import { scope, type Tensor } from '@siftjs/tensor';
-import { loadWeights, saveWeights, saveWeightsAsync } from '../checkpoint.js';
-import { readConfig } from '../config.js';
+import { checkModelType, type RawConfig } from '../config.js';
 import { causalLMLoss } from '../loss.js';
-import { type LlamaConfig, llamaConfig } from './config.js';
+import type { CheckpointLayout } from '../pretrained/layout.js';
+import { PretrainedModel } from '../pretrained/model.js';
+import { attentionBiases, type LlamaConfig, llamaConfig, type LlamaFamily, layerWindows } from './config.js';
+import { rotaryFrequencies } from './rope.js';
 
 /**
  * LLaMA (Touvron et al. 2023) in Hugging Face's layout: pre-RMSNorm blocks of causal grouped-query attention
  * with rotary position embeddings (q/k/v/o_proj) and a SwiGLU MLP (gate/up/down_proj) — both @siftjs/nn layers.
+ * The family built on it differs only in what config.json says: Llama 3's head_dim and scaled rotary
+ * frequencies, Qwen2's q/k/v biases, Mistral's sliding window, tied or untied output embeddings.
  */
 
 export class LlamaDecoderLayer extends Module {
@@ -16,14 +20,19 @@ export class LlamaDecoderLayer extends Module {
   input_layernorm: RMSNorm;
   post_attention_layernorm: RMSNorm;
 
-  constructor(cfg: LlamaConfig) {
+  /** `slidingWindow`: this layer attends only to the last that many positions (Mistral; Qwen2's upper layers). */
+  constructor(cfg: LlamaConfig, { slidingWindow = null as number | null, frequencies = rotaryFrequencies(cfg) } = {}) {
     super();
+    const bias = attentionBiases(cfg);
     this.self_attn = new MultiHeadAttention(cfg.hidden_size, {
       heads: cfg.num_attention_heads,
       kvHeads: cfg.num_key_value_heads,
+      headDim: cfg.head_dim,
       causal: true,
-      rotaryTheta: cfg.rope_theta,
-      bias: cfg.attention_bias,
+      rotaryFrequencies: frequencies,
+      bias: bias.qkv,
+      outBias: bias.o,
+      slidingWindow,
     });
     this.mlp = new SwiGLU(cfg.hidden_size, cfg.intermediate_size);
     this.input_layernorm = new RMSNorm(cfg.hidden_size, cfg.rms_norm_eps);
@@ -38,17 +47,54 @@ export class LlamaDecoderLayer extends Module {
   }
 }
 
-export class LlamaModel extends Module {
+/** Checkpoints saved before transformers 4.31 carry each layer's rotary inverse frequencies, a buffer. */
+const ROTARY_BUFFERS = [/(^|\.)self_attn\.rotary_emb\.inv_freq$/];
+
+/** The family's checkpoints: the decoder under `model.` beside lm_head, or bare in a base-model save. */
+function llamaLayout(isBase: boolean): CheckpointLayout {
+  return { basePrefix: 'model', isBase, taskHeads: ['lm_head', 'score', 'qa_outputs'], ignoredKeys: ROTARY_BUFFERS };
+}
+
+const CAUSAL_LM: Record<LlamaFamily, string> = { llama: 'LlamaForCausalLM', qwen2: 'Qwen2ForCausalLM', mistral: 'MistralForCausalLM' };
+const BASE: Record<LlamaFamily, string> = { llama: 'LlamaModel', qwen2: 'Qwen2Model', mistral: 'MistralModel' };
+
+/**
+ * What every class of the family shares: config.json read by llamaConfig, and model_type written back as it was
+ * read. Each class loads its own model_type only (`family`), so a Mistral checkpoint is never read as LLaMA.
+ */
+export abstract class LlamaPreTrainedModel extends PretrainedModel<LlamaConfig> {
+  static readonly family: LlamaFamily = 'llama';
+
+  static configFromJson(this: { name: string; family: LlamaFamily }, raw: RawConfig, file: string): LlamaConfig {
+    checkModelType(raw, file, [this.family], this.name);
+    return llamaConfig({ model_type: this.family, ...raw }, file);
+  }
+
+  get modelType(): string {
+    return this.config.model_type;
+  }
+}
+
+export class LlamaModel extends LlamaPreTrainedModel {
   embed_tokens: Embedding;
   layers: ModuleList<LlamaDecoderLayer>;
   norm: RMSNorm;
 
-  constructor(readonly config: LlamaConfig) {
-    super();
+  constructor(config: LlamaConfig) {
+    super(config);
     this.embed_tokens = new Embedding(config.vocab_size, config.hidden_size);
     init.normal_(this.embed_tokens.weight, 0, 0.02);
-    this.layers = new ModuleList(Array.from({ length: config.num_hidden_layers }, () => new LlamaDecoderLayer(config)));
+    const frequencies = rotaryFrequencies(config);
+    this.layers = new ModuleList(layerWindows(config).map((slidingWindow) => new LlamaDecoderLayer(config, { slidingWindow, frequencies })));
     this.norm = new RMSNorm(config.hidden_size, config.rms_norm_eps);
+  }
+
+  get architecture(): string {
+    return BASE[this.config.model_type];
+  }
+
+  get checkpointLayout(): CheckpointLayout {
+    return llamaLayout(true);
   }
 
   /** ids: int32 [B, T] (the tokens after the cached ones, with a cache) → hidden states [B, T, hidden]. */
@@ -63,12 +109,13 @@ export class LlamaModel extends Module {
   }
 }
 
-export class LlamaForCausalLM extends Module {
+/** The decoder with its language-model head: lm_head, or the token embedding itself where tie_word_embeddings. */
+export class LlamaForCausalLM extends LlamaPreTrainedModel {
   model: LlamaModel;
   lm_head: Linear;
 
-  constructor(readonly config: LlamaConfig) {
-    super();
+  constructor(config: LlamaConfig) {
+    super(config);
     this.model = new LlamaModel(config);
     this.lm_head = new Linear(config.hidden_size, config.vocab_size, { bias: false });
     if (config.tie_word_embeddings) {
@@ -77,26 +124,12 @@ export class LlamaForCausalLM extends Module {
     }
   }
 
-  static fromPretrained(dir: string): LlamaForCausalLM {
-    const { file, raw } = readConfig(dir);
-    const model = new LlamaForCausalLM(llamaConfig(raw, file));
-    loadWeights(model, dir);
-    return model;
+  get architecture(): string {
+    return CAUSAL_LM[this.config.model_type];
   }
 
-  /** config.json as savePretrained writes it. */
-  configJson(): Record<string, unknown> {
-    return { model_type: 'llama', architectures: ['LlamaForCausalLM'], ...this.config };
-  }
-
-  /** config.json and model.safetensors, atomically; CPU tensors (synchronous reads). */
-  savePretrained(dir: string): void {
-    saveWeights(this, dir, this.configJson());
-  }
-
-  /** `savePretrained` from any backend (WebGPU included): the same files, read with `await toArray()`. */
-  savePretrainedAsync(dir: string): Promise<void> {
-    return saveWeightsAsync(this, dir, this.configJson());
+  get checkpointLayout(): CheckpointLayout {
+    return llamaLayout(false);
   }
 
   newCache(): KVCache {
@@ -108,4 +141,22 @@ export class LlamaForCausalLM extends Module {
     if (!opts.labels) return { logits, loss: null };
     return { logits, loss: causalLMLoss(logits, opts.labels) };
   }
+}
+
+/** Qwen2 and Qwen2.5 (model_type "qwen2"): LLaMA with biases on q/k/v_proj, optional sliding-window layers. */
+export class Qwen2Model extends LlamaModel {
+  static override readonly family: LlamaFamily = 'qwen2';
+}
+
+export class Qwen2ForCausalLM extends LlamaForCausalLM {
+  static override readonly family: LlamaFamily = 'qwen2';
+}
+
+/** Mistral (model_type "mistral"): LLaMA whose every layer attends within a sliding window. */
+export class MistralModel extends LlamaModel {
+  static override readonly family: LlamaFamily = 'mistral';
+}
+
+export class MistralForCausalLM extends LlamaForCausalLM {
+  static override readonly family: LlamaFamily = 'mistral';
 }

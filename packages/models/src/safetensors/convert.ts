@@ -1,5 +1,5 @@
 import type { TypedArray } from '@siftjs/tensor';
-import type { StDType } from './format.js';
+import { LOADS_AS, quoted, SafetensorsError, ST_BITS, type StDType } from './format.js';
 
 /** Converts stored little-endian bytes to the typed array the tensor loads as, and back for writing. */
 
@@ -57,37 +57,60 @@ export function floatToBf16(x: number): number {
   return ((bits + rounding) >>> 16) & 0xffff;
 }
 
-/** Decodes `bytes` (little-endian) of stored type `dtype` into the array the tensor loads as. */
-export function decode(bytes: Uint8Array, dtype: StDType, count: number, where: () => string): TypedArray {
+const LOADABLE = Object.keys(LOADS_AS).join(', ');
+
+/**
+ * Decodes a tensor's stored little-endian `bytes` into the array it loads as (LOADS_AS): half floats widen to
+ * float32, integers become int32 — the unsigned 32-bit and the 64-bit ones only when every value fits, else a
+ * SafetensorsError naming the first that does not. A dtype no tensor here can hold is a SafetensorsError too.
+ */
+export function decode(bytes: Uint8Array, dtype: StDType, file: string, name: string): TypedArray {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = (bytesEach: number) => bytes.length / bytesEach;
+  const narrow = (count: number, get: (i: number) => bigint | number): Int32Array =>
+    Int32Array.from({ length: count }, (_, i) => {
+      const v = get(i);
+      if (v > 2147483647 || v < -2147483648) {
+        throw new SafetensorsError(file, `tensor ${quoted(name)}: ${dtype} value ${v} (element ${i}) does not fit in int32, the type integer tensors load as`);
+      }
+      return Number(v);
+    });
   switch (dtype) {
     case 'F32':
-      return Float32Array.from({ length: count }, (_, i) => view.getFloat32(4 * i, true));
+      return Float32Array.from({ length: n(4) }, (_, i) => view.getFloat32(4 * i, true));
     case 'F64':
-      return Float64Array.from({ length: count }, (_, i) => view.getFloat64(8 * i, true));
+      return Float64Array.from({ length: n(8) }, (_, i) => view.getFloat64(8 * i, true));
     case 'F16':
-      return Float32Array.from({ length: count }, (_, i) => halfToFloat(view.getUint16(2 * i, true)));
+      return Float32Array.from({ length: n(2) }, (_, i) => halfToFloat(view.getUint16(2 * i, true)));
     case 'BF16':
-      return Float32Array.from({ length: count }, (_, i) => bf16ToFloat(view.getUint16(2 * i, true)));
-    case 'I32':
-      return Int32Array.from({ length: count }, (_, i) => view.getInt32(4 * i, true));
-    case 'I64':
-      return Int32Array.from({ length: count }, (_, i) => {
-        const v = view.getBigInt64(8 * i, true);
-        if (v > 2147483647n || v < -2147483648n) throw new RangeError(`${where()}: int64 value ${v} does not fit in int32`);
-        return Number(v);
-      });
+      return Float32Array.from({ length: n(2) }, (_, i) => bf16ToFloat(view.getUint16(2 * i, true)));
     case 'BOOL':
-      return Uint8Array.from(bytes.subarray(0, count), (b) => (b ? 1 : 0));
+      return Uint8Array.from(bytes, (b) => (b ? 1 : 0));
+    case 'I8':
+      return Int32Array.from(new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length));
+    case 'U8':
+      return Int32Array.from(bytes);
+    case 'I16':
+      return Int32Array.from({ length: n(2) }, (_, i) => view.getInt16(2 * i, true));
+    case 'U16':
+      return Int32Array.from({ length: n(2) }, (_, i) => view.getUint16(2 * i, true));
+    case 'I32':
+      return Int32Array.from({ length: n(4) }, (_, i) => view.getInt32(4 * i, true));
+    case 'U32':
+      return narrow(n(4), (i) => view.getUint32(4 * i, true));
+    case 'I64':
+      return narrow(n(8), (i) => view.getBigInt64(8 * i, true));
+    case 'U64':
+      return narrow(n(8), (i) => view.getBigUint64(8 * i, true));
     default:
-      throw new RangeError(`${where()}: dtype ${dtype} cannot be loaded (supported: F64, F32, F16, BF16, I64, I32, BOOL)`);
+      throw new SafetensorsError(file, `tensor ${quoted(name)}: dtype ${dtype} cannot be loaded as a tensor here (loadable: ${LOADABLE}); readBytes gives its stored bytes`);
   }
 }
 
 /** Encodes a tensor's elements as stored type `dtype`, little-endian. */
 export function encode(values: TypedArray, dtype: StDType): Uint8Array {
   const n = values.length;
-  const out = new Uint8Array(n * ({ F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, BOOL: 1 } as Record<string, number>)[dtype]);
+  const out = new Uint8Array((n * ST_BITS[dtype]) / 8);
   const view = new DataView(out.buffer);
   for (let i = 0; i < n; i++) {
     const v = values[i];
@@ -99,7 +122,7 @@ export function encode(values: TypedArray, dtype: StDType): Uint8Array {
       case 'I32': view.setInt32(4 * i, v, true); break;
       case 'I64': view.setBigInt64(8 * i, BigInt(v), true); break;
       case 'BOOL': out[i] = v ? 1 : 0; break;
-      default: throw new RangeError(`safetensors: cannot write dtype ${dtype}`);
+      default: throw new TypeError(`safetensors: encode writes F64, F32, F16, BF16, I64, I32 and BOOL, not ${dtype}`);
     }
   }
   return out;

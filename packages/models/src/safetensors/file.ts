@@ -1,7 +1,8 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
 import { type DType, type Tensor, type TypedArray, tensor } from '@siftjs/tensor';
 import { decode } from './convert.js';
-import { MAX_HEADER_BYTES, SafetensorsError, type TensorInfo, parseHeader } from './format.js';
+import { MAX_HEADER_BYTES, quoted, SafetensorsError, type TensorInfo } from './format.js';
+import { parseHeader } from './header.js';
 
 /**
  * A safetensors file opened for reading one tensor at a time: only the header is read on open, and each tensor's
@@ -14,18 +15,17 @@ export class SafetensorsFile {
   readonly metadata: Record<string, string>;
 
   private constructor(readonly path: string) {
-    this.fd = openSync(path, 'r');
+    this.fd = openFile(path);
     try {
       const size = fstatSync(this.fd).size;
       if (size < 8) throw new SafetensorsError(path, `truncated: ${size} bytes, shorter than the 8-byte header length`);
       const lenBytes = this.readAt(0, 8);
       const n = new DataView(lenBytes.buffer).getBigUint64(0, true);
-      if (n > BigInt(size - 8)) throw new SafetensorsError(path, `header length ${n} runs past the end of the file (${size} bytes)`);
       if (n > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(path, `header length ${n} is larger than the ${MAX_HEADER_BYTES}-byte limit`);
+      if (n > BigInt(size - 8)) throw new SafetensorsError(path, `header length ${n} runs past the end of the file (${size} bytes)`);
       const headerBytes = Number(n);
-      const json = new TextDecoder('utf-8', { fatal: false }).decode(this.readAt(8, headerBytes));
       this.dataStart = 8 + headerBytes;
-      const { tensors, metadata } = parseHeader(path, json, size - this.dataStart);
+      const { tensors, metadata } = parseHeader(path, this.readAt(8, headerBytes), size - this.dataStart);
       this.byName = new Map(tensors.map((t) => [t.name, t]));
       this.metadata = metadata;
     } catch (e) {
@@ -44,18 +44,26 @@ export class SafetensorsFile {
 
   info(name: string): TensorInfo {
     const t = this.byName.get(name);
-    if (!t) throw new SafetensorsError(this.path, `no tensor named '${name}'`);
+    if (!t) throw new SafetensorsError(this.path, `no tensor named ${quoted(name)}`);
     return t;
   }
 
-  /** One tensor's values on the host, decoded as it loads (F16/BF16 → float32, I64 → int32). */
-  readArray(name: string): TypedArray {
+  /** One tensor's stored bytes, as they are in the file (little-endian, row-major), whatever its dtype. */
+  readBytes(name: string): Uint8Array {
     const t = this.info(name);
-    const bytes = this.readAt(this.dataStart + t.begin, t.end - t.begin);
-    return decode(bytes, t.dtype, t.shape.reduce((a, b) => a * b, 1), () => `${this.path}: tensor '${name}'`);
+    return this.readAt(this.dataStart + t.begin, t.end - t.begin);
   }
 
-  /** One tensor, converted to the dtype it loads as (F16/BF16 → float32, I64 → int32) or to `dtype`. */
+  /**
+   * One tensor's values on the host, decoded as it loads (LOADS_AS: F16/BF16 → float32, integers → int32). A
+   * dtype no tensor here holds (F4, F6, F8, C64), or a 64-bit or unsigned 32-bit value outside int32, is a
+   * SafetensorsError naming the tensor.
+   */
+  readArray(name: string): TypedArray {
+    return decode(this.readBytes(name), this.info(name).dtype, this.path, name);
+  }
+
+  /** One tensor, converted to the dtype it loads as (see readArray) or to `dtype`. */
   read(name: string, dtype?: DType): Tensor {
     const t = this.info(name);
     const out = tensor(this.readArray(name), { shape: t.shape });
@@ -78,6 +86,26 @@ export class SafetensorsFile {
       done += got;
     }
     return buf;
+  }
+}
+
+/**
+ * Opens `path` for reading, or says in a SafetensorsError why not. Only a regular file: a FIFO would block the open
+ * until something writes to it, and a directory or device is no safetensors file.
+ */
+function openFile(path: string): number {
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new SafetensorsError(path, code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? (e as Error).message})`);
+  }
+  if (!st.isFile()) throw new SafetensorsError(path, `is ${st.isDirectory() ? 'a directory' : 'not a regular file'}, not a safetensors file`);
+  try {
+    return openSync(path, 'r');
+  } catch (e) {
+    throw new SafetensorsError(path, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }
 

@@ -1,17 +1,31 @@
 import type { DType } from '@siftjs/tensor';
 
 /**
- * The safetensors layout (huggingface/safetensors): an 8-byte little-endian header length N, N bytes of JSON
- * `{ name: { dtype, shape, data_offsets: [begin, end] }, "__metadata__"?: { string: string } }`, then the data;
- * offsets are relative to the start of the data and the tensors tile it exactly, in order, with no gaps.
+ * The safetensors layout (huggingface/safetensors, README "Format"): an 8-byte little-endian header length N, N
+ * bytes of UTF-8 JSON `{ name: { dtype, shape, data_offsets: [begin, end] }, "__metadata__"?: { string: string } }`
+ * (beginning with `{`, padded at the end with spaces), then the byte buffer, which the tensors tile exactly.
+ * header.ts holds every rule a header must follow.
  */
 
-export type StDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
+/** Every dtype the format lists (tensor.rs `enum Dtype`), with its size in bits: F4 and F6 pack below a byte. */
+export const ST_BITS = {
+  BOOL: 8, F4: 4, F6_E2M3: 6, F6_E3M2: 6, U8: 8, I8: 8, F8_E5M2: 8, F8_E4M3: 8, F8_E8M0: 8, F8_E4M3FNUZ: 8, F8_E5M2FNUZ: 8,
+  I16: 16, U16: 16, F16: 16, BF16: 16, I32: 32, U32: 32, F32: 32, C64: 64, F64: 64, I64: 64, U64: 64,
+} as const;
 
-export const ST_BYTES: Record<StDType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+export type StDType = keyof typeof ST_BITS;
 
-/** The siftjs dtype each stored dtype loads as (half floats widen to float32, 64-bit ints narrow to int32). */
-export const LOADS_AS: Partial<Record<StDType, DType>> = { F64: 'float64', F32: 'float32', F16: 'float32', BF16: 'float32', I64: 'int32', I32: 'int32', BOOL: 'bool' };
+export const isStDType = (s: string): s is StDType => Object.hasOwn(ST_BITS, s);
+
+/**
+ * The siftjs dtype each stored dtype loads as: half floats widen to float32, every integer type to int32 (the
+ * 32- and 64-bit unsigned and int64 ones only when each value fits). The rest — F4, F6, F8, C64 — are parsed and
+ * their bytes can be read (`readBytes`), but no tensor dtype here holds them.
+ */
+export const LOADS_AS: Partial<Record<StDType, DType>> = {
+  F64: 'float64', F32: 'float32', F16: 'float32', BF16: 'float32', BOOL: 'bool',
+  I8: 'int32', U8: 'int32', I16: 'int32', U16: 'int32', I32: 'int32', U32: 'int32', I64: 'int32', U64: 'int32',
+};
 
 export interface TensorInfo {
   name: string;
@@ -32,67 +46,8 @@ export class SafetensorsError extends Error {
   }
 }
 
-/** The largest header we accept; the reference implementation caps it at 100 MB too. */
+/** The largest header we accept: the reference implementation's limit (tensor.rs MAX_HEADER_SIZE). */
 export const MAX_HEADER_BYTES = 100_000_000;
 
-/** Parses and validates a header; `dataBytes` is the size of the data section. */
-export function parseHeader(file: string, json: string, dataBytes: number): { tensors: TensorInfo[]; metadata: Record<string, string> } {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch (e) {
-    throw new SafetensorsError(file, `invalid header JSON (${(e as Error).message})`);
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SafetensorsError(file, 'the header is not a JSON object');
-  const metadata: Record<string, string> = {};
-  const tensors: TensorInfo[] = [];
-  for (const [name, entry] of Object.entries(raw as Record<string, unknown>)) {
-    if (name === '__metadata__') {
-      if (typeof entry !== 'object' || entry === null) throw new SafetensorsError(file, '__metadata__ is not an object');
-      for (const [k, v] of Object.entries(entry)) {
-        if (typeof v !== 'string') throw new SafetensorsError(file, `__metadata__.${k} is not a string`);
-        metadata[k] = v;
-      }
-      continue;
-    }
-    tensors.push(parseEntry(file, name, entry, dataBytes));
-  }
-  checkTiling(file, tensors, dataBytes);
-  return { tensors, metadata };
-}
-
-function parseEntry(file: string, name: string, entry: unknown, dataBytes: number): TensorInfo {
-  const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-  if (typeof entry !== 'object' || entry === null) throw new SafetensorsError(file, `tensor '${name}': entry is not an object`);
-  if (typeof e.dtype !== 'string' || !(e.dtype in ST_BYTES)) throw new SafetensorsError(file, `tensor '${name}': unknown dtype '${String(e.dtype)}'`);
-  const dtype = e.dtype as StDType;
-  if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new SafetensorsError(file, `tensor '${name}': shape ${JSON.stringify(e.shape)} is not a list of non-negative integers`);
-  }
-  const off = e.data_offsets;
-  if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isSafeInteger(o) && o >= 0) || off[0] > off[1]) {
-    throw new SafetensorsError(file, `tensor '${name}': data_offsets ${JSON.stringify(off)} are not [begin, end] with 0 ≤ begin ≤ end`);
-  }
-  const [begin, end] = off as [number, number];
-  if (end > dataBytes) throw new SafetensorsError(file, `tensor '${name}': data_offsets [${begin}, ${end}] run past the data section (${dataBytes} bytes)`);
-  const shape = e.shape as number[];
-  const need = shape.reduce((a, b) => a * b, 1) * ST_BYTES[dtype];
-  if (end - begin !== need) {
-    throw new SafetensorsError(file, `tensor '${name}': shape [${shape.join(', ')}] of ${dtype} needs ${need} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`);
-  }
-  return { name, dtype, shape, begin, end };
-}
-
-/** Tensors must tile the data section exactly: no overlap, no gap, nothing left over. */
-function checkTiling(file: string, tensors: TensorInfo[], dataBytes: number): void {
-  const sorted = [...tensors].sort((a, b) => a.begin - b.begin || a.end - b.end);
-  let at = 0;
-  let prev: TensorInfo | null = null;
-  for (const t of sorted) {
-    if (t.begin < at) throw new SafetensorsError(file, `tensors '${prev?.name}' and '${t.name}' overlap (bytes ${t.begin}–${at})`);
-    if (t.begin > at) throw new SafetensorsError(file, `bytes ${at}–${t.begin} of the data section belong to no tensor`);
-    at = t.end;
-    prev = t;
-  }
-  if (at !== dataBytes) throw new SafetensorsError(file, `bytes ${at}–${dataBytes} of the data section belong to no tensor`);
-}
+/** A name as messages show it: quoted, with what would break the line or the quotes escaped as JSON does. */
+export const quoted = (name: string): string => `'${JSON.stringify(name).slice(1, -1)}'`;

@@ -1,7 +1,7 @@
 import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { BackendError, type DType, fmtShape, Tensor, type TypedArray } from '@siftjs/tensor';
 import { encode } from './convert.js';
-import { SafetensorsError, ST_BYTES, type StDType } from './format.js';
+import { MAX_HEADER_BYTES, quoted, SafetensorsError, ST_BITS, type StDType } from './format.js';
 
 /*
  * Saving, from any backend. The file layout needs only names, dtypes and shapes, so the header is written first and
@@ -32,6 +32,8 @@ export interface HostTensor {
 export type Saveable = Tensor | HostTensor;
 
 const STORED: Record<DType, StDType> = { float32: 'F32', float64: 'F64', int32: 'I32', bool: 'BOOL' };
+const FLOAT_TYPES = ['F32', 'F16', 'BF16'];
+const INT_TYPES = ['I32', 'I64'];
 
 interface Entry {
   name: string;
@@ -40,10 +42,46 @@ interface Entry {
   bytes: number;
 }
 
+/** A lone UTF-16 surrogate: no UTF-8 spelling exists for it, so a name holding one cannot be written as itself. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Refuses, before anything is written, every input that would make a file the format forbids (or one that does
+ * not say what was asked): a tensor named `__metadata__`, names or metadata that are not well-formed Unicode,
+ * metadata that is not string to string, a shape that is not a list of non-negative integers, host data of the
+ * wrong length, an unknown dtype or stored type, a header past the format's size limit.
+ */
+function checkInputs(path: string, tensors: Record<string, Saveable>, { metadata, floatType = 'F32', intType = 'I32' }: SaveOptions): void {
+  const bad = (defect: string): never => {
+    throw new SafetensorsError(path, `cannot write: ${defect}`);
+  };
+  if (!FLOAT_TYPES.includes(floatType)) bad(`floatType ${quoted(String(floatType))} is not one of ${FLOAT_TYPES.join(', ')}`);
+  if (!INT_TYPES.includes(intType)) bad(`intType ${quoted(String(intType))} is not one of ${INT_TYPES.join(', ')}`);
+  if (metadata !== undefined) {
+    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) bad('metadata must be an object of strings');
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') bad(`metadata value ${quoted(k)} is ${v === null ? 'null' : typeof v}, not a string (the format allows only strings)`);
+      if (LONE_SURROGATE.test(k) || LONE_SURROGATE.test(v)) bad(`metadata ${quoted(k)} holds a lone UTF-16 surrogate, which UTF-8 cannot encode`);
+    }
+  }
+  for (const [name, t] of Object.entries(tensors)) {
+    if (name === '__metadata__') bad("a tensor may not be named '__metadata__': the format reserves that key for metadata");
+    if (LONE_SURROGATE.test(name)) bad(`tensor name ${quoted(name)} holds a lone UTF-16 surrogate, which UTF-8 cannot encode`);
+    if (!Object.hasOwn(STORED, t.dtype)) bad(`tensor ${quoted(name)} has dtype ${quoted(String(t.dtype))}; one of ${Object.keys(STORED).join(', ')} is written`);
+    if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) bad(`tensor ${quoted(name)}: shape ${JSON.stringify(t.shape)} is not a list of non-negative integers`);
+    if (!(t instanceof Tensor)) {
+      const numel = t.shape.reduce((a, b) => a * b, 1);
+      if (t.data?.length !== numel) bad(`tensor ${quoted(name)}: ${t.data?.length} values do not fill shape ${fmtShape(t.shape)} (${numel} elements)`);
+    }
+  }
+}
+
 /** The header (length field + padded JSON) and the entries in file order; offsets follow from the shapes alone. */
-function plan(tensors: Record<string, Saveable>, { metadata, floatType = 'F32', intType = 'I32' }: SaveOptions): { head: Uint8Array; entries: Entry[] } {
+function plan(path: string, tensors: Record<string, Saveable>, options: SaveOptions): { head: Uint8Array; entries: Entry[] } {
+  checkInputs(path, tensors, options);
+  const { metadata, floatType = 'F32', intType = 'I32' } = options;
   const header: Record<string, unknown> = {};
-  if (metadata) header.__metadata__ = metadata;
+  if (metadata) header.__metadata__ = { ...metadata };
   const entries: Entry[] = [];
   let at = 0;
   for (const name of Object.keys(tensors).sort()) {
@@ -51,17 +89,19 @@ function plan(tensors: Record<string, Saveable>, { metadata, floatType = 'F32', 
     const { dtype, shape } = source;
     // float64 stays F64 unless a narrower float type was asked for.
     const stored = dtype === 'float32' || dtype === 'float64' ? (dtype === 'float64' && floatType === 'F32' ? 'F64' : floatType) : dtype === 'int32' ? intType : STORED[dtype];
-    const bytes = shape.reduce((a, b) => a * b, 1) * ST_BYTES[stored];
-    header[name] = { dtype: stored, shape: [...shape], data_offsets: [at, at + bytes] };
+    const bytes = (shape.reduce((a, b) => a * b, 1) * ST_BITS[stored]) / 8;
+    // defineProperty, not assignment: a tensor named '__proto__' is a key like any other.
+    Object.defineProperty(header, name, { value: { dtype: stored, shape: [...shape], data_offsets: [at, at + bytes] }, enumerable: true });
     entries.push({ name, source, stored, bytes });
     at += bytes;
   }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8); // the reference pads the header to 8 bytes
-  const jsonBytes = new TextEncoder().encode(json);
-  const head = new Uint8Array(8 + jsonBytes.length);
-  new DataView(head.buffer).setBigUint64(0, BigInt(jsonBytes.length), true);
-  head.set(jsonBytes, 8);
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  // The reference pads the header with spaces to a multiple of 8 bytes (bytes, not characters).
+  const padded = Math.ceil(json.length / 8) * 8;
+  if (padded > MAX_HEADER_BYTES) throw new SafetensorsError(path, `cannot write: the header would be ${padded} bytes, past the format's ${MAX_HEADER_BYTES}-byte limit`);
+  const head = new Uint8Array(8 + padded).fill(0x20, 8);
+  new DataView(head.buffer).setBigUint64(0, BigInt(padded), true);
+  head.set(json, 8);
   return { head, entries };
 }
 
@@ -116,7 +156,7 @@ class TempFile {
  * backend (WebGPU) use `saveSafetensorsAsync`, which writes the same bytes.
  */
 export function saveSafetensors(path: string, tensors: Record<string, Saveable>, options: SaveOptions = {}): void {
-  const { head, entries } = plan(tensors, options);
+  const { head, entries } = plan(path, tensors, options);
   for (const { name, source } of entries) {
     if (source instanceof Tensor && !source.backend.readSync) {
       throw new BackendError(
@@ -140,7 +180,7 @@ export function saveSafetensors(path: string, tensors: Record<string, Saveable>,
  * comes. The same bytes, the same temporary-file-and-rename atomicity.
  */
 export async function saveSafetensorsAsync(path: string, tensors: Record<string, Saveable>, options: SaveOptions = {}): Promise<void> {
-  const { head, entries } = plan(tensors, options);
+  const { head, entries } = plan(path, tensors, options);
   const out = new TempFile(path);
   try {
     out.write(head);

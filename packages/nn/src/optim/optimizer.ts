@@ -60,6 +60,20 @@ export abstract class Optimizer<O extends object> {
     }
   }
 
+  /**
+   * Frees what the optimizer holds — every parameter's state (AdamW's moments…) and gradient — when training is
+   * over; the parameters themselves belong to the model. A later `step()` starts from fresh state.
+   */
+  dispose(): void {
+    this.zeroGrad();
+    this.freeState();
+  }
+
+  private freeState(): void {
+    for (const s of this.state.values()) for (const v of Object.values(s)) if (typeof v !== 'number') v.dispose();
+    this.state.clear();
+  }
+
   private allParams(): Tensor[] {
     return this.paramGroups.flatMap((g) => g.params);
   }
@@ -90,8 +104,7 @@ export abstract class Optimizer<O extends object> {
       const { params: _ignored, ...hyper } = g;
       Object.assign(this.paramGroups[i], hyper);
     });
-    for (const s of this.state.values()) for (const v of Object.values(s)) if (typeof v !== 'number') v.dispose();
-    this.state.clear();
+    this.freeState();
     for (const [i, s] of Object.entries(sd.state)) {
       const copy: OptimizerState = {};
       for (const [k, v] of Object.entries(s)) copy[k] = typeof v === 'number' ? v : noGrad(() => v.clone());

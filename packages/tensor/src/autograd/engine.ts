@@ -43,9 +43,7 @@ export function runBackward(root: Tensor, gradient?: Tensor): void {
         }
         const inputGrads = grad ? applyNode(node, grad) : [];
         node.freeSaved();
-        node.inputs.forEach((input, i) => {
-          if (!input) return;
-          const g = inputGrads[i];
+        deliver(node, inputGrads, (input, g, i) => {
           if (g) addInto(grads, input, g, node, i);
           const left = (pending.get(input) as number) - 1;
           pending.set(input, left);
@@ -120,12 +118,49 @@ function applyNode(node: Node, grad: Tensor): readonly (Tensor | null)[] {
   }
 }
 
+/** Gradients a rule computed for an input that needs none (freed at once): the tests hold every op's rule to 0. */
+let unneeded = 0;
+
+/** How many gradients rules have computed for inputs that need none, since the module loaded. Not public API. */
+export function unneededGradientCount(): number {
+  return unneeded;
+}
+
+/**
+ * Hands each input that needs a gradient its own, and frees at once every gradient nobody needs: one computed
+ * for an input that requires none (rules are told which inputs need one and should skip the work, but the engine
+ * owns whatever they return), one past the inputs, or those not yet handed on when `each` throws.
+ */
+function deliver(
+  node: Node,
+  inputGrads: readonly (Tensor | null)[],
+  each: (input: Node, grad: Tensor | null, i: number) => void,
+): void {
+  let next = 0;
+  try {
+    for (; next < node.inputs.length; next++) {
+      const input = node.inputs[next];
+      const g = inputGrads[next] ?? null;
+      if (input) each(input, g, next);
+      else if (g) {
+        unneeded++;
+        g.dispose();
+      }
+    }
+  } finally {
+    // After a throw, the gradient being handed on is `each`'s (addInto frees it); the rest are freed here.
+    const from = next < node.inputs.length ? next + 1 : next;
+    for (let i = from; i < inputGrads.length; i++) inputGrads[i]?.dispose();
+  }
+}
+
 function addInto(grads: Map<Node, Tensor>, input: Node, grad: Tensor, from: Node, i: number): void {
   const expected = from.inputShapes[i];
   // A gradient has its input's dtype (mixed-dtype ops compute in the promoted one).
   const g = grad.dtype === from.inputDTypes[i] ? grad : keep(grad.cast(from.inputDTypes[i]));
   if (g !== grad) grad.dispose();
   if (!shapesEqual(g.shape, expected)) {
+    g.dispose();
     throw new AutogradError(
       `backward of '${from.name}' produced a gradient of shape ${fmtShape(g.shape)} for input ${i} of shape ${fmtShape(expected)}`,
     );

@@ -57,15 +57,23 @@ export interface Backend {
   /** a: [...batch, M, K], b: [...batch, K, N] with identical batch dims (broadcast by the caller through
    *  0 strides); out: [...batch, M, N]. Transposed operands arrive as permuted strides. Float dtypes only. */
   matmul(a: View, b: View): BackendStorage;
+  /**
+   * Optional (SIFT's weight gradients without the dense product): for a [M, K], g [M, N] and int32 idx [k],
+   * out[j] = Σₘ a[m, r]·g[m, c] with (r, c) = (f / N, f % N) of f = idx[j], or (f % K, f / K) when `transposed`
+   * (the weight is stored [N, K]). Out is [k] in a's dtype. Backends without it compute the dense gradient.
+   */
+  sampledMatmul?(a: View, g: View, idx: View, transposed: boolean): BackendStorage;
 
   // ---- fused rows: contiguous input, viewed as [rows, cols] over the last dim(s) ----
   softmax(x: View, cols: number, log: boolean): BackendStorage;
   /** Softmax backward along rows: dx = y ⊙ (dy − Σ dy⊙y) (or for log-softmax dx = dy − exp(y) Σ dy). */
   softmaxBackward(y: View, dy: View, cols: number, log: boolean): BackendStorage;
   layerNorm(x: View, weight: View | null, bias: View | null, cols: number, eps: number): NormForward;
-  layerNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number): NormBackward;
+  /** Computes only the gradients `wanted` names (a frozen weight's is never computed); the others come back null. */
+  layerNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward;
   rmsNorm(x: View, weight: View | null, cols: number, eps: number): NormForward;
-  rmsNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number): NormBackward;
+  /** As layerNormBackward; `wanted.bias` is ignored (RMS norm has no bias) and `dbias` is null. */
+  rmsNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward;
 
   // ---- indexing ----
   /** out[i, :] = table[ids[i], :] for a [V, D] table and int32 ids; out is [ids.size, D]. */
@@ -85,18 +93,15 @@ export interface Backend {
   // ---- optimizer ----
   /** In place AdamW on contiguous float storages of `size` elements (PyTorch's semantics). */
   adamw(p: BackendStorage, g: BackendStorage, m: BackendStorage, v: BackendStorage, dtype: DType, size: number, h: AdamWHyper): void;
-  /** In place sparse AdamW: steps `values` (k) with grads/m/v (k), then writes values into param at idx. */
-  adamwSparse(
-    param: BackendStorage,
-    idx: BackendStorage,
-    values: BackendStorage,
-    g: BackendStorage,
-    m: BackendStorage,
-    v: BackendStorage,
-    dtype: DType,
-    k: number,
-    h: AdamWHyper,
-  ): void;
+  /**
+   * SIFT's step on one sparse tensor, in place (the paper's Figure 5): AdamW on the increment δ of its k chosen
+   * components, then the weight written there as its pre-trained value plus the increment. For i < k:
+   *   m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  δ ← δ·decay − stepSize·m / (√v / bc2 + eps);  param[idx] ← base + δ
+   * With per-component step counts (`steps`, after a re-selection), each count is incremented first and the bias
+   * corrections come from it: stepSize = lr / (1 − β₁ᵗ), bc2 = √(1 − β₂ᵗ). An index outside the parameter is
+   * reported as the other indexing kernels report theirs.
+   */
+  adamwIncrement(a: AdamWIncrementArgs): void;
 }
 
 /** A backend's own handle to an allocation; opaque above the seam. */
@@ -122,10 +127,61 @@ export interface NormForward extends NormStats {
   y: BackendStorage;
 }
 
+/**
+ * Which gradients a norm backward computes: those of the inputs that require one. The op asks for nothing else,
+ * so training with frozen norm parameters (SIFT, LoRA, BitFit…) spends no work or memory on their gradients.
+ */
+export interface NormGradients {
+  /** dx */
+  input: boolean;
+  /** dweight; only where there is a weight */
+  weight: boolean;
+  /** dbias (layer norm only) */
+  bias: boolean;
+}
+
+/** Each gradient is null where it was not wanted. */
 export interface NormBackward {
-  dx: BackendStorage;
+  dx: BackendStorage | null;
   dweight: BackendStorage | null;
   dbias: BackendStorage | null;
+}
+
+/** The buffers and constants of `adamwIncrement`: every k-sized buffer in `dtype`, the parameter in its own. */
+export interface AdamWIncrementArgs {
+  /** The dense weight, contiguous, `paramSize` elements of `paramDtype`. */
+  param: BackendStorage;
+  paramDtype: DType;
+  paramSize: number;
+  /** int32 [k]: flat positions in `param`. */
+  indices: BackendStorage;
+  /** [k]: the pre-trained values at `indices` (read only). */
+  base: BackendStorage;
+  /** [k]: the increment, stepped in place. */
+  delta: BackendStorage;
+  /** [k]: the gradient of δ (read only). */
+  grad: BackendStorage;
+  m: BackendStorage;
+  v: BackendStorage;
+  /** [k] per-component step counts, incremented in place; null when every component shares `c.stepSize`/`c.bc2`. */
+  steps: BackendStorage | null;
+  dtype: DType;
+  k: number;
+  c: AdamWConstants;
+}
+
+/** AdamW's constants for one step, computed once in float64 by `adamwConstants` (ops/optim.ts) for every backend. */
+export interface AdamWConstants {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Decoupled weight decay as a factor: 1 − lr·λ. */
+  decay: number;
+  /** lr / (1 − β₁ᵗ) at the shared step t. */
+  stepSize: number;
+  /** √(1 − β₂ᵗ) at the shared step t. */
+  bc2: number;
 }
 
 export interface AdamWHyper {

@@ -10,6 +10,8 @@ interface Entry {
 }
 
 const entries = new Map<string, Entry>();
+/** Backends whose package is loaded but cannot run here, with the package's reason. */
+const unavailable = new Map<string, string>();
 let current: Backend | null = null;
 
 /**
@@ -18,15 +20,32 @@ let current: Backend | null = null;
  */
 export function registerBackend(name: string, factory: Factory, priority = 0): void {
   entries.set(name, { factory, priority });
+  unavailable.delete(name);
 }
 
+/**
+ * Records that a backend's package is loaded but cannot run here, and why (no driver, no device): `setBackend`
+ * then fails with that reason rather than "not registered". A later `registerBackend` of the name replaces it.
+ */
+export function registerUnavailableBackend(name: string, reason: string): void {
+  if (!entries.has(name)) unavailable.set(name, reason);
+}
+
+/** The backends that can be started (`setBackend`). */
 export function registeredBackends(): string[] {
   return [...entries.keys()];
+}
+
+/** The backends whose packages are loaded but cannot run here, each with its reason. */
+export function unavailableBackends(): Record<string, string> {
+  return Object.fromEntries(unavailable);
 }
 
 /** Switches the backend new tensors are created on. Awaits device start-up (an adapter, a context). */
 export async function setBackend(name: string): Promise<Backend> {
   const entry = entries.get(name);
+  const why = unavailable.get(name);
+  if (!entry && why !== undefined) throw new BackendError(`setBackend: backend '${name}' is not available here: ${why}`);
   if (!entry) {
     throw new BackendError(
       `setBackend: no backend named '${name}' is registered (registered: ${registeredBackends().join(', ') || 'none'}); import its package, e.g. '@siftjs/backend-${name}'`,

@@ -8,6 +8,7 @@ import { reshape, transpose, unsqueeze } from './views.js';
 import { cast } from './cast.js';
 import { promoteTypes } from '../dtype.js';
 import { noGrad } from '../autograd/grad-mode.js';
+import { sampledGradRequest, wholeLeafOf } from '../autograd/sampled-grad.js';
 
 /**
  * Matrix product with torch.matmul's rules: 1-D operands are promoted to a row/column and the added dim removed
@@ -55,14 +56,44 @@ function matmul2(a: Tensor, b: Tensor): Tensor {
   if (bc !== b) bc.dispose();
   const aShape = a.shape;
   const bShape = b.shape;
+  // A weight used whole (x·W or x·Wᵀ) may ask for only some components of its gradient (sampled-grad.ts).
+  const weight = b.requiresGrad && backend.sampledMatmul ? wholeLeafOf(b) : null;
   return record(
     'matmul',
     out,
     [a, b],
-    (g, [as, bs], need) => [
-      need[0] ? sumTo(matmul2(g, transpose(bs)), aShape) : null,
-      need[1] ? sumTo(matmul2(transpose(as), g), bShape) : null,
-    ],
+    (g, [as, bs], need) => {
+      const request = need[1] && weight ? sampledGradRequest(weight.leaf) : undefined;
+      if (request && weight) {
+        const values = sampledWeightGrad(as, g, request.indices, weight.transposed, weight.leaf.dtype);
+        request.deliver(values);
+        values.dispose();
+      }
+      return [
+        need[0] ? sumTo(matmul2(g, transpose(bs)), aShape) : null,
+        need[1] && !request ? sumTo(matmul2(transpose(as), g), bShape) : null,
+      ];
+    },
     [a, b],
   );
+}
+
+/**
+ * The components `indices` of the weight's gradient Aᵀ·G (summed over the batch), without the dense product: for the
+ * weight W = B [K, N] each index f is (f / N, f % N) of Aᵀ·G; for W with B = Wᵀ (W [N, K]) it is (f % K, f / K).
+ */
+function sampledWeightGrad(a: Tensor, g: Tensor, indices: Tensor, transposed: boolean, dtype: Tensor['dtype']): Tensor {
+  const k = a.shape[a.rank - 1];
+  const n = g.shape[g.rank - 1];
+  const a2 = reshape(a, [-1, k]);
+  const g2 = reshape(g, [-1, n]);
+  const backend = backendOf('matmul (sampled weight gradient)', a2, g2, indices);
+  if (!backend.sampledMatmul) throw new Error(`matmul: backend ${backend.name} has no sampledMatmul kernel`);
+  const out = fromStorage(backend, backend.sampledMatmul(a2.raw(), g2.raw(), indices.raw(), transposed), a2.dtype, [indices.size]);
+  a2.dispose();
+  g2.dispose();
+  if (out.dtype === dtype) return out;
+  const c = cast(out, dtype);
+  out.dispose();
+  return c;
 }

@@ -1,5 +1,5 @@
 import { record } from '../autograd/record.js';
-import type { NormForward } from '../backend/backend.js';
+import type { BackendStorage, NormForward, NormGradients } from '../backend/backend.js';
 import { ShapeError, fmtShape } from '../errors.js';
 import { shapesEqual, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -68,19 +68,27 @@ function fusedNorm(
     op,
     y,
     inputs,
-    (g, saved) => {
+    (g, saved, needs) => {
       const [xs, rs] = saved;
       const ms = mean ? saved[2] : null;
       const ws = w ? saved[saved.length - 1] : null;
       const gc = contiguous(g);
       const s = { rstd: rs.raw().storage, mean: ms?.raw().storage };
+      // Frozen parameters (and an input that needs no gradient) are left out of the kernel's work.
+      const wanted: NormGradients = { input: needs[0], weight: weight !== null && needs[1], bias: bias !== null && needs[needs.length - 1] };
       const r =
         op === 'layerNorm'
-          ? b.layerNormBackward(gc.raw(), xs.raw(), ws?.raw() ?? null, s, cols)
-          : b.rmsNormBackward(gc.raw(), xs.raw(), ws?.raw() ?? null, s, cols);
-      const grads: (Tensor | null)[] = [fromStorage(b, r.dx, x.dtype, x.shape)];
-      if (weight) grads.push(r.dweight ? fromStorage(b, r.dweight, x.dtype, ns) : null);
-      if (bias) grads.push(r.dbias ? fromStorage(b, r.dbias, x.dtype, ns) : null);
+          ? b.layerNormBackward(gc.raw(), xs.raw(), ws?.raw() ?? null, s, cols, wanted)
+          : b.rmsNormBackward(gc.raw(), xs.raw(), ws?.raw() ?? null, s, cols, wanted);
+      const take = (st: BackendStorage | null, want: boolean, shape: readonly number[]): Tensor | null => {
+        if (st && !want) b.free(st); // a backend that computed more than it was asked: nobody holds it
+        return st && want ? fromStorage(b, st, x.dtype, shape) : null;
+      };
+      const grads: (Tensor | null)[] = [take(r.dx, wanted.input, x.shape)];
+      const dweight = take(r.dweight, wanted.weight, ns);
+      const dbias = take(r.dbias, wanted.bias, ns);
+      if (weight) grads.push(dweight);
+      if (bias) grads.push(dbias);
       return grads;
     },
     save,

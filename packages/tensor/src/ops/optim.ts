@@ -1,4 +1,4 @@
-import type { AdamWHyper } from '../backend/backend.js';
+import type { AdamWConstants, AdamWHyper } from '../backend/backend.js';
 import { ShapeError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { backendOf, requireDType, requireFloat } from './util.js';
@@ -24,26 +24,69 @@ export function adamwUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, h
 }
 
 /**
- * Sparse AdamW in place: steps `values` [k] with `grad`, `m`, `v` [k], then writes the values into `param` at the
- * flat int32 `indices` — SIFT's update.
+ * AdamW's constants for step t (1-based), in float64, computed here once so that every backend's kernel uses the same
+ * values: decay = 1 − lr·λ, stepSize = lr / (1 − β₁ᵗ), bc2 = √(1 − β₂ᵗ).
  */
-export function adamwSparseUpdate(
-  param: Tensor,
-  indices: Tensor,
-  values: Tensor,
-  grad: Tensor,
-  m: Tensor,
-  v: Tensor,
-  h: AdamWHyper,
-): void {
-  requireDType('adamwSparseUpdate', indices, 'int32');
-  const b = backendOf('adamwSparseUpdate', param, indices, values, grad, m, v);
-  const k = values.size;
-  wholeStorage('adamwSparseUpdate', 'param', param, param.size);
-  for (const [name, t] of [['indices', indices], ['values', values], ['grad', grad], ['m', m], ['v', v]] as const) {
-    wholeStorage('adamwSparseUpdate', name, t, k);
+export function adamwConstants(h: AdamWHyper): AdamWConstants {
+  const { lr, beta1, beta2, eps, weightDecay, step } = h;
+  return { lr, beta1, beta2, eps, decay: 1 - lr * weightDecay, stepSize: lr / (1 - beta1 ** step), bc2: Math.sqrt(1 - beta2 ** step) };
+}
+
+/** The tensors of one SIFT step: a sparse increment over the k chosen components of `param`. */
+export interface IncrementTensors {
+  /** The dense weight (whole and contiguous), updated at `indices`. */
+  param: Tensor;
+  /** int32 [k] flat positions in `param`. */
+  indices: Tensor;
+  /** [k] pre-trained values at `indices`. */
+  base: Tensor;
+  /** [k] the increment δ, stepped in place. */
+  delta: Tensor;
+  /** [k] the gradient of δ. */
+  grad: Tensor;
+  /** [k] AdamW's moments, in place. */
+  m: Tensor;
+  v: Tensor;
+  /** [k] per-component step counts (incremented in place), or null when all components share `h.step`. */
+  steps?: Tensor | null;
+}
+
+/**
+ * SIFT's step, in place and not recorded (the paper's Figure 5): AdamW on the increment δ of the k chosen components
+ * — m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², δ ← δ(1 − lr·λ) − lr/(1−β₁ᵗ) · m / (√v / √(1−β₂ᵗ) + eps) — then
+ * param[indices] ← base + δ. Decay acts on δ, never on the pre-trained base. One kernel per tensor on every backend.
+ * With `steps`, each component's count is incremented and used for its own bias correction (`h.step` is ignored).
+ */
+export function adamwIncrement(t: IncrementTensors, h: AdamWHyper): void {
+  const { param, indices, base, delta, grad, m, v } = t;
+  const steps = t.steps ?? null;
+  requireFloat('adamwIncrement', param);
+  requireDType('adamwIncrement', indices, 'int32');
+  requireFloat('adamwIncrement', delta);
+  const k = indices.size;
+  const b = backendOf('adamwIncrement', param, indices, base, delta, grad, m, v, ...(steps ? [steps] : []));
+  wholeStorage('adamwIncrement', 'param', param, param.size);
+  for (const [name, x] of [['indices', indices], ['base', base], ['delta', delta], ['grad', grad], ['m', m], ['v', v], ['steps', steps]] as const) {
+    if (!x) continue;
+    wholeStorage('adamwIncrement', name, x, k);
+    if (name !== 'indices') requireDType('adamwIncrement', x, delta.dtype);
   }
-  b.adamwSparse(param.raw().storage, indices.raw().storage, values.raw().storage, grad.raw().storage, m.raw().storage, v.raw().storage, param.dtype, k, h);
+  if (k === 0) return;
+  b.adamwIncrement({
+    param: param.raw().storage,
+    paramDtype: param.dtype,
+    paramSize: param.size,
+    indices: indices.raw().storage,
+    base: base.raw().storage,
+    delta: delta.raw().storage,
+    grad: grad.raw().storage,
+    m: m.raw().storage,
+    v: v.raw().storage,
+    steps: steps ? steps.raw().storage : null,
+    dtype: delta.dtype,
+    k,
+    c: adamwConstants(h),
+  });
 }
 
 /**

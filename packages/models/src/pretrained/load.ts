@@ -1,0 +1,54 @@
+import type { Module } from '@siftjs/nn';
+import { ownTensors, readInto, storedShapes } from '../checkpoint.js';
+import { CheckpointError } from './errors.js';
+import type { CheckpointLayout } from './layout.js';
+import { planFailed, planLoad } from './plan.js';
+
+/** What a load did besides reading every parameter: nothing here is an error. */
+export interface LoadReport {
+  /** New-head parameters the checkpoint lacks, left as initialised from the seed (train them before use). */
+  initialised: string[];
+  /** Checkpoint tensors of another task's head, not read. */
+  unused: string[];
+  /** Known buffers in the checkpoint (causal masks, position ids, rotary frequencies), not read. */
+  ignored: string[];
+  /** Checkpoint keys read under their modern name (LayerNorm gamma → weight, beta → bias). */
+  renamed: string[];
+}
+
+export interface LoadOptions {
+  /**
+   * true: every parameter comes from the checkpoint and every stored tensor is used (known buffers aside).
+   * false (default): a head fine-tuning creates ('score', 'classifier') may be missing — it keeps its
+   * initialisation — and another task's head in the checkpoint goes unused; both are named in one notice.
+   * Anything else missing, unexpected or of the wrong shape is a CheckpointError either way.
+   */
+  strict?: boolean;
+  /** Receives the notice, where there is one (default: console.warn). */
+  onNotice?: (message: string, report: LoadReport) => void;
+}
+
+/** One notice naming what the load initialised and what it left unused, or null when there is nothing to say. */
+export function loadNotice(dir: string, model: string, r: LoadReport): string | null {
+  const parts: string[] = [];
+  if (r.initialised.length) {
+    parts.push(`initialised from the seed, not in the checkpoint (train before use): ${r.initialised.join(', ')}`);
+  }
+  if (r.unused.length) parts.push(`not used, another task's head: ${r.unused.join(', ')}`);
+  return parts.length ? `${dir} → ${model}: ${parts.join('; ')}` : null;
+}
+
+/**
+ * Loads a checkpoint directory into `model` by the rules of `layout` (see planLoad): every name and shape is
+ * settled from the headers first, so a checkpoint that does not fit throws a CheckpointError having read nothing.
+ */
+export function loadPretrained(model: Module, dir: string, layout: CheckpointLayout, name: string, opts: LoadOptions = {}): LoadReport {
+  const { located, shapes } = storedShapes(dir);
+  const plan = planLoad(ownTensors(model), shapes, layout, opts.strict ?? false);
+  if (planFailed(plan)) throw new CheckpointError(dir, name, plan);
+  readInto(model, located, plan.reads);
+  const report: LoadReport = { initialised: plan.initialised, unused: plan.unused, ignored: plan.ignored, renamed: plan.renamed };
+  const notice = loadNotice(dir, name, report);
+  if (notice) (opts.onNotice ?? ((m: string) => console.warn(m)))(notice, report);
+  return report;
+}

@@ -1,0 +1,77 @@
+import { Module } from '@siftjs/nn';
+import { saveWeights, saveWeightsAsync } from '../checkpoint.js';
+import { type RawConfig, readConfig } from '../config.js';
+import type { CheckpointLayout } from './layout.js';
+import { type LoadOptions, type LoadReport, loadPretrained } from './load.js';
+
+export interface FromPretrainedOptions extends LoadOptions {
+  /** config.json fields to override before the model is built (num_labels, pad_token_id…), as transformers' kwargs. */
+  config?: RawConfig;
+}
+
+/** A model class fromPretrained can build: its constructor, and how it reads config.json. */
+export interface PretrainedClass<M extends PretrainedModel> {
+  new (config: M['config']): M;
+  /** Parses config.json (`file` names it in errors) into the config the constructor takes. */
+  configFromJson(raw: RawConfig, file: string): M['config'];
+}
+
+/**
+ * The base of every model of the zoo (transformers' PreTrainedModel): loading a checkpoint directory in any of its
+ * family's published layouts, and saving one, written once. A subclass says where its names sit in the family's
+ * checkpoints (`checkpointLayout`), what it writes to config.json (`modelType`, `architecture`), and how it reads
+ * config.json (`static configFromJson`).
+ */
+export abstract class PretrainedModel<C extends object = object> extends Module {
+  constructor(readonly config: C) {
+    super();
+  }
+
+  /** config.json's model_type. */
+  abstract get modelType(): string;
+  /** config.json's architectures entry (the transformers class name). */
+  abstract get architecture(): string;
+  abstract get checkpointLayout(): CheckpointLayout;
+
+  /**
+   * Builds the model from `dir/config.json` and loads `dir`'s weights (model.safetensors or a sharded index) in
+   * whichever of the family's layouts they are stored (see `loadPretrainedWeights`). A load that fails frees the
+   * half-built model before it throws.
+   */
+  static fromPretrained<M extends PretrainedModel>(this: PretrainedClass<M>, dir: string, opts: FromPretrainedOptions = {}): M {
+    const { file, raw } = readConfig(dir);
+    const model = new this(this.configFromJson(opts.config ? { ...raw, ...opts.config } : raw, file));
+    try {
+      model.loadPretrainedWeights(dir, opts);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    return model;
+  }
+
+  /**
+   * Loads `dir`'s weights into this model: a base checkpoint into a task model or a task checkpoint into a base
+   * model, known buffers skipped, legacy LayerNorm names read as today's, tied weights from whichever name is
+   * stored. Strict except for a missing new head, and another task's head left unused — both named in one notice
+   * (see LoadOptions). Nothing is read from a checkpoint that does not fit.
+   */
+  loadPretrainedWeights(dir: string, opts: LoadOptions = {}): LoadReport {
+    return loadPretrained(this, dir, this.checkpointLayout, this.architecture, opts);
+  }
+
+  /** config.json as savePretrained writes it. */
+  configJson(): Record<string, unknown> {
+    return { model_type: this.modelType, architectures: [this.architecture], ...this.config };
+  }
+
+  /** config.json and model.safetensors, atomically; CPU tensors (synchronous reads). */
+  savePretrained(dir: string): void {
+    saveWeights(this, dir, this.configJson());
+  }
+
+  /** `savePretrained` from any backend (WebGPU included): the same files, read with `await toArray()`. */
+  savePretrainedAsync(dir: string): Promise<void> {
+    return saveWeightsAsync(this, dir, this.configJson());
+  }
+}
