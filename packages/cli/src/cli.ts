@@ -13,7 +13,7 @@ import { generateCommand } from './commands/generate.js';
 import { mergeCommand } from './commands/merge.js';
 import { inputErrorLine, UsageError } from './errors.js';
 import { PRETRAIN_DEFAULTS, pretrain } from './pretrain.js';
-import { checkFile, fitMaxLength, checkModelDir, checkOutDir, contextLength } from './validate.js';
+import { checkDelta, checkFile, checkModelDir, checkOutDir, contextLength, fitMaxLength } from './validate.js';
 
 const backendOption = () =>
   new Option('--backend <name>', 'where tensors live; auto: CUDA, else WebGPU on a GPU, else the CPU (never a software WebGPU adapter)').choices(BACKENDS).default('cpu');
@@ -90,7 +90,7 @@ export function program(): Command {
   ).action(async (o, command: Command) => {
     checkModelDir('--model', o.model);
     o.maxLength = maxLengthFor(command, o.model);
-    if (o.delta !== undefined) checkFile('--delta', o.delta);
+    if (o.delta !== undefined) checkDelta('--delta', o.delta);
     await useBackend(o.backend);
     await evalCommand(o);
   });
@@ -112,7 +112,7 @@ export function program(): Command {
       const ctx = contextLength(o.model);
       // The prompt takes at least one of the model's positions.
       if (ctx && o.maxNewTokens >= ctx.tokens) throw new UsageError(`--max-new-tokens ${o.maxNewTokens} leaves no room for the prompt in the model's ${ctx.tokens} positions (${ctx.field})`);
-      if (o.delta !== undefined) checkFile('--delta', o.delta);
+      if (o.delta !== undefined) checkDelta('--delta', o.delta);
       await useBackend(o.backend);
       await generateCommand(o);
     });

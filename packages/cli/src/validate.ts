@@ -1,6 +1,7 @@
 import { accessSync, constants, mkdirSync, readdirSync, readFileSync, rmdirSync, type Stats, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { bertConfig, ConfigError, gpt2Config, llamaConfig, readConfig } from '@siftjs/models';
+import { isPeftAdapterDir } from '@siftjs/sift-optimizer';
 import { systemErrorReason, UsageError } from './errors.js';
 
 type RawConfig = Record<string, unknown>;
@@ -44,6 +45,11 @@ export function checkFile(flag: string, path: string): void {
   } catch (e) {
     throw new UsageError(`${label}: cannot be read: ${systemErrorReason(e) ?? (e as Error).message}`);
   }
+}
+
+/** --delta of eval and generate: a sparse-delta file, or a PEFT adapter directory (its files are checked when read). */
+export function checkDelta(flag: string, path: string): void {
+  if (!isPeftAdapterDir(path)) checkFile(flag, path);
 }
 
 /** The config parsers of the architectures the CLI loads: each checks its fields (see packages/models). */

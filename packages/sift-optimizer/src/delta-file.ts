@@ -102,6 +102,12 @@ export function loadDelta(path: string): SparseDelta {
       const shape = shapes[name];
       if (!shape) throw new SafetensorsError(path, `tensor '${key}' has no shape in the metadata`);
       const numel = shape.reduce((a, b) => a * b, 1);
+      // Indices are int32, increments and dense values floats: any other stored dtype is not a delta this wrote.
+      const stored = f.info(key).dtype;
+      const allowed = kind === 'indices' ? ['I32'] : ['F32', 'F16', 'BF16'];
+      if ((kind === 'indices' || kind === 'delta' || kind === 'dense') && !allowed.includes(stored)) {
+        throw new SafetensorsError(path, `'${key}' is stored as ${stored}; a sparse delta stores ${kind === 'indices' ? 'indices as I32' : 'values as F32, F16 or BF16'}`);
+      }
       const values = f.readArray(key);
       if (kind === 'dense') {
         if (values.length !== numel) throw new SafetensorsError(path, `'${key}' has ${values.length} values for shape [${shape.join(', ')}]`);
