@@ -109,10 +109,11 @@ describe('orphaned temporary files', () => {
     const dead = spawnSync(process.execPath, ['-e', '']).pid as number; // exited: its pid names no process now
     const live = process.ppid;
     const names = {
-      gone: [`delta.safetensors.tmp-${dead}-0`, `delta.safetensors.tmp.tmp-${dead}-3`, `.metrics.json.${dead}.mjuohs00.tmp`, `model.safetensors.tmp-${process.pid}-7`, 'config.json.tmp', 'delta.safetensors.tmp'],
+      gone: [`.sift-probe-${dead}`, `delta.safetensors.tmp-${dead}-0`, `delta.safetensors.tmp.tmp-${dead}-3`, `.metrics.json.${dead}.mjuohs00.tmp`, `model.safetensors.tmp-${process.pid}-7`, 'config.json.tmp', 'delta.safetensors.tmp'],
       kept: [`adapter_model.safetensors.tmp-${live}-2`, 'notes.tmp', 'delta.safetensors', 'metrics.json', 'checkpoint'],
     };
-    for (const n of [...names.gone, ...names.kept]) if (n !== 'checkpoint') writeFileSync(join(dir, n), 'x');
+    for (const n of [...names.gone, ...names.kept]) if (n !== 'checkpoint' && !n.startsWith('.sift-probe')) writeFileSync(join(dir, n), 'x');
+    mkdirSync(join(dir, `.sift-probe-${dead}`));
     expect(removeOrphans(dir).sort()).toEqual([...names.gone].sort());
     expect(readdirSync(dir).sort()).toEqual([...names.kept].sort());
   });

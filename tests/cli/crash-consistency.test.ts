@@ -68,6 +68,21 @@ async function finetune(out: string, method: string, o: { resume?: boolean; kill
 }
 
 /**
+ * What a user does after a kill: the same command with --resume; when that is refused because no checkpoint had
+ * been written in full yet (exit 2, nothing changed), the same command without it.
+ */
+async function continueRun(out: string, method: string, onPoint?: KillSwitch['onPoint']): Promise<{ outcome: Outcome; points: KillPoint[]; restarted: boolean }> {
+  // The check that --out can be written removes the probe directory a kill left behind: nothing else may change.
+  const disk = () => `${existsSync(out)} ${stateDigest(out, /^\.sift-probe-\d+\/$/)}`;
+  const before = disk();
+  const resumed = await finetune(out, method, { resume: true, onPoint });
+  const refused = resumed.outcome.end === 'exit' && resumed.outcome.code === 2 && /no checkpoint to resume from/.test(resumed.outcome.stderr);
+  if (!refused) return { ...resumed, restarted: false };
+  expect(disk(), 'a refused --resume leaves the disk as it was').toBe(before);
+  return { ...(await finetune(out, method, { onPoint })), restarted: true };
+}
+
+/**
  * The disk a kill at each of a run's points leaves, copied as the run passes them: a snapshot dir per point, for
  * the points `wanted` accepts (given the points so far).
  */
@@ -182,6 +197,7 @@ async function reference(method: string): Promise<Reference> {
 
 beforeAll(() => {
   writeTinyFixture(modelDir, data, 16);
+  mkdirSync(runs); // every run's --out has the same parent: the steps of checking --out are the same in each
   ks.install();
   // A clock that stands still: the log's times and the measured seconds are the same in every run, so two runs
   // (or a run and a copy) that wrote the same things digest the same.
@@ -207,17 +223,19 @@ describe('sift finetune after a SIGKILL at every file-system step', () => {
     expect(steps(again.points, rec)).toEqual(steps(ref.points, ref.out));
     const failures: string[] = [];
     const copiesDiffer: string[] = [];
+    let restarts = 0;
     for (let i = 0; i < ref.points.length; i++) {
       const out = fresh(`${method}-k${i}`);
       const killed = await finetune(out, method, { killAt: i });
       expect(killed.outcome.end, `kill at ${i}: ${ref.points[i].step}`).toBe('killed');
       if (stateDigest(out) !== stateDigest(join(recorded, String(i)))) copiesDiffer.push(`${i} ${ref.points[i].torn ? 'torn ' : ''}${ref.points[i].step}`);
-      const resumed = await finetune(out, method, { resume: true });
+      const resumed = await continueRun(out, method);
+      restarts += Number(resumed.restarted);
       const why = verdict(out, method, resumed.outcome, ref, savedBefore(ref.points, i));
       failures.push(why ? `${i} ${ref.points[i].torn ? 'torn ' : ''}${ref.points[i].step}: ${why}` : '');
       ks.bypass(() => rmSync(out, { recursive: true, force: true }));
     }
-    report(`[crash ${method}] one kill: ${ref.points.length} kill points (${ref.points.filter((p) => p.torn).length} torn writes)`, ref.points.length, failures, t0);
+    report(`[crash ${method}] one kill: ${ref.points.length} kill points (${ref.points.filter((p) => p.torn).length} torn writes; ${restarts} before any checkpoint, started over)`, ref.points.length, failures, t0);
     expect(copiesDiffer, 'a copied state differs from the one a real kill left').toEqual([]);
     expect(failures.filter(Boolean)).toEqual([]);
   }, 900_000);
@@ -260,15 +278,17 @@ describe('sift finetune after a SIGKILL at every file-system step', () => {
     const rec = fresh(`${method}-rec`);
     await finetune(rec, method, { onPoint: recorder(rec, recorded) });
     const failures: string[] = [];
+    let restarts = 0;
     for (let i = 0; i < ref.points.length; i++) {
       const out = fresh(`${method}-k${i}`);
       ks.bypass(() => copyTree(join(recorded, String(i)), out));
-      const resumed = await finetune(out, method, { resume: true });
+      const resumed = await continueRun(out, method);
+      restarts += Number(resumed.restarted);
       const why = verdict(out, method, resumed.outcome, ref, savedBefore(ref.points, i));
       failures.push(why ? `${i} ${ref.points[i].torn ? 'torn ' : ''}${ref.points[i].step}: ${why}` : '');
       ks.bypass(() => rmSync(out, { recursive: true, force: true }));
     }
-    report(`[crash ${method}] one kill: ${ref.points.length} kill points (${ref.points.filter((p) => p.torn).length} torn writes)`, ref.points.length, failures, t0);
+    report(`[crash ${method}] one kill: ${ref.points.length} kill points (${ref.points.filter((p) => p.torn).length} torn writes; ${restarts} before any checkpoint, started over)`, ref.points.length, failures, t0);
     expect(failures.filter(Boolean)).toEqual([]);
   }, 900_000);
 
@@ -289,7 +309,7 @@ describe('sift finetune after a SIGKILL at every file-system step', () => {
       const out = fresh(`twice-${i}`);
       ks.bypass(() => copyTree(join(recorded, String(i)), out));
       const second = join(snaps, `twice-${i}`);
-      const census = await finetune(out, method, { resume: true, onPoint: recorder(out, second, (j, seen) => inFirstSave(seen, j)) });
+      const census = await continueRun(out, method, recorder(out, second, (j, seen) => inFirstSave(seen, j)));
       const first = savedBefore(ref.points, i);
       if (census.outcome.end !== 'ok' || resumedFrom(census.outcome) !== first) {
         failures.push(`${i} ${ref.points[i].step}: first resume ${census.outcome.end === 'ok' ? `after epoch ${resumedFrom(census.outcome)}, not ${first}` : ended(census.outcome, out)}`);
@@ -307,7 +327,7 @@ describe('sift finetune after a SIGKILL at every file-system step', () => {
         if (why === undefined) {
           const last = fresh(`twice-${i}-${j}`);
           ks.bypass(() => copyTree(state, last));
-          const finished = await finetune(last, method, { resume: true });
+          const finished = await continueRun(last, method);
           resumedRuns++;
           why = verdict(last, method, finished.outcome, ref, saved);
           finals.set(digest, why);

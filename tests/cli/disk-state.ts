@@ -24,11 +24,11 @@ const TEMP_ID = /\.tmp-(\d+-\d+)|\.(\d+\.[0-9a-z]+)\.tmp$/g;
 /**
  * A digest of what is on disk under `dir`: names and contents. Temporary names carry the writer's pid and a
  * counter or time stamp; they are numbered afresh in order, so two states that differ only in those (which no
- * reader of the directory looks at beyond their pattern) digest the same.
+ * reader of the directory looks at beyond their pattern) digest the same. Names `ignore` matches are left out.
  */
-export function stateDigest(dir: string): string {
+export function stateDigest(dir: string, ignore?: RegExp): string {
   const h = createHash('sha256');
-  const names = listTree(dir);
+  const names = listTree(dir).filter((n) => !ignore?.test(n));
   const counters = [...new Set(names.flatMap((n) => [...n.matchAll(TEMP_ID)].map((m) => m[1] ?? m[2])))].sort();
   for (const name of names) {
     const shown = name.replace(TEMP_ID, (_, a: string | undefined, b: string | undefined) => `.tmp-#${counters.indexOf(a ?? b ?? '')}`);

@@ -57,6 +57,7 @@ export async function finetune(a: FinetuneArgs): Promise<void> {
   const method = a.method as MethodName;
   const ckpt = join(a.out, 'checkpoint');
   if (!a.resume && checkpointExists(ckpt)) throw new UsageError(`${a.out}: holds a checkpoint already; pass --resume to continue it or choose another --out`);
+  if (a.resume && !checkpointExists(ckpt)) throw new UsageError(`${ckpt}: no checkpoint to resume from (none was written in full); run without --resume to start over`);
 
   const data = prepareData(a);
   const tm = data.tm;
@@ -105,8 +106,8 @@ async function run(a: FinetuneArgs, { method, ckpt, split, tm, tuner, batchesFor
   removeOrphans(a.out);
   const resumed = a.resume ? resumeCheckpoint(ckpt, tuner, settings) : null;
   if (resumed) await assertFiniteWeights(tm.model, `${a.model} with ${ckpt}`);
+  if (a.resume && !resumed) throw new UsageError(`${ckpt}: no checkpoint to resume from`); // removed since the check above
   const startEpoch = resumed?.epoch ?? 0;
-  if (a.resume && !resumed) process.stderr.write(`sift finetune: ${ckpt} holds no complete checkpoint yet; starting from the first epoch\n`);
   if (startEpoch > a.epochs) throw new UsageError(`${ckpt}: holds ${startEpoch} epochs, more than --epochs ${a.epochs}`);
   const log = new JsonlLog(join(a.out, 'log.jsonl'));
   log.retain((r) => typeof r.epoch === 'number' && r.epoch < startEpoch); // what a killed run logged past its checkpoint goes

@@ -3,11 +3,12 @@ import { join } from 'node:path';
 
 /*
  * Temporary files a killed process leaves beside their final names: `NAME.tmp-PID-N` (the safetensors writer),
- * `.NAME.PID.STAMP.tmp` (writeFileAtomic), and `config.json.tmp` (the models' config writer) — plus the fixed
+ * `.NAME.PID.STAMP.tmp` (writeFileAtomic), `.sift-probe-PID` (the check that --out can be written), and
+ * `config.json.tmp` (the models' config writer) — plus the fixed
  * names earlier versions of saveFineTune used. Each is renamed into place when complete, so one still there was
  * abandoned, unless the process that writes it is alive.
  */
-const WITH_PID = [/\.tmp-(\d+)-\d+$/, /^\..+\.(\d+)\.[0-9a-z]+\.tmp$/];
+const WITH_PID = [/\.tmp-(\d+)-\d+$/, /^\..+\.(\d+)\.[0-9a-z]+\.tmp$/, /^\.sift-probe-(\d+)$/];
 const FIXED = new Set(['config.json.tmp', '.full.tmp', ...['delta', 'adapter_model', 'head', 'bitfit'].map((n) => `${n}.safetensors.tmp`)]);
 
 /** Whether process `pid` is running (EPERM: it is, as another user). */
