@@ -190,4 +190,18 @@ describe.each(backendsUnderTest())('fused and composite nn ops on $name', (backe
     expect(indices).toEqual(Array.from(expected.indices));
     expect(values).toEqual(Array.from(expected.values));
   });
+
+  // A Linear weight's gradient reaches SIFT's hook as a transposed view: top-k reads it in place, in logical order.
+  const stridedTopkInput = fc
+    .tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }))
+    .chain(([r, c]) => fc.tuple(refArb([r, c], { min: -2, max: 2 }), fc.integer({ min: 0, max: r * c })));
+  test.prop([stridedTopkInput], RUNS)('topkAbs of a transposed view equals topkAbs of its contiguous copy (logical indices)', async ([x, k]) => {
+    const [r, c] = x.shape;
+    const halves = x.data.map((v) => Math.round(v * 2) / 2);
+    const transposed = ref.ref([c, r], Array.from({ length: r * c }, (_, i) => halves[(i % r) * c + Math.floor(i / r)]));
+    const { values, indices } = await read(() => T.topkAbs(tensor(halves, { shape: [r, c], dtype: floatDtype() }).transpose(0, 1), k));
+    const expected = ref.topkAbs(transposed, k);
+    expect(indices).toEqual(Array.from(expected.indices));
+    expect(values).toEqual(Array.from(expected.values));
+  });
 });

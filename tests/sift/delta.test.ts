@@ -8,13 +8,13 @@ import { fc, test } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest, syncOrAsync } from '../support/backends.js';
 import { bitsOf, lossOf, Net, weightsOf } from './net.js';
-import { lcg, randomRows } from './reference.js';
+import { ascending, lcg, randomRows } from './reference.js';
 
 /** Fine-tunes a Net from seed `seed` with SIFT; returns the trained net and its SIFT. */
 function fineTune(seed: number, density: number, steps: number, reselect = false) {
   manualSeed(seed);
   const net = new Net();
-  const sift = new SIFT(net, { density, targets: ['a', 'b'], dense: ['b.bias'], lr: 0.05, weightDecay: 0.01, reselect: reselect ? { every: 2, fraction: 0.5 } : undefined });
+  const sift = new SIFT(net, { density, targets: ['a', 'b.weight'], dense: ['b.bias'], lr: 0.05, weightDecay: 0.01, reselect: reselect ? { every: 2, fraction: 0.5 } : undefined });
   const next = lcg(seed + 7);
   for (let t = 0; t < steps; t++) {
     lossOf(net, randomRows(next, 3)).backward();
@@ -42,7 +42,12 @@ describe.each(backendsUnderTest())('sparse deltas on $name', (backend) => {
       saveDelta(file, await extractDelta(tuned.sift));
       const delta = loadDelta(file);
       expect(Object.keys(delta.sparse).sort()).toEqual(['a.weight', 'b.weight']);
-      for (const e of Object.values(delta.sparse)) expect(e.indices.length).toBe(Math.ceil(density * e.shape[0] * e.shape[1]));
+      for (const [name, e] of Object.entries(delta.sparse)) {
+        expect(e.indices.length).toBe(Math.ceil(density * e.shape[0] * e.shape[1]));
+        // Training keeps the indices in the order chosen; the file stores them ascending, each once.
+        expect(Array.from(e.indices), `${name}: indices ascending`).toEqual(ascending(Array.from(new Set(e.indices))));
+      }
+      expect(Object.keys(delta.dense)).toEqual(['b.bias']);
 
       const net = baseNet(seed);
       const base = await bitsOf(net);

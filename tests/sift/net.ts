@@ -11,8 +11,9 @@ export class Net extends Module {
   }
 }
 
+/** Σ y² over the rows, the input in the network's dtype. */
 export function lossOf(net: Net, rows: number[][]): Tensor {
-  return scope(() => net.forward(tensor(rows)).square().sum());
+  return scope(() => net.forward(tensor(rows, { dtype: net.a.weight.dtype })).square().sum());
 }
 
 /** The weights as the reference takes them (read asynchronously: any backend). */

@@ -39,11 +39,11 @@ export function loadIncrementState(s: SparseIncrement, st: IncrementState): void
   const t = st.tensors;
   const n = s.param.size;
   const r = st.reselect;
-  const copy = (key: string, size: number, dtype: DType): Tensor | null => {
+  const copy = (key: string, size: number, dtype: DType, shape: readonly number[] = [size]): Tensor | null => {
     const x = t[key];
     if (!x) return null;
     if (x.size !== size || x.dtype !== dtype) throw new Error(`SIFT loadStateDict: ${s.name}.${key} is ${x.dtype}[${x.size}], expected ${dtype}[${size}]`);
-    return keep(noGrad(() => x.reshape([size]).clone()));
+    return keep(noGrad(() => x.reshape([...shape]).clone()));
   };
   for (const x of [s.indices, s.base, s.delta, s.steps]) x?.dispose();
   s.indices = copy('indices', s.k, 'int32');
@@ -58,7 +58,9 @@ export function loadIncrementState(s: SparseIncrement, st: IncrementState): void
   }
   s.step = st.step;
   s.received = st.received;
-  s.selector.restore(st.passes, { selection_sum: copy('selection_sum', n, s.dtype) ?? undefined, selection_squares: copy('selection_squares', n, s.dtype) ?? undefined });
+  // A selection's sums have the weight's shape, as the gradients added into them.
+  const sums = { selection_sum: copy('selection_sum', n, s.dtype, s.param.shape) ?? undefined, selection_squares: copy('selection_squares', n, s.dtype, s.param.shape) ?? undefined };
+  s.selector.restore(st.passes, sums);
   s.reselection.restore(r, copy('nominees', r, 'int32'), copy('nominee_grad', r, s.dtype));
   s.writeBack();
   s.askForSampledGradient();

@@ -1,4 +1,4 @@
-import { bytesPerElement } from '@siftjs/tensor';
+import { bytesPerElement, sampledGradWorkspaceBytes } from '@siftjs/tensor';
 import type { SparseIncrement } from './sparse-increment.js';
 
 /**
@@ -50,9 +50,10 @@ export function residentBytes(s: SparseIncrement): Pick<MemoryReport, 'values' |
 
 /**
  * What one sparse tensor's next hook holds beyond its resident bytes: `work`, the buffers alive at the hook's busiest
- * moment (the dense gradient G among them), freed when it returns; and `growth`, what the hook adds to the resident
- * state (negative when it frees a finished selection's sums). Each term is an allocation of sparse-increment.ts,
- * selection.ts or reselection.ts; k-sized ones are counted too, though n-sized ones dominate.
+ * moment that are freed when it returns (the dense gradient G among them); and `growth`, what the hook adds to the
+ * resident state and keeps (negative when it frees a finished selection's sums). At the busiest moment both are
+ * alive, so the hook's peak is their sum. Each term is an allocation of sparse-increment.ts, selection.ts or
+ * reselection.ts; k-sized ones are counted too, though n-sized ones dominate.
  */
 export function nextStepBytes(s: SparseIncrement): { work: number; growth: number } {
   const n = s.param.size;
@@ -65,27 +66,33 @@ export function nextStepBytes(s: SparseIncrement): { work: number; growth: numbe
   const gather = k * wG + (cast ? k * w : 0) + k * w;
   if (s.indices) {
     const r = s.reselection.pending;
-    if (r === 0) return { work: G + gather, growth: 0 };
-    // Later passes of a due re-selection gather G at the nominees too.
-    if (s.reselection.nominees) return { work: G + Math.max(gather, r * wG + (cast ? r * w : 0) + r * w), growth: 0 };
-    // Nominating: |G| and |G| + tiny live together until the top r are taken (values and indices), then the
-    // nominees' gradient is gathered.
-    return { work: G + 2 * n * wG + k * wG + r * (wG + 4) + r * wG + (cast ? r * w : 0), growth: r * (4 + w) };
+    // Asked for G[idx] alone on a backend that computes it, for a matrix, and no backward since has sent it densely (a
+    // use the ops cannot sample reaches the hook, and the previous backward shows it): no dense gradient exists, only
+    // the sampled product's workspace and the add into the sparse gradient.
+    if (r === 0 && s.param.rank === 2 && s.param.backend.sampledMatmul && s.lastDelivery !== 'dense') {
+      const [rows, cols] = s.param.shape;
+      return { work: sampledGradWorkspaceBytes(rows, cols, k, wG, s.sampledRows ?? undefined) + (cast ? k * w : 0) + k * w, growth: 0 };
+    }
+    // Later passes of a due re-selection gather G at the nominees too, after the main gather.
+    if (r === 0 || s.reselection.nominees) return { work: G + Math.max(gather, r > 0 ? r * wG + (cast ? r * w : 0) + r * w : 0), growth: 0 };
+    // Nominating: |G|, |G| + tiny and the zeros written over the chosen components live together until the top r are
+    // taken (their values go; their indices, the nominees, stay, and so does the nominees' gathered gradient).
+    return { work: G + 2 * n * wG + k * wG + r * wG, growth: r * (4 + w) };
   }
   const sel = s.selector;
-  const gCast = cast ? n * w : 0;
-  // Adopting a choice: top-k values and indices, base (gathered in the weight's dtype, then cast) and δ; then the
-  // gather into the sparse gradient.
-  const adopt = k * (wG + 4) + k * wG + (cast ? k * w : 0) + k * w + gather;
+  const gCast = cast ? n * w : 0; // G in the state's dtype, to choose from
+  // Adopting a choice: the top-k values (the indices stay), the base gathered in the weight's dtype before its cast,
+  // then the gather into the sparse gradient. The indices, the base and δ stay.
+  const adopt = k * w + (cast ? k * wG : 0) + gather;
   const adopted = 2 * w * k + 4 * k;
   if (sel.total <= 1) return { work: G + gCast + adopt, growth: adopted };
   const first = sel.passes === 0;
   const last = sel.passes + 1 === sel.total;
   const buffers = sel.denseBuffers * n * w;
-  // A pass adds G into ΣG — a clone the first time (it becomes resident), else a sum before copy_ — and Fisher
-  // squares G and adds that likewise: the square and its sum live together.
+  // A pass adds G into ΣG — a clone the first time (it stays: growth), else a sum before copy_ — and Fisher squares G
+  // and adds that likewise: the square and its sum live together.
   const passWork = sel.denseBuffers === 2 ? (first ? n * w : 2 * n * w) : first ? 0 : n * w;
-  const work = G + gCast + Math.max(passWork, last ? adopt : 0) + (first ? buffers : 0);
+  const work = G + gCast + Math.max(passWork, last ? adopt : 0);
   const growth = (first ? buffers : 0) + (last ? adopted - buffers : 0);
   return { work, growth };
 }

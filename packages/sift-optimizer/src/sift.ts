@@ -1,5 +1,5 @@
 import { AdamW, type AdamWOptions, type Module, type OptimizerStateDict } from '@siftjs/nn';
-import { bytesPerElement, noGrad, scope, stack, type Tensor } from '@siftjs/tensor';
+import { bytesPerElement, keep, noGrad, scope, stack, type Tensor, widestFloat } from '@siftjs/tensor';
 import { SIFTError } from './errors.js';
 import type { FineTuner } from './fine-tuner.js';
 import { type IncrementState, incrementState, loadIncrementState } from './increment-state.js';
@@ -40,6 +40,8 @@ export interface SIFTStateDict {
   sparse: Record<string, IncrementState>;
   /** The densely trained parameters' current values, by name. */
   dense: Record<string, Tensor>;
+  /** Their gradients accumulated since the last zeroGrad (a state saved between micro-batches), by name. */
+  denseGrads: Record<string, Tensor>;
   denseOptimizer: OptimizerStateDict<AdamWOptions> | null;
 }
 
@@ -143,13 +145,17 @@ export class SIFT implements FineTuner {
     this.scheduleReselection();
   }
 
-  /** Scales exactly the gradients being applied — sparse and dense — to a global norm ≤ max, without reading back. */
+  /**
+   * Scales exactly the gradients being applied — sparse and dense — to a global norm ≤ max, without reading back.
+   * The squares are summed in the backend's widest float, as clipGradNorm_ does for the dense baselines.
+   */
   private clip(maxNorm: number): void {
     noGrad(() =>
       scope(() => {
         const grads = [...this.sparse.filter((s) => s.ready).map((s) => s.grad), ...this.denseParams.map((d) => d.param.grad).filter((g): g is Tensor => g !== null)];
         if (grads.length === 0) return;
-        const norm = stack(grads.map((g) => g.cast('float32').square().sum())).sum().sqrt();
+        const wide = widestFloat(grads[0].backend);
+        const norm = stack(grads.map((g) => g.cast(wide).square().sum())).sum().sqrt();
         const coef = norm.add(1e-6).reciprocal().mul(maxNorm).clamp(null, 1);
         for (const g of grads) g.copy_(g.mul(coef.cast(g.dtype)));
       }),
@@ -169,13 +175,15 @@ export class SIFT implements FineTuner {
       groups: this.paramGroups.map((g) => ({ lr: g.lr, weightDecay: g.weightDecay })),
       sparse: Object.fromEntries(this.sparse.map((s) => [s.name, incrementState(s)])),
       dense: Object.fromEntries(this.denseParams.map((d) => [d.name, d.param])),
+      denseGrads: Object.fromEntries(this.denseParams.flatMap((d) => (d.param.grad ? [[d.name, d.param.grad]] : []))),
       denseOptimizer: this.denseOpt?.stateDict() ?? null,
     };
   }
 
   /**
    * Restores a state saved by `stateDict()` from a SIFT over the same model and targets: the sparse state and the
-   * weights it implies, the dense parameters and their optimizer, the step count and the groups' hyper-parameters.
+   * weights it implies, the dense parameters, their pending gradients and their optimizer, the step count and the
+   * groups' hyper-parameters.
    */
   loadStateDict(sd: SIFTStateDict): void {
     const names = new Set(this.sparse.map((s) => s.name));
@@ -191,6 +199,10 @@ export class SIFT implements FineTuner {
       if (!saved) throw new Error(`SIFT loadStateDict: dense parameter ${d.name} is missing`);
       if (saved.size !== d.param.size) throw new Error(`SIFT loadStateDict: dense parameter ${d.name} has ${saved.size} elements saved, ${d.param.size} here`);
       noGrad(() => d.param.copy_(saved.reshape(d.param.shape).cast(d.param.dtype)));
+      // The gradient of the passes already run in an unfinished step, else none.
+      d.param.grad?.dispose();
+      const grad = sd.denseGrads?.[d.name];
+      d.param.grad = grad ? keep(noGrad(() => grad.reshape(d.param.shape).cast(d.param.dtype).clone())) : null;
     }
     if (this.denseOpt && sd.denseOptimizer) this.denseOpt.loadStateDict(sd.denseOptimizer);
     this.stepCount = sd.step;

@@ -26,6 +26,13 @@ export class SparseIncrement {
   step = 0;
   /** Whether a gradient arrived since the last zeroGrad: a tensor without one is not stepped, as in dense AdamW. */
   received = false;
+  /**
+   * How the gradient came in the last backward since G[idx] was asked for: only as G[idx] from the ops (sampled), or
+   * densely through the hook (a use the ops cannot sample); null before any. memory.ts predicts the next one by it.
+   */
+  lastDelivery: 'sampled' | 'dense' | null = null;
+  /** The most rows of a product that delivered G[idx] in the last backward (null: none yet): its workspace scales with them. */
+  sampledRows: number | null = null;
   readonly selector: Selector;
   readonly reselection = new Reselection();
   private readonly hook: Removable;
@@ -62,6 +69,7 @@ export class SparseIncrement {
       if (g !== G) g.dispose();
       return null;
     }
+    this.lastDelivery = 'dense';
     this.reselection.observe(G, this.indices, this.dtype);
     this.gather(G);
     return null; // drop the dense gradient: nothing accumulates, its memory is freed now
@@ -87,10 +95,13 @@ export class SparseIncrement {
    */
   askForSampledGradient(): void {
     const wanted = this.indices !== null && this.reselection.pending === 0;
-    setSampledGrad(this.param, wanted ? { indices: this.indices as Tensor, deliver: (values) => this.receiveSampled(values) } : null);
+    this.lastDelivery = null;
+    setSampledGrad(this.param, wanted ? { indices: this.indices as Tensor, deliver: (values, info) => this.receiveSampled(values, info.rows) } : null);
   }
 
-  private receiveSampled(values: Tensor): void {
+  private receiveSampled(values: Tensor, rows: number): void {
+    if (!this.received) this.lastDelivery = 'sampled';
+    this.sampledRows = Math.max(this.received ? this.sampledRows ?? 0 : 0, rows);
     this.received = true;
     scope(() => this.grad.copy_(this.grad.add(values.cast(this.dtype))));
   }

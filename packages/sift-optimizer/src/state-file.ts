@@ -6,8 +6,9 @@ import type { SIFT, SIFTStateDict } from './sift.js';
 
 /**
  * A SIFT training state on disk, to resume bit-exactly from the base model: safetensors holding each sparse
- * tensor's indices, base values, increment, moments (and selection buffers while a selection is in progress),
- * each dense parameter and its AdamW moments; the counters and hyper-parameters in the metadata. Float64
+ * tensor's indices, base values, increment, moments (and selection buffers while a selection is in progress,
+ * nominees while a re-selection is due, the gradient of the passes already run in an unfinished step), each dense
+ * parameter, its pending gradient and its AdamW moments; the counters and hyper-parameters in the metadata. Float64
  * states stay float64 (the file stores each tensor in its own dtype).
  */
 export const STATE_FORMAT = 'siftjs-sift-state';
@@ -34,6 +35,7 @@ function stateFile(sift: SIFT): { tensors: Record<string, Tensor>; metadata: Rec
     for (const [key, t] of Object.entries(own)) tensors[`sparse/${name}/${key}`] = t;
   }
   for (const [name, t] of Object.entries(sd.dense)) tensors[`dense/${name}`] = t;
+  for (const [name, t] of Object.entries(sd.denseGrads)) tensors[`dense_grad/${name}`] = t;
   for (const [i, s] of Object.entries(sd.denseOptimizer?.state ?? {})) {
     counters.denseNumbers[i] = {};
     for (const [key, v] of Object.entries(s)) {
@@ -77,7 +79,7 @@ export function loadState(sift: SIFT, path: string): void {
         throw new SafetensorsError(path, `SIFT state was saved with ${key} ${counters.options[key]}, this SIFT has ${mine[key]}`);
       }
     }
-    const sd: SIFTStateDict = { step: counters.step, groups: counters.groups, sparse: {}, dense: {}, denseOptimizer: null };
+    const sd: SIFTStateDict = { step: counters.step, groups: counters.groups, sparse: {}, dense: {}, denseGrads: {}, denseOptimizer: null };
     const read = (key: string) => {
       const t = f.read(key);
       owned.push(t);
@@ -94,6 +96,7 @@ export function loadState(sift: SIFT, path: string): void {
         if (!sd.sparse[name]) throw new SafetensorsError(path, `tensor '${key}' belongs to no sparse parameter in the metadata`);
         sd.sparse[name].tensors[field] = read(key);
       } else if (kind === 'dense') sd.dense[rest.join('/')] = read(key);
+      else if (kind === 'dense_grad') sd.denseGrads[rest.join('/')] = read(key);
       else if (kind === 'dense_optimizer') (denseState[Number(rest[0])] ??= {})[rest[1]] = read(key);
       else throw new SafetensorsError(path, `unexpected tensor '${key}' in a SIFT state`);
     }

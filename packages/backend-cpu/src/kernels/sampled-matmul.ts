@@ -1,8 +1,8 @@
-import type { TypedArray } from '@siftjs/tensor';
+import { SAMPLED_CHUNK_ROWS, type TypedArray } from '@siftjs/tensor';
 import { checkIndex } from './indexing.js';
 
-/** Rows of A and G taken at a time: their column-major copies stay small (chunk·(K + N) elements) and in cache. */
-export const SAMPLED_CHUNK_ROWS = 64;
+/** Rows of A and G taken at a time (the contract's bound): their column-major copies stay small and in cache. */
+export { SAMPLED_CHUNK_ROWS };
 
 /**
  * Accumulates SIFT's weight-gradient components for one chunk of rows (the contract's sampledMatmul): entry j is

@@ -10,8 +10,17 @@
  *
  * State (u32): [0] prefix hi, [1] prefix lo, [2] mask hi, [3] mask lo, [4] rank still sought within the
  * matching elements, [5] collected count, [8..263] histogram.
+ *
+ * x is read where it lies, over its strides (`rank` collapsed dims, their sizes then x's offset and strides in the
+ * parameter words): a transposed gradient — what a Linear weight's backward hands SIFT's hook — needs no copy.
  */
-import { LINEAR_GROUP, type Scalar, paramBlock, pu, storage } from './common.js';
+import { LINEAR_GROUP, type Scalar, paramBlock, pu, storage, stridedOffsets } from './common.js';
+
+/** Parameter words describing x: `rank` sizes, then x's offset and `rank` strides. */
+export const topkViewWords = (rank: number): number => 2 * rank + 1;
+
+/** WGSL setting `xo`, the offset in x of logical element `lin`; x's words start at `at`. */
+const xOffset = (lin: string, rank: number, at: number): string => stridedOffsets(lin, rank, at, [{ name: 'xo', at: at + rank }]);
 
 export const TOPK_STATE_WORDS = 8 + 256;
 
@@ -22,9 +31,9 @@ function keyFn(type: Scalar): string {
   return 'fn mag_key(v: u32) -> u32 { return v; }';
 }
 
-/** Words: n, x offset, pass (0–7), invocations in the grid. */
-export function topkHistogramSource(type: Scalar, wg: number): string {
-  return `${paramBlock(4)}
+/** Words: n, pass (0–7), invocations in the grid, then x's view (`topkViewWords`). */
+export function topkHistogramSource(type: Scalar, rank: number, wg: number): string {
+  return `${paramBlock(3 + topkViewWords(rank))}
 @group(0) @binding(1) var<storage, read_write> state: array<atomic<u32>>;
 ${storage(2, 'x', type, false)}
 var<workgroup> hist: array<atomic<u32>, 256>;
@@ -34,12 +43,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     ${LINEAR_GROUP}
     for (var b = lid; b < 256u; b += ${wg}u) { atomicStore(&hist[b], 0u); }
     workgroupBarrier();
-    let pass_ix = ${pu(2)};
+    let pass_ix = ${pu(1)};
     let pre = vec2<u32>(atomicLoad(&state[0]), atomicLoad(&state[1]));
     let mask = vec2<u32>(atomicLoad(&state[2]), atomicLoad(&state[3]));
     let shift = 24u - 8u * (pass_ix & 3u);
-    for (var i = group * ${wg}u + lid; i < ${pu(0)}; i += ${pu(3)}) {
-        let rank = vec2<u32>(mag_key(x[${pu(1)} + i]), ~i);
+    for (var i = group * ${wg}u + lid; i < ${pu(0)}; i += ${pu(2)}) {
+        ${xOffset('i', rank, 3)}
+        let rank = vec2<u32>(mag_key(x[xo]), ~i);
         if (all((rank & mask) == pre)) {
             let word = select(rank.y, rank.x, pass_ix < 4u);
             atomicAdd(&hist[(word >> shift) & 0xffu], 1u);
@@ -78,9 +88,9 @@ fn main() {
 `;
 }
 
-/** Words: n, x offset. Appends every element ranked at or above the k-th (exactly k of them) to `pairs`. */
-export function topkCollectSource(type: Scalar, wg: number): string {
-  return `${paramBlock(2)}
+/** Words: n, then x's view. Appends every element ranked at or above the k-th (exactly k of them) to `pairs`. */
+export function topkCollectSource(type: Scalar, rank: number, wg: number): string {
+  return `${paramBlock(1 + topkViewWords(rank))}
 @group(0) @binding(1) var<storage, read_write> pairs: array<vec2<u32>>;
 @group(0) @binding(2) var<storage, read_write> state: array<atomic<u32>>;
 ${storage(3, 'x', type, false)}
@@ -90,7 +100,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     ${LINEAR_GROUP}
     let i = group * ${wg}u + lid;
     if (i >= ${pu(0)}) { return; }
-    let key = mag_key(x[${pu(1)} + i]);
+    ${xOffset('i', rank, 1)}
+    let key = mag_key(x[xo]);
     let hi = atomicLoad(&state[0]);
     let lo = atomicLoad(&state[1]);
     if (key > hi || (key == hi && ~i >= lo)) {
@@ -100,9 +111,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 `;
 }
 
-/** Words: k, x offset. values[t] = x[index], indices[t] = index of the t-th sorted pair. */
-export function topkFinishSource(type: Scalar, wg: number): string {
-  return `${paramBlock(2)}
+/** Words: k, then x's view. values[t] = x[index], indices[t] = index of the t-th sorted pair. */
+export function topkFinishSource(type: Scalar, rank: number, wg: number): string {
+  return `${paramBlock(1 + topkViewWords(rank))}
 ${storage(1, 'values', type, true)}
 ${storage(2, 'indices', 'i32', true)}
 @group(0) @binding(3) var<storage, read> pairs: array<vec2<u32>>;
@@ -114,7 +125,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     if (t >= ${pu(0)}) { return; }
     let i = ~pairs[t].y;
     indices[t] = i32(i);
-    values[t] = x[${pu(1)} + i];
+    ${xOffset('i', rank, 1)}
+    values[t] = x[xo];
 }
 `;
 }

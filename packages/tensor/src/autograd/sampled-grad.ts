@@ -11,11 +11,27 @@ import type { Tensor } from '../tensor.js';
 export interface SampledGradRequest {
   /** int32 [k]: flat positions in the leaf, row-major. */
   readonly indices: Tensor;
-  /** Receives G[indices] ([k], the leaf's dtype) for one use of the leaf in the graph (valid during the call). */
-  deliver(values: Tensor): void;
+  /**
+   * Receives G[indices] ([k], the leaf's dtype) for one use of the leaf in the graph (valid during the call), and the
+   * rows M of that product (its activations' rows), which bound the workspace it took (`sampledGradWorkspaceBytes`).
+   */
+  deliver(values: Tensor, info: { rows: number }): void;
 }
 
 const requests = new WeakMap<Tensor, SampledGradRequest>();
+
+/** Rows of A and G a backend's sampledMatmul lays out column by column at a time (see the bound below). */
+export const SAMPLED_CHUNK_ROWS = 64;
+
+/**
+ * The most bytes one delivery of `count` components of a [rows, cols] weight's gradient allocates, its result included —
+ * a bound every backend's sampledMatmul keeps to: per index its two column numbers and a float64 sum (16 bytes), one
+ * chunk of A's and G's rows (at most SAMPLED_CHUNK_ROWS of the product's M rows) laid out column by column, and the
+ * result. Without M, the bound for a full chunk.
+ */
+export function sampledGradWorkspaceBytes(rows: number, cols: number, count: number, elementBytes: number, productRows = SAMPLED_CHUNK_ROWS): number {
+  return 16 * count + (rows + cols) * Math.min(SAMPLED_CHUNK_ROWS, productRows) * elementBytes + count * elementBytes;
+}
 
 /** Sets (or with null, clears) `leaf`'s request; it holds for the backward passes that follow. */
 export function setSampledGrad(leaf: Tensor, request: SampledGradRequest | null): void {

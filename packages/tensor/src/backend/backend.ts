@@ -60,7 +60,8 @@ export interface Backend {
   /**
    * Optional (SIFT's weight gradients without the dense product): for a [M, K], g [M, N] and int32 idx [k],
    * out[j] = Σₘ a[m, r]·g[m, c] with (r, c) = (f / N, f % N) of f = idx[j], or (f % K, f / K) when `transposed`
-   * (the weight is stored [N, K]). Out is [k] in a's dtype. Backends without it compute the dense gradient.
+   * (the weight is stored [N, K]). Out is [k] in a's dtype. Backends without it compute the dense gradient. It
+   * allocates at most `sampledGradWorkspaceBytes(K, N, k, …)` (autograd/sampled-grad.ts), its result included.
    */
   sampledMatmul?(a: View, g: View, idx: View, transposed: boolean): BackendStorage;
 

@@ -66,7 +66,7 @@ function matmul2(a: Tensor, b: Tensor): Tensor {
       const request = need[1] && weight ? sampledGradRequest(weight.leaf) : undefined;
       if (request && weight) {
         const values = sampledWeightGrad(as, g, request.indices, weight.transposed, weight.leaf.dtype);
-        request.deliver(values);
+        request.deliver(values, { rows: as.size / as.shape[as.rank - 1] });
         values.dispose();
       }
       return [
