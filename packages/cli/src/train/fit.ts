@@ -20,8 +20,8 @@ export interface FitOptions {
   lr: number;
   /** Linear warm-up over this share of all steps, then linear decay to 0 (Hugging Face's default schedule). */
   warmupFraction?: number;
-  /** Where each step and evaluation is recorded (a JsonlLog, or anything with its `write`). */
-  log: Pick<JsonlLog, 'write'>;
+  /** Where each step and evaluation is recorded: a JsonlLog, or anything with its `path` and `write`. */
+  log: Pick<JsonlLog, 'path' | 'write'>;
   label?: string;
   quiet?: boolean;
   /** Resume: epochs already done (their batches are skipped; the schedule continues). */
