@@ -67,7 +67,8 @@ export function program(): Command {
       .option('--seed <n>', 'seeds the split, shuffling and initialisation', int('--seed', 0), 0)
       .addOption(need('--out <dir>', 'where the logs, checkpoints and result go'))
       .option('--resume', 'continue from the checkpoint in --out', false)
-      .option('--stop-after <epochs>', 'stop after this many epochs, leaving a checkpoint to --resume', int('--stop-after')),
+      .option('--stop-after <epochs>', 'stop after this many epochs, leaving a checkpoint to --resume', int('--stop-after'))
+      .option('--allow-divergence', 'go on when the training loss passes 100× its starting value (a NaN or an infinity stops the run regardless)', false),
   ).action(async (o, command: Command) => {
     checkModelDir('--model', o.model);
     o.maxLength = maxLengthFor(command, o.model);

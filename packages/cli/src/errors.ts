@@ -1,7 +1,8 @@
 import { CheckpointError, ConfigError, SafetensorsError } from '@siftjs/models';
-import { DeltaError, PeftError } from '@siftjs/sift-optimizer';
+import { DeltaError, NonFiniteError, PeftError } from '@siftjs/sift-optimizer';
 import { CsvSyntaxError } from './data/csv.js';
 import { DataError } from './data/errors.js';
+import { DivergenceError } from './train/finite.js';
 
 /** A mistake in how the command was called (an unknown backend, a flag out of range, a bad file): exit code 2. */
 export class UsageError extends Error {
@@ -56,6 +57,8 @@ export function systemErrorReason(e: unknown): string | null {
 export function inputErrorLine(e: unknown): string | null {
   if (e instanceof UsageError || e instanceof DataError || e instanceof ConfigError || e instanceof SafetensorsError || e instanceof DeltaError) return oneLine(e.message);
   if (e instanceof CheckpointError || e instanceof PeftError) return oneLine(e.message);
+  // Numbers that cannot be trained on or saved (NaN weights, a diverging --lr): the input's.
+  if (e instanceof NonFiniteError || e instanceof DivergenceError) return oneLine(e.message);
   if (e instanceof CsvSyntaxError) return oneLine(e.message);
   const sys = systemError(e);
   if (sys) return oneLine(`${sys.path ?? sys.syscall ?? 'sift'}: ${ERRNO[sys.code]} (${sys.code}${sys.path && sys.syscall ? `, ${sys.syscall}` : ''})`);

@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync, readdirSync, readFileSync, rmdirSync, type Stats, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, type Stats, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { bertConfig, ConfigError, gpt2Config, llamaConfig, readConfig } from '@siftjs/models';
 import { isPeftAdapterDir } from '@siftjs/sift-optimizer';
@@ -159,6 +159,9 @@ export function checkOutDir(flag: string, dir: string, { mustNotExist = false } 
     if (!st.isDirectory()) throw new UsageError(`${label}: is ${kind(st)}, not a directory`);
     // Permission bits do not tell (root passes them on procfs and read-only mounts): make an entry and remove it.
     const probe = join(dir, `.sift-probe-${process.pid}`);
+    // A process killed between the two steps leaves its probe (removeOrphans clears a dead one's); one of this pid
+    // is such a leftover, since this process makes none in parallel.
+    if (existsSync(probe)) rmdirSync(probe);
     try {
       mkdirSync(probe);
     } catch (e) {

@@ -1,11 +1,14 @@
 import type { Module } from '@siftjs/nn';
-import { fmtShape, keep, noGrad, scatterFlatInto, scope, ShapeError, type Tensor, tensor } from '@siftjs/tensor';
+import { fmtShape, keep, noGrad, scatterFlatInto, scope, type Tensor, tensor } from '@siftjs/tensor';
 import { combineFingerprints, type SparseDelta, tensorFingerprint } from './delta.js';
 
 export interface ApplyOptions {
   /** Multiplies the increments (and interpolates dense tensors: P + scale·(V − P)); 1 reproduces the fine-tune. */
   scale?: number;
-  /** Check that the model is the delta's base (its values at the delta's indices hash to the fingerprint). */
+  /**
+   * Check that the model is the delta's base (its values at the delta's indices hash to the fingerprint); false
+   * applies a delta to a model that differs there (a second delta over the same components, on purpose).
+   */
   verifyBase?: boolean;
 }
 
@@ -14,6 +17,7 @@ export interface AppliedDelta {
   entries: { param: Tensor; indices: Tensor | null; original: Tensor; written: Tensor }[];
 }
 
+/** A delta that does not fit the model or checkpoint it is applied to: another architecture, or another base. */
 export class DeltaError extends Error {
   override name = 'DeltaError';
 }
@@ -26,7 +30,7 @@ function find(params: Map<string, Tensor>, name: string, shape: readonly number[
   const p = params.get(name);
   if (!p) throw new DeltaError(`sparse delta: the model has no parameter '${name}'`);
   if (p.size !== shape.reduce((a, b) => a * b, 1) || p.shape.length !== shape.length || p.shape.some((d, i) => d !== shape[i])) {
-    throw new ShapeError(`sparse delta: '${name}' is ${fmtShape(shape)} in the delta but ${fmtShape(p.shape)} in the model`);
+    throw new DeltaError(`sparse delta: '${name}' is ${fmtShape(shape)} in the delta but ${fmtShape(p.shape)} in the model; the delta was made from another model`);
   }
   return p;
 }
@@ -42,11 +46,11 @@ async function verify(params: Map<string, Tensor>, delta: SparseDelta): Promise<
     perTensor[name] = await tensorFingerprint(name, e.shape, e.indices, values);
     const expected = delta.metadata.tensorFingerprints[name];
     if (expected !== undefined && perTensor[name].slice(0, 16) !== expected) {
-      throw new DeltaError(`sparse delta: '${name}' differs from the base the delta was made from (fingerprint ${perTensor[name].slice(0, 16)}, expected ${expected}); pass verifyBase: false to apply anyway`);
+      throw new DeltaError(`sparse delta: '${name}' differs from the base the delta was made from (fingerprint ${perTensor[name].slice(0, 16)}, expected ${expected})`);
     }
   }
   if (delta.metadata.fingerprint && (await combineFingerprints(perTensor)) !== delta.metadata.fingerprint) {
-    throw new DeltaError('sparse delta: the model is not the base the delta was made from (fingerprint mismatch); pass verifyBase: false to apply anyway');
+    throw new DeltaError('sparse delta: the model is not the base the delta was made from (fingerprint mismatch)');
   }
 }
 

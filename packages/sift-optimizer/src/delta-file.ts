@@ -1,5 +1,6 @@
 import { type HostTensor, SafetensorsError, SafetensorsFile, saveSafetensors } from '@siftjs/models';
 import type { DeltaMetadata, SparseDelta } from './delta.js';
+import { describeAt, firstNonFinite, NonFiniteError, type StoredFloat } from './finite.js';
 
 /**
  * The sparse-delta file: safetensors holding, per sparse tensor NAME, `NAME.indices` (I32, ascending) and
@@ -21,6 +22,8 @@ export interface SaveDeltaOptions {
  * the same whichever backend trained it, the asynchronous GPUs included.
  */
 export function saveDelta(path: string, delta: SparseDelta, { dtype = 'F32' }: SaveDeltaOptions = {}): void {
+  const bad = nonFinite(delta, dtype);
+  if (bad) throw new NonFiniteError(`${path}: ${bad}; a delta holds finite numbers only, not saved`);
   const tensors: Record<string, HostTensor> = {};
   const shapes: Record<string, number[]> = {};
   for (const [name, e] of Object.entries(delta.sparse)) {
@@ -47,6 +50,19 @@ export function saveDelta(path: string, delta: SparseDelta, { dtype = 'F32' }: S
       tensor_fingerprints: JSON.stringify(m.tensorFingerprints),
     },
   });
+}
+
+/** The first NaN or infinity among a delta's increments and dense values (as stored in `stored`), described; null when all are finite. */
+function nonFinite(delta: SparseDelta, stored?: StoredFloat): string | null {
+  for (const [name, e] of Object.entries(delta.sparse)) {
+    const at = firstNonFinite(e.values, stored);
+    if (at >= 0) return `'${name}.delta' holds ${describeAt(e.values, at, [e.values.length], stored)}`;
+  }
+  for (const [name, e] of Object.entries(delta.dense)) {
+    const at = firstNonFinite(e.values, stored);
+    if (at >= 0) return `'${name}.dense' holds ${describeAt(e.values, at, e.shape, stored)}`;
+  }
+  return null;
 }
 
 function json<T>(path: string, meta: Record<string, string>, key: string): T {
@@ -115,6 +131,8 @@ export function loadDelta(path: string): SparseDelta {
         if (i > 0 && at <= e.indices[i - 1]) throw new SafetensorsError(path, `'${name}.indices' is not strictly ascending at position ${i}`);
       }
     }
+    const bad = nonFinite(delta);
+    if (bad) throw new SafetensorsError(path, `${bad}; a delta holds finite numbers only`);
     return delta;
   } finally {
     f.close();

@@ -48,18 +48,28 @@ async function sha256Hex(chunks: Uint8Array[]): Promise<string> {
 
 const bytesOf = (a: Int32Array | Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-/** The digest of one tensor's base: its name, shape, indices and float32 base values at them. */
-export function tensorFingerprint(name: string, shape: readonly number[], indices: Int32Array, baseValues: Float32Array): Promise<string> {
-  return sha256Hex([new TextEncoder().encode(`${name}\u0000${shape.join('x')}\u0000`), bytesOf(indices), bytesOf(baseValues)]);
+/** What one tensor's fingerprint digests: its name, shape, indices and float32 base values at them. */
+export function tensorFingerprintBytes(name: string, shape: readonly number[], indices: Int32Array, baseValues: Float32Array): Uint8Array[] {
+  return [new TextEncoder().encode(`${name}\u0000${shape.join('x')}\u0000`), bytesOf(indices), bytesOf(baseValues)];
 }
 
-/** The whole base's digest, over the per-tensor digests in name order. */
-export function combineFingerprints(perTensor: Record<string, string>): Promise<string> {
+/** What the whole base's fingerprint digests: the per-tensor digests in name order. */
+export function combinedFingerprintBytes(perTensor: Record<string, string>): Uint8Array[] {
   const text = Object.keys(perTensor)
     .sort()
     .map((n) => `${n}:${perTensor[n]}`)
     .join('\n');
-  return sha256Hex([new TextEncoder().encode(text)]);
+  return [new TextEncoder().encode(text)];
+}
+
+/** The digest of one tensor's base (SHA-256 of `tensorFingerprintBytes`, hex). */
+export function tensorFingerprint(name: string, shape: readonly number[], indices: Int32Array, baseValues: Float32Array): Promise<string> {
+  return sha256Hex(tensorFingerprintBytes(name, shape, indices, baseValues));
+}
+
+/** The whole base's digest, over the per-tensor digests in name order. */
+export function combineFingerprints(perTensor: Record<string, string>): Promise<string> {
+  return sha256Hex(combinedFingerprintBytes(perTensor));
 }
 
 /** The fine-tune held by `sift` now, as a delta (reads the sparse state and the dense parameters back). */

@@ -10,6 +10,7 @@ export { matchesAny } from './targets.js';
 export { type SparseDelta, type SparseEntry, type DenseEntry, type DeltaMetadata, extractDelta } from './delta.js';
 export { DELTA_FORMAT, loadDelta, saveDelta, type SaveDeltaOptions } from './delta-file.js';
 export { type AppliedDelta, type ApplyOptions, applyDelta, DeltaError, removeDelta } from './apply.js';
+export { describeAt, findNonFinite, firstNonFinite, locateNonFinite, NonFiniteError, nonFiniteFlags, type StoredFloat, storedValue } from './finite.js';
 export { mergeInto, mergeIntoAsync, type MergeOptions } from './merge.js';
 export { loadState, saveState, saveStateAsync, STATE_FORMAT } from './state-file.js';
 export { type MemoryReport } from './memory.js';

@@ -1,3 +1,4 @@
+import { NonFiniteError } from '@siftjs/sift-optimizer';
 import { makeBatches } from '../data/batches.js';
 import { DataError } from '../data/errors.js';
 import { encodeExamples } from '../data/encode.js';
@@ -6,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { applyDeltaInput, loadModelInput } from '../inputs.js';
 import type { Task } from '../model-dir.js';
 import { evaluateAsync } from '../train/evaluate.js';
+import { assertFiniteWeights } from '../train/finite.js';
 import { readData, readInstructions } from './data-source.js';
 import { TASKS } from './finetune.js';
 
@@ -43,8 +45,19 @@ export async function evalCommand(a: {
     tm = loadModelInput('--model', a.model, task, Math.max(2, ds.labelNames.length));
     encoded = encodeExamples(tm.tokenizer, ds.examples, { maxLength: a.maxLength, appendEos: task === 'causal-lm' });
   }
-  if (a.delta) await applyDeltaInput(tm.model, a.delta);
+  try {
+    if (a.delta) await applyDeltaInput(tm.model, a.delta);
+    // A NaN weight gives a NaN loss: say which weight, rather than print a loss of null.
+    await assertFiniteWeights(tm.model, a.delta ? `${a.model} with ${a.delta}` : a.model);
+  } catch (e) {
+    tm.model.dispose();
+    throw e;
+  }
   const ev = await evaluateAsync(tm, makeBatches(encoded, { batchSize: a.batchSize, padId: tm.tokenizer.padId }));
+  if (!Number.isFinite(ev.loss)) {
+    tm.model.dispose();
+    throw new NonFiniteError(`${source}: the loss is ${ev.loss} though every weight is finite (the forward pass overflows, or no example has a token to predict)`);
+  }
   const perplexity = ev.accuracy === null ? { perplexity: Math.exp(ev.loss) } : {};
   process.stdout.write(`${JSON.stringify({ model: a.model, delta: a.delta ?? null, data: source, ...ev, ...perplexity })}\n`);
   tm.model.dispose();

@@ -1,21 +1,23 @@
-import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createFineTuner, loraRankForBudget, matchesAny, METHODS, type MethodName } from '@siftjs/sift-optimizer';
+import { createFineTuner, type FineTuner, loraRankForBudget, matchesAny, METHODS, type MethodName } from '@siftjs/sift-optimizer';
 import type { Module } from '@siftjs/nn';
 import { manualSeed } from '@siftjs/tensor';
-import { type EncodedExample, makeBatches } from '../data/batches.js';
+import { type EncodedExample, makeBatches, type TokenBatch } from '../data/batches.js';
 import { DataError } from '../data/errors.js';
 import { encodeExamples } from '../data/encode.js';
 import type { InstructionExample } from '../data/instruction.js';
 import { encodeInstructions, packExamples } from '../data/instruction-encode.js';
+import { writeFileAtomic } from '../data/save.js';
 import { splitHeldOut } from '../data/split.js';
 import { UsageError } from '../errors.js';
 import { loadModelInput } from '../inputs.js';
 import type { Task, TaskModel } from '../model-dir.js';
-import { loadCheckpoint, saveCheckpointAsync } from '../train/checkpoint.js';
+import { type CheckpointMeta, checkpointExists, resumeCheckpoint, saveCheckpointAsync } from '../train/checkpoint.js';
 import { evaluateAsync } from '../train/evaluate.js';
+import { assertFiniteWeights } from '../train/finite.js';
 import { fit } from '../train/fit.js';
 import { JsonlLog } from '../train/log.js';
+import { removeOrphans } from '../train/orphans.js';
 import { saveFineTune } from '../train/save-result.js';
 import { readData, readInstructions } from './data-source.js';
 
@@ -43,6 +45,8 @@ export interface FinetuneArgs {
   loraRank?: number;
   /** Stop after this many epochs, leaving the checkpoint for --resume (time-sliced or preemptible machines). */
   stopAfter?: number;
+  /** Go on when the training loss passes 100× its starting value (a non-finite one stops the run regardless). */
+  allowDivergence?: boolean;
 }
 
 /** `sift finetune`: one method on one dataset, evaluated each epoch, checkpointed, its result saved. */
@@ -51,7 +55,9 @@ export async function finetune(a: FinetuneArgs): Promise<void> {
   if (!(TASKS as readonly string[]).includes(a.task)) throw new UsageError(`unknown --task '${a.task}' (${TASKS.join(', ')})`);
   if (a.packing && a.task !== 'instruction') throw new UsageError('--packing applies to --task instruction');
   const method = a.method as MethodName;
-  if (!a.resume && existsSync(join(a.out, 'checkpoint'))) throw new UsageError(`${a.out}: holds a checkpoint already; pass --resume to continue it or choose another --out`);
+  const ckpt = join(a.out, 'checkpoint');
+  if (!a.resume && checkpointExists(ckpt)) throw new UsageError(`${a.out}: holds a checkpoint already; pass --resume to continue it or choose another --out`);
+  if (a.resume && !checkpointExists(ckpt)) throw new UsageError(`${ckpt}: no checkpoint to resume from (none was written in full); run without --resume to start over`);
 
   const data = prepareData(a);
   const tm = data.tm;
@@ -60,56 +66,118 @@ export async function finetune(a: FinetuneArgs): Promise<void> {
   const heldBatches = makeBatches(data.heldOut, { batchSize: 2 * a.batchSize, padId });
 
   const common = { method, lr: a.lr, dense: tm.head };
-  let tuner;
-  if (method === 'lora') {
-    const rank = a.loraRank ?? loraRankForBudget(tm.model, tm.loraTargets, sparseBudget(tm.model, tm.siftTargets, a.density));
-    tuner = createFineTuner(tm.model, { ...common, loraRank: rank, loraAlpha: 2 * rank, targets: tm.loraTargets });
-  } else tuner = createFineTuner(tm.model, { ...common, density: a.density, targets: tm.siftTargets });
+  let tuner: FineTuner;
+  try {
+    if (method === 'lora') {
+      const rank = a.loraRank ?? loraRankForBudget(tm.model, tm.loraTargets, sparseBudget(tm.model, tm.siftTargets, a.density));
+      tuner = createFineTuner(tm.model, { ...common, loraRank: rank, loraAlpha: 2 * rank, targets: tm.loraTargets });
+    } else tuner = createFineTuner(tm.model, { ...common, density: a.density, targets: tm.siftTargets });
+  } catch (e) {
+    tm.model.dispose();
+    throw e;
+  }
+  // Whatever ends the run (done, stopped, refused), the model and the optimizer state are freed.
+  try {
+    const split = `${data.source} (${data.train.length} ${a.packing ? 'packed windows' : 'train'} / ${data.heldOut.length} held out)`;
+    await run(a, { method, ckpt, split, tm, tuner, batchesFor, heldBatches });
+  } finally {
+    tuner.dispose();
+    tm.model.dispose();
+  }
+}
 
+/** What `finetune` loaded and built for `run`. */
+interface Prepared {
+  method: MethodName;
+  ckpt: string;
+  /** The data and its split, as the first line says them. */
+  split: string;
+  tm: TaskModel;
+  tuner: FineTuner;
+  batchesFor: (epoch: number) => TokenBatch[];
+  heldBatches: TokenBatch[];
+}
+
+/** Resumes or starts, trains the epochs left, saves the result and the metrics. */
+async function run(a: FinetuneArgs, { method, ckpt, split, tm, tuner, batchesFor, heldBatches }: Prepared): Promise<void> {
   const settings = { model: a.model, data: a.data, task: a.task, ...(a.packing ? { packing: true } : {}), method, density: a.density, lr: a.lr, batchSize: a.batchSize, maxLength: a.maxLength, seed: a.seed, epochs: a.epochs };
-  const ckpt = join(a.out, 'checkpoint');
-  const startEpoch = a.resume ? loadCheckpoint(ckpt, tuner, settings).epoch : 0;
-  if (startEpoch >= a.epochs) throw new UsageError(`${ckpt}: already holds all ${a.epochs} epochs`);
+  await assertFiniteWeights(tm.model, a.model);
+  // A killed run may have left temporary files and a checkpoint save half done: clear the one, finish the other.
+  removeOrphans(a.out);
+  const resumed = a.resume ? resumeCheckpoint(ckpt, tuner, settings) : null;
+  if (resumed) await assertFiniteWeights(tm.model, `${a.model} with ${ckpt}`);
+  if (a.resume && !resumed) throw new UsageError(`${ckpt}: no checkpoint to resume from`); // removed since the check above
+  const startEpoch = resumed?.epoch ?? 0;
+  if (startEpoch > a.epochs) throw new UsageError(`${ckpt}: holds ${startEpoch} epochs, more than --epochs ${a.epochs}`);
+  const log = new JsonlLog(join(a.out, 'log.jsonl'));
+  log.retain((r) => typeof r.epoch === 'number' && r.epoch < startEpoch); // what a killed run logged past its checkpoint goes
+  const left = startEpoch < a.epochs;
   process.stderr.write(
-    `sift finetune: ${method} on ${data.source} (${data.train.length} ${a.packing ? 'packed windows' : 'train'} / ${data.heldOut.length} held out), ${tuner.trainableCount().toLocaleString('en-US')} trainable parameters${startEpoch ? `, resuming after epoch ${startEpoch}` : ''}\n`,
+    `sift finetune: ${method} on ${split}, ${tuner.trainableCount().toLocaleString('en-US')} trainable parameters${startEpoch ? `, resuming after epoch ${startEpoch}` : ''}${left ? '' : '; every epoch is done: saving the result'}\n`,
   );
-  let lossBefore: number | undefined;
+  // Instruction tuning reports the held-out loss before training beside the one after: measured once, kept with
+  // the checkpoints so that a resumed run reports the same.
+  let lossBefore = resumed?.heldOutLossBefore;
   if (a.task === 'instruction' && startEpoch === 0) {
     lossBefore = (await evaluateAsync(tm, heldBatches)).loss;
     process.stderr.write(`before training: held-out loss ${lossBefore.toFixed(4)}, perplexity ${Math.exp(lossBefore).toFixed(2)}\n`);
   }
-  const log = new JsonlLog(join(a.out, 'log.jsonl'));
-  const r = await fit({
-    task: tm,
-    tuner,
-    batchesFor,
-    heldOut: heldBatches,
-    epochs: a.epochs,
-    lr: a.lr,
-    startEpoch,
-    seed: a.seed,
-    stopAfter: a.stopAfter,
-    log,
-    afterEpoch: async (epoch, ev) => {
-      const fit = ev.accuracy === null ? `, perplexity ${Math.exp(ev.loss).toFixed(2)}` : `, accuracy ${(100 * ev.accuracy).toFixed(1)}%`;
-      process.stderr.write(`epoch ${epoch + 1}: held-out loss ${ev.loss.toFixed(4)}${fit}\n`);
-      await saveCheckpointAsync(ckpt, tuner, { epoch: epoch + 1, method, settings });
-    },
-  });
+  let last: CheckpointMeta | null = resumed;
+  if (left) {
+    await fit({
+      task: tm,
+      tuner,
+      batchesFor,
+      heldOut: heldBatches,
+      epochs: a.epochs,
+      lr: a.lr,
+      startEpoch,
+      seed: a.seed,
+      stopAfter: a.stopAfter,
+      divergence: a.allowDivergence ? null : 100,
+      startLoss: resumed?.startLoss,
+      log,
+      afterEpoch: async (epoch, ev, progress) => {
+        const fit = ev.accuracy === null ? `, perplexity ${Math.exp(ev.loss).toFixed(2)}` : `, accuracy ${(100 * ev.accuracy).toFixed(1)}%`;
+        process.stderr.write(`epoch ${epoch + 1}: held-out loss ${ev.loss.toFixed(4)}${fit}\n`);
+        last = {
+          epoch: epoch + 1,
+          method,
+          settings,
+          evaluation: ev,
+          heldOutLossBefore: lossBefore,
+          startLoss: progress.startLoss,
+          seconds: (resumed?.seconds ?? 0) + progress.seconds,
+          peakBytes: Math.max(resumed?.peakBytes ?? 0, progress.peakBytes),
+        };
+        await saveCheckpointAsync(ckpt, tuner, last);
+      },
+    });
+  }
   if (a.stopAfter !== undefined && a.stopAfter < a.epochs) {
     process.stderr.write(`stopped after epoch ${a.stopAfter} of ${a.epochs}; continue with --resume\n`);
-    tuner.dispose();
-    tm.model.dispose();
     return;
   }
+  // The result and the metrics come from the state of the last checkpoint, so a resume that finds every epoch
+  // done writes them again, the same bytes; metrics.json last, when everything else is in place.
+  const done = last as CheckpointMeta | null;
   const saved = await saveFineTune(tm, tuner, a.out);
-  const last = r.evaluations.at(-1);
-  const heldOutSummary = last && last.accuracy === null ? { ...last, perplexity: Math.exp(last.loss) } : last;
-  const summary = { method, task: a.task, trainable: tuner.trainableCount(), heldOutLossBefore: lossBefore, heldOut: heldOutSummary, memory: tuner.memoryReport(), peakBytes: r.peakBytes, seconds: r.seconds, saved: saved.file, savedBytes: saved.bytes };
-  writeFileSync(join(a.out, 'metrics.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  const ev = done?.evaluation;
+  const heldOutSummary = ev && ev.accuracy === null ? { ...ev, perplexity: Math.exp(ev.loss) } : ev;
+  const summary = {
+    method,
+    task: a.task,
+    trainable: tuner.trainableCount(),
+    heldOutLossBefore: lossBefore,
+    heldOut: heldOutSummary,
+    memory: tuner.memoryReport(),
+    peakBytes: done?.peakBytes,
+    seconds: done?.seconds,
+    saved: saved.file,
+    savedBytes: saved.bytes,
+  };
+  writeFileAtomic(join(a.out, 'metrics.json'), `${JSON.stringify(summary, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(summary)}\n`);
-  tuner.dispose();
-  tm.model.dispose();
 }
 
 /** SIFT's k over the targets at this density: the budget LoRA is sized to. */

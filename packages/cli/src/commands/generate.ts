@@ -1,6 +1,7 @@
 import { type CausalLM, generate } from '@siftjs/models';
 import { renderPrompt } from '../data/instruction-encode.js';
 import { applyDeltaInput, loadModelInput } from '../inputs.js';
+import { assertFiniteWeights } from '../train/finite.js';
 import { checkPromptFits } from '../validate.js';
 
 /**
@@ -10,7 +11,14 @@ import { checkPromptFits } from '../validate.js';
  */
 export async function generateCommand(a: { model: string; prompt: string; maxNewTokens: number; temperature: number; topK?: number; seed: number; delta?: string; chat?: boolean }): Promise<void> {
   const tm = loadModelInput('--model', a.model, 'causal-lm');
-  if (a.delta) await applyDeltaInput(tm.model, a.delta);
+  try {
+    if (a.delta) await applyDeltaInput(tm.model, a.delta);
+    // NaN weights sample garbage: refuse them, naming the weight.
+    await assertFiniteWeights(tm.model, a.delta ? `${a.model} with ${a.delta}` : a.model);
+  } catch (e) {
+    tm.model.dispose();
+    throw e;
+  }
   let prompt: number[];
   if (a.chat) {
     const { text, templated } = renderPrompt(tm.tokenizer, [{ role: 'user', content: a.prompt }]);

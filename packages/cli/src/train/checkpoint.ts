@@ -1,81 +1,96 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SafetensorsFile, type SaveOptions, saveSafetensors, saveSafetensorsAsync } from '@siftjs/models';
 import type { AdamWOptions, OptimizerState, OptimizerStateDict } from '@siftjs/nn';
 import { DenseFineTuner, type FineTuner, loadState, SIFT, saveState, saveStateAsync } from '@siftjs/sift-optimizer';
 import { noGrad, type Tensor } from '@siftjs/tensor';
 import { UsageError } from '../errors.js';
+import { beginCheckpointDir, hasCheckpoint, publishCheckpointDir, recoverCheckpointDir } from './checkpoint-dir.js';
+import type { Evaluation } from './evaluate.js';
+import { assertFiniteFile } from './finite.js';
 
-/** What a checkpoint records besides the tensors: enough to continue the same run. */
+/** What a checkpoint records besides the tensors: enough to continue the same run, or to finish it. */
 export interface CheckpointMeta {
   /** Epochs finished. */
   epoch: number;
   method: string;
   /** The run's settings; resuming with different ones is refused. */
   settings: Record<string, unknown>;
+  /** The held-out evaluation after that epoch: the final metrics when a resume has no epoch left to train. */
+  evaluation?: Evaluation;
+  /** Instruction tuning: the held-out loss before training, measured once by the run's first process. */
+  heldOutLossBefore?: number;
+  /** The first step's training loss: what the divergence check compares with, across resumes. */
+  startLoss?: number;
+  /** Seconds of training so far, over every run that led here; the largest peak bytes of those runs. */
+  seconds?: number;
+  peakBytes?: number;
 }
 
 const STATE_FILE = 'state.safetensors';
-
-/** A fresh `dir.tmp` for the new checkpoint. */
-function begin(dir: string): string {
-  const tmp = `${dir}.tmp`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  return tmp;
-}
-
-/** Adds the meta to the filled `tmp`, moves the previous checkpoint aside, renames the new one into place. */
-function publish(dir: string, tmp: string, meta: CheckpointMeta): void {
-  writeFileSync(join(tmp, 'checkpoint.json'), `${JSON.stringify(meta, null, 2)}\n`);
-  const old = `${dir}.old`;
-  rmSync(old, { recursive: true, force: true });
-  if (existsSync(dir)) renameSync(dir, old);
-  renameSync(tmp, dir);
-  rmSync(old, { recursive: true, force: true });
-}
 
 function cannot(tuner: FineTuner): never {
   throw new Error(`saveCheckpoint: cannot checkpoint method '${tuner.method}'`);
 }
 
+/** Checks the state just written into `tmp` before it is published: nothing non-finite becomes a checkpoint. */
+function checked(tmp: string, meta: CheckpointMeta): void {
+  assertFiniteFile(join(tmp, STATE_FILE), `checkpoint of epoch ${meta.epoch}`);
+}
+
 /**
- * Writes the training state into `dir` atomically: a fresh `dir.tmp` is filled, the previous checkpoint is moved
- * aside, the new one renamed into place, the old one removed. A crash at any point leaves a complete checkpoint
- * (the previous or the new) under `dir` or `dir.old`. CPU tensors (synchronous reads); `saveCheckpointAsync` saves
- * from any backend.
+ * Writes the training state into `dir` so that a process killed at any file-system step leaves a complete
+ * checkpoint of the newest epoch saved (see checkpoint-dir.ts): a fresh `dir.tmp` is filled and checked for
+ * non-finite numbers, the previous checkpoint moved aside, the new one renamed into place, the old one removed.
+ * CPU tensors (synchronous reads); `saveCheckpointAsync` saves from any backend.
  */
 export function saveCheckpoint(dir: string, tuner: FineTuner, meta: CheckpointMeta): void {
-  const tmp = begin(dir);
+  const tmp = beginCheckpointDir(dir, STATE_FILE);
   const path = join(tmp, STATE_FILE);
   if (tuner instanceof SIFT) saveState(tuner, path);
   else if (tuner instanceof DenseFineTuner) saveSafetensors(path, ...denseState(tuner));
   else cannot(tuner);
-  publish(dir, tmp, meta);
+  checked(tmp, meta);
+  publishCheckpointDir(dir, meta);
 }
 
-/** `saveCheckpoint` from any backend (WebGPU included): the same files, the same atomicity. */
+/** `saveCheckpoint` from any backend (WebGPU included): the same files, the same guarantees. */
 export async function saveCheckpointAsync(dir: string, tuner: FineTuner, meta: CheckpointMeta): Promise<void> {
-  const tmp = begin(dir);
+  const tmp = beginCheckpointDir(dir, STATE_FILE);
   const path = join(tmp, STATE_FILE);
   if (tuner instanceof SIFT) await saveStateAsync(tuner, path);
   else if (tuner instanceof DenseFineTuner) await saveSafetensorsAsync(path, ...denseState(tuner));
   else cannot(tuner);
-  publish(dir, tmp, meta);
+  checked(tmp, meta);
+  publishCheckpointDir(dir, meta);
 }
 
-/** Reads a checkpoint into `tuner` (built over the base model with the same settings); returns its meta. */
-export function loadCheckpoint(dir: string, tuner: FineTuner, settings: Record<string, unknown>): CheckpointMeta {
-  const at = existsSync(join(dir, 'checkpoint.json')) ? dir : existsSync(join(`${dir}.old`, 'checkpoint.json')) ? `${dir}.old` : null;
-  if (!at) throw new UsageError(`${dir}: no checkpoint to resume from`);
-  const meta = JSON.parse(readFileSync(join(at, 'checkpoint.json'), 'utf8')) as CheckpointMeta;
+/** Whether `dir` (or what a killed save left beside it) holds a complete checkpoint. */
+export function checkpointExists(dir: string): boolean {
+  return hasCheckpoint(dir, STATE_FILE);
+}
+
+/**
+ * Puts the newest complete checkpoint in place (finishing a save a kill cut short) and reads it into `tuner`
+ * (built over the base model with the same settings); returns its meta, or null when there is none.
+ */
+export function resumeCheckpoint(dir: string, tuner: FineTuner, settings: Record<string, unknown>): CheckpointMeta | null {
+  const meta = recoverCheckpointDir<CheckpointMeta>(dir, STATE_FILE);
+  if (!meta) return null;
+  const json = join(dir, 'checkpoint.json');
   for (const [k, v] of Object.entries(settings)) {
-    if (JSON.stringify(meta.settings[k]) !== JSON.stringify(v)) {
-      throw new UsageError(`${join(at, 'checkpoint.json')}: was made with ${k} = ${JSON.stringify(meta.settings[k])}, this run has ${JSON.stringify(v)}`);
+    if (JSON.stringify(meta.settings?.[k]) !== JSON.stringify(v)) {
+      throw new UsageError(`${json}: was made with ${k} = ${JSON.stringify(meta.settings?.[k])}, this run has ${JSON.stringify(v)}`);
     }
   }
-  if (tuner instanceof SIFT) loadState(tuner, join(at, STATE_FILE));
-  else if (tuner instanceof DenseFineTuner) loadDenseState(tuner, join(at, STATE_FILE));
+  if (tuner instanceof SIFT) loadState(tuner, join(dir, STATE_FILE));
+  else if (tuner instanceof DenseFineTuner) loadDenseState(tuner, join(dir, STATE_FILE));
+  return meta;
+}
+
+/** `resumeCheckpoint` that refuses a directory with no checkpoint. */
+export function loadCheckpoint(dir: string, tuner: FineTuner, settings: Record<string, unknown>): CheckpointMeta {
+  const meta = resumeCheckpoint(dir, tuner, settings);
+  if (!meta) throw new UsageError(`${dir}: no checkpoint to resume from`);
   return meta;
 }
 
