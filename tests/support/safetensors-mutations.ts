@@ -246,6 +246,8 @@ const TEXT_EDITS: Partial<Record<MutationKind, (m: FileModel, x: number, y: numb
     const e = entries(m);
     if (!e.length) return;
     const entry = pick(e, x);
+    // An earlier edit may have left an empty object where an entry was (a renamed __metadata__, say).
+    if (!entry.members.length) return;
     const [k, v] = pick(entry.members, y);
     entry.members.push([k, y % 2 ? structuredClone(v) : pick(entry.members, y + 1)[1]]);
   },
