@@ -176,7 +176,7 @@ export class CpuHeap {
     if (end <= have) return;
     if (end > this.maxPages * PAGE) throw this.outOfMemory(requested);
     // Grow by at least a quarter, so growth (which may move or re-map memory) is rare.
-    const want = Math.max(end, have + (have >> 2));
+    const want = Math.max(end, have + Math.floor(have / 4)); // not `>> 2`: past 2 GiB it goes negative
     const pages = Math.min(this.maxPages, Math.ceil(want / PAGE)) - have / PAGE;
     const needed = Math.ceil((end - have) / PAGE);
     try {

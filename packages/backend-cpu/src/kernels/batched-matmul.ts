@@ -69,7 +69,7 @@ export function batchedMatmul(a: TypedArray, av: View, b: TypedArray, bv: View, 
   const list = ctx.allocList(items * 5);
   try {
     const i32 = ctx.i32();
-    let at = list.offset >> 2;
+    let at = list.offset >>> 2; // unsigned: heap offsets pass 2 GiB
     const outBase = out.byteOffset / out.BYTES_PER_ELEMENT;
     const aBase = a.byteOffset / a.BYTES_PER_ELEMENT;
     const bBase = b.byteOffset / b.BYTES_PER_ELEMENT;

@@ -129,7 +129,7 @@ export class KernelPool {
       c[b + 12] = job.items;
       c[b + 13] = job.packedB;
     });
-    const list = job.listOffset >> 2;
+    const list = job.listOffset >>> 2; // unsigned: heap offsets pass 2 GiB
     for (let item = Atomics.add(this.ctl, counter, 1); item < job.items; item = Atomics.add(this.ctl, counter, 1)) {
       const at = list + item * 5;
       gemm(i32[at + 3], i32[at + 4], job.K, data, i32[at], job.aRs, job.aCs, data, i32[at + 1], job.bRs, job.bCs, data, i32[at + 2], job.N, false, job.direct, job.packedB);

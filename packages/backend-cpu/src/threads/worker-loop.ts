@@ -55,7 +55,7 @@ export function workerLoop(
       const data = ctl[base + 8] ? f64 : f32;
       const [n, k, aRs, aCs, bRs, bCs] = [ctl[base + 2], ctl[base + 3], ctl[base + 4], ctl[base + 5], ctl[base + 6], ctl[base + 7]];
       const direct = ctl[base + 9] === 1;
-      const list = ctl[base + 10] >> 2;
+      const list = ctl[base + 10] >>> 2; // unsigned: heap offsets pass 2 GiB
       const counter = ctl[base + 11];
       const items = ctl[base + 12];
       const packedB = ctl[base + 13];
