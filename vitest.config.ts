@@ -41,6 +41,8 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
       projects: [
         // Everything, the shared suites on cpu and cpu-ts (or SIFT_BACKENDS).
         { extends: true, test: { name: 'cpu', include: ['tests/**/*.test.ts', 'packages/*/test/**/*.test.ts'] } },
+        // `cpu` runs its matmuls through the platform's BLAS where there is one: the parity suite again without it.
+        { extends: true, test: { name: 'cpu-wasm', include: ['tests/parity/**/*.test.ts'], env: { SIFT_BACKENDS: 'cpu-wasm' } } },
         ...(webgpu
           ? [
               // The shared suites on WebGPU at the full feature level (SwiftShader where there is no GPU)…

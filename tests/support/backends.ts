@@ -1,7 +1,7 @@
 import { type Backend, DTypeError, registerBackend, setBackend, tensor } from '@siftjs/tensor';
 
 /**
- * The backends the shared suites run on (default: cpu and cpu-ts). `SIFT_BACKENDS=cpu,webgpu` picks them; each entry imports its package
+ * The backends the shared suites run on (default: cpu and cpu-ts; the parity suite also on cpu-wasm, see vitest.config.ts). `SIFT_BACKENDS=cpu,webgpu` picks them; each entry imports its package
  * (which registers it) and starts it. A suite written once runs unchanged on every backend listed here.
  *
  * Each backend also says what it can do (`BackendCaps`): a backend without float64 runs every float64 check in float32 at
@@ -70,7 +70,18 @@ const known: Record<string, Known> = {
     exactNormals: true,
     async load() {
       const { CpuBackend } = await import('@siftjs/backend-cpu');
-      registerBackend('cpu-ts', () => new CpuBackend({ simd: false }));
+      registerBackend('cpu-ts', () => new CpuBackend({ simd: false, blas: false }));
+    },
+  },
+  // The CPU backend with WebAssembly kernels only: `cpu` uses the platform's BLAS for matmul where one is found
+  // (OpenBLAS, SIFT_BLAS), so this keeps the WebAssembly matmul under the same suites.
+  'cpu-wasm': {
+    float64: true,
+    syncReads: true,
+    exactNormals: true,
+    async load() {
+      const { CpuBackend } = await import('@siftjs/backend-cpu');
+      registerBackend('cpu-wasm', () => new CpuBackend({ blas: false }));
     },
   },
   // The CPU backend as WebGPU sees the world: no float64, no synchronous reads.

@@ -111,12 +111,14 @@ export class CpuBackend implements Backend {
   }
 
   info(): BackendInfo {
-    const { threads, kernels, fma } = this.matmuls;
+    const { threads, kernels, fma, blas } = this.matmuls;
+    const wasmMatmul = kernels === 'wasm-simd' ? `WebAssembly SIMD float32 matmul${fma ? ' (relaxed-SIMD FMA)' : ''}` : 'TypeScript matmul';
     return {
       name: this.name,
-      description: `${kernels === 'wasm-simd' ? `WebAssembly SIMD float32 matmul${fma ? ' (relaxed-SIMD FMA)' : ''}` : 'TypeScript matmul'}, ${threads} thread${threads > 1 ? 's' : ''}; ${this.simd ? 'WebAssembly SIMD float32 add/sub/mul/div, outer-axis sums, AdamW, ' : ''}${this.simdRows ? 'exp/tanh/gelu/sigmoid and softmax, ' : ''}${this.simdNorm ? 'layer/RMS norm, ' : ''}other kernels TypeScript`,
+      description: `${blas ? `${blas.name} matmul (${blas.path}; ${wasmMatmul} for strided views)` : wasmMatmul}, ${threads} thread${threads > 1 ? 's' : ''}; ${this.simd ? 'WebAssembly SIMD float32 add/sub/mul/div, outer-axis sums, AdamW, ' : ''}${this.simdRows ? 'exp/tanh/gelu/sigmoid and softmax, ' : ''}${this.simdNorm ? 'layer/RMS norm, ' : ''}other kernels TypeScript`,
       kernels,
       fma,
+      blas: blas ? { name: blas.name, path: blas.path } : null,
       threads,
       sharedMemory: this.heap.shared,
     };

@@ -1,4 +1,5 @@
 import type { TypedArray, View } from '@siftjs/tensor';
+import { type Cblas, blasFromEnv, loadCblas } from './blas/cblas.js';
 import type { CpuHeap } from './heap.js';
 import { type MatmulContext, batchedMatmul } from './kernels/batched-matmul.js';
 import {
@@ -26,6 +27,12 @@ export interface MatmulOptions {
    * the unfused kernel's; within one process every product uses the same kernel on every thread.
    */
   fma?: boolean;
+  /**
+   * The platform's BLAS for float32/float64 matmul (Node only): false for none, a path for that library, true or
+   * unset to find OpenBLAS / Accelerate (default: SIFT_BLAS, else found). Its products differ in the last bits from
+   * the WebAssembly kernel's; with either, results do not depend on the thread count.
+   */
+  blas?: boolean | string;
 }
 
 /**
@@ -38,6 +45,8 @@ export class MatmulRunner {
   /** Whether the SIMD micro-kernel fuses its multiply-adds (relaxed SIMD). */
   readonly fma: boolean;
   private pool: KernelPool | null = null;
+  /** The BLAS once loaded (null: none, or not yet started — products run on our kernels meanwhile). */
+  private cblas: Cblas | null = null;
   private readonly starting: Promise<void>;
   private readonly context: MatmulContext;
 
@@ -50,17 +59,25 @@ export class MatmulRunner {
       ? makeSimdGemm(heap.memory, simd.kernel, simdScratchAt(heap.reserve(SIMD_SCRATCH_BYTES)), makeGemm())
       : makeGemm();
     const reserve = (bytes: number) => heap.reserve(bytes);
-    this.starting = heap.shared
+    const pool = heap.shared
       ? KernelPool.start(heap.memory, opts.threads ?? threadsFromEnv(), simd ? { module: simd.module, reserve } : null, rowModules).then(
           (p) => void (this.pool = p),
           () => void (this.pool = null),
         )
       : Promise.resolve();
+    const wanted = opts.blas === false ? null : typeof opts.blas === 'string' ? opts.blas : blasFromEnv();
+    // A BLAS that was named and fails to load is an error at start (setBackend rejects), never a quiet fallback.
+    this.starting = Promise.all([pool, loadCblas(wanted)]).then(([, cblas]) => void (this.cblas = cblas));
     const runner = this;
     this.context = {
       gemm,
       get pool() {
         return runner.pool;
+      },
+      get blas() {
+        const blas = runner.cblas;
+        blas?.setThreads(runner.threads);
+        return blas;
       },
       allocList: (ints) => {
         const offset = heap.alloc(ints * 4);
@@ -85,6 +102,11 @@ export class MatmulRunner {
     return this.pool?.ready ? this.pool : null;
   }
 
+  /** The BLAS in use, or null. */
+  get blas(): Cblas | null {
+    return this.cblas;
+  }
+
   get threads(): number {
     return this.pool?.ready ? this.pool.threads : 1;
   }
@@ -94,7 +116,7 @@ export class MatmulRunner {
   }
 
   async dispose(): Promise<void> {
-    await this.starting;
+    await this.starting.catch(() => undefined); // a named BLAS that failed to load was reported by init()
     await this.pool?.stop();
     this.pool = null;
   }

@@ -5,8 +5,8 @@ import { CpuBackend } from '../src/backend.js';
 import { UNARY, UNARY_ROWS, mapUnary } from '../src/kernels/elementwise.js';
 
 /** The WebAssembly SIMD elementwise kernels against the TypeScript ones: the same bits, whatever the layout. */
-const simd = new CpuBackend({ threads: 1 });
-const ts = new CpuBackend({ threads: 1, simd: false });
+const simd = new CpuBackend({ threads: 1, blas: false });
+const ts = new CpuBackend({ threads: 1, simd: false, blas: false });
 
 function values(seed: number, length: number, specials: boolean): Float32Array {
   let s = seed | 0;

@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/backend.js';
 
 /** The WebAssembly SIMD layer norm / RMS norm against a naive float64 reference and the TypeScript kernels. */
-const simd = new CpuBackend({ threads: 1 });
-const ts = new CpuBackend({ threads: 1, simd: false });
+const simd = new CpuBackend({ threads: 1, blas: false });
+const ts = new CpuBackend({ threads: 1, simd: false, blas: false });
 const live: [CpuBackend, BackendStorage][] = [];
 
 afterEach(() => {

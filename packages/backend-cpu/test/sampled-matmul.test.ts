@@ -8,8 +8,8 @@ import { CpuBackend } from '../src/backend.js';
  * bits, and both equal the definition Σₘ a[m, r]·g[m, c] summed in float64 — over row counts that are not multiples of
  * the chunk or the vector width, row-strided and transposed operands, and both index layouts.
  */
-const simd = new CpuBackend({ threads: 1 });
-const ts = new CpuBackend({ threads: 1, simd: false });
+const simd = new CpuBackend({ threads: 1, blas: false });
+const ts = new CpuBackend({ threads: 1, simd: false, blas: false });
 const live: [CpuBackend, BackendStorage][] = [];
 
 afterEach(() => {

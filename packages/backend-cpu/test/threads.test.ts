@@ -5,7 +5,7 @@ import type { View } from '@siftjs/tensor';
 
 /** One backend per thread count and kernel kind (SIMD with FMA where available, plain SIMD, TypeScript). */
 const counts = [1, 2, 4];
-const kinds = [{}, { fma: false }, { simd: false }].map((opts) => counts.map((threads) => new CpuBackend({ threads, ...opts })));
+const kinds = [{}, { fma: false }, { simd: false }].map((opts) => counts.map((threads) => new CpuBackend({ threads, blas: false, ...opts })));
 const backends = kinds.flat();
 
 beforeAll(() => Promise.all(backends.map((b) => b.init())));

@@ -11,8 +11,8 @@ describe('WebAssembly kernels', () => {
   });
 
   it('the backend picks the SIMD kernel here and reports it; simd: false keeps the TypeScript one', async () => {
-    const simd = new CpuBackend({ threads: 1 });
-    const ts = new CpuBackend({ threads: 1, simd: false });
+    const simd = new CpuBackend({ threads: 1, blas: false });
+    const ts = new CpuBackend({ threads: 1, simd: false, blas: false });
     expect(simd.info().kernels).toBe('wasm-simd');
     expect(ts.info().kernels).toBe('typescript');
     // Kernel scratch is reserved, not counted as tensor memory.
@@ -29,7 +29,7 @@ describe('WebAssembly kernels', () => {
     const a = new Float32Array(2 * n).map((_, i) => (i % 2 === 0 ? 1 : x));
     const b = new Float32Array(2 * n).map((_, i) => (i < n ? -(1 + 2 ** -11) : x));
     for (const [opts, expected] of [[{}, 2 ** -24], [{ fma: false }, 0]] as const) {
-      const backend = new CpuBackend({ threads: 1, ...opts });
+      const backend = new CpuBackend({ threads: 1, blas: false, ...opts });
       expect(backend.info().fma).toBe(!('fma' in opts));
       const av = { storage: backend.upload('float32', a), dtype: 'float32' as const, shape: [n, 2], strides: [2, 1], offset: 0 };
       const bv = { storage: backend.upload('float32', b), dtype: 'float32' as const, shape: [2, n], strides: [n, 1], offset: 0 };

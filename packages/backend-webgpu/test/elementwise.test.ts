@@ -6,7 +6,7 @@ import type { WebGpuBackend } from '../src/index.js';
 import { acquire, expectClose, layout, randomData, size } from './helpers.js';
 
 const { backend: be, reason } = await acquire();
-const cpu = new CpuBackend({ simd: false });
+const cpu = new CpuBackend({ simd: false, blas: false });
 afterAll(() => cpu.dispose());
 
 const RUNS = { numRuns: 12 };

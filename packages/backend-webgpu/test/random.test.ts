@@ -7,7 +7,7 @@ import { acquire } from './helpers.js';
 
 const { backend: be, reason } = await acquire();
 // The CPU backend's Philox is the specification (random/philox.ts): the GPU must reproduce it.
-const cpu = new CpuBackend({ simd: false });
+const cpu = new CpuBackend({ simd: false, blas: false });
 afterAll(() => cpu.dispose());
 
 const word = fc.integer({ min: 0, max: 2 ** 32 - 1 });

@@ -1,5 +1,7 @@
 import type { TypedArray, View } from '@siftjs/tensor';
 import { collapse, forEachRow } from '../strided.js';
+import { blasBatchedMatmul } from '../blas/blas-matmul.js';
+import type { Cblas } from '../blas/cblas.js';
 import type { KernelPool } from '../threads/pool.js';
 import { type FloatArray, type Gemm, isSmallProduct } from './matmul.js';
 
@@ -10,6 +12,8 @@ export interface MatmulContext {
   /** This thread's kernel (WebAssembly SIMD for float32 where available). */
   gemm: Gemm;
   pool: KernelPool | null;
+  /** The platform's BLAS where one is in use (Node, found or named by SIFT_BLAS), its threads set to the pool's. */
+  blas: Cblas | null;
   /** Scratch int32 list in the shared heap (byte offset), for the workers' work items. */
   allocList(ints: number): { offset: number; free(): void };
   i32(): Int32Array;
@@ -40,6 +44,8 @@ export function batchedMatmul(a: TypedArray, av: View, b: TypedArray, bv: View, 
     starts = starts.slice(0, 2);
     batches = 1;
   }
+  const blas = ctx.blas;
+  if (blas && (a instanceof Float32Array || a instanceof Float64Array) && blasBatchedMatmul(blas, a as FloatArray, aRs, aCs, b as FloatArray, bRs, bCs, out as FloatArray, m, n, k, starts)) return;
   const direct = isSmallProduct(m, n, k);
   const pool = ctx.pool;
   if (!pool?.ready || batches * m * n * k < PARALLEL_MIN_MACS || m === 0 || n === 0) {
