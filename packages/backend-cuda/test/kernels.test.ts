@@ -34,7 +34,7 @@ function allKernels(): K.KernelSource[] {
       }
       ks.push(K.normParamGradKernel(d, centred));
     }
-    ks.push(K.crossEntropyKernel(d), K.adamwKernel(d));
+    ks.push(K.adamwKernel(d));
     for (const p of FLOATS) ks.push(K.adamwIncrementKernel(d, p));
     for (const kind of ['uniform', 'normal'] as const) ks.push(K.randomKernel(kind, d));
   }
