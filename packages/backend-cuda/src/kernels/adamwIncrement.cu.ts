@@ -15,7 +15,7 @@ __device__ __forceinline__ double one_minus_pow(double beta, double t) { return 
 export function adamwIncrementKernel(dtype: DType, paramDtype: DType): KernelSource {
   const T = floatOnly(dtype, 'adamw');
   const P = floatOnly(paramDtype, 'adamw');
-  const name = `adamw_increment_${DTYPE_TAG[dtype]}_${DTYPE_TAG[paramDtype]}`;
+  const name = `adamwIncrement_${DTYPE_TAG[dtype]}_${DTYPE_TAG[paramDtype]}`;
   const source = `${PRELUDE}${REPORT_INDEX}${STEP}${ONE_MINUS_POW}
 extern "C" __global__ void ${name}(${P}* __restrict__ param, const int* __restrict__ idx, const ${T}* __restrict__ base, ${T}* __restrict__ delta,
     const ${T}* __restrict__ g, ${T}* __restrict__ m, ${T}* __restrict__ v, ${T}* __restrict__ steps, i64 n, i64 size,

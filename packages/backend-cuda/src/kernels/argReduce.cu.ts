@@ -5,7 +5,7 @@ import { REDUCE_BLOCK } from './reduce.cu.js';
 /** Index of the first max/min along one axis (NaN counts as the extremum, first NaN wins), as int32. */
 export function argReduceKernel(op: 'argmax' | 'argmin', dtype: DType, keptRank: number): KernelSource {
   checkRank(keptRank, 'argReduce (kept dims)');
-  const name = `${op}_${DTYPE_TAG[dtype]}_k${keptRank}`;
+  const name = `argReduce_${op}_${DTYPE_TAG[dtype]}_k${keptRank}`;
   const better = op === 'argmax' ? '>' : '<';
   const source = `${PRELUDE}
 // (value, index) pairs: NaN beats everything, then the better value, then the lower index.

@@ -5,7 +5,7 @@ import { C_TYPE, DTYPE_TAG, GRID_LOOP, INDEX_ERROR, type KernelSource, PRELUDE, 
 export function gatherFlatKernel(dtype: DType, rank: number): KernelSource {
   checkRank(rank, 'gatherFlat');
   const T = C_TYPE[dtype];
-  const name = `gather_flat_${DTYPE_TAG[dtype]}_r${rank}`;
+  const name = `gatherFlat_${DTYPE_TAG[dtype]}_r${rank}`;
   const source = `${PRELUDE}${REPORT_INDEX}
 extern "C" __global__ void ${name}(const ${T}* __restrict__ x, const int* __restrict__ idx, ${T}* __restrict__ out, i64 n, i64 size, Geo g, int* err) {
   ${GRID_LOOP} {

@@ -4,7 +4,7 @@ import { C_TYPE, DTYPE_TAG, GRID_LOOP, INDEX_ERROR, type KernelSource, PRELUDE, 
 /** out[i, j] = table[ids[i], j] for a strided [V, D] table (row stride rs, column stride cs). */
 export function gatherRowsKernel(dtype: DType): KernelSource {
   const T = C_TYPE[dtype];
-  const name = `gather_rows_${DTYPE_TAG[dtype]}`;
+  const name = `gatherRows_${DTYPE_TAG[dtype]}`;
   const source = `${PRELUDE}${REPORT_INDEX}
 extern "C" __global__ void ${name}(const ${T}* __restrict__ table, const int* __restrict__ ids, ${T}* __restrict__ out, i64 n, i64 d, i64 v, i64 offset, i64 rs, i64 cs, int* err) {
   ${GRID_LOOP} {

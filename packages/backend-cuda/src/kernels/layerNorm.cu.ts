@@ -13,12 +13,12 @@ export interface NormFlags {
   bias: boolean;
 }
 
-export function normTag(f: NormFlags): string {
-  return `${f.centred ? 'layer' : 'rms'}_norm${f.weight ? '_w' : ''}${f.bias ? '_b' : ''}`;
+function normTag(f: NormFlags): string {
+  return `${f.centred ? 'layerNorm' : 'rmsNorm'}${f.weight ? '_w' : ''}${f.bias ? '_b' : ''}`;
 }
 
 /** y = (x − μ)·rstd·w + b, biased variance, two passes in double; writes mean (layer norm) and rstd per row. */
-export function normKernel(dtype: DType, f: NormFlags): KernelSource {
+export function layerNormKernel(dtype: DType, f: NormFlags): KernelSource {
   const T = floatOnly(dtype, 'norm');
   const name = `${normTag(f)}_${DTYPE_TAG[dtype]}`;
   const source = `${PRELUDE}${BLOCK_REDUCE}

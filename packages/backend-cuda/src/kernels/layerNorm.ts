@@ -2,7 +2,7 @@ import type { NormForward, View } from '@siftjs/tensor';
 import { type CudaDevice, addressOf } from '../device.js';
 import { f64, i64, ptr } from '../geometry.js';
 import { launchRows } from '../launch.js';
-import { normKernel } from './layerNorm.cu.js';
+import { layerNormKernel } from './layerNorm.cu.js';
 
 export function layerNorm(dev: CudaDevice, x: View, weight: View | null, bias: View | null, cols: number, eps: number): NormForward {
   return normForward(dev, x, weight, bias, cols, eps, true);
@@ -15,7 +15,7 @@ export function normForward(dev: CudaDevice, x: View, w: View | null, b: View | 
   const y = dev.make(x.dtype, n);
   const rstd = dev.make(x.dtype, rows);
   const mean = centred ? dev.make(x.dtype, rows) : undefined;
-  const k = normKernel(x.dtype, { centred, weight: !!w, bias: !!b });
+  const k = layerNormKernel(x.dtype, { centred, weight: !!w, bias: !!b });
   launchRows(dev, k, rows, [ptr(addressOf(x)), ptr(w ? addressOf(w) : 0n), ptr(b ? addressOf(b) : 0n), ptr(y.ptr), ptr(mean ? mean.ptr : 0n), ptr(rstd.ptr), i64(rows), i64(cols), f64(eps)]);
   return { y, rstd, mean };
 }

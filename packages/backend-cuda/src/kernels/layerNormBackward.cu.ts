@@ -1,14 +1,14 @@
 import type { DType } from '@siftjs/tensor';
 import { BLOCK_REDUCE, DTYPE_TAG, type KernelSource, PRELUDE, ROW_BLOCK, ROW_LOOP, floatOnly } from './common.cu.js';
-import { type NormFlags, normTag } from './layerNorm.cu.js';
+import type { NormFlags } from './layerNorm.cu.js';
 
 /**
  * dx per row: with x̂ = (x − μ)·rstd and g = dy·w,
  *   layer norm: dx = rstd·(g − mean(g) − x̂·mean(g·x̂));  RMS norm: dx = rstd·(g − x̂·mean(g·x̂)).
  */
-export function normBackwardKernel(dtype: DType, f: Pick<NormFlags, 'centred' | 'weight'>): KernelSource {
+export function layerNormBackwardKernel(dtype: DType, f: Pick<NormFlags, 'centred' | 'weight'>): KernelSource {
   const T = floatOnly(dtype, 'norm backward');
-  const name = `${normTag({ ...f, bias: false })}_backward_${DTYPE_TAG[dtype]}`;
+  const name = `${f.centred ? 'layerNorm' : 'rmsNorm'}Backward${f.weight ? '_w' : ''}_${DTYPE_TAG[dtype]}`;
   const g = f.weight ? '(double)dy[o + j] * (double)w[j]' : '(double)dy[o + j]';
   const source = `${PRELUDE}${BLOCK_REDUCE}
 extern "C" __global__ void ${name}(const ${T}* __restrict__ dy, const ${T}* __restrict__ x, const ${T}* __restrict__ w, const ${T}* __restrict__ mean, const ${T}* __restrict__ rstd, ${T}* __restrict__ dx, i64 rows, i64 cols) {
@@ -40,9 +40,9 @@ extern "C" __global__ void ${name}(const ${T}* __restrict__ dy, const ${T}* __re
 }
 
 /** dweight[j] = Σ_rows dy·x̂ and dbias[j] = Σ_rows dy: one thread per column, double accumulation. */
-export function normParamGradKernel(dtype: DType, centred: boolean): KernelSource {
+export function layerNormBackwardParamsKernel(dtype: DType, centred: boolean): KernelSource {
   const T = floatOnly(dtype, 'norm parameter gradients');
-  const name = `${centred ? 'layer' : 'rms'}_norm_param_grad_${DTYPE_TAG[dtype]}`;
+  const name = `${centred ? 'layerNorm' : 'rmsNorm'}Backward_params_${DTYPE_TAG[dtype]}`;
   const source = `${PRELUDE}
 extern "C" __global__ void ${name}(const ${T}* __restrict__ dy, const ${T}* __restrict__ x, const ${T}* __restrict__ mean, const ${T}* __restrict__ rstd, ${T}* __restrict__ dw, ${T}* __restrict__ db, i64 rows, i64 cols) {
   for (i64 j = (i64)blockIdx.x * blockDim.x + threadIdx.x; j < cols; j += (i64)gridDim.x * blockDim.x) {

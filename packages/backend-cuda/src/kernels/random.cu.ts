@@ -73,7 +73,7 @@ __host__ __device__ __forceinline__ void philox_normal_pair(u32 wa, u32 wb, doub
 /** One thread per Philox block; each writes the elements of its block that fall below n. */
 export function randomKernel(kind: 'uniform' | 'normal', dtype: DType): KernelSource {
   const T = floatOnly(dtype, 'random');
-  const name = `philox_${kind}_${DTYPE_TAG[dtype]}`;
+  const name = `random_${kind}_${DTYPE_TAG[dtype]}`;
   let perBlock: number;
   let body: string;
   if (kind === 'uniform' && dtype === 'float64') {

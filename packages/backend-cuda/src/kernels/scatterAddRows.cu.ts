@@ -5,7 +5,7 @@ import { C_TYPE, DTYPE_TAG, GRID_LOOP, INDEX_ERROR, type KernelSource, PRELUDE, 
 export function scatterAddRowsKernel(dtype: DType): KernelSource {
   atomicAddable(dtype, 'scatterAddRows');
   const T = C_TYPE[dtype];
-  const name = `scatter_add_rows_${DTYPE_TAG[dtype]}`;
+  const name = `scatterAddRows_${DTYPE_TAG[dtype]}`;
   const source = `${PRELUDE}${REPORT_INDEX}
 extern "C" __global__ void ${name}(const int* __restrict__ ids, const ${T}* __restrict__ src, ${T}* __restrict__ out, i64 n, i64 d, i64 rows, int* err) {
   ${GRID_LOOP} {

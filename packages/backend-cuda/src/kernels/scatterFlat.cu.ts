@@ -5,7 +5,7 @@ import { C_TYPE, DTYPE_TAG, GRID_LOOP, INDEX_ERROR, type KernelSource, PRELUDE, 
 export function scatterFlatKernel(dtype: DType, mode: 'set' | 'add'): KernelSource {
   if (mode === 'add') atomicAddable(dtype, 'scatterFlat add');
   const T = C_TYPE[dtype];
-  const name = `scatter_flat_${mode}_${DTYPE_TAG[dtype]}`;
+  const name = `scatterFlat_${mode}_${DTYPE_TAG[dtype]}`;
   const write = mode === 'add' ? 'atomicAdd(&dst[k], src[i]);' : 'dst[k] = src[i];';
   const source = `${PRELUDE}${REPORT_INDEX}
 extern "C" __global__ void ${name}(${T}* __restrict__ dst, const int* __restrict__ idx, const ${T}* __restrict__ src, i64 n, i64 size, int* err) {

@@ -4,7 +4,7 @@ import { BLOCK_REDUCE, DTYPE_TAG, type KernelSource, PRELUDE, ROW_BLOCK, ROW_LOO
 /** Softmax / log-softmax over contiguous [rows, cols], one block per row, in double as the CPU does. */
 export function softmaxKernel(dtype: DType, log: boolean): KernelSource {
   const T = floatOnly(dtype, 'softmax');
-  const name = `${log ? 'log_softmax' : 'softmax'}_${DTYPE_TAG[dtype]}`;
+  const name = `softmax${log ? '_log' : ''}_${DTYPE_TAG[dtype]}`;
   const write = log
     ? `const double lse = mx + log(sum);
     for (i64 j = threadIdx.x; j < cols; j += blockDim.x) y[o + j] = (${T})((double)x[o + j] - lse);`

@@ -4,7 +4,7 @@ import { BLOCK_REDUCE, DTYPE_TAG, type KernelSource, PRELUDE, ROW_BLOCK, ROW_LOO
 /** dx = y ⊙ (dy − Σ dy⊙y), or for log-softmax dx = dy − exp(y)·Σ dy; one block per row, in double. */
 export function softmaxBackwardKernel(dtype: DType, log: boolean): KernelSource {
   const T = floatOnly(dtype, 'softmaxBackward');
-  const name = `${log ? 'log_softmax' : 'softmax'}_backward_${DTYPE_TAG[dtype]}`;
+  const name = `softmaxBackward${log ? '_log' : ''}_${DTYPE_TAG[dtype]}`;
   const term = log ? '(double)dy[o + j]' : '(double)dy[o + j] * (double)y[o + j]';
   const dx = log ? '(double)dy[o + j] - exp((double)y[o + j]) * s' : '(double)y[o + j] * ((double)dy[o + j] - s)';
   const source = `${PRELUDE}${BLOCK_REDUCE}

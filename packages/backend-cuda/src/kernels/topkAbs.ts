@@ -5,7 +5,7 @@ import { launch } from '../launch.js';
 import { readBytesSync } from '../staging.js';
 import { free } from './free.js';
 import { gatherFlat } from './gatherFlat.js';
-import { magnitudeKernel } from './topkAbs.cu.js';
+import { topkAbsKernel } from './topkAbs.cu.js';
 import { upload } from './upload.js';
 
 /**
@@ -16,7 +16,7 @@ export function topkAbs(dev: CudaDevice, x: View, k: number): { values: BackendS
   const n = x.shape.reduce((a, b) => a * b, 1);
   const mags = dev.make('float64', n);
   const walk = collapse(x.shape, [x.strides]);
-  launch(dev, magnitudeKernel(x.dtype, walk.shape.length), n, [ptr(storageOf(x.storage).ptr), ptr(mags.ptr), i64(n), bytes(packGeo(walk, [x.offset]))]);
+  launch(dev, topkAbsKernel(x.dtype, walk.shape.length), n, [ptr(storageOf(x.storage).ptr), ptr(mags.ptr), i64(n), bytes(packGeo(walk, [x.offset]))]);
   const raw = readBytesSync(dev, mags.ptr, n * 8);
   free(dev, mags);
   const mag = new Float64Array(raw.buffer, raw.byteOffset, n);
