@@ -6,6 +6,24 @@ export function binaryOutType(op: BinaryOp, dtype: DType): DType {
   return COMPARISON_OPS.has(op) ? 'bool' : dtype;
 }
 
+/** Each binary op but pow as a C expression on `a`, `b`: NaN propagates through maximum/minimum, as on the CPU. */
+const BINARY_EXPR: Record<Exclude<BinaryOp, 'pow'>, string> = {
+  add: 'a + b',
+  sub: 'a - b',
+  mul: 'a * b',
+  div: 'a / b',
+  maximum: '(a != a ? a : b != b ? b : a > b ? a : b)',
+  minimum: '(a != a ? a : b != b ? b : a < b ? a : b)',
+  eq: '(a == b)',
+  ne: '(a != b)',
+  lt: '(a < b)',
+  le: '(a <= b)',
+  gt: '(a > b)',
+  ge: '(a >= b)',
+  and: '(truthy((double)a) && truthy((double)b))',
+  or: '(truthy((double)a) || truthy((double)b))',
+};
+
 /** The C expression of a binary op on `a`, `b` (compute type c; `int` ops have the CPU's int rules). */
 export function binaryExpr(op: BinaryOp, c: 'float' | 'double', dtype: DType): string {
   if (dtype === 'int32') {
@@ -14,38 +32,8 @@ export function binaryExpr(op: BinaryOp, c: 'float' | 'double', dtype: DType): s
     if (op === 'mul') return '(double)(int)((u32)(int)a * (u32)(int)b)';
     if (op === 'pow') return '(b < 0 ? 0.0 : pow(a, b))';
   }
-  switch (op) {
-    case 'add':
-      return 'a + b';
-    case 'sub':
-      return 'a - b';
-    case 'mul':
-      return 'a * b';
-    case 'div':
-      return 'a / b';
-    case 'pow':
-      return `${mathFn('pow', c)}(a, b)`;
-    case 'maximum':
-      return '(a != a ? a : b != b ? b : a > b ? a : b)';
-    case 'minimum':
-      return '(a != a ? a : b != b ? b : a < b ? a : b)';
-    case 'eq':
-      return '(a == b)';
-    case 'ne':
-      return '(a != b)';
-    case 'lt':
-      return '(a < b)';
-    case 'le':
-      return '(a <= b)';
-    case 'gt':
-      return '(a > b)';
-    case 'ge':
-      return '(a >= b)';
-    case 'and':
-      return '(truthy((double)a) && truthy((double)b))';
-    case 'or':
-      return '(truthy((double)a) || truthy((double)b))';
-  }
+  if (op === 'pow') return `${mathFn('pow', c)}(a, b)`;
+  return BINARY_EXPR[op];
 }
 
 export function binaryKernel(op: BinaryOp, dtype: DType, rank: number): KernelSource {
