@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type DriverApi, type NvrtcApi, checkDriver, checkNvrtc } from './ffi.js';
-import type { KernelSource } from './kernels/common.js';
+import type { KernelSource } from './kernels/common.cu.js';
 
 /**
  * Kernel source → loaded CUfunction: NVRTC compiles for the device's architecture (a CUBIN where NVRTC can

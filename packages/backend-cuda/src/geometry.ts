@@ -1,5 +1,5 @@
 import { type CollapsedDims, collapseDims, contiguousStrides } from '@siftjs/tensor';
-import { GEO_BYTES, MAX_OPERANDS, MAX_RANK } from './kernels/common.js';
+import { GEO_BYTES, MAX_OPERANDS, MAX_RANK } from './kernels/common.cu.js';
 
 /**
  * Host side of the strided kernels: merging dims, and writing the Geo parameter block and kernel argument

@@ -3,7 +3,9 @@ import { registerBackend, registerUnavailableBackend } from '@siftjs/tensor';
 import { CudaBackend } from './backend.js';
 import { isAvailable } from './libraries.js';
 
-export { CudaBackend, type CudaBackendOptions, CudaStorage, selectTopk } from './backend.js';
+export { CudaBackend } from './backend.js';
+export { type CudaBackendOptions, CudaStorage } from './device.js';
+export { selectTopk } from './kernels/topkAbs.js';
 export { CachingAllocator, CudaOutOfMemoryError, DeviceOutOfMemory, sizeClass, type AllocatorStats, type DeviceMemory } from './allocator.js';
 export { isAvailable, locate, locateAll, searchDirs, sitePackages, type Availability, type LibraryName, type Located, type SearchFs } from './libraries.js';
 export { CudaError } from './ffi.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CudaBackend, selectTopk } from '../src/backend.js';
+import { CudaBackend } from '../src/backend.js';
+import { selectTopk } from '../src/kernels/topkAbs.js';
 import { collapse, f64, i32, i64, packArgs, packGeo, ptr, u32, bytes } from '../src/geometry.js';
-import { GEO_BYTES } from '../src/kernels/common.js';
+import { GEO_BYTES } from '../src/kernels/common.cu.js';
 import { isAvailable } from '../src/libraries.js';
 
 describe('host-side geometry', () => {

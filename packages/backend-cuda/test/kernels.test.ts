@@ -23,18 +23,18 @@ function allKernels(): K.KernelSource[] {
     ks.push(K.gatherRowsKernel(d));
     if (d !== 'bool') ks.push(K.scatterAddRowsKernel(d), K.scatterFlatKernel(d, 'add'));
     ks.push(K.scatterFlatKernel(d, 'set'));
-    for (const r of [1, 6]) ks.push(K.gatherFlatKernel(d, r), K.magnitudeKernel(d, r));
+    for (const r of [1, 6]) ks.push(K.gatherFlatKernel(d, r), K.topkAbsKernel(d, r));
   }
   for (const d of FLOATS) {
     for (const log of [false, true]) ks.push(K.softmaxKernel(d, log), K.softmaxBackwardKernel(d, log));
     for (const centred of [false, true]) {
       for (const weight of [false, true]) {
-        for (const bias of [false, true]) ks.push(K.normKernel(d, { centred, weight, bias }));
-        ks.push(K.normBackwardKernel(d, { centred, weight }));
+        for (const bias of [false, true]) ks.push(K.layerNormKernel(d, { centred, weight, bias }));
+        ks.push(K.layerNormBackwardKernel(d, { centred, weight }));
       }
-      ks.push(K.normParamGradKernel(d, centred));
+      ks.push(K.layerNormBackwardParamsKernel(d, centred));
     }
-    ks.push(K.crossEntropyKernel(d), K.adamwKernel(d));
+    ks.push(K.adamwKernel(d));
     for (const p of FLOATS) ks.push(K.adamwIncrementKernel(d, p));
     for (const kind of ['uniform', 'normal'] as const) ks.push(K.randomKernel(kind, d));
   }
@@ -84,7 +84,7 @@ describe('generated kernel sources', () => {
     const plain = kernels.filter((k) => k.options.length === 0);
     const nofma = kernels.filter((k) => k.options.length > 0);
     // A few sources exactly as NVRTC will get them (no namespace wrapper), beside the batches.
-    const exact = [K.unaryKernel('gelu', 'float32', 6), K.reduceKernel('sum', 'int32', 3, 2), K.normKernel('float64', { centred: true, weight: true, bias: true }), K.randomKernel('normal', 'float32')];
+    const exact = [K.unaryKernel('gelu', 'float32', 6), K.reduceKernel('sum', 'int32', 3, 2), K.layerNormKernel('float64', { centred: true, weight: true, bias: true }), K.randomKernel('normal', 'float32')];
 
     beforeAll(async () => {
       // Two nvcc processes at a time (two cores): the no-FMA batch and the exact sources ride with the second.

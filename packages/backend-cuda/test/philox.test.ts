@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { philox } from '@siftjs/tensor';
 import { describe, expect, it } from 'vitest';
-import { PRELUDE } from '../src/kernels/common.js';
-import { PHILOX_CONSTANTS, PHILOX_DEVICE, PHILOX_ROUNDS, randomKernel } from '../src/kernels/philox.js';
+import { PRELUDE } from '../src/kernels/common.cu.js';
+import { PHILOX_CONSTANTS, PHILOX_DEVICE, PHILOX_ROUNDS, randomKernel } from '../src/kernels/random.cu.js';
 import { NVCC, NVCC_SKIP, requireNvccUnderCi, runHostProgram } from './nvcc.js';
 
 const CPU_SOURCE = readFileSync(join(__dirname, '..', '..', 'tensor', 'src', 'random', 'philox.ts'), 'utf8');

@@ -1,5 +1,5 @@
 import type { DType } from '@siftjs/tensor';
-import { C_TYPE, DTYPE_TAG, type KernelSource, PRELUDE } from './common.js';
+import { DTYPE_TAG, type KernelSource, PRELUDE, floatOnly } from './common.cu.js';
 
 /**
  * Philox 4x32-10 in CUDA C with the stream layout of @siftjs/tensor's random/philox.ts, bit for bit:
@@ -70,15 +70,10 @@ __host__ __device__ __forceinline__ void philox_normal_pair(u32 wa, u32 wb, doub
 }
 `;
 
-function floatType(dtype: DType): string {
-  if (dtype !== 'float32' && dtype !== 'float64') throw new TypeError(`random: float dtypes only, got ${dtype}`);
-  return C_TYPE[dtype];
-}
-
 /** One thread per Philox block; each writes the elements of its block that fall below n. */
 export function randomKernel(kind: 'uniform' | 'normal', dtype: DType): KernelSource {
-  const T = floatType(dtype);
-  const name = `philox_${kind}_${DTYPE_TAG[dtype]}`;
+  const T = floatOnly(dtype, 'random');
+  const name = `random_${kind}_${DTYPE_TAG[dtype]}`;
   let perBlock: number;
   let body: string;
   if (kind === 'uniform' && dtype === 'float64') {

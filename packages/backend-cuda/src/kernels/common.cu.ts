@@ -135,6 +135,43 @@ __device__ double block_max(double v, double* sh) {
 }
 `;
 
+/** The C type of a float dtype; the kernels that exist for floats only say so for any other. */
+export function floatOnly(dtype: DType, what: string): string {
+  if (dtype !== 'float32' && dtype !== 'float64') throw new TypeError(`${what}: float dtypes only, got ${dtype}`);
+  return C_TYPE[dtype];
+}
+
+/** Threads per block of the one-block-per-row kernels (softmax, norms); their shared arrays have this size. */
+export const ROW_BLOCK = 256;
+
+/** The grid-stride loop over rows by block, in the row kernels. */
+export const ROW_LOOP = 'for (i64 r = blockIdx.x; r < rows; r += gridDim.x)';
+
+/**
+ * A kernel cannot throw: an out-of-range index is skipped and reported through the device error word `err`
+ * ([code, index, limit]), which the backend reads at its next synchronisation (staging.ts) and turns into the
+ * RangeError the CPU backend throws at once, naming the op as the CPU does.
+ */
+export const INDEX_ERROR = { gatherRows: 1, scatterAddRows: 2, gatherFlat: 3, scatterFlat: 4, adamwIncrement: 5 } as const;
+
+/** The op each error code names in its message (the CPU backend's words). */
+export const INDEX_ERROR_OP: Record<number, string> = { 1: 'embedding', 2: 'embedding backward', 3: 'gatherFlat', 4: 'scatterFlat', 5: 'adamwIncrement' };
+
+/** Records the first bad index (the indexing kernels and adamwIncrement). */
+export const REPORT_INDEX = `
+__device__ __forceinline__ void report_index(int* err, int code, i64 index, i64 limit) {
+  if (atomicCAS(err, 0, code) == 0) {
+    err[1] = (int)index;
+    err[2] = (int)limit;
+  }
+}
+`;
+
+/** Atomic adds exist for float and int32 elements, not bytes. */
+export function atomicAddable(dtype: DType, what: string): void {
+  if (dtype === 'bool') throw new TypeError(`${what}: no atomic add for bool`);
+}
+
 export function checkRank(rank: number, what: string): void {
   if (!Number.isInteger(rank) || rank < 1 || rank > MAX_RANK) throw new RangeError(`${what}: rank ${rank} is outside 1..${MAX_RANK}`);
 }

@@ -1,0 +1,37 @@
+import type { DType } from '@siftjs/tensor';
+import type { CudaDevice } from './device.js';
+import * as F from './ffi.js';
+
+/** cuBLAS: the handle (on the device's stream) and the one call matmul makes. */
+
+export function createCublasHandle(cb: F.CublasApi, stream: unknown, tf32: boolean): unknown {
+  const handle: [unknown] = [null];
+  F.checkCublas('cublasCreate_v2', cb.cublasCreate_v2(handle));
+  F.checkCublas('cublasSetStream_v2', cb.cublasSetStream_v2(handle[0], stream));
+  if (tf32) F.checkCublas('cublasSetMathMode', cb.cublasSetMathMode(handle[0], F.CUBLAS_TF32_TENSOR_OP_MATH));
+  return handle[0];
+}
+
+/** A column-major GEMM operand: address, op (N or T), leading dimension, batch stride (elements). */
+export interface GemmOperand {
+  p: bigint;
+  op: number;
+  ld: number;
+  stride: number;
+}
+
+/**
+ * Column-major C[m, n] = op(A)[m, k]·op(B)[k, n] for `batch` strided batches, alpha 1, beta 0, in `dtype`
+ * (float32: FP32 or TF32 compute per the device's option; float64: FP64).
+ */
+export function gemmStridedBatched(dev: CudaDevice, dtype: DType, m: number, n: number, k: number, A: GemmOperand, B: GemmOperand, c: bigint, ldc: number, strideC: number, batch: number): void {
+  const f32 = dtype === 'float32';
+  const alpha = f32 ? new Float32Array([1]) : new Float64Array([1]);
+  const beta = f32 ? new Float32Array([0]) : new Float64Array([0]);
+  const type = f32 ? F.CUDA_R_32F : F.CUDA_R_64F;
+  const compute = f32 ? (dev.opts.tf32 ? F.CUBLAS_COMPUTE_32F_FAST_TF32 : F.CUBLAS_COMPUTE_32F) : F.CUBLAS_COMPUTE_64F;
+  F.checkCublas(
+    'cublasGemmStridedBatchedEx',
+    dev.libs.cublas.cublasGemmStridedBatchedEx(dev.cublas, A.op, B.op, m, n, k, alpha, A.p, type, A.ld, A.stride, B.p, type, B.ld, B.stride, beta, c, type, ldc, strideC, batch, compute, F.CUBLAS_GEMM_DEFAULT),
+  );
+}

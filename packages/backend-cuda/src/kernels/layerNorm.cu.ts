@@ -1,0 +1,57 @@
+import type { DType } from '@siftjs/tensor';
+import { BLOCK_REDUCE, DTYPE_TAG, type KernelSource, PRELUDE, ROW_BLOCK, ROW_LOOP, floatOnly } from './common.cu.js';
+
+/**
+ * Layer norm and RMS norm forward (RMS norm is this kernel without the centring and bias): one block per row
+ * of contiguous [rows, cols], in double as the CPU does.
+ */
+
+export interface NormFlags {
+  /** Layer norm (subtract the mean) or RMS norm. */
+  centred: boolean;
+  weight: boolean;
+  bias: boolean;
+}
+
+function normTag(f: NormFlags): string {
+  return `${f.centred ? 'layerNorm' : 'rmsNorm'}${f.weight ? '_w' : ''}${f.bias ? '_b' : ''}`;
+}
+
+/** y = (x − μ)·rstd·w + b, biased variance, two passes in double; writes mean (layer norm) and rstd per row. */
+export function layerNormKernel(dtype: DType, f: NormFlags): KernelSource {
+  const T = floatOnly(dtype, 'norm');
+  const name = `${normTag(f)}_${DTYPE_TAG[dtype]}`;
+  const source = `${PRELUDE}${BLOCK_REDUCE}
+extern "C" __global__ void ${name}(const ${T}* __restrict__ x, const ${T}* __restrict__ w, const ${T}* __restrict__ b, ${T}* __restrict__ y, ${T}* __restrict__ mean, ${T}* __restrict__ rstd, i64 rows, i64 cols, double eps) {
+  __shared__ double sh[${ROW_BLOCK}];
+  ${ROW_LOOP} {
+    const i64 o = r * cols;
+    double mu = 0.0;
+${
+  f.centred
+    ? `    for (i64 j = threadIdx.x; j < cols; j += blockDim.x) mu += (double)x[o + j];
+    mu = block_sum(mu, sh) / (double)cols;`
+    : ''
+}
+    double ss = 0.0;
+    for (i64 j = threadIdx.x; j < cols; j += blockDim.x) {
+      const double d = (double)x[o + j] - mu;
+      ss += d * d;
+    }
+    ss = block_sum(ss, sh);
+    const double rs = 1.0 / sqrt(ss / (double)cols + eps);
+    if (threadIdx.x == 0) {
+      ${f.centred ? `mean[r] = (${T})mu;` : ''}
+      rstd[r] = (${T})rs;
+    }
+    for (i64 j = threadIdx.x; j < cols; j += blockDim.x) {
+      double v = ((double)x[o + j] - mu) * rs;
+      ${f.weight ? 'v *= (double)w[j];' : ''}
+      ${f.bias ? 'v += (double)b[j];' : ''}
+      y[o + j] = (${T})v;
+    }
+  }
+}
+`;
+  return { name, source, options: [] };
+}

@@ -1,0 +1,5 @@
+import type { CudaDevice } from '../device.js';
+
+export function resetPeak(dev: CudaDevice): void {
+  dev.allocator.resetPeak();
+}

@@ -1,0 +1,19 @@
+import type { BackendStorage, View } from '@siftjs/tensor';
+import { type CudaDevice, type CudaStorage, addressOf } from '../device.js';
+import { i64, ptr } from '../geometry.js';
+import { errorWord, launch } from '../launch.js';
+import { alloc } from './alloc.js';
+import { contiguousInts } from './cast.js';
+import { free } from './free.js';
+import { scatterAddRowsKernel } from './scatterAddRows.cu.js';
+
+/** Atomic adds into a zeroed [rows, D] storage, one thread per source element. */
+export function scatterAddRows(dev: CudaDevice, rows: number, ids: View, src: View): BackendStorage {
+  const d = src.shape[src.shape.length - 1];
+  const idx = contiguousInts(dev, ids);
+  const out = alloc(dev, src.dtype, rows * d) as CudaStorage;
+  const n = idx.n * d;
+  launch(dev, scatterAddRowsKernel(src.dtype), n, [ptr(idx.p), ptr(addressOf(src)), ptr(out.ptr), i64(n), i64(d), i64(rows), errorWord(dev)]);
+  if (idx.tmp) free(dev, idx.tmp);
+  return out;
+}
