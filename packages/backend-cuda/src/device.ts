@@ -3,7 +3,7 @@ import { type Block, CachingAllocator, type DeviceMemory, DeviceOutOfMemory } fr
 import { createCublasHandle } from './cublas.js';
 import { KernelCompiler } from './compiler.js';
 import * as F from './ffi.js';
-import { type ArgBlock, createArgBlock } from './launch.js';
+import { type ArgBlock, createArgBlock } from './arg-block.js';
 import { type LoadedLibraries, loadLibraries } from './libraries.js';
 
 /** A device allocation. `size` in elements of `dtype`. */

@@ -1,5 +1,6 @@
 import type { DType, View } from '@siftjs/tensor';
 import { type CudaDevice, type CudaStorage, storageOf } from './device.js';
+import { ARG_BYTES, ARG_SLOTS } from './arg-block.js';
 import * as F from './ffi.js';
 import { type Arg, bytes, collapse, contiguousStridesOf, i64, packArgs, packGeo, ptr } from './geometry.js';
 import { type KernelSource, ROW_BLOCK } from './kernels/common.cu.js';
@@ -12,22 +13,6 @@ import { type KernelSource, ROW_BLOCK } from './kernels/common.cu.js';
 
 /** Threads per block of the grid-stride kernels. */
 export const BLOCK = 256;
-
-const ARG_BYTES = 8192;
-const ARG_SLOTS = 64;
-
-/** The native block holding one launch's arguments, and the pointer array into it (kernelParams). */
-export interface ArgBlock {
-  data: unknown;
-  ptrs: unknown;
-  base: bigint;
-}
-
-export function createArgBlock(): ArgBlock {
-  const k = F.koffi();
-  const data = k.alloc('uint8_t', ARG_BYTES);
-  return { data, ptrs: k.alloc('void *', ARG_SLOTS), base: BigInt(k.address(data)) };
-}
 
 /** Enqueues `k` over `items` work items (grid capped at `gridCap` blocks; the kernels loop over the rest). */
 export function launch(dev: CudaDevice, k: KernelSource, items: number, args: Arg[], block = BLOCK, gridCap = 65535): void {
