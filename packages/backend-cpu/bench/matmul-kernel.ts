@@ -1,7 +1,7 @@
 // Micro-benchmark of the single-thread TypeScript gemm kernel: `npx tsx packages/backend-cpu/bench/matmul-kernel.ts`.
 // Prints GFLOP/s = 2·M·N·K / seconds, the median of several timed runs after a warm-up run.
 import { cpus } from 'node:os';
-import { gemm } from '../src/kernels/matmul.js';
+import { gemm } from '../src/kernels/matmul/gemm.js';
 
 function random(length: number): Float32Array {
   const a = new Float32Array(length);

@@ -2,7 +2,8 @@
 import { registerBackend } from '@siftjs/tensor';
 import { CpuBackend } from './backend.js';
 
-export { CpuBackend, type CpuBackendOptions, CpuStorage } from './backend.js';
-export { CpuHeap } from './heap.js';
+export { CpuBackend, type CpuBackendOptions } from './backend.js';
+export { CpuHeap } from './runtime/heap.js';
+export { CpuStorage } from './runtime/storage.js';
 
 registerBackend('cpu', () => new CpuBackend(), 100);

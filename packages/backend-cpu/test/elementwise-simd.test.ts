@@ -2,7 +2,8 @@ import { fc, test } from '@fast-check/vitest';
 import type { BinaryOp, UnaryOp, View } from '@siftjs/tensor';
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/backend.js';
-import { UNARY, UNARY_ROWS, mapUnary } from '../src/kernels/elementwise.js';
+import { UNARY, UNARY_ROWS } from '../src/kernels/support/unary-ops.js';
+import { mapUnary } from '../src/kernels/unary.js';
 
 /** The WebAssembly SIMD elementwise kernels against the TypeScript ones: the same bits, whatever the layout. */
 const simd = new CpuBackend({ threads: 1, blas: false });

@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { CpuHeap } from '../src/heap.js';
+import { CpuHeap } from '../src/runtime/heap.js';
 
 describe('CpuHeap', () => {
   it('lives in one WebAssembly.Memory, shared where SharedArrayBuffer exists', () => {

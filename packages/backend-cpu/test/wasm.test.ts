@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { wasmBinaries } from '../src/kernels/wasm-binaries.generated.js';
+import { wasmBinaries } from '../src/kernels/wasm/binaries.generated.js';
 // @ts-expect-error: a plain .mjs build script without type declarations
 import { assembleAll } from '../scripts/build-wasm.mjs';
 import { CpuBackend } from '../src/backend.js';
-import { relaxedSimd } from '../src/relaxed-simd.js';
+import { relaxedSimd } from '../src/runtime/relaxed-simd.js';
 
 describe('WebAssembly kernels', () => {
   it('the committed binaries are exactly what the .wat sources assemble to (run npm run build:wasm after editing them)', async () => {

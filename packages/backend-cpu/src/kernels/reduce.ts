@@ -1,41 +1,30 @@
-import type { ReduceOp, TypedArray, View } from '@siftjs/tensor';
-import { collapse, forEachRow } from '../strided.js';
+import { type BackendStorage, type ReduceOp, type TypedArray, type View, sizeOf } from '@siftjs/tensor';
+import type { CpuContext } from '../runtime/context.js';
+import type { CpuHeap } from '../runtime/heap.js';
+import { forEachOutput, splitAxes } from './support/axes.js';
+import { type Geometry, forEachRow } from './support/strided.js';
+import { type ElementwiseKernels, MIN_ROW } from './wasm/elementwise-f32.js';
 
-type Geometry = Pick<View, 'shape' | 'strides' | 'offset'>;
-
-/** Splits a view into the kept dims (one output each) and the reduced dims (walked per output). */
-export function splitAxes(g: Geometry, axes: readonly number[]) {
-  const keptShape: number[] = [];
-  const keptStrides: number[] = [];
-  const redShape: number[] = [];
-  const redStrides: number[] = [];
-  g.shape.forEach((d, i) => {
-    if (axes.includes(i)) {
-      redShape.push(d);
-      redStrides.push(g.strides[i]);
-    } else {
-      keptShape.push(d);
-      keptStrides.push(g.strides[i]);
-    }
-  });
-  return {
-    kept: collapse(keptShape, [keptStrides]),
-    reduced: collapse(redShape, [redStrides]),
-  };
-}
-
-/** Visits each output's base offset in row-major order of the kept dims. */
-function forEachOutput(kept: ReturnType<typeof collapse>, offset: number, fn: (base: number, o: number) => void): void {
-  const s = kept.strides[0][kept.strides[0].length - 1];
-  let o = 0;
-  forEachRow(kept, [offset], (off, n) => {
-    let base = off[0];
-    for (let j = 0; j < n; j++, base += s) fn(base, o++);
-  });
+/**
+ * Reduces over `axes`, keeping them as size-1 dims; sums of int32/bool give int32. Tiers: float32 sums by
+ * wasm/elementwise-f32.wat where the reduced (or the kept) dims form one contiguous run; everything else, and max
+ * and min, in TypeScript.
+ */
+export function reduce(cpu: CpuContext, op: ReduceOp, x: View, axes: readonly number[]): BackendStorage {
+  const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const dtype = op === 'sum' && (x.dtype === 'int32' || x.dtype === 'bool') ? 'int32' : x.dtype;
+  const out = cpu.make(dtype, sizeOf(kept));
+  const simd = cpu.simd.elementwise;
+  if (simd && op === 'sum' && x.dtype === 'float32') {
+    const [xs, o] = [cpu.array(x.storage) as Float32Array, cpu.array(out) as Float32Array];
+    if (innerSumSimd(simd, xs, x, axes, o) || sumSimd(simd, cpu.heap, xs, x, axes, o)) return out;
+  }
+  reduceStrided(op, cpu.array(x.storage), x, axes, cpu.array(out));
+  return out;
 }
 
 /** Sums in float64 (JS numbers) whatever the storage type; max/min propagate NaN as PyTorch does. */
-export function reduce(op: ReduceOp, x: TypedArray, g: Geometry, axes: readonly number[], out: TypedArray): void {
+function reduceStrided(op: ReduceOp, x: TypedArray, g: Geometry, axes: readonly number[], out: TypedArray): void {
   const { kept, reduced } = splitAxes(g, axes);
   const single = reduced.shape.length === 1;
   const n1 = reduced.shape[0];
@@ -62,28 +51,46 @@ export function reduce(op: ReduceOp, x: TypedArray, g: Geometry, axes: readonly 
   });
 }
 
-/** Index of the first max/min along one axis; NaN counts as the extremum (first NaN wins), as PyTorch. */
-export function argReduce(op: 'argmax' | 'argmin', x: TypedArray, g: Geometry, axis: number, out: Int32Array): void {
-  const { kept } = splitAxes(g, [axis]);
-  const n = g.shape[axis];
-  const s = g.strides[axis];
-  const better = op === 'argmax' ? (v: number, b: number) => v > b : (v: number, b: number) => v < b;
-  forEachOutput(kept, g.offset, (base, o) => {
-    let best = x[base];
-    let at = 0;
-    if (best === best) {
-      for (let j = 1, i = base + s; j < n; j++, i += s) {
-        const v = x[i];
-        if (v !== v) {
-          at = j;
-          break;
-        }
-        if (better(v, best)) {
-          best = v;
-          at = j;
-        }
-      }
-    }
-    out[o] = at;
+/**
+ * Sum over axes of a float32 view whose reduced dims form one contiguous run (a loss's total, sums over the last
+ * axis): each output is one call of the kernel's `sum`. Float64 in another order than the TypeScript loop (see
+ * elementwise-f32.wat). Returns false, having done nothing, otherwise.
+ */
+function innerSumSimd(k: ElementwiseKernels, x: Float32Array, g: Geometry, axes: readonly number[], out: Float32Array): boolean {
+  const { kept, reduced } = splitAxes(g, axes);
+  if (reduced.shape.length !== 1 || reduced.strides[0][0] !== 1 || reduced.shape[0] < MIN_ROW) return false;
+  const n = reduced.shape[0];
+  const xAt = x.byteOffset;
+  const s = kept.strides[0][kept.strides[0].length - 1];
+  let o = 0;
+  forEachRow(kept, [g.offset], (off, len) => {
+    for (let j = 0, base = off[0]; j < len; j++, base += s) out[o++] = k.sum(xAt + base * 4, n);
   });
+  return true;
+}
+
+/**
+ * Sum over axes of a float32 view whose kept dims form one contiguous run (sums over leading or strided axes:
+ * bias gradients, broadcast reductions), in float64 and in the TypeScript kernel's order — each output adds
+ * its inputs in the row-major order of the reduced dims — so the bits are the same. Returns false otherwise.
+ */
+function sumSimd(k: ElementwiseKernels, heap: CpuHeap, x: Float32Array, g: Geometry, axes: readonly number[], out: Float32Array): boolean {
+  const { kept, reduced } = splitAxes(g, axes);
+  if (kept.shape.length !== 1 || kept.strides[0][0] !== 1 || kept.shape[0] < MIN_ROW) return false;
+  const n = kept.shape[0];
+  const xAt = x.byteOffset;
+  const outAt = out.byteOffset;
+  // Views may be detached once the heap grows for the scratch: only byte offsets are used from here on.
+  const acc = heap.alloc(n * 8);
+  try {
+    new Float64Array(heap.memory.buffer, acc, n).fill(0);
+    const rs = reduced.strides[0][reduced.strides[0].length - 1];
+    forEachRow(reduced, [g.offset], (off, len) => {
+      for (let j = 0, i = off[0]; j < len; j++, i += rs) k.accumulate(acc, xAt + i * 4, n);
+    });
+    k.narrow(outAt, acc, n);
+  } finally {
+    heap.free(acc, n * 8);
+  }
+  return true;
 }

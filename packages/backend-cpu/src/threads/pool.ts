@@ -1,6 +1,7 @@
-import { SIMD_SCRATCH_BYTES, instantiateKernel, makeSimdGemm, simdScratchAt } from '../kernels/gemm-simd.js';
-import { type Gemm, makeGemm } from '../kernels/matmul.js';
-import { runRowJob, type WasmKernels } from './row-jobs.js';
+import { type Gemm, makeGemm } from '../kernels/matmul/gemm.js';
+import { SIMD_SCRATCH_BYTES, instantiateKernel, makeSimdGemm, simdScratchAt } from '../kernels/matmul/gemm-simd.js';
+import type { WasmKernels } from '../runtime/tiers.js';
+import { ROW_JOBS } from './row-jobs.js';
 import { workerLoop } from './worker-loop.js';
 
 const SLOT = 16;
@@ -154,8 +155,9 @@ export class KernelPool {
       c[b + 11] = counter;
       c[b + 12] = items;
     });
+    const job = ROW_JOBS[id];
     for (let item = Atomics.add(this.ctl, counter, 1); item < items; item = Atomics.add(this.ctl, counter, 1)) {
-      runRowJob(kernels, id, this.argv, item * chunk, Math.min(total, (item + 1) * chunk));
+      job(kernels, this.argv, item * chunk, Math.min(total, (item + 1) * chunk));
     }
     this.waitAll('row kernel');
   }
@@ -267,7 +269,7 @@ function workerSource(): string {
     `const makeSimdGemm = ${makeSimdGemm.toString()};`,
     `const instantiateKernel = ${instantiateKernel.toString()};`,
     `const workerLoop = ${workerLoop.toString()};`,
-    `const runRowJob = ${runRowJob.toString()};`,
+    `const rowJobs = [\n${ROW_JOBS.map((job) => job.toString()).join(',\n')}\n];`,
     'function main({ memory, control, args, slot, module, scratch, rowModules }) {',
     '  let gemm = makeGemm();',
     '  if (module) {',
@@ -281,7 +283,7 @@ function workerSource(): string {
     '    const kernels = {};',
     '    for (const name of Object.keys(rowModules)) kernels[name] = new WebAssembly.Instance(rowModules[name], imports).exports;',
     '    const argv = new Float64Array(args);',
-    '    rowJob = (id, r0, r1) => runRowJob(kernels, id, argv, r0, r1);',
+    '    rowJob = (id, r0, r1) => rowJobs[id](kernels, argv, r0, r1);',
     '  }',
     '  workerLoop(memory, control, slot, gemm, rowJob);',
     '}',

@@ -1,4 +1,4 @@
-import type { Gemm } from '../kernels/matmul.js';
+import type { Gemm } from '../kernels/matmul/gemm.js';
 
 /**
  * The body of a matmul worker thread. Like `makeGemm` it is self-contained — workers are built from its source

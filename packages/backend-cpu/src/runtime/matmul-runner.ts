@@ -1,7 +1,7 @@
 import type { TypedArray, View } from '@siftjs/tensor';
-import { type Cblas, blasFromEnv, loadCblas } from './blas/cblas.js';
-import type { CpuHeap } from './heap.js';
-import { type MatmulContext, batchedMatmul } from './kernels/batched-matmul.js';
+import { type Cblas, blasFromEnv, loadCblas } from '../blas/cblas.js';
+import { type MatmulContext, batchedMatmul } from '../kernels/matmul/batched.js';
+import { makeGemm } from '../kernels/matmul/gemm.js';
 import {
   type SimdKernels,
   SIMD_SCRATCH_BYTES,
@@ -10,11 +10,11 @@ import {
   prepackB,
   prepackedBytes,
   simdScratchAt,
-} from './kernels/gemm-simd.js';
-import { makeGemm } from './kernels/matmul.js';
-import { wasmBinaries } from './kernels/wasm-binaries.generated.js';
+} from '../kernels/matmul/gemm-simd.js';
+import { KernelPool, type RowModules } from '../threads/pool.js';
+import type { CpuHeap } from './heap.js';
 import { relaxedSimd } from './relaxed-simd.js';
-import { KernelPool, type RowModules } from './threads/pool.js';
+import { wasmModule } from './wasm-modules.js';
 
 export interface MatmulOptions {
   /** Threads, the calling one included (default: SIFT_THREADS, else the core count, at most 8). */
@@ -36,7 +36,8 @@ export interface MatmulOptions {
 }
 
 /**
- * Everything the CPU backend's matmul needs: the kernel (WebAssembly SIMD for float32 where the engine has it and
+ * The matmul plumbing (kernels/matmul.ts runs every product through `run`) and the owner of the worker threads
+ * every kernel shares. Everything the CPU backend's matmul needs: the kernel (WebAssembly SIMD for float32 where the engine has it and
  * the heap is shared, TypeScript otherwise) and the worker pool. Workers start in the background; until they are
  * up, products run on the calling thread, with the same results.
  */
@@ -50,7 +51,7 @@ export class MatmulRunner {
   private readonly starting: Promise<void>;
   private readonly context: MatmulContext;
 
-  /** `rowModules`: the row and elementwise kernels' modules, for workers to run row jobs too (see row-jobs.ts). */
+  /** `rowModules`: the row and elementwise kernels' modules, for workers to run row jobs too (see threads/row-jobs.ts). */
   constructor(heap: CpuHeap, opts: MatmulOptions = {}, rowModules: RowModules | null = null) {
     const simd = opts.simd === false ? null : loadSimd(heap, opts.fma !== false && relaxedSimd());
     this.kernels = simd ? 'wasm-simd' : 'typescript';
@@ -142,20 +143,9 @@ function threadsFromEnv(): number | undefined {
 function loadSimd(heap: CpuHeap, fma: boolean): { module: WebAssembly.Module; kernel: SimdKernels; fma: boolean } | null {
   if (!heap.shared) return null;
   for (const fused of fma ? [true, false] : [false]) {
-    try {
-      const module = new WebAssembly.Module(base64Bytes(wasmBinaries[fused ? 'gemm-f32-fma' : 'gemm-f32']));
-      const kernel = instantiateKernel(module, heap.memory);
-      if (kernel) return { module, kernel, fma: fused };
-    } catch {
-      // try the next kernel
-    }
+    const module = wasmModule(fused ? 'gemm-f32-fma' : 'gemm-f32');
+    const kernel = module && instantiateKernel(module, heap.memory);
+    if (module && kernel) return { module, kernel, fma: fused };
   }
   return null;
-}
-
-function base64Bytes(b64: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
 }

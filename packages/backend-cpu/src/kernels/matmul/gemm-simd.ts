@@ -1,4 +1,4 @@
-import type { FloatArray, Gemm } from './matmul.js';
+import type { FloatArray, Gemm } from './gemm.js';
 
 /** Byte offsets in the heap of one thread's packing scratch (see SIMD_SCRATCH_BYTES). */
 export interface SimdScratch {

@@ -1,8 +1,8 @@
 ;; Layer norm and RMS norm over contiguous float32 rows, forward and backward, WebAssembly SIMD. Pointers are byte
 ;; offsets into the CPU backend's shared heap.
 ;;
-;; The arithmetic is the TypeScript kernels' (kernels/rows.ts): every element is computed in float64 by the same
-;; expression and rounded to float32 once. Only the row sums differ in order — four float64 accumulators over
+;; The arithmetic is the TypeScript kernels' (kernels/support/norm-forward.ts and norm-backward.ts): every element
+;; is computed in float64 by the same expression and rounded to float32 once. Only the row sums differ in order — four float64 accumulators over
 ;; columns j ≡ 0, 1, 2, 3 (mod 4), then the tail — which moves them by ~1e-16 relative. Four floats are loaded at
 ;; a time and worked on as two f64x2 halves ("lo": columns j, j+1; "hi": j+2, j+3). The inner loops call no
 ;; function: V8 saves every live vector register around a wasm call, and helper calls for the halves made the

@@ -1,4 +1,7 @@
-import { type CollapsedDims, collapseDims } from '@siftjs/tensor';
+import { type CollapsedDims, type View, collapseDims } from '@siftjs/tensor';
+
+/** Where a view's elements lie in its storage: what the strided kernels read of a `View`. */
+export type Geometry = Pick<View, 'shape' | 'strides' | 'offset'>;
 
 /**
  * Strided iteration shared by the kernels: several operands of one shape, each with its own strides and offset,

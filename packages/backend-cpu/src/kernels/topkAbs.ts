@@ -1,44 +1,24 @@
-import type { TypedArray, View } from '@siftjs/tensor';
-import { collapse, forEachRow } from '../strided.js';
+import { type BackendStorage, type View, sizeOf } from '@siftjs/tensor';
+import type { CpuContext } from '../runtime/context.js';
+import { contiguousGeometry, copyStrided } from './support/copy-strided.js';
 
-type Geometry = Pick<View, 'shape' | 'strides' | 'offset'>;
-
-/** The int32 values of a strided view, in row-major order. */
-export function readInts(a: TypedArray, g: Geometry): Int32Array {
-  const n = g.shape.reduce((p, d) => p * d, 1);
-  const out = new Int32Array(n);
-  const walk = collapse(g.shape, [g.strides]);
-  const s = walk.strides[0][walk.strides[0].length - 1];
-  let o = 0;
-  forEachRow(walk, [g.offset], (off, m) => {
-    for (let j = 0, i = off[0]; j < m; j++, i += s) out[o++] = a[i];
-  });
-  return out;
-}
-
-/** Element offsets of a view's elements in row-major order (for flat indexing of non-contiguous views). */
-export function elementOffsets(g: Geometry): Int32Array | null {
-  const n = g.shape.reduce((p, d) => p * d, 1);
-  const walk = collapse(g.shape, [g.strides]);
-  if (walk.shape.length === 1 && walk.strides[0][0] === 1) return null; // contiguous: offset + i
-  const out = new Int32Array(n);
-  const s = walk.strides[0][walk.strides[0].length - 1];
-  let o = 0;
-  forEachRow(walk, [g.offset], (off, m) => {
-    for (let j = 0, i = off[0]; j < m; j++, i += s) out[o++] = i;
-  });
-  return out;
-}
-
-export function checkIndex(op: string, i: number, n: number): void {
-  if (!(i >= 0 && i < n)) throw new RangeError(`${op}: index ${i} is out of range for ${n} elements`);
+/** The k largest |x| (ties: lower index first), by |x| descending: values in x's dtype and flat int32 indices. */
+export function topkAbs(cpu: CpuContext, x: View, k: number): { values: BackendStorage; indices: BackendStorage } {
+  const n = sizeOf(x.shape);
+  const flat = new Float64Array(n);
+  copyStrided(cpu.array(x.storage), x, flat, contiguousGeometry(x.shape));
+  const idx = selectTopkAbs(flat, k);
+  const values = cpu.make(x.dtype, k);
+  const v = cpu.array(values);
+  for (let i = 0; i < k; i++) v[i] = flat[idx[i]];
+  return { values, indices: cpu.upload('int32', idx) };
 }
 
 /**
  * The k largest |x| by magnitude (NaN counts as largest), ties by lower index, sorted descending. A quickselect
  * finds the k-th magnitude first, so the cost is O(n) plus a sort of the k winners, not of all n.
  */
-export function topkAbs(values: Float64Array, k: number): Int32Array {
+function selectTopkAbs(values: Float64Array, k: number): Int32Array {
   const n = values.length;
   const mag = new Float64Array(n);
   for (let i = 0; i < n; i++) {

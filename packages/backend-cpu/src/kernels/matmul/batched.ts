@@ -1,9 +1,9 @@
 import type { TypedArray, View } from '@siftjs/tensor';
-import { collapse, forEachRow } from '../strided.js';
-import { blasBatchedMatmul } from '../blas/blas-matmul.js';
-import type { Cblas } from '../blas/cblas.js';
-import type { KernelPool } from '../threads/pool.js';
-import { type FloatArray, type Gemm, isSmallProduct } from './matmul.js';
+import { collapse, forEachRow } from '../support/strided.js';
+import { blasBatchedMatmul } from '../../blas/blas-matmul.js';
+import type { Cblas } from '../../blas/cblas.js';
+import type { KernelPool } from '../../threads/pool.js';
+import { type FloatArray, type Gemm, isSmallProduct } from './gemm.js';
 
 /** Products smaller than this many multiply-adds stay on the calling thread: waking workers costs more. */
 const PARALLEL_MIN_MACS = 1 << 20;

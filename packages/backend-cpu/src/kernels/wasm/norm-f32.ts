@@ -1,7 +1,4 @@
-import type { CpuHeap } from '../heap.js';
-import { instantiate } from './elementwise-simd.js';
-
-/** The exports of wasm/norm-f32.wat: layer norm / RMS norm over contiguous float32 rows (byte offsets). */
+/** The exports of norm-f32.wat: layer norm / RMS norm over contiguous float32 rows (byte offsets). */
 export interface NormKernels {
   normForward(x: number, w: number, b: number, y: number, mean: number, rstd: number, rows: number, cols: number, eps: number, flags: number): void;
   normBackward(dy: number, x: number, w: number, mean: number, rstd: number, dx: number, dw: number, db: number, rows: number, cols: number, flags: number): void;
@@ -15,10 +12,3 @@ export const NORM_BIAS = 4;
 export const NORM_WANT_DW = 8;
 export const NORM_WANT_DB = 16;
 export const NORM_WANT_DX = 32;
-
-/** The norm kernels over this heap's memory, or null where SIMD or shared memory is missing. */
-export function loadNorm(heap: CpuHeap): NormKernels | null {
-  if (!heap.shared) return null;
-  const e = instantiate(heap, 'norm-f32') as unknown as NormKernels | null;
-  return e && { normForward: e.normForward, normBackward: e.normBackward };
-}

@@ -368,7 +368,7 @@
         (f64x2.div (f64x2.mul (f64x2.splat (local.get $step)) (local.get $mi))
           (f64x2.add (f64x2.div (f64x2.sqrt (local.get $vi)) (f64x2.splat (local.get $bc2))) (f64x2.splat (local.get $eps)))))))
 
-  ;; SIFT's weight-gradient components for one chunk of c rows (kernels/sampled-matmul.ts): for j < k,
+  ;; SIFT's weight-gradient components for one chunk of c rows (kernels/sampledMatmul.ts): for j < k,
   ;; acc[j] += Σ_i a[r_j·c + i]·g[col_j·c + i], the float32 operands laid out column by column from byte aBase and
   ;; gBase, r and col int32 arrays, acc float64. Products of float32 are exact in float64; even and odd i are summed
   ;; in two lanes and the lanes added last, as the TypeScript kernel does — the same bits.

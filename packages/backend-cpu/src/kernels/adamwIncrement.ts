@@ -1,0 +1,46 @@
+import type { AdamWIncrementArgs, BackendStorage, TypedArray } from '@siftjs/tensor';
+import type { CpuContext } from '../runtime/context.js';
+import { checkIndex } from './support/indices.js';
+
+/** SIFT's step on one sparse tensor, in place (the contract's adamwIncrement; the paper's Figure 5). */
+export function adamwIncrement(cpu: CpuContext, a: AdamWIncrementArgs): void {
+  const f = (s: BackendStorage) => cpu.array(s, a.dtype);
+  const idx = cpu.array(a.indices, 'int32') as Int32Array;
+  stepIncrement(a, cpu.array(a.param, a.paramDtype), idx, f(a.base), f(a.delta), f(a.grad), f(a.m), f(a.v), a.steps ? f(a.steps) : null);
+}
+
+/**
+ * The step in float64, one component at a time: the same AdamW arithmetic on the
+ * increment δ, then param[idx] = base + δ — the sum of the two stored values, rounded once to the parameter's dtype,
+ * which is exactly fl(base + δ) as applyDelta and mergeInto compute it.
+ */
+function stepIncrement(
+  a: Omit<AdamWIncrementArgs, 'param' | 'indices' | 'base' | 'delta' | 'grad' | 'm' | 'v' | 'steps'>,
+  param: TypedArray,
+  idx: Int32Array,
+  base: TypedArray,
+  delta: TypedArray,
+  g: TypedArray,
+  m: TypedArray,
+  v: TypedArray,
+  steps: TypedArray | null,
+): void {
+  const { lr, beta1, beta2, eps, decay } = a.c;
+  for (let i = 0; i < a.k; i++) checkIndex('adamwIncrement', idx[i], a.paramSize);
+  for (let i = 0; i < a.k; i++) {
+    const gi = g[i];
+    const mi = beta1 * m[i] + (1 - beta1) * gi;
+    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    let { stepSize, bc2 } = a.c;
+    if (steps) {
+      const t = steps[i] + 1;
+      steps[i] = t;
+      stepSize = lr / (1 - beta1 ** t);
+      bc2 = Math.sqrt(1 - beta2 ** t);
+    }
+    delta[i] = delta[i] * decay - (stepSize * mi) / (Math.sqrt(vi) / bc2 + eps);
+    param[idx[i]] = base[i] + delta[i];
+  }
+}

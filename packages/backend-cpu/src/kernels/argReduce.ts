@@ -1,0 +1,37 @@
+import { type BackendStorage, type TypedArray, type View, sizeOf } from '@siftjs/tensor';
+import type { CpuContext } from '../runtime/context.js';
+import { forEachOutput, splitAxes } from './support/axes.js';
+import type { Geometry } from './support/strided.js';
+
+/** Index (int32) of the first max/min along `axis`; the output keeps that dim as 1. */
+export function argReduce(cpu: CpuContext, op: 'argmax' | 'argmin', x: View, axis: number): BackendStorage {
+  const out = cpu.make('int32', sizeOf(x.shape) / (x.shape[axis] || 1));
+  argReduceStrided(op, cpu.array(x.storage), x, axis, cpu.array(out) as Int32Array);
+  return out;
+}
+
+/** Index of the first max/min along one axis; NaN counts as the extremum (first NaN wins), as PyTorch. */
+function argReduceStrided(op: 'argmax' | 'argmin', x: TypedArray, g: Geometry, axis: number, out: Int32Array): void {
+  const { kept } = splitAxes(g, [axis]);
+  const n = g.shape[axis];
+  const s = g.strides[axis];
+  const better = op === 'argmax' ? (v: number, b: number) => v > b : (v: number, b: number) => v < b;
+  forEachOutput(kept, g.offset, (base, o) => {
+    let best = x[base];
+    let at = 0;
+    if (best === best) {
+      for (let j = 1, i = base + s; j < n; j++, i += s) {
+        const v = x[i];
+        if (v !== v) {
+          at = j;
+          break;
+        }
+        if (better(v, best)) {
+          best = v;
+          at = j;
+        }
+      }
+    }
+    out[o] = at;
+  });
+}

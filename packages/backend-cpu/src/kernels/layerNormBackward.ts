@@ -1,0 +1,8 @@
+import type { NormBackward, NormGradients, NormStats, View } from '@siftjs/tensor';
+import type { CpuContext } from '../runtime/context.js';
+import { normBackward } from './support/norm-backward.js';
+
+/** Layer norm's backward: the gradients `wanted` names, null for the others (support/norm-backward.ts). */
+export function layerNormBackward(cpu: CpuContext, dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward {
+  return normBackward(cpu, dy, x, weight, stats, cols, true, wanted);
+}

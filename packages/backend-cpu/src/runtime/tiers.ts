@@ -1,0 +1,60 @@
+import type { ElementwiseKernels } from '../kernels/wasm/elementwise-f32.js';
+import type { NormKernels } from '../kernels/wasm/norm-f32.js';
+import type { RowsKernels } from '../kernels/wasm/rows-f32.js';
+import type { RowModules } from '../threads/pool.js';
+import type { CpuHeap } from './heap.js';
+import { instantiate, wasmModule } from './wasm-modules.js';
+
+/**
+ * The dispatch tiers of the CPU kernels other than matmul (runtime/matmul-runner.ts has its own): each kernel runs
+ * its WebAssembly SIMD code where the set it needs loaded here, its TypeScript code otherwise. A set is null where
+ * SIMD or shared memory is missing (a page without cross-origin isolation), or when SIMD is turned off.
+ */
+export interface SimdTiers {
+  /** float32 add/sub/mul/div, sums over axes, AdamW, sampledMatmul's dots (kernels/wasm/elementwise-f32.wat). */
+  elementwise: ElementwiseKernels | null;
+  /** exp, tanh, gelu (tanh), sigmoid and softmax rows in float64 precision (kernels/wasm/rows-f32.wat). */
+  rows: RowsKernels | null;
+  /** layer norm and RMS norm, forward and backward (kernels/wasm/norm-f32.wat). */
+  norm: NormKernels | null;
+  /** The three together, for row jobs (threads/row-jobs.ts) on this thread and on the worker threads. */
+  all: WasmKernels | null;
+}
+
+/** The kernel instances one thread calls for row jobs (each thread has its own instances over the shared heap). */
+export interface WasmKernels {
+  rows: RowsKernels;
+  norm: NormKernels;
+  elementwise: ElementwiseKernels;
+}
+
+/** The SIMD sets over this heap (`enabled` false: none, every kernel on its TypeScript tier). */
+export function loadTiers(heap: CpuHeap, enabled: boolean): SimdTiers {
+  const elementwise = enabled ? loadElementwise(heap) : null;
+  const rows = enabled ? loadRows(heap) : null;
+  const norm = enabled ? loadNorm(heap) : null;
+  return { elementwise, rows, norm, all: elementwise && rows && norm ? { rows, norm, elementwise } : null };
+}
+
+/** The compiled modules behind `all`, which each worker thread instantiates again. */
+export function rowModules(): RowModules {
+  return { rows: wasmModule('rows-f32')!, norm: wasmModule('norm-f32')!, elementwise: wasmModule('elementwise-f32')! };
+}
+
+function loadElementwise(heap: CpuHeap): ElementwiseKernels | null {
+  if (!heap.shared) return null;
+  const e = instantiate(heap, 'elementwise-f32') as unknown as ElementwiseKernels | null;
+  return e && { binary: e.binary, accumulate: e.accumulate, narrow: e.narrow, sum: e.sum, adamw: e.adamw, sampledDots: e.sampledDots };
+}
+
+function loadRows(heap: CpuHeap): RowsKernels | null {
+  if (!heap.shared) return null;
+  const e = instantiate(heap, 'rows-f32', { log: Math.log }) as unknown as RowsKernels | null;
+  return e && { unary: e.unary, softmax: e.softmax, softmaxBackward: e.softmaxBackward };
+}
+
+function loadNorm(heap: CpuHeap): NormKernels | null {
+  if (!heap.shared) return null;
+  const e = instantiate(heap, 'norm-f32') as unknown as NormKernels | null;
+  return e && { normForward: e.normForward, normBackward: e.normBackward };
+}

@@ -1,0 +1,35 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { contractKernels, contractMethods, delegationFaults, missingKernelFiles } from '../support/backend-layout.js';
+
+const packages = join(__dirname, '..', '..', 'packages');
+
+/** Backend packages held to the layout of issue 18. WebGPU and CUDA join this list once they are laid out so. */
+const LAID_OUT = ['backend-cpu'];
+
+describe('the Backend contract as the layout test reads it', () => {
+  it('finds the kernels in the interface source, the storage methods apart', () => {
+    const kernels = contractKernels().map((k) => k.name);
+    // Spot checks against the contract's text, not the list itself: the named kernels of issue 18 are kernels,
+    // storage is not, and an optional kernel is marked so.
+    expect(kernels).toEqual(expect.arrayContaining(['softmax', 'layerNorm', 'matmul', 'scatterAddRows']));
+    expect(kernels).not.toContain('alloc');
+    expect(contractMethods().find((m) => m.name === 'sampledMatmul')?.optional).toBe(true);
+  });
+
+  it('reads a kernel added to the contract as a file every backend lacks', () => {
+    const source = 'export interface Backend {\n  info(): void;\n  // ---- storage ----\n  free(): void;\n  // ---- fused ----\n  flashAttention(): void;\n}\n';
+    expect(contractKernels(source).map((k) => k.name)).toEqual(['flashAttention']);
+    expect(missingKernelFiles(join(packages, 'backend-cpu'), contractKernels(source))).toEqual(['flashAttention']);
+  });
+});
+
+describe.each(LAID_OUT)('%s', (dir) => {
+  it('has src/kernels/<method>.ts for every kernel of the Backend contract', () => {
+    expect(missingKernelFiles(join(packages, dir))).toEqual([]);
+  });
+
+  it("src/backend.ts forwards every kernel to the function of its name in './kernels/<method>.js'", () => {
+    expect(delegationFaults(join(packages, dir))).toEqual([]);
+  });
+});
