@@ -3,7 +3,7 @@
  * bound the difference); with `centred` false the same kernel is rmsNorm (rmsNorm.ts). One workgroup per row,
  * two passes as the CPU: μ = mean(x) (0 for RMS), rstd = 1/√(mean((x−μ)²) + eps), y = (x − μ)·rstd·w + b.
  */
-import { type NormForward, type View } from '@siftjs/tensor';
+import type { NormForward, View } from '@siftjs/tensor';
 import type { GpuStorage } from '../memory/storage.js';
 import { type GpuRuntime, shapeOf } from '../runtime.js';
 import { Params, grid, paramBlock, pf, pu, storage } from '../wgsl/common.js';
