@@ -44,7 +44,7 @@ export interface BackendCaps {
    *  out-of-range index, surface at the next read). */
   syncReads: boolean;
   /** randn gives the CPU's Philox normals bit for bit (Box–Muller in float64, rounded once). WebGPU evaluates them
-   *  in float32 and documents a few ulps (packages/backend-webgpu/src/wgsl/random.ts); uniforms are exact everywhere. */
+   *  in float32 and documents a few ulps (packages/backend-webgpu/src/kernels/random.ts); uniforms are exact everywhere. */
   exactNormals: boolean;
   /** float32 subnormals survive arithmetic and comparisons. WGSL lets a device flush them to zero (SwiftShader does:
    *  1e-45 > 0 is false there; llvmpipe keeps them), so this is measured when the backend starts, and float32 test

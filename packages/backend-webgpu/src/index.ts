@@ -3,25 +3,21 @@
 // Importing never touches the GPU and never throws: the device is acquired when the backend is first started,
 // and `isAvailable()` says whether that can work here, and why not.
 import { registerBackend } from '@siftjs/tensor';
-import { sharedContext } from './adapter.js';
 import { WebGpuBackend } from './backend.js';
+import { sharedContext } from './device/shared-device.js';
 
-export {
-  acquireDevice,
-  isAvailable,
-  isSoftwareAdapter,
-  describeAdapter,
-  type AcquireOptions,
-  type DawnModule,
-  type AdapterPath,
-  type AdapterSummary,
-  type Availability,
-  type GpuContext,
-  type KernelLimits,
-} from './adapter.js';
-export { BufferPool, StagingPool, sizeClass, type BufferPoolOptions, type PoolStats } from './buffers.js';
-export { WebGpuError } from './encoder.js';
-export { WebGpuBackend, GpuStorage, NotImplementedError, type WebGpuBackendOptions, type WebGpuBackendSettings, type WebGpuMemoryStats } from './backend.js';
+export { acquireDevice, type AcquireOptions, type DawnModule } from './device/acquire.js';
+export type { AdapterPath, AdapterSummary, GpuContext } from './device/context.js';
+export type { KernelLimits } from './device/limits.js';
+export { isAvailable, type Availability } from './device/shared-device.js';
+export { describeAdapter, isSoftwareAdapter } from './device/software-adapter.js';
+export { BufferPool, sizeClass, type BufferPoolOptions, type PoolStats } from './memory/buffer-pool.js';
+export { StagingPool } from './memory/readback.js';
+export { GpuStorage } from './memory/storage.js';
+export { NotImplementedError, WebGpuError } from './errors.js';
+export { WebGpuBackend } from './backend.js';
+export type { WebGpuBackendOptions, WebGpuBackendSettings } from './runtime.js';
+export type { WebGpuMemoryStats } from './kernels/memoryStats.js';
 export {
   chooseTile,
   chooseVec4Tile,
@@ -33,7 +29,7 @@ export {
   type MatmulTuning,
   type StridedOperand,
   type Vec4Layout,
-} from './matmul-plan.js';
+} from './kernels/matmul-plan.js';
 
 let instance: Promise<WebGpuBackend> | null = null;
 

@@ -1,33 +1,28 @@
 /**
- * What every op needs to run a kernel, shared by the op files (ops/*.ts): the device and its limits, the
- * command encoder, the buffer pool, compiled pipelines and the index-error word. A WebGpuBackend owns one
- * and its kernels are functions of it.
+ * What every kernel needs to run, shared by the kernel files (kernels/*.ts): the device and its limits, the
+ * command encoder, the buffer pool and staging buffers, compiled pipelines, the index-error word, and the
+ * matmul plan's settings. A WebGpuBackend owns one and each contract method is a function of it.
  */
 import { type BackendStorage, type DType, DTypeError, type View, fmtShape } from '@siftjs/tensor';
-import type { GpuContext, KernelLimits } from './adapter.js';
-import { BufferPool, type BufferPoolOptions, StagingPool } from './buffers.js';
-import { Encoder, WebGpuError } from './encoder.js';
-import { IndexErrors } from './index-errors.js';
+import type { AcquireOptions } from './device/acquire.js';
+import type { GpuContext } from './device/context.js';
+import type { KernelLimits } from './device/limits.js';
+import { Encoder } from './dispatch/encoder.js';
+import { IndexErrors } from './dispatch/index-errors.js';
+import { PipelineCache } from './dispatch/pipelines.js';
+import { WebGpuError } from './errors.js';
+import { DEFAULT_MATMUL_TUNING, type MatmulTile, type MatmulTuning, chooseTile } from './kernels/matmul-plan.js';
+import { BufferPool, type BufferPoolOptions } from './memory/buffer-pool.js';
+import { StagingPool } from './memory/readback.js';
+import { GpuStorage } from './memory/storage.js';
 import { type Params, type Scalar, floorPow2, grid, scalarOf } from './wgsl/common.js';
 
-/** One allocation: a pooled GPU buffer holding `size` elements of `dtype` (every element 32 bits on the GPU). */
-export class GpuStorage {
-  freed = false;
-  constructor(
-    readonly buffer: GPUBuffer,
-    readonly dtype: DType,
-    readonly size: number,
-    /** Bytes asked for (size × 4, at least 4). */
-    readonly bytes: number,
-  ) {}
+/** Options of a backend on an acquired device: the buffer pool's, and the matmul plan's thresholds. */
+export interface WebGpuBackendSettings extends BufferPoolOptions {
+  matmul?: Partial<MatmulTuning>;
 }
 
-export class NotImplementedError extends WebGpuError {
-  constructor(op: string) {
-    super(`not implemented on webgpu yet: ${op}`);
-    this.name = 'NotImplementedError';
-  }
-}
+export type WebGpuBackendOptions = AcquireOptions & WebGpuBackendSettings;
 
 export const shapeOf = (v: View): string => fmtShape(v.shape);
 
@@ -38,24 +33,61 @@ export class GpuRuntime {
   readonly pool: BufferPool;
   readonly staging: StagingPool;
   readonly indexErrors: IndexErrors;
+  readonly pipelines: PipelineCache;
   /** Invocations per workgroup of the 1D kernels. */
   readonly wg: number;
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** The scalar matmul kernel's tile. */
+  readonly tile: MatmulTile;
+  /** The thresholds matmul's plan uses (kernels/matmul-plan.ts). */
+  readonly matmulTuning: MatmulTuning;
 
-  constructor(context: GpuContext, poolOpts: BufferPoolOptions = {}) {
+  constructor(
+    readonly context: GpuContext,
+    settings: WebGpuBackendSettings = {},
+  ) {
+    const { matmul, ...poolOpts } = settings;
     this.device = context.device;
     this.limits = context.limits;
     this.encoder = new Encoder(this.device);
     this.pool = new BufferPool(this.device, { ...poolOpts, beforeDestroy: () => this.encoder.flush() });
     this.staging = new StagingPool(this.device);
+    this.pipelines = new PipelineCache(this.device);
     this.wg = Math.min(256, floorPow2(this.limits.maxComputeInvocationsPerWorkgroup), floorPow2(this.limits.maxComputeWorkgroupSizeX));
     this.indexErrors = new IndexErrors(this.device);
+    this.tile = chooseTile(this.limits);
+    this.matmulTuning = { ...DEFAULT_MATMUL_TUNING, ...matmul };
   }
 
-  /** Pipelines compiled so far. */
-  get pipelineCount(): number {
-    return this.pipelines.size;
+  // ---------------------------------------------------------------- lifetime
+
+  /** Submits recorded kernels now. */
+  flush(): void {
+    this.encoder.flush();
   }
+
+  /** Waits for all submitted work; throws the first recorded GPU error. */
+  async sync(): Promise<void> {
+    this.encoder.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.encoder.check();
+    await this.indexErrors.check(this.encoder);
+  }
+
+  /** Destroys pooled (free) buffers. */
+  trim(): void {
+    this.pool.trim();
+    this.staging.trim();
+  }
+
+  /** Frees pooled buffers and destroys the device. */
+  destroy(): void {
+    this.encoder.flush();
+    this.trim();
+    this.indexErrors.destroy();
+    this.device.destroy();
+  }
+
+  // ---------------------------------------------------------------- encoding
 
   /** Runs an op's encoding inside error scopes labelled with the op (after checking the device is alive). */
   op<T>(label: string, fn: () => T): T {
@@ -63,22 +95,24 @@ export class GpuRuntime {
     return this.encoder.scoped(label, fn);
   }
 
-  private pipeline(source: string, label: string): GPUComputePipeline {
-    let p = this.pipelines.get(source);
-    if (!p) {
-      const module = this.device.createShaderModule({ code: source, label });
-      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
-      this.pipelines.set(source, p);
-    }
-    return p;
-  }
-
   launch(label: string, source: string, params: Params, buffers: GPUBuffer[], groups: [number, number, number]): void {
     if (buffers.length > this.limits.maxStorageBuffersPerShaderStage) {
       throw new WebGpuError(`webgpu ${label}: a kernel binding ${buffers.length} storage buffers, over the device's ${this.limits.maxStorageBuffersPerShaderStage}`);
     }
-    this.encoder.dispatch(label, this.pipeline(source, label), params.toArray(), buffers, groups);
+    this.encoder.dispatch(label, this.pipelines.get(source, label), params.toArray(), buffers, groups);
   }
+
+  /** The grid of a 1D kernel with one invocation per item. */
+  groups(invocations: number): [number, number, number] {
+    return grid(Math.ceil(invocations / this.wg), this.limits.maxComputeWorkgroupsPerDimension);
+  }
+
+  /** Whether a kernel binding this many storage buffers is over the device's limit. */
+  tooMany(bindings: number): boolean {
+    return bindings > this.limits.maxStorageBuffersPerShaderStage;
+  }
+
+  // ---------------------------------------------------------------- storages
 
   make(dtype: DType, size: number, op: string): GpuStorage {
     if (dtype === 'float64') throw new DTypeError(`webgpu ${op}: float64 is not supported on WebGPU (WGSL has no f64); use float32`);
@@ -115,15 +149,5 @@ export class GpuRuntime {
   scalar(dtype: DType, op: string): Scalar {
     if (dtype === 'float64') throw new DTypeError(`webgpu ${op}: float64 is not supported on WebGPU (WGSL has no f64); use float32`);
     return scalarOf(dtype);
-  }
-
-  /** The grid of a 1D kernel with one invocation per item. */
-  groups(invocations: number): [number, number, number] {
-    return grid(Math.ceil(invocations / this.wg), this.limits.maxComputeWorkgroupsPerDimension);
-  }
-
-  /** Whether a kernel binding this many storage buffers is over the device's limit. */
-  tooMany(bindings: number): boolean {
-    return bindings > this.limits.maxStorageBuffersPerShaderStage;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The matmul plan (matmul-plan.ts) and each kernel it picks: scalar, vec4 with 4×4 and 8×8 outputs per
+ * The matmul plan (kernels/matmul-plan.ts) and each kernel it picks: scalar, vec4 with 4×4 and 8×8 outputs per
  * invocation, and split K. The plan is tested as a pure function; each kernel against float64 sums on shapes
  * the plan sends to it (asserted per case), on the adapter's limits and on the feature level's defaults.
  */
@@ -16,7 +16,7 @@ import {
   chooseVec4Tile,
   matmulPlan,
 } from '../src/index.js';
-import { tileBytes } from '../src/matmul-plan.js';
+import { tileBytes } from '../src/kernels/matmul-plan.js';
 import { acquire, acquireNarrow, coords, randomData, size, strides } from './helpers.js';
 
 /** WebGPU's default limits for the core and compatibility feature levels (the least a device may have). */

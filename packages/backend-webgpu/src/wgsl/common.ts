@@ -7,6 +7,9 @@ import { collapseDims, type DType } from '@siftjs/tensor';
 /** How each dtype is stored on the GPU: every element is 32 bits (bool as u32 0/1). */
 export type Scalar = 'f32' | 'i32' | 'u32';
 
+/** The WGSL literal zero of an element type. */
+export const zeroOf = (t: Scalar): string => (t === 'f32' ? '0.0' : t === 'i32' ? '0' : '0u');
+
 export function scalarOf(dtype: DType): Scalar {
   switch (dtype) {
     case 'float32':
@@ -88,6 +91,14 @@ export function grid(groups: number, maxPerDim: number): [number, number, number
 }
 
 export const LINEAR_GROUP = 'let group = wid.y * nwg.x + wid.x;';
+
+/** The entry point of a kernel with one invocation per item, up to the line that names the item `index`. */
+export function linearMain(wg: number, index: string): string {
+  return `@compute @workgroup_size(${wg})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+    ${LINEAR_GROUP}
+    let ${index} = group * ${wg}u + lid;`;
+}
 
 /**
  * Merges dims that are contiguous for every stride set, and drops size-1 dims (tensor's collapseDims); a view of

@@ -1,0 +1,69 @@
+/**
+ * Backend.argReduce: the index of the first max / min along one axis; one invocation per output walks the axis
+ * over its stride. NaN wins (the CPU's order).
+ */
+import { type BackendStorage, ShapeError, type View, sizeOf } from '@siftjs/tensor';
+import { type GpuRuntime, shapeOf } from '../runtime.js';
+import { HELPERS, Params, type Scalar, collapse, grid, linearMain, paramBlock, pi, pu, storage, stridedOffsets } from '../wgsl/common.js';
+
+export function argReduce(rt: GpuRuntime, op: 'argmax' | 'argmin', x: View, axis: number): BackendStorage {
+  const label = `${op} ${x.dtype} ${shapeOf(x)} along axis ${axis}`;
+  return rt.op(label, () => {
+    const input = rt.scalar(x.dtype, op);
+    const R = x.shape[axis];
+    if (!(R > 0)) throw new ShapeError(`webgpu ${op}: axis ${axis} of ${shapeOf(x)} is empty`);
+    const keptShape = x.shape.filter((_, i) => i !== axis);
+    const keptStrides = x.strides.filter((_, i) => i !== axis);
+    const nOut = sizeOf(keptShape);
+    const out = rt.make('int32', nOut, op);
+    if (nOut === 0) return out;
+    const outer = collapse(keptShape, [keptStrides]);
+    const source = argReduceSource({ op, input, outerRank: outer.shape.length, workgroup: rt.wg });
+    const p = new Params().u32(nOut).u32(R);
+    for (const d of outer.shape) p.u32(d);
+    p.i32(x.offset);
+    for (const s of outer.strides[0]) p.i32(s);
+    p.i32(x.strides[axis]);
+    rt.launch(label, source, p, [out.buffer, rt.buf(x.storage, op)], grid(Math.ceil(nOut / rt.wg), rt.limits.maxComputeWorkgroupsPerDimension));
+    return out;
+  });
+}
+
+interface ArgReduceSpec {
+  op: 'argmax' | 'argmin';
+  input: Scalar;
+  outerRank: number;
+  workgroup: number;
+}
+
+/** Words: nOut, R, outerShape[ro], x offset, outerStrides[ro], axis stride. First index wins ties; NaN wins. */
+function argReduceParamWords(outerRank: number): number {
+  return 4 + 2 * outerRank;
+}
+
+function argReduceSource(s: ArgReduceSpec): string {
+  const ro = s.outerRank;
+  const words = argReduceParamWords(ro);
+  const outer = stridedOffsets('o', ro, 2, [{ name: 'base', at: 2 + ro }]);
+  const better = s.op === 'argmax' ? '>' : '<';
+  const nanCheck = s.input === 'f32' ? 'is_nan(v) || ' : '';
+  const bestNan = s.input === 'f32' ? 'if (is_nan(best)) { break; }' : '';
+  return `${paramBlock(words)}
+${storage(1, 'out', 'i32', true)}
+${storage(2, 'x', s.input, false)}
+${HELPERS}
+${linearMain(s.workgroup, 'o')}
+    if (o >= ${pu(0)}) { return; }
+    ${outer}
+    let stride = ${pi(3 + 2 * ro)};
+    var best = x[base];
+    var at = 0u;
+    for (var r = 1u; r < ${pu(1)}; r++) {
+        ${bestNan}
+        let v = x[base + i32(r) * stride];
+        if (${nanCheck}v ${better} best) { best = v; at = r; }
+    }
+    out[o] = i32(at);
+}
+`;
+}
