@@ -4,8 +4,8 @@ import { contractKernels, contractMethods, delegationFaults, missingKernelFiles 
 
 const packages = join(__dirname, '..', '..', 'packages');
 
-/** Backend packages held to the layout of issue 18. WebGPU and CUDA join this list once they are laid out so. */
-const LAID_OUT = ['backend-cpu'];
+/** Backend packages held to the layout of issue 18 (each also has its own checks: webgpu-layout, cuda-layout). */
+const LAID_OUT = ['backend-cpu', 'backend-webgpu', 'backend-cuda'];
 
 describe('the Backend contract as the layout test reads it', () => {
   it('finds the kernels in the interface source, the storage methods apart', () => {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CudaBackend } from '../../packages/backend-cuda/src/backend.js';
+import { contractMethods } from '../support/backend-layout.js';
 
 /**
  * The CUDA backend's layout (docs/backends.md): each method of the Backend contract is one file named after it,
@@ -10,17 +11,8 @@ import { CudaBackend } from '../../packages/backend-cuda/src/backend.js';
  */
 
 const root = join(__dirname, '..', '..');
-const CONTRACT = join(root, 'packages', 'tensor', 'src', 'backend', 'backend.ts');
 const CUDA = join(root, 'packages', 'backend-cuda', 'src');
 const KERNELS = join(CUDA, 'kernels');
-
-/** The methods of `export interface Backend { … }`: each `name(` or `name?(` at the interface's own indentation. */
-function contractMethods(): { name: string; optional: boolean }[] {
-  const src = readFileSync(CONTRACT, 'utf8');
-  const body = /^export interface Backend \{\n([\s\S]*?)^\}/m.exec(src);
-  if (!body) throw new Error(`no 'export interface Backend {' in ${CONTRACT}`);
-  return [...body[1].matchAll(/^ {2}(\w+)(\??)\(/gm)].map((m) => ({ name: m[1], optional: m[2] === '?' }));
-}
 
 const methods = contractMethods();
 const implemented = (name: string) => typeof (CudaBackend.prototype as unknown as Record<string, unknown>)[name] === 'function';

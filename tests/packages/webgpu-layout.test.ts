@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { WebGpuBackend } from '@siftjs/backend-webgpu';
 import { describe, expect, it } from 'vitest';
+import { contractMethods } from '../support/backend-layout.js';
 
 /**
  * The WebGPU backend's layout (issue 18): every method of the Backend contract — read from the interface's own
@@ -11,20 +12,6 @@ import { describe, expect, it } from 'vitest';
 const root = join(__dirname, '..', '..');
 const src = join(root, 'packages', 'backend-webgpu', 'src');
 const kernels = join(src, 'kernels');
-
-interface ContractMethod {
-  name: string;
-  optional: boolean;
-}
-
-/** The methods of `export interface Backend { … }`: its lines of the form `name(` or `name?(` at member indent. */
-function contractMethods(): ContractMethod[] {
-  const text = readFileSync(join(root, 'packages', 'tensor', 'src', 'backend', 'backend.ts'), 'utf8');
-  const start = text.indexOf('export interface Backend {');
-  expect(start, 'packages/tensor/src/backend/backend.ts declares `export interface Backend {`').toBeGreaterThanOrEqual(0);
-  const body = text.slice(start, text.indexOf('\n}', start));
-  return [...body.matchAll(/^ {2}(\w+)(\?)?\(/gm)].map((m) => ({ name: m[1], optional: m[2] === '?' }));
-}
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? filesUnder(join(dir, f)) : [join(dir, f)]));
