@@ -5,7 +5,7 @@ import { type ViteUserConfig, defineConfig } from 'vitest/config';
 const conditions = ['source', 'module', 'node', 'import', 'default'];
 
 /** The suites written once for every backend (tests/support/backends.ts), run again on WebGPU. */
-const SHARED_SUITES = ['tests/parity/**/*.test.ts', 'tests/sift/**/*.test.ts', 'tests/nn/**/*.test.ts', 'tests/models/**/*.test.ts'];
+const SHARED_SUITES = ['tests/parity/**/*.test.ts', 'tests/sift/**/*.test.ts', 'tests/nn/**/*.test.ts', 'tests/models/**/*.test.ts', 'tests/safetensors/**/*.test.ts'];
 
 /**
  * Whether the WebGPU projects run: where an adapter is found (a GPU, SwiftShader or Mesa — see

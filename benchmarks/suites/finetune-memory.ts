@@ -19,7 +19,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '@siftjs/backend-cpu';
-import { BertForSequenceClassification, bertConfig, GPT2LMHeadModel, gpt2Config, saveSafetensors } from '@siftjs/models';
+import { BertForSequenceClassification, bertConfig, GPT2LMHeadModel, gpt2Config } from '@siftjs/models';
+import { saveSafetensors } from '@siftjs/safetensors';
 import { extractDelta, type FineTuner, fullFineTune, lora, loraRankForBudget, matchesAny, saveDelta, SIFT } from '@siftjs/sift-optimizer';
 import { getBackend, manualSeed, memoryStats, resetPeakBytes, type Tensor, tensor } from '@siftjs/tensor';
 

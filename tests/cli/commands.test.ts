@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compare, COMPARE_DEFAULTS, loadTaskModel, main } from '@siftjs/cli';
-import { loadSafetensors } from '@siftjs/models';
+import { loadSafetensors } from '@siftjs/safetensors';
 import { applyDelta, loadDelta } from '@siftjs/sift-optimizer';
 import '@siftjs/backend-cpu';
 import { writeTinyFixture } from './fixture.js';

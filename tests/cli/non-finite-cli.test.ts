@@ -3,7 +3,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GPT2LMHeadModel, gpt2Config, type HostTensor, SafetensorsFile, saveSafetensors } from '@siftjs/models';
+import { GPT2LMHeadModel, gpt2Config } from '@siftjs/models';
+import { type HostTensor, SafetensorsFile, saveSafetensors } from '@siftjs/safetensors';
 import { DELTA_FORMAT, loadDelta } from '@siftjs/sift-optimizer';
 import { manualSeed } from '@siftjs/tensor';
 import '@siftjs/backend-cpu';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isAvailable } from '@siftjs/backend-webgpu';
-import { SafetensorsFile } from '@siftjs/models';
+import { SafetensorsFile } from '@siftjs/safetensors';
 import '@siftjs/backend-cpu';
 import { writeTinyFixture } from './fixture.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -3,11 +3,11 @@ import {
   BertForMaskedLM,
   BertForSequenceClassification,
   BertModel,
-  loadSafetensors,
   RobertaForMaskedLM,
   RobertaForSequenceClassification,
   RobertaModel,
 } from '@siftjs/models';
+import { loadSafetensors } from '@siftjs/safetensors';
 import { noGrad } from '@siftjs/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';

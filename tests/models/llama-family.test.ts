@@ -7,14 +7,12 @@ import {
   ConfigError,
   LlamaForCausalLM,
   LlamaModel,
-  loadSafetensors,
   MistralForCausalLM,
   MistralModel,
   Qwen2ForCausalLM,
   Qwen2Model,
-  SafetensorsFile,
-  saveSafetensorsAsync,
 } from '@siftjs/models';
+import { loadSafetensors, SafetensorsFile, saveSafetensorsAsync } from '@siftjs/safetensors';
 import { noGrad, tensor } from '@siftjs/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';

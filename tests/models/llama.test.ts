@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { LlamaForCausalLM, loadSafetensors } from '@siftjs/models';
+import { LlamaForCausalLM } from '@siftjs/models';
+import { loadSafetensors } from '@siftjs/safetensors';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import { expectMatchesGolden } from '../support/golden.js';

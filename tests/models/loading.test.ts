@@ -12,11 +12,9 @@ import {
   GPT2LMHeadModel,
   LlamaForCausalLM,
   type LoadReport,
-  loadSafetensors,
   loadWeights,
-  SafetensorsError,
-  saveSafetensorsAsync,
 } from '@siftjs/models';
+import { loadSafetensors, SafetensorsError, saveSafetensorsAsync } from '@siftjs/safetensors';
 import { memoryStats, noGrad, ones, ShapeError, type Tensor, tensor } from '@siftjs/tensor';
 import { fc, test } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

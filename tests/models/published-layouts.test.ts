@@ -9,13 +9,13 @@ import {
   GPT2LMHeadModel,
   GPT2Model,
   type FromPretrainedOptions,
-  loadSafetensors,
   type PretrainedModel,
   type RawConfig,
   RobertaForMaskedLM,
   RobertaForSequenceClassification,
   RobertaModel,
 } from '@siftjs/models';
+import { loadSafetensors } from '@siftjs/safetensors';
 import { noGrad } from '@siftjs/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';

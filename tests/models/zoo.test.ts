@@ -9,10 +9,10 @@ import {
   GPT2ForSequenceClassification,
   GPT2LMHeadModel,
   LlamaForCausalLM,
-  loadSafetensors,
   RobertaForMaskedLM,
   RobertaForSequenceClassification,
 } from '@siftjs/models';
+import { loadSafetensors } from '@siftjs/safetensors';
 import { noGrad, type Tensor } from '@siftjs/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest, syncOrAsync } from '../support/backends.js';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { isParameter, type Module, parameter } from '@siftjs/nn';
-import { GPT2ForSequenceClassification, SafetensorsFile } from '@siftjs/models';
+import { GPT2ForSequenceClassification } from '@siftjs/models';
+import { SafetensorsFile } from '@siftjs/safetensors';
 import { SIFT, type GroupOptions } from '@siftjs/sift-optimizer';
 import { noGrad, scatterFlatInto, scope, type Tensor, tensor } from '@siftjs/tensor';
 import { relError } from '../support/golden.js';

@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadWeights, SafetensorsError, saveWeights, saveWeightsAsync } from '@siftjs/models';
+import { loadWeights, saveWeights, saveWeightsAsync } from '@siftjs/models';
+import { SafetensorsError } from '@siftjs/safetensors';
 import { applyDelta, DeltaError, extractDelta, loadDelta, mergeInto, mergeIntoAsync, removeDelta, SIFT, saveDelta } from '@siftjs/sift-optimizer';
 import { manualSeed } from '@siftjs/tensor';
 import { fc, test } from '@fast-check/vitest';

@@ -3,7 +3,7 @@
  * ours: huggingface/safetensors README.md ("Format"), the validation in the Rust crate's safetensors/src/tensor.rs
  * (header size limit, dtype bit sizes, overflow and sub-byte rules, offsets tiling the byte buffer), RFC 8259 (JSON)
  * and the Unicode Standard's Table 3-7 (well-formed UTF-8). It works on bytes and code points, decoding UTF-8 and
- * JSON itself, so it shares no code and no decoder with the reader it checks (packages/models/src/safetensors).
+ * JSON itself, so it shares no code and no decoder with the reader it checks (packages/safetensors/src).
  *
  * Where the README and the Rust crate differ, the README wins: the header MUST begin with `{` and MAY be padded
  * at the end with spaces (0x20) — the crate also lets other JSON whitespace through on either side.

@@ -15,28 +15,7 @@ import { JsonlLog } from './train/log.js';
 import { saveFineTune } from './train/save-result.js';
 import { gradientConcentration } from './train/concentration.js';
 import { writeReport } from './report/report.js';
-
-export interface CompareOptions {
-  model: string;
-  out: string;
-  methods: MethodName[];
-  density: number;
-  epochs: number;
-  batchSize: number;
-  maxLength: number;
-  /** Examples per class in training and in the held-out set. */
-  trainPerClass: number;
-  heldOutPerClass: number;
-  lr: Partial<Record<MethodName, number>>;
-  seed: number;
-  /** Override the layers SIFT, random-index and LoRA target (default: the model's attention projections). */
-  targets?: string[];
-  /** Measure the gradient concentration (pretrained vs random init) for the report. Default true. */
-  analyze?: boolean;
-  /** A labelled JSONL/CSV file to use instead of the SpamAssassin task (tests, other tasks). */
-  data?: string;
-  quiet?: boolean;
-}
+import type { CompareOptions, MethodResult } from './compare-types.js';
 
 export const COMPARE_DEFAULTS: Omit<CompareOptions, 'model' | 'out'> = {
   methods: ['sift', 'full', 'lora', 'random', 'head'],
@@ -53,23 +32,6 @@ export const COMPARE_DEFAULTS: Omit<CompareOptions, 'model' | 'out'> = {
   lr: { sift: 1e-2, random: 1e-2, full: 2e-3, lora: 5e-3, head: 1e-2, bitfit: 1e-2 },
   seed: 0,
 };
-
-export interface MethodResult {
-  method: MethodName;
-  label: string;
-  trainable: number;
-  accuracy: number;
-  heldOutLoss: number;
-  /** Gradient + optimizer-state bytes the method keeps (plus SIFT's values and indices). */
-  keptBytes: number;
-  peakBytes: number;
-  savedFile: string;
-  savedBytes: number;
-  seconds: number;
-  tokensPerSecond: number;
-  losses: number[];
-  accuracies: number[];
-}
 
 type TaskSplit = { train: Dataset['examples']; heldOut: Dataset['examples']; labelNames: string[] };
 type SplitSizes = Pick<CompareOptions, 'trainPerClass' | 'heldOutPerClass' | 'seed'>;

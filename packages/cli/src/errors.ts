@@ -1,4 +1,5 @@
-import { CheckpointError, ConfigError, SafetensorsError } from '@siftjs/models';
+import { CheckpointError, ConfigError } from '@siftjs/models';
+import { SafetensorsError } from '@siftjs/safetensors';
 import { DeltaError, NonFiniteError, PeftError } from '@siftjs/sift-optimizer';
 import { CsvSyntaxError } from './data/csv.js';
 import { DataError } from './data/errors.js';

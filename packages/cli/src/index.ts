@@ -1,6 +1,7 @@
 export * from './data/index.js';
 export { main, program } from './cli.js';
-export { compare, COMPARE_DEFAULTS, type CompareOptions, type MethodResult, spamTask } from './compare.js';
+export { compare, COMPARE_DEFAULTS, spamTask } from './compare.js';
+export type { CompareOptions, MethodResult } from './compare-types.js';
 export { pretrain, PRETRAIN_DEFAULTS, type PretrainOptions } from './pretrain.js';
 export { loadTaskModel, type Task, type TaskModel } from './model-dir.js';
 export { fit, type FitOptions, type FitResult } from './train/fit.js';

@@ -1,47 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Module } from '@siftjs/nn';
+import { type Located, SafetensorsFile, saveSafetensors, saveSafetensorsAsync, weightMap } from '@siftjs/safetensors';
 import { noGrad, type Tensor } from '@siftjs/tensor';
 import { CheckpointError } from './pretrained/errors.js';
 import { type LoadPlan, type OwnTensors, planFailed, planLoad } from './pretrained/plan.js';
-import { SafetensorsFile } from './safetensors/file.js';
-import { saveSafetensors, saveSafetensorsAsync } from './safetensors/save.js';
-import { SafetensorsError } from './safetensors/format.js';
-
-/** Where a tensor is: its file, and its name in that file. */
-export interface Located {
-  file: string;
-  key: string;
-}
-
-/** Which file holds each tensor: one model.safetensors, or shards listed in model.safetensors.index.json. */
-export function weightMap(dir: string): Map<string, Located> {
-  const single = join(dir, 'model.safetensors');
-  const index = join(dir, 'model.safetensors.index.json');
-  if (existsSync(index)) {
-    let parsed: { weight_map?: unknown };
-    try {
-      parsed = JSON.parse(readFileSync(index, 'utf8'));
-    } catch (e) {
-      throw new SafetensorsError(index, `invalid JSON (${(e as Error).message})`);
-    }
-    const map = parsed.weight_map;
-    if (!map || typeof map !== 'object' || Array.isArray(map)) throw new SafetensorsError(index, "missing 'weight_map'");
-    return new Map(
-      Object.entries(map).map(([k, f]) => {
-        if (typeof f !== 'string') throw new SafetensorsError(index, `weight_map['${k}'] is not a file name`);
-        return [k, { file: join(dir, f), key: k }];
-      }),
-    );
-  }
-  if (!existsSync(single)) throw new SafetensorsError(single, 'not found (nor model.safetensors.index.json)');
-  const f = SafetensorsFile.open(single);
-  try {
-    return new Map(f.keys().map((k) => [k, { file: single, key: k }]));
-  } finally {
-    f.close();
-  }
-}
 
 /** The checkpoint's tensors with their shapes, from the headers alone (each file opened once). */
 export function storedShapes(dir: string): { located: Map<string, Located>; shapes: Map<string, number[]> } {

@@ -1,10 +1,7 @@
-// @siftjs/models — Hugging Face checkpoints: safetensors, configs and the model zoo.
-export { SafetensorsFile, loadSafetensors } from './safetensors/file.js';
-export { type HostTensor, type Saveable, saveSafetensors, saveSafetensorsAsync, type SaveOptions } from './safetensors/save.js';
-export { SafetensorsError, type TensorInfo, type StDType } from './safetensors/format.js';
-export { halfToFloat, floatToHalf, bf16ToFloat, floatToBf16 } from './safetensors/convert.js';
+// @siftjs/models — Hugging Face checkpoints: configs, the model zoo, generation and tokenizers (the safetensors
+// format itself is @siftjs/safetensors).
 export { ConfigError, readConfig, type RawConfig } from './config.js';
-export { loadWeights, saveWeights, saveWeightsAsync, weightMap, type Located } from './checkpoint.js';
+export { loadWeights, saveWeights, saveWeightsAsync } from './checkpoint.js';
 export { type FromPretrainedOptions, type PretrainedClass, PretrainedModel } from './pretrained/model.js';
 export { type LoadOptions, type LoadReport } from './pretrained/load.js';
 export { type CheckpointLayout } from './pretrained/layout.js';

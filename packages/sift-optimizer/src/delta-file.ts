@@ -1,4 +1,4 @@
-import { type HostTensor, SafetensorsError, SafetensorsFile, saveSafetensors } from '@siftjs/models';
+import { type HostTensor, SafetensorsError, SafetensorsFile, saveSafetensors } from '@siftjs/safetensors';
 import type { DeltaMetadata, SparseDelta } from './delta.js';
 import { describeAt, firstNonFinite, NonFiniteError, type StoredFloat } from './finite.js';
 

@@ -1,4 +1,4 @@
-import { bf16ToFloat, floatToBf16, floatToHalf, halfToFloat } from '@siftjs/models';
+import { bf16ToFloat, floatToBf16, floatToHalf, halfToFloat } from '@siftjs/safetensors';
 import { type DType, keep, noGrad, scope, stack, type Tensor, zeros } from '@siftjs/tensor';
 
 /** A NaN or an infinity where only finite numbers may be: the message says which tensor holds it, and where. */

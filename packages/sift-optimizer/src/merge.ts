@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
-import { type Located, SafetensorsFile, saveSafetensors, saveSafetensorsAsync, weightMap } from '@siftjs/models';
+import { type Located, SafetensorsFile, saveSafetensors, saveSafetensorsAsync, weightMap } from '@siftjs/safetensors';
 import { fmtShape, noGrad, scatterFlatInto, scope, type Tensor, type TypedArray, tensor } from '@siftjs/tensor';
 import { DeltaError } from './apply.js';
 import { combinedFingerprintBytes, type SparseDelta, tensorFingerprintBytes } from './delta.js';

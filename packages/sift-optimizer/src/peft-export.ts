@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type HostTensor, saveSafetensors } from '@siftjs/models';
+import { type HostTensor, saveSafetensors } from '@siftjs/safetensors';
 import type { Module } from '@siftjs/nn';
 import type { SparseDelta } from './delta.js';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, linearLayerOf, PEFT_PREFIX, PEFT_VERSION, PeftError, type PeftTuner, type TargetLayer } from './peft-format.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { SafetensorsFile } from '@siftjs/models';
+import { SafetensorsFile } from '@siftjs/safetensors';
 import { type LinearLike, LoRALinear, type Module } from '@siftjs/nn';
 import { noGrad, tensor } from '@siftjs/tensor';
 import { applyDelta } from './apply.js';

@@ -1,5 +1,5 @@
 import type { AdamWOptions, OptimizerState, OptimizerStateDict } from '@siftjs/nn';
-import { SafetensorsError, SafetensorsFile, saveSafetensors, saveSafetensorsAsync } from '@siftjs/models';
+import { SafetensorsError, SafetensorsFile, saveSafetensors, saveSafetensorsAsync } from '@siftjs/safetensors';
 import type { Tensor } from '@siftjs/tensor';
 import type { IncrementState } from './increment-state.js';
 import type { SIFT, SIFTStateDict } from './sift.js';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../data/save.js';
-import { compare, type CompareOptions } from '../compare.js';
+import { compare } from '../compare.js';
+import type { CompareOptions } from '../compare-types.js';
 import { markdownTable, TABLE_HEADER, tableRows, textTable } from '../report/table.js';
 
 /** `sift compare` (the main job behind `npm start`): every method on the task, one table, an HTML report. */

@@ -1,4 +1,4 @@
-import type { CompareOptions, MethodResult } from '../compare.js';
+import type { CompareOptions, MethodResult } from '../compare-types.js';
 import { writeFileAtomic } from '../data/save.js';
 import { accuracyCurves, concentrationPlot, learningCurves, renderSvg } from './plots.js';
 import { TABLE_HEADER, tableRows } from './table.js';

@@ -1,4 +1,4 @@
-import type { MethodResult } from '../compare.js';
+import type { MethodResult } from '../compare-types.js';
 
 export function formatBytes(b: number): string {
   if (!Number.isFinite(b)) return '–';

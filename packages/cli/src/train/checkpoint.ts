@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { SafetensorsFile, type SaveOptions, saveSafetensors, saveSafetensorsAsync } from '@siftjs/models';
+import { SafetensorsFile, type SaveOptions, saveSafetensors, saveSafetensorsAsync } from '@siftjs/safetensors';
 import type { AdamWOptions, OptimizerState, OptimizerStateDict } from '@siftjs/nn';
 import { DenseFineTuner, type FineTuner, loadState, SIFT, saveState, saveStateAsync } from '@siftjs/sift-optimizer';
 import { noGrad, type Tensor } from '@siftjs/tensor';

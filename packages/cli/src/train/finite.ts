@@ -1,4 +1,4 @@
-import { SafetensorsFile } from '@siftjs/models';
+import { SafetensorsFile } from '@siftjs/safetensors';
 import type { Module } from '@siftjs/nn';
 import { DenseFineTuner, describeAt, findNonFinite, type FineTuner, firstNonFinite, NonFiniteError, SIFT } from '@siftjs/sift-optimizer';
 import { type DType, keep, noGrad, scope, stack, type Tensor, zeros } from '@siftjs/tensor';

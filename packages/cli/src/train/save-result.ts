@@ -1,6 +1,6 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { saveSafetensorsAsync } from '@siftjs/models';
+import { saveSafetensorsAsync } from '@siftjs/safetensors';
 import { DenseFineTuner, extractDelta, findNonFinite, type FineTuner, NonFiniteError, SIFT, saveDelta } from '@siftjs/sift-optimizer';
 import type { TaskModel } from '../model-dir.js';
 

@@ -1,10 +1,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SafetensorsError, saveSafetensors } from '@siftjs/models';
+import { SafetensorsError, saveSafetensors } from '@siftjs/safetensors';
 import { afterAll, describe, expect, it } from 'vitest';
-// Not exported from @siftjs/models yet: the checkpoint loader (checkpoint.ts weightMap) is to call it.
-import { readShardIndex } from '../../packages/models/src/safetensors/shard-index.js';
+// Not exported from @siftjs/safetensors yet: the checkpoint loader (weight-map.ts weightMap) is to call it.
+import { readShardIndex } from '../../packages/safetensors/src/shard-index.js';
 
 /*
  * model.safetensors.index.json as Hugging Face writes it (transformers' save_pretrained with max_shard_size:

@@ -1,11 +1,11 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CpuBackend } from '@siftjs/backend-cpu';
 import { fc, test } from '@fast-check/vitest';
-import { type Backend, BackendError, type DType, manualSeed, registerBackend, setBackend, type Tensor, tensor } from '@siftjs/tensor';
+import { BackendError, type DType, setBackend, type Tensor, tensor } from '@siftjs/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GPT2ForSequenceClassification, gpt2Config, loadSafetensors, type SaveOptions, saveSafetensors, saveSafetensorsAsync } from '../src/index.js';
+import { asyncReads, registerAsyncOnlyCpu } from '../../../tests/support/async-only-backend.js';
+import { loadSafetensors, type SaveOptions, saveSafetensors, saveSafetensorsAsync } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sift-save-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,37 +14,7 @@ const path = () => join(dir, `f${n++}.safetensors`);
 /** Files in the folder besides the finished ones: temporary files a save left behind. */
 const leftovers = () => readdirSync(dir).filter((f) => f.includes('.tmp'));
 
-/**
- * The CPU backend as an asynchronous GPU looks to a caller: no readSync, so only `await toArray()` reads. `failOn`
- * makes the read of one storage fail (a device lost in the middle of a save).
- */
-let failOn: object | null = null;
-let onRead: (() => void) | null = null;
-function asyncOnly(inner: Backend): Backend {
-  return new Proxy(inner, {
-    get(target, key, receiver) {
-      if (key === 'readSync') return undefined;
-      if (key === 'name') return 'cpu-async';
-      if (key === 'read') {
-        return async (storage: object, dtype: DType, size: number) => {
-          await new Promise((r) => setTimeout(r, 1)); // a real wait, so the save is suspended mid-file
-          onRead?.();
-          if (storage === failOn) throw new Error('device lost');
-          return target.read(storage as never, dtype, size);
-        };
-      }
-      const v = Reflect.get(target, key, receiver);
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-}
-
-beforeAll(async () => {
-  await import('@siftjs/backend-cpu');
-  registerBackend('cpu-async', () => asyncOnly(new CpuBackend()));
-  await setBackend('cpu-async');
-  await setBackend('cpu');
-});
+beforeAll(registerAsyncOnlyCpu);
 
 /** The same values as tensors on `backend`. */
 async function on(backend: string, make: () => Record<string, Tensor>): Promise<Record<string, Tensor>> {
@@ -115,18 +85,18 @@ describe('saveSafetensorsAsync', () => {
     saveSafetensors(p, { w: tensor([1, 2, 3]) });
     const before = readFileSync(p);
     const ts = await on('cpu-async', () => ({ a: tensor([9, 8]), b: tensor([7]), c: tensor([6]) }));
-    failOn = ts.c.storage().data as object;
+    asyncReads.failOn = ts.c.storage().data as object;
     // At the last read (c's) the header, a and b are on disk under the temporary name: truly mid-write.
     let written = 0;
-    onRead = () => {
+    asyncReads.onRead = () => {
       const tmp = leftovers();
       written = tmp.length === 1 ? statSync(join(dir, tmp[0])).size : 0;
     };
     try {
       await expect(saveSafetensorsAsync(p, ts)).rejects.toThrow('device lost');
     } finally {
-      failOn = null;
-      onRead = null;
+      asyncReads.failOn = null;
+      asyncReads.onRead = null;
     }
     expect(readFileSync(p).equals(before)).toBe(true);
     expect(leftovers()).toEqual([]);
@@ -147,30 +117,5 @@ describe('saveSafetensors on a backend that reads asynchronously', () => {
     expect(existsSync(p)).toBe(false);
     expect(leftovers()).toEqual([]);
     dispose(ts);
-  });
-});
-
-describe('savePretrainedAsync', () => {
-  const cfg = gpt2Config({ vocab_size: 40, n_positions: 8, n_embd: 8, n_layer: 1, n_head: 2, num_labels: 3 }, 'test');
-
-  it('writes the files savePretrained writes, from an async-only backend too; savePretrained there says which form to use', async () => {
-    manualSeed(3);
-    const model = new GPT2ForSequenceClassification(cfg);
-    const [sync, async_, remote] = [join(dir, 'm-sync'), join(dir, 'm-async'), join(dir, 'm-remote')];
-    model.savePretrained(sync);
-    await model.savePretrainedAsync(async_);
-    await setBackend('cpu-async');
-    manualSeed(3);
-    const there = new GPT2ForSequenceClassification(cfg);
-    await setBackend('cpu');
-    await there.savePretrainedAsync(remote);
-    expect(() => there.savePretrained(join(dir, 'm-refused'))).toThrow(/reads asynchronously; .*savePretrainedAsync/);
-    for (const out of [async_, remote]) {
-      for (const f of ['config.json', 'model.safetensors']) expect(readFileSync(join(out, f)).equals(readFileSync(join(sync, f))), `${out}/${f}`).toBe(true);
-    }
-    // A tied tensor is stored once, as savePretrained stores it.
-    expect(Object.keys(loadSafetensors(join(remote, 'model.safetensors'))).sort()).toEqual(Object.keys(loadSafetensors(join(sync, 'model.safetensors'))).sort());
-    model.dispose();
-    there.dispose();
   });
 });

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SafetensorsError, SafetensorsFile, saveSafetensors } from '@siftjs/models';
+import { SafetensorsError, SafetensorsFile, saveSafetensors } from '@siftjs/safetensors';
 import { afterAll, describe, expect, it } from 'vitest';
 
 /*

@@ -2,7 +2,7 @@ import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fc, test } from '@fast-check/vitest';
-import { SafetensorsError, SafetensorsFile } from '@siftjs/models';
+import { SafetensorsError, SafetensorsFile } from '@siftjs/safetensors';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildFile, fuzzCase } from '../support/safetensors-mutations.js';
 import { judgeSafetensors, type SpecTensor, type SpecVerdict } from '../support/safetensors-spec.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fc, test } from '@fast-check/vitest';
-import { bf16ToFloat, floatToBf16, floatToHalf, halfToFloat, loadSafetensors, SafetensorsError, SafetensorsFile, saveSafetensors, saveSafetensorsAsync } from '@siftjs/models';
+import { bf16ToFloat, floatToBf16, floatToHalf, halfToFloat, loadSafetensors, SafetensorsError, SafetensorsFile, saveSafetensors, saveSafetensorsAsync } from '@siftjs/safetensors';
 import { scope, tensor } from '@siftjs/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest, caps, syncOrAsync } from '../support/backends.js';
