@@ -43,6 +43,7 @@ import { unary } from './kernels/unary.js';
 import { where } from './kernels/where.js';
 import { type CpuBackendOptions, CpuContext } from './runtime/context.js';
 import type { CpuHeap } from './runtime/heap.js';
+import { ROW_JOBS } from './threads/row-jobs.js';
 
 export type { CpuBackendOptions };
 
@@ -55,7 +56,7 @@ export class CpuBackend implements Backend {
   private readonly cpu: CpuContext;
 
   constructor(opts: CpuBackendOptions = {}) {
-    this.cpu = new CpuContext(opts);
+    this.cpu = new CpuContext(opts, ROW_JOBS);
   }
 
   /** The heap every storage of this backend lives in. */

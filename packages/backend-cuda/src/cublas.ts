@@ -1,5 +1,4 @@
 import type { DType } from '@siftjs/tensor';
-import type { CudaDevice } from './device.js';
 import * as F from './ffi.js';
 
 /** cuBLAS: the handle (on the device's stream) and the one call matmul makes. */
@@ -10,6 +9,14 @@ export function createCublasHandle(cb: F.CublasApi, stream: unknown, tf32: boole
   F.checkCublas('cublasSetStream_v2', cb.cublasSetStream_v2(handle[0], stream));
   if (tf32) F.checkCublas('cublasSetMathMode', cb.cublasSetMathMode(handle[0], F.CUBLAS_TF32_TENSOR_OP_MATH));
   return handle[0];
+}
+
+/** What a GEMM needs of the device (device.ts's CudaDevice is one; named here so this file does not import it back). */
+export interface CublasContext {
+  libs: { cublas: F.CublasApi };
+  /** The handle createCublasHandle made. */
+  cublas: unknown;
+  opts: { tf32?: boolean };
 }
 
 /** A column-major GEMM operand: address, op (N or T), leading dimension, batch stride (elements). */
@@ -24,7 +31,7 @@ export interface GemmOperand {
  * Column-major C[m, n] = op(A)[m, k]·op(B)[k, n] for `batch` strided batches, alpha 1, beta 0, in `dtype`
  * (float32: FP32 or TF32 compute per the device's option; float64: FP64).
  */
-export function gemmStridedBatched(dev: CudaDevice, dtype: DType, m: number, n: number, k: number, A: GemmOperand, B: GemmOperand, c: bigint, ldc: number, strideC: number, batch: number): void {
+export function gemmStridedBatched(dev: CublasContext, dtype: DType, m: number, n: number, k: number, A: GemmOperand, B: GemmOperand, c: bigint, ldc: number, strideC: number, batch: number): void {
   const f32 = dtype === 'float32';
   const alpha = f32 ? new Float32Array([1]) : new Float64Array([1]);
   const beta = f32 ? new Float32Array([0]) : new Float64Array([0]);

@@ -1,6 +1,6 @@
 import { type BackendInfo, type BackendMemoryStats, type BackendStorage, type DType, type TypedArray, type View, bytesPerElement, sizeOf } from '@siftjs/tensor';
 import { chunkItems } from '../threads/chunks.js';
-import { type RowJob, rowJobId } from '../threads/row-jobs.js';
+import type { RowJob } from '../threads/row-job.js';
 import { CpuHeap } from './heap.js';
 import { type MatmulOptions, MatmulRunner } from './matmul-runner.js';
 import { CpuStorage } from './storage.js';
@@ -19,9 +19,10 @@ export class CpuContext {
   readonly matmuls: MatmulRunner;
   readonly simd: SimdTiers;
 
-  constructor(opts: CpuBackendOptions = {}) {
+  /** `jobs`: every row job (threads/row-jobs.ts), passed in so that the kernels, which use this, are not imported here. */
+  constructor(opts: CpuBackendOptions, jobs: readonly RowJob[]) {
     this.simd = loadTiers(this.heap, opts.simd !== false);
-    this.matmuls = new MatmulRunner(this.heap, opts, this.simd.all ? rowModules() : null);
+    this.matmuls = new MatmulRunner(this.heap, opts, this.simd.all ? { modules: rowModules(), jobs } : null);
   }
 
   /** Resolves when the worker threads are running (setBackend awaits it). */
@@ -108,7 +109,7 @@ export class CpuContext {
   rowJob(wasm: WasmKernels, job: RowJob, args: number[], total: number, cols: number): void {
     const chunk = chunkItems(cols);
     const pool = this.matmuls.workers;
-    if (pool && total > chunk) return pool.runRows(rowJobId(job), args, total, chunk, wasm);
+    if (pool && total > chunk) return pool.runRows(job, args, total, chunk, wasm);
     // Chunk by chunk here too: what a job sums per chunk must not depend on whether threads ran it.
     const a = Float64Array.from(args);
     for (let r0 = 0; r0 < total; r0 += chunk) job(wasm, a, r0, Math.min(total, r0 + chunk));

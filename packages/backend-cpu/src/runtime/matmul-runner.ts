@@ -11,7 +11,8 @@ import {
   prepackedBytes,
   simdScratchAt,
 } from '../kernels/matmul/gemm-simd.js';
-import { KernelPool, type RowModules } from '../threads/pool.js';
+import { KernelPool } from '../threads/pool.js';
+import type { RowWork } from '../threads/row-job.js';
 import type { CpuHeap } from './heap.js';
 import { relaxedSimd } from './relaxed-simd.js';
 import { wasmModule } from './wasm-modules.js';
@@ -51,8 +52,8 @@ export class MatmulRunner {
   private readonly starting: Promise<void>;
   private readonly context: MatmulContext;
 
-  /** `rowModules`: the row and elementwise kernels' modules, for workers to run row jobs too (see threads/row-jobs.ts). */
-  constructor(heap: CpuHeap, opts: MatmulOptions = {}, rowModules: RowModules | null = null) {
+  /** `rows`: the row and elementwise kernels' modules and the row jobs, for workers to run row jobs too (threads/row-jobs.ts). */
+  constructor(heap: CpuHeap, opts: MatmulOptions = {}, rows: RowWork | null = null) {
     const simd = opts.simd === false ? null : loadSimd(heap, opts.fma !== false && relaxedSimd());
     this.kernels = simd ? 'wasm-simd' : 'typescript';
     this.fma = simd?.fma ?? false;
@@ -61,7 +62,7 @@ export class MatmulRunner {
       : makeGemm();
     const reserve = (bytes: number) => heap.reserve(bytes);
     const pool = heap.shared
-      ? KernelPool.start(heap.memory, opts.threads ?? threadsFromEnv(), simd ? { module: simd.module, reserve } : null, rowModules).then(
+      ? KernelPool.start(heap.memory, opts.threads ?? threadsFromEnv(), simd ? { module: simd.module, reserve } : null, rows).then(
           (p) => void (this.pool = p),
           () => void (this.pool = null),
         )

@@ -1,9 +1,15 @@
 import type { ElementwiseKernels } from '../kernels/wasm/elementwise-f32.js';
 import type { NormKernels } from '../kernels/wasm/norm-f32.js';
 import type { RowsKernels } from '../kernels/wasm/rows-f32.js';
-import type { RowModules } from '../threads/pool.js';
 import type { CpuHeap } from './heap.js';
 import { instantiate, wasmModule } from './wasm-modules.js';
+
+/** The row and elementwise kernels' compiled modules, which worker threads instantiate over the same memory. */
+export interface RowModules {
+  rows: WebAssembly.Module;
+  norm: WebAssembly.Module;
+  elementwise: WebAssembly.Module;
+}
 
 /**
  * The dispatch tiers of the CPU kernels other than matmul (runtime/matmul-runner.ts has its own): each kernel runs

@@ -1,7 +1,7 @@
 import { type Gemm, makeGemm } from '../kernels/matmul/gemm.js';
 import { SIMD_SCRATCH_BYTES, instantiateKernel, makeSimdGemm, simdScratchAt } from '../kernels/matmul/gemm-simd.js';
 import type { WasmKernels } from '../runtime/tiers.js';
-import { ROW_JOBS } from './row-jobs.js';
+import type { RowJob, RowWork } from './row-job.js';
 import { workerLoop } from './worker-loop.js';
 
 const SLOT = 16;
@@ -9,11 +9,6 @@ const SLOT = 16;
 const ARGS = 16;
 
 /** The compiled WebAssembly modules of the row and elementwise kernels, instantiated again in each worker. */
-export interface RowModules {
-  rows: WebAssembly.Module;
-  norm: WebAssembly.Module;
-  elementwise: WebAssembly.Module;
-}
 
 export interface MatmulJob {
   M: number;
@@ -55,6 +50,8 @@ export class KernelPool {
   private constructor(
     private readonly memory: WebAssembly.Memory,
     readonly threads: number,
+    /** The row jobs the workers were built with; a job's id is its index here. */
+    private readonly jobs: readonly RowJob[],
   ) {
     // One slot per thread, then the shared next-item counter.
     this.control = new SharedArrayBuffer((threads + 1) * SLOT * 4);
@@ -69,14 +66,15 @@ export class KernelPool {
     memory: WebAssembly.Memory,
     requested: number | undefined,
     simd: { module: WebAssembly.Module; reserve: (bytes: number) => number } | null,
-    rowModules: RowModules | null = null,
+    rows: RowWork | null = null,
   ): Promise<KernelPool | null> {
+    const rowModules = rows?.modules ?? null;
     if (typeof SharedArrayBuffer === 'undefined') return null;
-    const host = await workerHost();
+    const host = await workerHost(rows?.jobs ?? []);
     if (!host) return null;
     const threads = requested ?? Math.min(8, host.cores);
     if (threads <= 1) return null;
-    const pool = new KernelPool(memory, threads);
+    const pool = new KernelPool(memory, threads, rows?.jobs ?? []);
     for (let slot = 1; slot < threads; slot++) {
       // Each worker packs into its own scratch in the shared heap; it runs the SIMD kernel if this thread does.
       const scratch = simd ? simdScratchAt(simd.reserve(SIMD_SCRATCH_BYTES)) : null;
@@ -139,14 +137,16 @@ export class KernelPool {
   }
 
   /**
-   * Runs row job `id` (row-jobs.ts) over `total` items in chunks of `chunk`, with `args` (at most 16). Only for
+   * Runs row job `job` (one of the pool's jobs, row-jobs.ts) over `total` items in chunks of `chunk`, with `args` (at most 16). Only for
    * pools started with row modules, whose workers hold the same kernels.
    */
-  runRows(id: number, args: readonly number[], total: number, chunk: number, kernels: WasmKernels): void {
+  runRows(job: RowJob, args: readonly number[], total: number, chunk: number, kernels: WasmKernels): void {
     const counter = this.threads * SLOT;
     const items = Math.ceil(total / chunk);
     this.argv.set(args);
     Atomics.store(this.ctl, counter, 0);
+    const id = this.jobs.indexOf(job);
+    if (id < 0) throw new Error('CPU backend: a row job the workers were not built with');
     this.dispatch((c, b) => {
       c[b + 14] = 1;
       c[b + 1] = id;
@@ -155,7 +155,6 @@ export class KernelPool {
       c[b + 11] = counter;
       c[b + 12] = items;
     });
-    const job = ROW_JOBS[id];
     for (let item = Atomics.add(this.ctl, counter, 1); item < items; item = Atomics.add(this.ctl, counter, 1)) {
       job(kernels, this.argv, item * chunk, Math.min(total, (item + 1) * chunk));
     }
@@ -202,7 +201,7 @@ interface PoolWorker {
 }
 
 /** Starts workers on this platform: Node's worker_threads, or Web Workers in a cross-origin-isolated page. */
-async function workerHost(): Promise<{ cores: number; spawn(data: object, onError: () => void): PoolWorker } | null> {
+async function workerHost(jobs: readonly RowJob[]): Promise<{ cores: number; spawn(data: object, onError: () => void): PoolWorker } | null> {
   const g = globalThis as {
     process?: { versions?: { node?: string } };
     Worker?: new (url: string) => { postMessage(d: object): void; terminate(): void; onerror: unknown };
@@ -215,7 +214,7 @@ async function workerHost(): Promise<{ cores: number; spawn(data: object, onErro
       const [wt, osName] = ['node:worker_threads', 'node:os'];
       const { Worker } = (await import(/* @vite-ignore */ wt)) as typeof import('node:worker_threads');
       const os = (await import(/* @vite-ignore */ osName)) as typeof import('node:os');
-      const source = `const { workerData } = require('node:worker_threads');\n${workerSource()}\nmain(workerData);`;
+      const source = `const { workerData } = require('node:worker_threads');\n${workerSource(jobs)}\nmain(workerData);`;
       return {
         cores: os.availableParallelism(),
         spawn(workerData, onError) {
@@ -229,7 +228,7 @@ async function workerHost(): Promise<{ cores: number; spawn(data: object, onErro
     }
     const WebWorker = g.Worker;
     if (typeof WebWorker === 'function' && g.crossOriginIsolated === true) {
-      const url = URL.createObjectURL(new Blob([`${workerSource()}\nself.onmessage = (e) => main(e.data);`], { type: 'text/javascript' }));
+      const url = URL.createObjectURL(new Blob([`${workerSource(jobs)}\nself.onmessage = (e) => main(e.data);`], { type: 'text/javascript' }));
       return {
         cores: g.navigator?.hardwareConcurrency ?? 2,
         spawn(workerData, onError) {
@@ -260,7 +259,7 @@ const CAN_BLOCK = (() => {
  * The worker's program: the kernels and the loop from their own source text, so every thread runs one kernel.
  * It defines `main(workerData)`; each platform's prelude calls it with the data.
  */
-function workerSource(): string {
+function workerSource(jobs: readonly RowJob[]): string {
   return [
     "'use strict';",
     // Transpilers may wrap functions in a naming helper; the worker has no such helper, so make it a no-op.
@@ -269,7 +268,7 @@ function workerSource(): string {
     `const makeSimdGemm = ${makeSimdGemm.toString()};`,
     `const instantiateKernel = ${instantiateKernel.toString()};`,
     `const workerLoop = ${workerLoop.toString()};`,
-    `const rowJobs = [\n${ROW_JOBS.map((job) => job.toString()).join(',\n')}\n];`,
+    `const rowJobs = [\n${jobs.map((job) => job.toString()).join(',\n')}\n];`,
     'function main({ memory, control, args, slot, module, scratch, rowModules }) {',
     '  let gemm = makeGemm();',
     '  if (module) {',

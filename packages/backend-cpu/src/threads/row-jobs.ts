@@ -4,27 +4,11 @@ import { softmaxBackwardJob } from '../kernels/softmaxBackward.js';
 import { normBackwardJob } from '../kernels/support/norm-backward.js';
 import { normForwardJob } from '../kernels/support/norm-forward.js';
 import { unaryJob } from '../kernels/unary.js';
-import type { WasmKernels } from '../runtime/tiers.js';
+import type { RowJob } from './row-job.js';
+
 
 /**
- * Jobs of the WebAssembly row and elementwise kernels split over the thread pool. A job is `total` items (rows,
- * or elements for the elementwise kernels) cut into chunks whose size depends on the job alone, never on the
- * thread count; every item's result depends only on its own inputs, so the output is bitwise the same whichever
- * thread computes which chunk, and the same as one call over all items. The one job that sums across items — the
- * norms' weight and bias gradients — sums each chunk into a partial of its own, and the partials are added in
- * chunk order afterwards: the same order whatever the thread count.
- *
- * Each job is written beside its kernel (kernels/<method>.ts) and runs items [r0, r1) with arguments `a` (heap
- * byte offsets and scalars, listed there). Jobs are self-contained: workers are built from their source text.
+ * Every row job (threads/row-job.ts); a job's id is its index here, on this thread and in the workers. backend.ts
+ * hands the list to the context and the pool, which build the workers from it: nothing below imports it back.
  */
-export type RowJob = (k: WasmKernels, a: Float64Array, r0: number, r1: number) => void;
-
-/** Every row job; a job's id is its index here, on this thread and in the workers (pool.ts builds them from it). */
 export const ROW_JOBS: readonly RowJob[] = [softmaxJob, softmaxBackwardJob, unaryJob, normForwardJob, adamwJob, normBackwardJob];
-
-/** The id of a row job (its index in ROW_JOBS). */
-export function rowJobId(job: RowJob): number {
-  const id = ROW_JOBS.indexOf(job);
-  if (id < 0) throw new Error('CPU backend: a row job missing from ROW_JOBS');
-  return id;
-}
