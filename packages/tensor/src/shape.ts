@@ -106,3 +106,28 @@ export function collapseDims(shape: Shape, strides: readonly (readonly number[])
   }
   return { shape: outShape, strides: outStrides };
 }
+
+/** A view's dims of one kind (kept or reduced) with their strides, in the view's order, not merged. */
+export interface AxisDims {
+  shape: number[];
+  strides: number[];
+  /** The product of `shape`: outputs (kept) or elements per output (reduced). */
+  size: number;
+}
+
+/**
+ * A view's dims split into those a reduction keeps (one output each) and those it reduces over (walked per
+ * output), each with its strides. Every backend's reduce and argReduce start here; each merges the two parts
+ * with its own collapse (collapseDims, which the GPU backends specialise).
+ */
+export function splitAxes(shape: Shape, strides: readonly number[], axes: readonly number[]): { kept: AxisDims; reduced: AxisDims } {
+  const kept: AxisDims = { shape: [], strides: [], size: 1 };
+  const reduced: AxisDims = { shape: [], strides: [], size: 1 };
+  shape.forEach((d, i) => {
+    const part = axes.includes(i) ? reduced : kept;
+    part.shape.push(d);
+    part.strides.push(strides[i]);
+    part.size *= d;
+  });
+  return { kept, reduced };
+}
