@@ -22,10 +22,3 @@ export function primitivesOnly(inner: Backend, name: string): Backend {
     },
   });
 }
-
-/** The names `primitivesOnly` hides: the contract's optional kernels. */
-export function fusedKernelNames(): string[] {
-  return contractKernels()
-    .filter((k) => k.optional)
-    .map((k) => k.name);
-}
