@@ -43,6 +43,9 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
         { extends: true, test: { name: 'cpu', include: ['tests/**/*.test.ts', 'packages/*/test/**/*.test.ts'] } },
         // `cpu` runs its matmuls through the platform's BLAS where there is one: the parity suite again without it.
         { extends: true, test: { name: 'cpu-wasm', include: ['tests/parity/**/*.test.ts'], env: { SIFT_BACKENDS: 'cpu-wasm' } } },
+        // The parity suite on a backend with only the contract's primitives (the CPU's, every fused kernel hidden):
+        // the ops' references from primitives (packages/tensor/src/fallbacks) against the same float64 oracles.
+        { extends: true, test: { name: 'cpu-primitives', include: ['tests/parity/**/*.test.ts'], env: { SIFT_BACKENDS: 'cpu-primitives' } } },
         ...(webgpu
           ? [
               // The shared suites on WebGPU at the full feature level (SwiftShader where there is no GPU)…

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { contractKernels, contractMethods, delegationFaults, missingKernelFiles } from '../support/backend-layout.js';
@@ -21,6 +22,28 @@ describe('the Backend contract as the layout test reads it', () => {
     const source = 'export interface Backend {\n  info(): void;\n  // ---- storage ----\n  free(): void;\n  // ---- fused ----\n  flashAttention(): void;\n}\n';
     expect(contractKernels(source).map((k) => k.name)).toEqual(['flashAttention']);
     expect(missingKernelFiles(join(packages, 'backend-cpu'), contractKernels(source))).toEqual(['flashAttention']);
+  });
+});
+
+describe('the contract split: primitives required, fused kernels optional with a reference from primitives', () => {
+  /** The optional kernel whose absence the op answers with another path, not a composition (backend.ts says why). */
+  const NO_FALLBACK = new Set(['sampledMatmul']);
+
+  it('requires the primitives and marks the fused kernels optional', () => {
+    const required = contractKernels().filter((k) => !k.optional).map((k) => k.name);
+    const optional = contractKernels().filter((k) => k.optional).map((k) => k.name);
+    // Spot checks of issue 18's list: scatter/gather/matmul/reduce/elementwise/cast/copy/fill/random are primitives;
+    // softmax, the norms, the SIFT step, AdamW and top-k are fused.
+    expect(required).toEqual(expect.arrayContaining(['matmul', 'reduce', 'unary', 'binary', 'where', 'cast', 'copy', 'fill', 'random', 'gatherFlat', 'scatterFlat']));
+    expect(optional).toEqual(expect.arrayContaining(['softmax', 'layerNorm', 'rmsNormBackward', 'adamwIncrement', 'adamw', 'topkAbs', 'sampledMatmul']));
+  });
+
+  it('has packages/tensor/src/fallbacks/<method>.ts for every optional kernel', () => {
+    const missing = contractKernels()
+      .filter((k) => k.optional && !NO_FALLBACK.has(k.name))
+      .map((k) => k.name)
+      .filter((name) => !existsSync(join(packages, 'tensor', 'src', 'fallbacks', `${name}.ts`)));
+    expect(missing).toEqual([]);
   });
 });
 

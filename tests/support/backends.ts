@@ -1,7 +1,7 @@
 import { type Backend, DTypeError, registerBackend, setBackend, tensor } from '@siftjs/tensor';
 
 /**
- * The backends the shared suites run on (default: cpu and cpu-ts; the parity suite also on cpu-wasm, see vitest.config.ts). `SIFT_BACKENDS=cpu,webgpu` picks them; each entry imports its package
+ * The backends the shared suites run on (default: cpu and cpu-ts; the parity suite also on cpu-wasm and cpu-primitives, see vitest.config.ts). `SIFT_BACKENDS=cpu,webgpu` picks them; each entry imports its package
  * (which registers it) and starts it. A suite written once runs unchanged on every backend listed here.
  *
  * Each backend also says what it can do (`BackendCaps`): a backend without float64 runs every float64 check in float32 at
@@ -92,6 +92,18 @@ const known: Record<string, Known> = {
     async load() {
       const { CpuBackend } = await import('@siftjs/backend-cpu');
       registerBackend('cpu-f32', () => withoutFloat64OrSyncReads(new CpuBackend()));
+    },
+  },
+  // The CPU backend with only the contract's primitives: every fused kernel (softmax, the norms, topkAbs, the AdamW
+  // steps, sampledMatmul) hidden, so the ops run their references from primitives (packages/tensor/src/fallbacks).
+  // A new backend that implements only the primitives is this; the parity suite on it is the issue-18 proof.
+  'cpu-primitives': {
+    float64: true,
+    syncReads: true,
+    exactNormals: true,
+    async load() {
+      const [{ CpuBackend }, { primitivesOnly }] = await Promise.all([import('@siftjs/backend-cpu'), import('./primitives-only.js')]);
+      registerBackend('cpu-primitives', () => primitivesOnly(new CpuBackend(), 'cpu-primitives'));
     },
   },
   // WebGPU (Dawn in Node; every kernel of the Backend list since 0cb2447).

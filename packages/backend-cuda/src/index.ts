@@ -5,7 +5,6 @@ import { isAvailable } from './libraries.js';
 
 export { CudaBackend } from './backend.js';
 export { type CudaBackendOptions, CudaStorage } from './device.js';
-export { selectTopk } from './kernels/topkAbs.js';
 export { CachingAllocator, CudaOutOfMemoryError, DeviceOutOfMemory, sizeClass, type AllocatorStats, type DeviceMemory } from './allocator.js';
 export { isAvailable, locate, locateAll, searchDirs, sitePackages, type Availability, type LibraryName, type Located, type SearchFs } from './libraries.js';
 export { CudaError } from './ffi.js';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { CudaBackend } from '../src/backend.js';
-import { selectTopk } from '../src/kernels/topkAbs.js';
 import { collapse, f64, i32, i64, packArgs, packGeo, ptr, u32, bytes } from '../src/geometry.js';
 import { GEO_BYTES } from '../src/kernels/common.cu.js';
 import { isAvailable } from '../src/libraries.js';
@@ -38,16 +37,6 @@ describe('host-side geometry', () => {
     expect(dv.getUint32(24, true)).toBe(0xffffffff);
     expect(dv.getFloat64(32, true)).toBe(0.5);
     expect(data[40]).toBe(9);
-  });
-});
-
-describe('top-k selection (host part of topkAbs)', () => {
-  it('largest magnitudes first, ties by lower index, NaN (as +inf) largest', () => {
-    const mag = Float64Array.from([1, 5, 3, 5, Infinity, 0, 3]);
-    expect(Array.from(selectTopk(mag, 4))).toEqual([4, 1, 3, 2]);
-    expect(Array.from(selectTopk(mag, 0))).toEqual([]);
-    expect(Array.from(selectTopk(mag, 7))).toEqual([4, 1, 3, 2, 6, 0, 5]);
-    expect(() => selectTopk(mag, 8)).toThrow(RangeError);
   });
 });
 

@@ -16,3 +16,4 @@ export * as philox from './random/philox.js';
 export * from './dtype.js';
 export * from './errors.js';
 export * from './shape.js';
+export { selectTopkAbs } from './host/select-topk-abs.js';

@@ -106,3 +106,34 @@ export function collapseDims(shape: Shape, strides: readonly (readonly number[])
   }
   return { shape: outShape, strides: outStrides };
 }
+
+/** A reduction's view split in two: the kept dims (one output each) and the reduced dims (walked per output). */
+export interface SplitAxes {
+  /** The kept dims with the view's strides, merged by `collapseDims`. */
+  kept: CollapsedDims;
+  /** The reduced dims likewise. */
+  reduced: CollapsedDims;
+  /** How many outputs: the product of the kept dims. */
+  keptSize: number;
+  /** How many elements each output reduces: the product of the reduced dims. */
+  reducedSize: number;
+}
+
+/**
+ * A view's dims split into those a reduction keeps and those it reduces over, each part with its strides and
+ * merged where contiguous. Every backend's reduce and argReduce start here.
+ */
+export function splitAxes(shape: Shape, strides: readonly number[], axes: readonly number[]): SplitAxes {
+  const parts = { kept: { shape: [] as number[], strides: [] as number[] }, reduced: { shape: [] as number[], strides: [] as number[] } };
+  shape.forEach((d, i) => {
+    const part = axes.includes(i) ? parts.reduced : parts.kept;
+    part.shape.push(d);
+    part.strides.push(strides[i]);
+  });
+  return {
+    kept: collapseDims(parts.kept.shape, [parts.kept.strides]),
+    reduced: collapseDims(parts.reduced.shape, [parts.reduced.strides]),
+    keptSize: sizeOf(parts.kept.shape),
+    reducedSize: sizeOf(parts.reduced.shape),
+  };
+}

@@ -11,9 +11,9 @@ export function adamw(cpu: CpuContext, p: BackendStorage, g: BackendStorage, m: 
   const arrays = [p, g, m, v].map((s) => cpu.array(s, dtype));
   const wasm = cpu.simd.all;
   if (wasm && dtype === 'float32') {
-    const { decay, stepSize, bc2 } = adamwConstants(h);
+    const c = adamwConstants(h);
     const [pa, ga, ma, va] = arrays.map((a) => a.byteOffset);
-    const args = [pa, ga, ma, va, h.beta1, 1 - h.beta1, h.beta2, 1 - h.beta2, decay, stepSize, bc2, h.eps];
+    const args = [pa, ga, ma, va, c.beta1, c.oneMinusBeta1, c.beta2, c.oneMinusBeta2, c.decay, c.stepSize, c.bc2, c.eps];
     cpu.rowJob(wasm, adamwJob, args, size, 1);
     return;
   }
@@ -35,11 +35,11 @@ export function adamwJob(k: WasmKernels, a: Float64Array, r0: number, r1: number
  *   p ← p − (lr / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + eps)
  */
 function adamwElements(p: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, n: number, h: AdamWHyper): void {
-  const { beta1, beta2, eps, decay, stepSize, bc2 } = adamwConstants(h);
+  const { beta1, beta2, oneMinusBeta1, oneMinusBeta2, eps, decay, stepSize, bc2 } = adamwConstants(h);
   for (let i = 0; i < n; i++) {
     const gi = g[i];
-    const mi = beta1 * m[i] + (1 - beta1) * gi;
-    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    const mi = beta1 * m[i] + oneMinusBeta1 * gi;
+    const vi = beta2 * v[i] + oneMinusBeta2 * gi * gi;
     m[i] = mi;
     v[i] = vi;
     p[i] = p[i] * decay - (stepSize * mi) / (Math.sqrt(vi) / bc2 + eps);

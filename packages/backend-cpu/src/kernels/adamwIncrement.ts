@@ -1,4 +1,4 @@
-import type { AdamWIncrementArgs, BackendStorage, TypedArray } from '@siftjs/tensor';
+import { type AdamWIncrementArgs, type BackendStorage, type TypedArray, adamwBiasCorrection } from '@siftjs/tensor';
 import type { CpuContext } from '../runtime/context.js';
 import { checkIndex } from './support/indices.js';
 
@@ -10,8 +10,8 @@ export function adamwIncrement(cpu: CpuContext, a: AdamWIncrementArgs): void {
 }
 
 /**
- * The step in float64, one component at a time: the same AdamW arithmetic on the
- * increment δ, then param[idx] = base + δ — the sum of the two stored values, rounded once to the parameter's dtype,
+ * The step in float64, one component at a time, with the constants of `adamwConstants` / `adamwBiasCorrection`
+ * (@siftjs/tensor): the same AdamW arithmetic on the increment δ, then param[idx] = base + δ — the sum of the two stored values, rounded once to the parameter's dtype,
  * which is exactly fl(base + δ) as applyDelta and mergeInto compute it.
  */
 function stepIncrement(
@@ -25,20 +25,19 @@ function stepIncrement(
   v: TypedArray,
   steps: TypedArray | null,
 ): void {
-  const { lr, beta1, beta2, eps, decay } = a.c;
+  const { beta1, beta2, oneMinusBeta1, oneMinusBeta2, eps, decay } = a.c;
   for (let i = 0; i < a.k; i++) checkIndex('adamwIncrement', idx[i], a.paramSize);
   for (let i = 0; i < a.k; i++) {
     const gi = g[i];
-    const mi = beta1 * m[i] + (1 - beta1) * gi;
-    const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    const mi = beta1 * m[i] + oneMinusBeta1 * gi;
+    const vi = beta2 * v[i] + oneMinusBeta2 * gi * gi;
     m[i] = mi;
     v[i] = vi;
     let { stepSize, bc2 } = a.c;
     if (steps) {
       const t = steps[i] + 1;
       steps[i] = t;
-      stepSize = lr / (1 - beta1 ** t);
-      bc2 = Math.sqrt(1 - beta2 ** t);
+      ({ stepSize, bc2 } = adamwBiasCorrection(a.c, t));
     }
     delta[i] = delta[i] * decay - (stepSize * mi) / (Math.sqrt(vi) / bc2 + eps);
     param[idx[i]] = base[i] + delta[i];

@@ -1,6 +1,6 @@
-import { type BackendStorage, type TypedArray, type View, sizeOf } from '@siftjs/tensor';
+import { type BackendStorage, type TypedArray, type View, sizeOf, splitAxes } from '@siftjs/tensor';
 import type { CpuContext } from '../runtime/context.js';
-import { forEachOutput, splitAxes } from './support/axes.js';
+import { forEachOutput } from './support/axes.js';
 import type { Geometry } from './support/strided.js';
 
 /** Index (int32) of the first max/min along `axis`; the output keeps that dim as 1. */
@@ -12,7 +12,7 @@ export function argReduce(cpu: CpuContext, op: 'argmax' | 'argmin', x: View, axi
 
 /** Index of the first max/min along one axis; NaN counts as the extremum (first NaN wins), as PyTorch. */
 function argReduceStrided(op: 'argmax' | 'argmin', x: TypedArray, g: Geometry, axis: number, out: Int32Array): void {
-  const { kept } = splitAxes(g, [axis]);
+  const { kept } = splitAxes(g.shape, g.strides, [axis]);
   const n = g.shape[axis];
   const s = g.strides[axis];
   const better = op === 'argmax' ? (v: number, b: number) => v > b : (v: number, b: number) => v < b;

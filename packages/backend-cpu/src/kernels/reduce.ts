@@ -1,7 +1,7 @@
-import { type BackendStorage, type ReduceOp, type TypedArray, type View, sizeOf } from '@siftjs/tensor';
+import { type BackendStorage, type ReduceOp, type TypedArray, type View, sizeOf, splitAxes } from '@siftjs/tensor';
 import type { CpuContext } from '../runtime/context.js';
 import type { CpuHeap } from '../runtime/heap.js';
-import { forEachOutput, splitAxes } from './support/axes.js';
+import { forEachOutput } from './support/axes.js';
 import { type Geometry, forEachRow } from './support/strided.js';
 import { type ElementwiseKernels, MIN_ROW } from './wasm/elementwise-f32.js';
 
@@ -25,7 +25,7 @@ export function reduce(cpu: CpuContext, op: ReduceOp, x: View, axes: readonly nu
 
 /** Sums in float64 (JS numbers) whatever the storage type; max/min propagate NaN as PyTorch does. */
 function reduceStrided(op: ReduceOp, x: TypedArray, g: Geometry, axes: readonly number[], out: TypedArray): void {
-  const { kept, reduced } = splitAxes(g, axes);
+  const { kept, reduced } = splitAxes(g.shape, g.strides, axes);
   const single = reduced.shape.length === 1;
   const n1 = reduced.shape[0];
   const s1 = reduced.strides[0][0];
@@ -57,7 +57,7 @@ function reduceStrided(op: ReduceOp, x: TypedArray, g: Geometry, axes: readonly 
  * elementwise-f32.wat). Returns false, having done nothing, otherwise.
  */
 function innerSumSimd(k: ElementwiseKernels, x: Float32Array, g: Geometry, axes: readonly number[], out: Float32Array): boolean {
-  const { kept, reduced } = splitAxes(g, axes);
+  const { kept, reduced } = splitAxes(g.shape, g.strides, axes);
   if (reduced.shape.length !== 1 || reduced.strides[0][0] !== 1 || reduced.shape[0] < MIN_ROW) return false;
   const n = reduced.shape[0];
   const xAt = x.byteOffset;
@@ -75,7 +75,7 @@ function innerSumSimd(k: ElementwiseKernels, x: Float32Array, g: Geometry, axes:
  * its inputs in the row-major order of the reduced dims — so the bits are the same. Returns false otherwise.
  */
 function sumSimd(k: ElementwiseKernels, heap: CpuHeap, x: Float32Array, g: Geometry, axes: readonly number[], out: Float32Array): boolean {
-  const { kept, reduced } = splitAxes(g, axes);
+  const { kept, reduced } = splitAxes(g.shape, g.strides, axes);
   if (kept.shape.length !== 1 || kept.strides[0][0] !== 1 || kept.shape[0] < MIN_ROW) return false;
   const n = kept.shape[0];
   const xAt = x.byteOffset;

@@ -1,4 +1,4 @@
-import type { BackendStorage, View } from '@siftjs/tensor';
+import { type BackendStorage, type View, selectTopkAbs } from '@siftjs/tensor';
 import { type CudaDevice, storageOf } from '../device.js';
 import { bytes, collapse, i64, packGeo, ptr } from '../geometry.js';
 import { launch } from '../launch.js';
@@ -9,8 +9,8 @@ import { topkAbsKernel } from './topkAbs.cu.js';
 import { upload } from './upload.js';
 
 /**
- * Magnitudes on the device, selection on the host (a synchronous read): SIFT selects once per run, so this
- * is not on the training step's path. Values are then gathered on the device.
+ * Magnitudes on the device, selection on the host (a synchronous read; `selectTopkAbs` of @siftjs/tensor, which
+ * keeps the ties rule): SIFT selects once per run, so this is not on the training step's path. Values are then gathered on the device.
  */
 export function topkAbs(dev: CudaDevice, x: View, k: number): { values: BackendStorage; indices: BackendStorage } {
   const n = x.shape.reduce((a, b) => a * b, 1);
@@ -20,24 +20,8 @@ export function topkAbs(dev: CudaDevice, x: View, k: number): { values: BackendS
   const raw = readBytesSync(dev, mags.ptr, n * 8);
   free(dev, mags);
   const mag = new Float64Array(raw.buffer, raw.byteOffset, n);
-  const order = selectTopk(mag, k);
+  const order = selectTopkAbs(mag, k);
   const indices = upload(dev, 'int32', order);
   const values = gatherFlat(dev, x, { storage: indices, dtype: 'int32', shape: [k], strides: [1], offset: 0 });
   return { values, indices };
-}
-
-/**
- * Indices of the k largest magnitudes (NaN already +inf), by magnitude descending, ties by lower index: the
- * k-th largest by a sort of a copy, then one pass taking those above it and, in index order, those equal.
- */
-export function selectTopk(mag: Float64Array, k: number): Int32Array {
-  if (k === 0) return new Int32Array(0);
-  if (k > mag.length) throw new RangeError(`topkAbs: k = ${k} exceeds the ${mag.length} elements`);
-  const sorted = Float64Array.from(mag).sort();
-  const threshold = sorted[mag.length - k];
-  const picked: number[] = [];
-  for (let i = 0; i < mag.length && picked.length < k; i++) if (mag[i] > threshold) picked.push(i);
-  for (let i = 0; i < mag.length && picked.length < k; i++) if (mag[i] === threshold) picked.push(i);
-  picked.sort((a, b) => mag[b] - mag[a] || a - b);
-  return Int32Array.from(picked);
 }

@@ -20,7 +20,7 @@ export function adamw(rt: GpuRuntime, p: BackendStorage, g: BackendStorage, m: B
 
 /** The adamw kernel's words (ADAMW_WORDS below), the constants computed in float64 by @siftjs/tensor. */
 export function adamwParams(n: number, c: AdamWConstants): Params {
-  return new Params().u32(n).f32(c.beta1).f32(1 - c.beta1).f32(c.beta2).f32(1 - c.beta2).f32(c.decay).f32(c.stepSize).f32(c.bc2).f32(c.eps);
+  return new Params().u32(n).f32(c.beta1).f32(c.oneMinusBeta1).f32(c.beta2).f32(c.oneMinusBeta2).f32(c.decay).f32(c.stepSize).f32(c.bc2).f32(c.eps);
 }
 
 /** The storages' buffers, each checked to be float32 and to hold n elements. */

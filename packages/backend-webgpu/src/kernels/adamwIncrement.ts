@@ -25,7 +25,7 @@ export function adamwIncrement(rt: GpuRuntime, a: AdamWIncrementArgs): void {
     const [P] = optimizerBuffers(rt, label, a.paramDtype, a.paramSize, [['param', a.param]]);
     const steps = a.steps !== null;
     const c = a.c;
-    const params = adamwParams(a.k, c).f32(c.lr).f32(Math.log(c.beta1)).f32(Math.log(c.beta2)).u32(a.paramSize);
+    const params = adamwParams(a.k, c).f32(c.lr).f32(c.logBeta1).f32(c.logBeta2).u32(a.paramSize);
     const groups = rt.groups(a.k);
     const withSteps = (bufs: GPUBuffer[]) => (steps ? [...bufs, S] : bufs);
     const err = rt.indexErrors.use();

@@ -2,9 +2,9 @@
  * Backend.argReduce: the index of the first max / min along one axis; one invocation per output walks the axis
  * over its stride. NaN wins (the CPU's order).
  */
-import { type BackendStorage, ShapeError, type View, sizeOf } from '@siftjs/tensor';
+import { type BackendStorage, ShapeError, type View, splitAxes } from '@siftjs/tensor';
 import { type GpuRuntime, shapeOf } from '../runtime.js';
-import { HELPERS, Params, type Scalar, collapse, grid, linearMain, paramBlock, pi, pu, storage, stridedOffsets } from '../wgsl/common.js';
+import { HELPERS, Params, type Scalar, grid, linearMain, paramBlock, pi, pu, rankZeroWhereScalar, storage, stridedOffsets } from '../wgsl/common.js';
 
 export function argReduce(rt: GpuRuntime, op: 'argmax' | 'argmin', x: View, axis: number): BackendStorage {
   const label = `${op} ${x.dtype} ${shapeOf(x)} along axis ${axis}`;
@@ -12,12 +12,10 @@ export function argReduce(rt: GpuRuntime, op: 'argmax' | 'argmin', x: View, axis
     const input = rt.scalar(x.dtype, op);
     const R = x.shape[axis];
     if (!(R > 0)) throw new ShapeError(`webgpu ${op}: axis ${axis} of ${shapeOf(x)} is empty`);
-    const keptShape = x.shape.filter((_, i) => i !== axis);
-    const keptStrides = x.strides.filter((_, i) => i !== axis);
-    const nOut = sizeOf(keptShape);
+    const { kept, keptSize: nOut } = splitAxes(x.shape, x.strides, [axis]);
     const out = rt.make('int32', nOut, op);
     if (nOut === 0) return out;
-    const outer = collapse(keptShape, [keptStrides]);
+    const outer = rankZeroWhereScalar(kept);
     const source = argReduceSource({ op, input, outerRank: outer.shape.length, workgroup: rt.wg });
     const p = new Params().u32(nOut).u32(R);
     for (const d of outer.shape) p.u32(d);

@@ -7,9 +7,9 @@
  * - `workgroup`: one workgroup per output; its invocations stride over the reduced elements and combine in
  *   workgroup memory as a tree (few outputs, long reductions: more parallelism and a pairwise-ish sum).
  */
-import { type BackendStorage, type DType, type ReduceOp, type View, sizeOf } from '@siftjs/tensor';
+import { type BackendStorage, type DType, type ReduceOp, type View, splitAxes } from '@siftjs/tensor';
 import { type GpuRuntime, shapeOf } from '../runtime.js';
-import { HELPERS, LINEAR_GROUP, Params, type Scalar, collapse, grid, linearMain, paramBlock, pi, pu, scalarOf, storage, stridedOffsets, zeroOf } from '../wgsl/common.js';
+import { HELPERS, LINEAR_GROUP, Params, type Scalar, grid, linearMain, paramBlock, pi, pu, rankZeroWhereScalar, scalarOf, storage, stridedOffsets, zeroOf } from '../wgsl/common.js';
 
 export function reduce(rt: GpuRuntime, op: ReduceOp, x: View, axes: readonly number[]): BackendStorage {
   const label = `${op} ${x.dtype} ${shapeOf(x)} over axes [${axes.join(', ')}]`;
@@ -17,25 +17,13 @@ export function reduce(rt: GpuRuntime, op: ReduceOp, x: View, axes: readonly num
     const input = rt.scalar(x.dtype, op);
     const outDType: DType = op === 'sum' && (x.dtype === 'int32' || x.dtype === 'bool') ? 'int32' : x.dtype;
     const outType = scalarOf(outDType);
-    const keptShape: number[] = [];
-    const keptStrides: number[] = [];
-    const redShape: number[] = [];
-    const redStrides: number[] = [];
-    x.shape.forEach((d, i) => {
-      if (axes.includes(i)) {
-        redShape.push(d);
-        redStrides.push(x.strides[i]);
-      } else {
-        keptShape.push(d);
-        keptStrides.push(x.strides[i]);
-      }
-    });
-    const nOut = sizeOf(keptShape);
-    const R = sizeOf(redShape);
+    const split = splitAxes(x.shape, x.strides, axes);
+    const nOut = split.keptSize;
+    const R = split.reducedSize;
     const out = rt.make(outDType, nOut, op);
     if (nOut === 0) return out;
-    const outer = collapse(keptShape, [keptStrides]);
-    const inner = collapse(redShape, [redStrides]);
+    const outer = rankZeroWhereScalar(split.kept);
+    const inner = rankZeroWhereScalar(split.reduced);
     const mode = R >= 256 && nOut <= 16384 ? 'workgroup' : 'thread';
     const source = reduceSource({ op, input, out: outType, outerRank: outer.shape.length, innerRank: inner.shape.length, mode, workgroup: rt.wg });
     const p = new Params().u32(nOut).u32(R);

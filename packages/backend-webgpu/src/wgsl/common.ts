@@ -2,7 +2,7 @@
  * Pieces every kernel template shares: the parameter block (one uniform of 32-bit words, read with constant
  * indices the template bakes in), element types, strided indexing, and the dispatch grid.
  */
-import { collapseDims, type DType } from '@siftjs/tensor';
+import { type CollapsedDims, collapseDims, type DType } from '@siftjs/tensor';
 
 /** How each dtype is stored on the GPU: every element is 32 bits (bool as u32 0/1). */
 export type Scalar = 'f32' | 'i32' | 'u32';
@@ -104,9 +104,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
  * Merges dims that are contiguous for every stride set, and drops size-1 dims (tensor's collapseDims); a view of
  * all size-1 dims becomes rank 0 here, which the templates handle without an index loop.
  */
-export function collapse(shape: readonly number[], stridesList: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
-  const c = collapseDims(shape, stridesList);
-  return c.shape.length === 1 && c.shape[0] === 1 ? { shape: [], strides: stridesList.map(() => []) } : c;
+export function collapse(shape: readonly number[], stridesList: readonly (readonly number[])[]): CollapsedDims {
+  return rankZeroWhereScalar(collapseDims(shape, stridesList));
+}
+
+/** collapseDims gives a single element one dim of size 1; the WGSL index maths wants rank 0 there. */
+export function rankZeroWhereScalar(c: CollapsedDims): CollapsedDims {
+  return c.shape.length === 1 && c.shape[0] === 1 ? { shape: [], strides: c.strides.map(() => []) } : c;
 }
 
 /**

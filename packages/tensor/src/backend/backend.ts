@@ -1,9 +1,17 @@
 import type { DType, TypedArray } from '../dtype.js';
 
 /**
- * The seam between the op library and a device. A backend is storage plus a fixed, small list of kernels;
- * every op, gradient and model above is written once in terms of this list, so a new backend is this
- * interface and nothing else, and the shared parity suite (tests/parity) proves it.
+ * The seam between the op library and a device. A backend is storage, the primitives every backend must have, and
+ * optional fused kernels; every op, gradient and model above is written once in terms of this list, so a new backend
+ * is the required methods of this interface, and the shared parity suite (tests/parity) proves it.
+ *
+ * - Primitives (required): layout (fill, copy, copyInto, cast), elementwise (unary, binary, where), reductions
+ *   (reduce, argReduce), matmul, indexing (gatherRows, scatterAddRows, gatherFlat, scatterFlat), random.
+ * - Fused kernels (optional, `?`): each is one op's work in one pass (softmax, the norms, top-k, the optimizer
+ *   steps). Where a backend leaves one out, the op in @siftjs/tensor runs its reference composed from the
+ *   primitives, `src/fallbacks/<method>.ts`, to the same numerics (computed in the widest float the backend has and
+ *   rounded once). `sampledMatmul` has no kernel-level fallback: without it, the matmul op computes the dense
+ *   weight gradient, which is cheaper than any composition of the sampled one.
  *
  * Conventions, for every kernel:
  * - Inputs are `View`s: any strides (0 for broadcast dims, permuted for transposes) and an element offset.
@@ -57,24 +65,6 @@ export interface Backend {
   /** a: [...batch, M, K], b: [...batch, K, N] with identical batch dims (broadcast by the caller through
    *  0 strides); out: [...batch, M, N]. Transposed operands arrive as permuted strides. Float dtypes only. */
   matmul(a: View, b: View): BackendStorage;
-  /**
-   * Optional (SIFT's weight gradients without the dense product): for a [M, K], g [M, N] and int32 idx [k],
-   * out[j] = Σₘ a[m, r]·g[m, c] with (r, c) = (f / N, f % N) of f = idx[j], or (f % K, f / K) when `transposed`
-   * (the weight is stored [N, K]). Out is [k] in a's dtype. Backends without it compute the dense gradient. It
-   * allocates at most `sampledGradWorkspaceBytes(K, N, k, …)` (autograd/sampled-grad.ts), its result included.
-   */
-  sampledMatmul?(a: View, g: View, idx: View, transposed: boolean): BackendStorage;
-
-  // ---- fused rows: contiguous input, viewed as [rows, cols] over the last dim(s) ----
-  softmax(x: View, cols: number, log: boolean): BackendStorage;
-  /** Softmax backward along rows: dx = y ⊙ (dy − Σ dy⊙y) (or for log-softmax dx = dy − exp(y) Σ dy). */
-  softmaxBackward(y: View, dy: View, cols: number, log: boolean): BackendStorage;
-  layerNorm(x: View, weight: View | null, bias: View | null, cols: number, eps: number): NormForward;
-  /** Computes only the gradients `wanted` names (a frozen weight's is never computed); the others come back null. */
-  layerNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward;
-  rmsNorm(x: View, weight: View | null, cols: number, eps: number): NormForward;
-  /** As layerNormBackward; `wanted.bias` is ignored (RMS norm has no bias) and `dbias` is null. */
-  rmsNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward;
 
   // ---- indexing ----
   /** out[i, :] = table[ids[i], :] for a [V, D] table and int32 ids; out is [ids.size, D]. */
@@ -85,15 +75,30 @@ export interface Backend {
   gatherFlat(x: View, idx: View): BackendStorage;
   /** In place on a contiguous storage: dst[idx[i]] = src[i] ('set') or += src[i] ('add'). */
   scatterFlat(dst: BackendStorage, dtype: DType, idx: View, src: View, mode: 'set' | 'add'): void;
-  /** The k largest |x| (ties: lower index first), by |x| descending: values (x's dtype) and flat int32 indices. */
-  topkAbs(x: View, k: number): { values: BackendStorage; indices: BackendStorage };
 
   // ---- random (Philox 4x32-10; the stream layout is in random/philox.ts and every backend matches it) ----
   random(kind: 'uniform' | 'normal', dtype: DType, size: number, seed: readonly [number, number], offset: number): BackendStorage;
 
-  // ---- optimizer ----
+  // ---- fused kernels (optional; fallbacks in @siftjs/tensor src/fallbacks/<method>.ts) ----
+  // rows: contiguous input, viewed as [rows, cols] over the last dim(s)
+  softmax?(x: View, cols: number, log: boolean): BackendStorage;
+  /** Softmax backward along rows: dx = y ⊙ (dy − Σ dy⊙y) (or for log-softmax dx = dy − exp(y) Σ dy). */
+  softmaxBackward?(y: View, dy: View, cols: number, log: boolean): BackendStorage;
+  layerNorm?(x: View, weight: View | null, bias: View | null, cols: number, eps: number): NormForward;
+  /** Computes only the gradients `wanted` names (a frozen weight's is never computed); the others come back null. */
+  layerNormBackward?(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward;
+  rmsNorm?(x: View, weight: View | null, cols: number, eps: number): NormForward;
+  /** As layerNormBackward; `wanted.bias` is ignored (RMS norm has no bias) and `dbias` is null. */
+  rmsNormBackward?(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward;
+
+  // selection
+  /** The k largest |x| (ties: lower index first; `selectTopkAbs` in host/ is the rule), by |x| descending: values
+   *  (x's dtype) and flat int32 indices. */
+  topkAbs?(x: View, k: number): { values: BackendStorage; indices: BackendStorage };
+
+  // optimizer steps, in place
   /** In place AdamW on contiguous float storages of `size` elements (PyTorch's semantics). */
-  adamw(p: BackendStorage, g: BackendStorage, m: BackendStorage, v: BackendStorage, dtype: DType, size: number, h: AdamWHyper): void;
+  adamw?(p: BackendStorage, g: BackendStorage, m: BackendStorage, v: BackendStorage, dtype: DType, size: number, h: AdamWHyper): void;
   /**
    * SIFT's step on one sparse tensor, in place (the paper's Figure 5): AdamW on the increment δ of its k chosen
    * components, then the weight written there as its pre-trained value plus the increment. For i < k:
@@ -102,7 +107,16 @@ export interface Backend {
    * corrections come from it: stepSize = lr / (1 − β₁ᵗ), bc2 = √(1 − β₂ᵗ). An index outside the parameter is
    * reported as the other indexing kernels report theirs.
    */
-  adamwIncrement(a: AdamWIncrementArgs): void;
+  adamwIncrement?(a: AdamWIncrementArgs): void;
+
+  // linear algebra
+  /**
+   * SIFT's weight gradients without the dense product): for a [M, K], g [M, N] and int32 idx [k],
+   * out[j] = Σₘ a[m, r]·g[m, c] with (r, c) = (f / N, f % N) of f = idx[j], or (f % K, f / K) when `transposed`
+   * (the weight is stored [N, K]). Out is [k] in a's dtype. Without it, the matmul op computes the dense gradient
+   * (no fallback file: that is cheaper than composing the sampled one). It allocates at most `sampledGradWorkspaceBytes(K, N, k, …)` (autograd/sampled-grad.ts), its result included.
+   */
+  sampledMatmul?(a: View, g: View, idx: View, transposed: boolean): BackendStorage;
 }
 
 /** A backend's own handle to an allocation; opaque above the seam. */
@@ -179,7 +193,13 @@ export interface AdamWConstants {
   eps: number;
   /** Decoupled weight decay as a factor: 1 − lr·λ. */
   decay: number;
-  /** lr / (1 − β₁ᵗ) at the shared step t. */
+  /** 1 − β₁ and 1 − β₂, the moments' update weights. */
+  oneMinusBeta1: number;
+  oneMinusBeta2: number;
+  /** ln β₁ and ln β₂: a device that raises β to a per-component step count computes βᵗ as exp(t·ln β). */
+  logBeta1: number;
+  logBeta2: number;
+  /** lr / (1 − β₁ᵗ) at the shared step t (per-component counts: `adamwBiasCorrection`, ops/optim.ts). */
   stepSize: number;
   /** √(1 − β₂ᵗ) at the shared step t. */
   bc2: number;

@@ -1,5 +1,6 @@
 import { record } from '../autograd/record.js';
 import { ShapeError, fmtShape } from '../errors.js';
+import { topkAbs as topkAbsFallback } from '../fallbacks/topkAbs.js';
 import type { Tensor } from '../tensor.js';
 import { backendOf, fromStorage, requireDType } from './util.js';
 import { contiguous, reshape } from './views.js';
@@ -82,15 +83,22 @@ export function scatterFlat(x: Tensor, indices: Tensor, values: Tensor, mode: 's
   );
 }
 
-/** The k elements of largest magnitude (ties: lower index first), by |x| descending: values and flat indices. */
+/**
+ * The k elements of largest magnitude (ties: lower index first), by |x| descending: values and flat indices. The
+ * backend's kernel where it has one, else the host selection of fallbacks/topkAbs.ts.
+ */
 export function topkAbs(x: Tensor, k: number): { values: Tensor; indices: Tensor } {
   if (!Number.isInteger(k) || k < 0 || k > x.size) {
     throw new ShapeError(`topkAbs: k = ${k} is out of range for ${x.size} elements ${fmtShape(x.shape)}`);
   }
   const b = x.backend;
-  const r = b.topkAbs(x.raw(), k);
-  const indices = fromStorage(b, r.indices, 'int32', [k]);
-  const values = fromStorage(b, r.values, x.dtype, [k]);
+  let indices: Tensor;
+  let values: Tensor;
+  if (b.topkAbs) {
+    const r = b.topkAbs(x.raw(), k);
+    indices = fromStorage(b, r.indices, 'int32', [k]);
+    values = fromStorage(b, r.values, x.dtype, [k]);
+  } else ({ indices, values } = topkAbsFallback(x, k));
   const shape = x.shape;
   const v = record(
     'topkAbs',

@@ -1,15 +1,21 @@
 import { record } from '../autograd/record.js';
-import type { BackendStorage, NormForward, NormGradients } from '../backend/backend.js';
+import type { Backend, BackendStorage, NormForward, NormGradients, NormStats } from '../backend/backend.js';
+import { layerNorm as layerNormFallback } from '../fallbacks/layerNorm.js';
+import { layerNormBackward as layerNormBackwardFallback } from '../fallbacks/layerNormBackward.js';
+import { type NormBackwardTensors, type NormForwardTensors } from '../fallbacks/norm-rows.js';
+import { rmsNorm as rmsNormFallback } from '../fallbacks/rmsNorm.js';
+import { rmsNormBackward as rmsNormBackwardFallback } from '../fallbacks/rmsNormBackward.js';
 import { ShapeError, fmtShape } from '../errors.js';
 import { shapesEqual, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { backendOf, fromStorage, requireFloat } from './util.js';
-import { contiguous } from './views.js';
+import { contiguous, reshape } from './views.js';
 
 /**
  * Layer normalisation over the trailing dims `normalizedShape`:
  *   y = (x − mean) / sqrt(var + eps) · weight + bias     (biased variance, as torch)
- * Forward and backward are fused kernels; the per-row mean and 1/std are kept for the backward.
+ * Forward and backward are fused kernels where the backend has them, else their references from primitives
+ * (fallbacks/); the per-row mean and 1/std are kept for the backward.
  */
 export function layerNorm(
   x: Tensor,
@@ -53,15 +59,10 @@ function fusedNorm(
 ): Tensor {
   const b = backendOf(op, x, weight, bias);
   const cols = sizeOf(ns);
-  const rows = cols === 0 ? 0 : x.size / cols;
   const xc = contiguous(x);
   const w = weight ? contiguous(weight) : null;
   const bb = bias ? contiguous(bias) : null;
-  const f: NormForward =
-    op === 'layerNorm' ? b.layerNorm(xc.raw(), w?.raw() ?? null, bb?.raw() ?? null, cols, eps) : b.rmsNorm(xc.raw(), w?.raw() ?? null, cols, eps);
-  const y = fromStorage(b, f.y, x.dtype, x.shape);
-  const rstd = fromStorage(b, f.rstd, x.dtype, [rows], false);
-  const mean = f.mean ? fromStorage(b, f.mean, x.dtype, [rows], false) : null;
+  const { y, rstd, mean } = normForward(op, b, xc, w, bb, cols, eps);
   const inputs = [x, weight, bias].filter((t): t is Tensor => t !== null);
   const save = [xc, rstd, ...(mean ? [mean] : []), ...(w ? [w] : [])];
   const out = record(
@@ -73,26 +74,69 @@ function fusedNorm(
       const ms = mean ? saved[2] : null;
       const ws = w ? saved[saved.length - 1] : null;
       const gc = contiguous(g);
-      const s = { rstd: rs.raw().storage, mean: ms?.raw().storage };
       // Frozen parameters (and an input that needs no gradient) are left out of the kernel's work.
       const wanted: NormGradients = { input: needs[0], weight: weight !== null && needs[1], bias: bias !== null && needs[needs.length - 1] };
-      const r =
-        op === 'layerNorm'
-          ? b.layerNormBackward(gc.raw(), xs.raw(), ws?.raw() ?? null, s, cols, wanted)
-          : b.rmsNormBackward(gc.raw(), xs.raw(), ws?.raw() ?? null, s, cols, wanted);
-      const take = (st: BackendStorage | null, want: boolean, shape: readonly number[]): Tensor | null => {
-        if (st && !want) b.free(st); // a backend that computed more than it was asked: nobody holds it
-        return st && want ? fromStorage(b, st, x.dtype, shape) : null;
-      };
-      const grads: (Tensor | null)[] = [take(r.dx, wanted.input, x.shape)];
-      const dweight = take(r.dweight, wanted.weight, ns);
-      const dbias = take(r.dbias, wanted.bias, ns);
-      if (weight) grads.push(dweight);
-      if (bias) grads.push(dbias);
+      const r = normBackward(op, b, gc, xs, ws, { mean: ms, rstd: rs }, ns, wanted);
+      const grads: (Tensor | null)[] = [r.dx];
+      if (weight) grads.push(r.dweight);
+      if (bias) grads.push(r.dbias);
       return grads;
     },
     save,
   );
   for (const t of [xc, w, bb, rstd, mean]) t?.dispose();
   return out;
+}
+
+/** The forward through the backend's fused kernel where it has one, else the reference from primitives (fallbacks/). */
+function normForward(
+  op: 'layerNorm' | 'rmsNorm',
+  b: Backend,
+  x: Tensor,
+  w: Tensor | null,
+  bias: Tensor | null,
+  cols: number,
+  eps: number,
+): NormForwardTensors {
+  let f: NormForward;
+  if (op === 'layerNorm') {
+    if (!b.layerNorm) return layerNormFallback(x, w, bias, cols, eps);
+    f = b.layerNorm(x.raw(), w?.raw() ?? null, bias?.raw() ?? null, cols, eps);
+  } else {
+    if (!b.rmsNorm) return rmsNormFallback(x, w, cols, eps);
+    f = b.rmsNorm(x.raw(), w?.raw() ?? null, cols, eps);
+  }
+  const rows = cols === 0 ? 0 : x.size / cols;
+  return {
+    y: fromStorage(b, f.y, x.dtype, x.shape),
+    rstd: fromStorage(b, f.rstd, x.dtype, [rows], false),
+    mean: f.mean ? fromStorage(b, f.mean, x.dtype, [rows], false) : null,
+  };
+}
+
+/** The backward through the backend's fused kernel where it has one, else the reference from primitives. */
+function normBackward(
+  op: 'layerNorm' | 'rmsNorm',
+  b: Backend,
+  dy: Tensor,
+  x: Tensor,
+  w: Tensor | null,
+  stats: { mean: Tensor | null; rstd: Tensor },
+  ns: readonly number[],
+  wanted: NormGradients,
+): NormBackwardTensors {
+  const cols = sizeOf(ns);
+  const fused = op === 'layerNorm' ? b.layerNormBackward : b.rmsNormBackward;
+  if (!fused) {
+    const r =
+      op === 'layerNorm' ? layerNormBackwardFallback(dy, x, w, stats, cols, wanted) : rmsNormBackwardFallback(dy, x, w, stats.rstd, cols, wanted);
+    return { dx: r.dx, dweight: r.dweight && reshape(r.dweight, ns), dbias: r.dbias && reshape(r.dbias, ns) };
+  }
+  const s: NormStats = { rstd: stats.rstd.raw().storage, mean: stats.mean?.raw().storage };
+  const r = fused.call(b, dy.raw(), x.raw(), w?.raw() ?? null, s, cols, wanted);
+  const take = (st: BackendStorage | null, want: boolean, shape: readonly number[]): Tensor | null => {
+    if (st && !want) b.free(st); // a backend that computed more than it was asked: nobody holds it
+    return st && want ? fromStorage(b, st, x.dtype, shape) : null;
+  };
+  return { dx: take(r.dx, wanted.input, x.shape), dweight: take(r.dweight, wanted.weight, ns), dbias: take(r.dbias, wanted.bias, ns) };
 }

@@ -1,5 +1,7 @@
 import type { AdamWConstants, AdamWHyper } from '../backend/backend.js';
 import { ShapeError, fmtShape } from '../errors.js';
+import { adamw as adamwFallback } from '../fallbacks/adamw.js';
+import { adamwIncrement as adamwIncrementFallback } from '../fallbacks/adamwIncrement.js';
 import type { Tensor } from '../tensor.js';
 import { backendOf, requireDType, requireFloat } from './util.js';
 
@@ -11,7 +13,8 @@ function wholeStorage(op: string, name: string, t: Tensor, size: number): void {
 
 /**
  * One fused AdamW step in place on `param`, `m`, `v` (PyTorch's update: decoupled weight decay
- * p ← p − lr·λ·p, then p ← p − lr·m̂/(√v̂ + eps) with bias-corrected moments). Not recorded by autograd.
+ * p ← p − lr·λ·p, then p ← p − lr·m̂/(√v̂ + eps) with bias-corrected moments). Not recorded by autograd. The
+ * backend's fused kernel where it has one, else the reference from primitives (fallbacks/adamw.ts).
  */
 export function adamwUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, h: AdamWHyper): void {
   requireFloat('adamwUpdate', param);
@@ -20,16 +23,33 @@ export function adamwUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, h
     wholeStorage('adamwUpdate', name, t, param.size);
     requireDType('adamwUpdate', t, param.dtype);
   }
-  b.adamw(param.raw().storage, grad.raw().storage, m.raw().storage, v.raw().storage, param.dtype, param.size, h);
+  if (b.adamw) b.adamw(param.raw().storage, grad.raw().storage, m.raw().storage, v.raw().storage, param.dtype, param.size, h);
+  else adamwFallback(param, grad, m, v, h);
 }
 
 /**
  * AdamW's constants for step t (1-based), in float64, computed here once so that every backend's kernel uses the same
- * values: decay = 1 − lr·λ, stepSize = lr / (1 − β₁ᵗ), bc2 = √(1 − β₂ᵗ).
+ * values: decay = 1 − lr·λ, 1 − β₁, 1 − β₂, ln β₁, ln β₂, and the bias corrections of `adamwBiasCorrection`.
  */
 export function adamwConstants(h: AdamWHyper): AdamWConstants {
   const { lr, beta1, beta2, eps, weightDecay, step } = h;
-  return { lr, beta1, beta2, eps, decay: 1 - lr * weightDecay, stepSize: lr / (1 - beta1 ** step), bc2: Math.sqrt(1 - beta2 ** step) };
+  return {
+    lr,
+    beta1,
+    beta2,
+    eps,
+    decay: 1 - lr * weightDecay,
+    oneMinusBeta1: 1 - beta1,
+    oneMinusBeta2: 1 - beta2,
+    logBeta1: Math.log(beta1),
+    logBeta2: Math.log(beta2),
+    ...adamwBiasCorrection(h, step),
+  };
+}
+
+/** The bias corrections at step t: stepSize = lr / (1 − β₁ᵗ), bc2 = √(1 − β₂ᵗ) (per component, with step counts). */
+export function adamwBiasCorrection(c: { lr: number; beta1: number; beta2: number }, t: number): { stepSize: number; bc2: number } {
+  return { stepSize: c.lr / (1 - c.beta1 ** t), bc2: Math.sqrt(1 - c.beta2 ** t) };
 }
 
 /** The tensors of one SIFT step: a sparse increment over the k chosen components of `param`. */
@@ -54,7 +74,8 @@ export interface IncrementTensors {
 /**
  * SIFT's step, in place and not recorded (the paper's Figure 5): AdamW on the increment δ of the k chosen components
  * — m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², δ ← δ(1 − lr·λ) − lr/(1−β₁ᵗ) · m / (√v / √(1−β₂ᵗ) + eps) — then
- * param[indices] ← base + δ. Decay acts on δ, never on the pre-trained base. One kernel per tensor on every backend.
+ * param[indices] ← base + δ. Decay acts on δ, never on the pre-trained base. One kernel per tensor where the backend
+ * has it, else the reference from primitives (fallbacks/adamwIncrement.ts).
  * With `steps`, each component's count is incremented and used for its own bias correction (`h.step` is ignored).
  */
 export function adamwIncrement(t: IncrementTensors, h: AdamWHyper): void {
@@ -72,6 +93,8 @@ export function adamwIncrement(t: IncrementTensors, h: AdamWHyper): void {
     if (name !== 'indices') requireDType('adamwIncrement', x, delta.dtype);
   }
   if (k === 0) return;
+  const c = adamwConstants(h);
+  if (!b.adamwIncrement) return adamwIncrementFallback({ ...t, steps }, c);
   b.adamwIncrement({
     param: param.raw().storage,
     paramDtype: param.dtype,
@@ -85,7 +108,7 @@ export function adamwIncrement(t: IncrementTensors, h: AdamWHyper): void {
     steps: steps ? steps.raw().storage : null,
     dtype: delta.dtype,
     k,
-    c: adamwConstants(h),
+    c,
   });
 }
 

@@ -1,12 +1,15 @@
 import { record } from '../autograd/record.js';
+import { softmax as softmaxFallback } from '../fallbacks/softmax.js';
+import { softmaxBackward as softmaxBackwardFallback } from '../fallbacks/softmaxBackward.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { fromStorage, requireFloat } from './util.js';
 import { contiguous, transpose } from './views.js';
 
 /**
- * Softmax along `axis`, fused (max-subtracted, one pass per row). The kernel works on rows of the last dim, so
- * another axis is moved last and back.
+ * Softmax along `axis`, fused (max-subtracted, one pass per row) where the backend has the kernel, else its
+ * reference from primitives (fallbacks/softmax.ts). Both work on rows of the last dim, so another axis is moved
+ * last and back.
  */
 function softmaxAlong(x: Tensor, axis: number, log: boolean): Tensor {
   const name = log ? 'logSoftmax' : 'softmax';
@@ -31,7 +34,7 @@ function softmaxAlong(x: Tensor, axis: number, log: boolean): Tensor {
   const cols = x.shape[x.rank - 1];
   const xc = contiguous(x);
   const b = x.backend;
-  const y = fromStorage(b, b.softmax(xc.raw(), cols, log), x.dtype, x.shape);
+  const y = b.softmax ? fromStorage(b, b.softmax(xc.raw(), cols, log), x.dtype, x.shape) : softmaxFallback(xc, cols, log);
   xc.dispose();
   return record(
     name,
@@ -39,7 +42,7 @@ function softmaxAlong(x: Tensor, axis: number, log: boolean): Tensor {
     [x],
     (g, [ys]) => {
       const gc = contiguous(g);
-      return [fromStorage(b, b.softmaxBackward(ys.raw(), gc.raw(), cols, log), g.dtype, g.shape)];
+      return [b.softmaxBackward ? fromStorage(b, b.softmaxBackward(ys.raw(), gc.raw(), cols, log), g.dtype, g.shape) : softmaxBackwardFallback(ys, gc, cols, log)];
     },
     [y],
   );
