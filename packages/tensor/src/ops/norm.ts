@@ -126,14 +126,16 @@ function normBackward(
   wanted: NormGradients,
 ): NormBackwardTensors {
   const cols = sizeOf(ns);
-  const fused = op === 'layerNorm' ? b.layerNormBackward : b.rmsNormBackward;
-  if (!fused) {
-    const r =
-      op === 'layerNorm' ? layerNormBackwardFallback(dy, x, w, stats, cols, wanted) : rmsNormBackwardFallback(dy, x, w, stats.rstd, cols, wanted);
-    return { dx: r.dx, dweight: r.dweight && reshape(r.dweight, ns), dbias: r.dbias && reshape(r.dbias, ns) };
-  }
   const s: NormStats = { rstd: stats.rstd.raw().storage, mean: stats.mean?.raw().storage };
-  const r = fused.call(b, dy.raw(), x.raw(), w?.raw() ?? null, s, cols, wanted);
+  // Each fused kernel called by name: docs/core.md's table of rules that call kernels is read from these calls.
+  let r: ReturnType<NonNullable<Backend['layerNormBackward']>>;
+  if (op === 'layerNorm' && b.layerNormBackward) r = b.layerNormBackward(dy.raw(), x.raw(), w?.raw() ?? null, s, cols, wanted);
+  else if (op === 'rmsNorm' && b.rmsNormBackward) r = b.rmsNormBackward(dy.raw(), x.raw(), w?.raw() ?? null, s, cols, wanted);
+  else {
+    const f =
+      op === 'layerNorm' ? layerNormBackwardFallback(dy, x, w, stats, cols, wanted) : rmsNormBackwardFallback(dy, x, w, stats.rstd, cols, wanted);
+    return { dx: f.dx, dweight: f.dweight && reshape(f.dweight, ns), dbias: f.dbias && reshape(f.dbias, ns) };
+  }
   const take = (st: BackendStorage | null, want: boolean, shape: readonly number[]): Tensor | null => {
     if (st && !want) b.free(st); // a backend that computed more than it was asked: nobody holds it
     return st && want ? fromStorage(b, st, x.dtype, shape) : null;
