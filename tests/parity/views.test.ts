@@ -20,6 +20,7 @@ function refIota(shape: number[]): ref.Ref {
   return ref.ref(shape, Float64Array.from({ length: n }, (_, i) => i));
 }
 
+/** packages/tensor/src/ops/views.ts: views share storage and read like the reference's copies. */
 describe.each(backendsUnderTest())('views on $name', (backend) => {
   beforeAll(() => backend.start());
 
@@ -76,18 +77,13 @@ describe.each(backendsUnderTest())('views on $name', (backend) => {
     },
   );
 
-  it('squeeze / unsqueeze / transpose / narrow / select / split', async () => {
+  it('squeeze / unsqueeze / transpose / narrow / select', async () => {
     const got = await read(() => {
       const x = arange(24).reshape([2, 3, 4]);
       expect(x.unsqueeze(1).shape).toEqual([2, 1, 3, 4]);
       expect(x.unsqueeze(-1).shape).toEqual([2, 3, 4, 1]);
       expect(x.unsqueeze(1).squeeze().shape).toEqual([2, 3, 4]);
       expect(x.unsqueeze(0).squeeze(0).shape).toEqual([2, 3, 4]);
-      expect(x.split([1, 3], 2).map((t) => t.shape)).toEqual([
-        [2, 3, 1],
-        [2, 3, 3],
-      ]);
-      expect(x.chunk(2, 1).map((t) => t.shape[1])).toEqual([2, 1]);
       return { transposed: x.transpose(0, 2).contiguous(), narrowed: x.narrow(2, 1, 2), selected: x.select(1, -1) };
     });
     expect(got.transposed.slice(0, 4)).toEqual([0, 12, 4, 16]);

@@ -28,7 +28,7 @@ import { type Backend, DTypeError, registerBackend, setBackend, tensor } from '@
  *   read-only in one dispatch, which WebGPU rejects ("usage (Storage(read-write)|Storage(read-only)) includes writable
  *   usage and another usage in the same synchronization scope"). loadStateDict(m.stateDict()) copies each parameter into
  *   itself and hits it. The CPU gives [1,2,3,4] and [3,4,3,4].
- * - parity/elementwise "logical and / or / not and isnan…" (SwiftShader only): log(x) for x < 0 is log|x| (log(-5) =
+ * - parity/compare "logical and / or / not and isnan…" (SwiftShader only): log(x) for x < 0 is log|x| (log(-5) =
  *   1.609), log(±0) = -88.03 (not -inf), log(-inf) = 88.72, log(NaN) = 89.13; the CPU (and llvmpipe) give NaN, -inf, NaN,
  *   NaN. WGSL leaves log's out-of-domain result undefined, so the kernel has to select NaN / -inf itself. Other
  *   special-value differences from the CPU, outside the suites' inputs — on both adapters: tanh(NaN) = -1,

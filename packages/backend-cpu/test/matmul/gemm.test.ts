@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { type FloatArray, gemm } from '../src/kernels/matmul/gemm.js';
+import { type FloatArray, gemm } from '../../src/kernels/matmul/gemm.js';
 
 /**
  * How an operand's [rows × cols] view lies in its array: the usual layouts, padded and spaced strides, and the

@@ -1,10 +1,10 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { CpuHeap } from '../src/runtime/heap.js';
-import { SIMD_SCRATCH_BYTES, type SimdKernels, instantiateKernel, makeSimdGemm, prepackB, prepackedBytes, simdScratchAt } from '../src/kernels/matmul/gemm-simd.js';
-import { type Gemm, gemm as tsGemm } from '../src/kernels/matmul/gemm.js';
-import { wasmBinaries } from '../src/kernels/wasm/binaries.generated.js';
-import { relaxedSimd } from '../src/runtime/relaxed-simd.js';
+import { CpuHeap } from '../../src/runtime/heap.js';
+import { SIMD_SCRATCH_BYTES, type SimdKernels, instantiateKernel, makeSimdGemm, prepackB, prepackedBytes, simdScratchAt } from '../../src/kernels/matmul/gemm-simd.js';
+import { type Gemm, gemm as tsGemm } from '../../src/kernels/matmul/gemm.js';
+import { wasmBinaries } from '../../src/kernels/wasm/binaries.generated.js';
+import { relaxedSimd } from '../../src/runtime/relaxed-simd.js';
 
 /** The WebAssembly SIMD gemms over a heap of their own (operands must live in the heap to take the SIMD path). */
 const heap = new CpuHeap(64 << 20);

@@ -1,17 +1,23 @@
-import { fc, test } from '@fast-check/vitest';
+import { fc } from '@fast-check/vitest';
 import type { BackendStorage, View } from '@siftjs/tensor';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { CpuBackend } from '../src/backend.js';
 
-/** The WebAssembly SIMD layer norm / RMS norm against a naive float64 reference and the TypeScript kernels. */
-const simd = new CpuBackend({ threads: 1, blas: false });
-const ts = new CpuBackend({ threads: 1, simd: false, blas: false });
+/**
+ * The norm kernels' test cases (layerNorm.test.ts, rmsNorm.test.ts): the WebAssembly SIMD forward and backward against
+ * naive float64 math and the TypeScript kernels. Layer norm is the centred case; RMS norm the uncentred one.
+ */
+export const simd = new CpuBackend({ threads: 1, blas: false });
+export const ts = new CpuBackend({ threads: 1, simd: false, blas: false });
 const live: [CpuBackend, BackendStorage][] = [];
 
-afterEach(() => {
-  for (const [b, s] of live.splice(0)) b.free(s);
-  expect(simd.memoryStats().bytesInUse).toBe(0);
-});
+/** Frees what each test uploaded or got back, and checks nothing else stayed in the heap. */
+export function freeAfterEach(): void {
+  afterEach(() => {
+    for (const [b, s] of live.splice(0)) b.free(s);
+    expect(simd.memoryStats().bytesInUse).toBe(0);
+  });
+}
 
 function values(seed: number, length: number, scale: number, shift: number): Float32Array {
   let s = seed | 0;
@@ -33,7 +39,7 @@ function read(b: CpuBackend, s: BackendStorage | null | undefined, n: number): n
   return Array.from(b.readSync(s, 'float32', n));
 }
 
-interface Case {
+export interface Case {
   rows: number;
   cols: number;
   centred: boolean;
@@ -113,41 +119,37 @@ function withinUlp(a: number[], b: number[], what: string): void {
   }
 }
 
-const caseArb = fc.record({
-  rows: fc.integer({ min: 1, max: 12 }),
-  cols: fc.integer({ min: 1, max: 70 }),
-  centred: fc.boolean(),
-  weight: fc.boolean(),
-  bias: fc.boolean(),
-  seed: fc.integer(),
-  shift: fc.constantFrom(0, 3, -100),
-  wanted: fc.oneof(
-    fc.constant({ input: true, weight: true, bias: true }),
-    fc.record({ input: fc.boolean(), weight: fc.boolean(), bias: fc.boolean() }),
-  ),
-});
-
-describe('WebAssembly SIMD layer norm and RMS norm', () => {
-  it('are in use here', () => {
-    expect(simd.info().description).toContain('layer/RMS norm');
-    expect(ts.info().description).not.toContain('layer/RMS norm');
+/** Cases of layer norm (centred) or RMS norm. */
+export const caseArb = (centred: boolean) =>
+  fc.record({
+    rows: fc.integer({ min: 1, max: 12 }),
+    cols: fc.integer({ min: 1, max: 70 }),
+    centred: fc.constant(centred),
+    weight: fc.boolean(),
+    bias: fc.boolean(),
+    seed: fc.integer(),
+    shift: fc.constantFrom(0, 3, -100),
+    wanted: fc.oneof(
+      fc.constant({ input: true, weight: true, bias: true }),
+      fc.record({ input: fc.boolean(), weight: fc.boolean(), bias: fc.boolean() }),
+    ),
   });
 
-  test.prop([caseArb], { numRuns: 150 })('forward and backward match float64 math and the TypeScript kernels, any width; only the gradients asked for are computed', (raw) => {
-    const c = { ...raw, bias: raw.bias && raw.centred };
-    const n = c.rows * c.cols;
-    const x = values(c.seed, n, 2, c.shift);
-    const w = values(c.seed ^ 1, c.cols, 1, 1);
-    const b = values(c.seed ^ 2, c.cols, 1, 0);
-    const dy = values(c.seed ^ 3, n, 1, 0);
-    const want = reference(c, x, w, b, dy);
-    const got = run(simd, c, x, w, b, dy);
-    const scale = Math.max(1, ...want.y.map(Math.abs));
-    close(got.y, want.y, 1, 'y');
-    if (c.wanted.input) close(got.dx, want.dx, want.dxScale, 'dx');
-    if (c.weight && c.wanted.weight) close(got.dw, want.dw, c.rows * scale, 'dweight');
-    if (c.centred && c.wanted.bias) close(got.db, want.db, c.rows, 'dbias');
-    const other = run(ts, c, x, w, b, dy);
-    for (const key of ['y', 'rstd', 'mean', 'dx', 'dw', 'db'] as const) withinUlp(got[key], other[key], key);
-  });
-});
+/** One case: forward and backward against float64 math, and within an ulp of the TypeScript kernels. */
+export function checkCase(raw: Case): void {
+  const c = { ...raw, bias: raw.bias && raw.centred };
+  const n = c.rows * c.cols;
+  const x = values(c.seed, n, 2, c.shift);
+  const w = values(c.seed ^ 1, c.cols, 1, 1);
+  const b = values(c.seed ^ 2, c.cols, 1, 0);
+  const dy = values(c.seed ^ 3, n, 1, 0);
+  const want = reference(c, x, w, b, dy);
+  const got = run(simd, c, x, w, b, dy);
+  const scale = Math.max(1, ...want.y.map(Math.abs));
+  close(got.y, want.y, 1, 'y');
+  if (c.wanted.input) close(got.dx, want.dx, want.dxScale, 'dx');
+  if (c.weight && c.wanted.weight) close(got.dw, want.dw, c.rows * scale, 'dweight');
+  if (c.centred && c.wanted.bias) close(got.db, want.db, c.rows, 'dbias');
+  const other = run(ts, c, x, w, b, dy);
+  for (const key of ['y', 'rstd', 'mean', 'dx', 'dw', 'db'] as const) withinUlp(got[key], other[key], key);
+}
