@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import type { BackendStorage, View } from '@siftjs/tensor';
-import { afterEach, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
 import { CpuBackend } from '../src/backend.js';
 
 /**
@@ -78,4 +78,44 @@ test.prop([fc.integer({ min: 2, max: 20 })])('an index outside the weight is an 
   const idx = simd.upload('int32', Int32Array.of(0, size));
   live.push([simd, idx]);
   expect(() => simd.sampledMatmul(a, g, { storage: idx, dtype: 'int32', shape: [2], strides: [1], offset: 0 }, false)).toThrow(/sampledMatmul/);
+});
+
+describe('split over threads', () => {
+  // Enough indices that a 64-row chunk's dots (cost 64 each) make several chunks of the row job: both threads work.
+  const two = new CpuBackend({ threads: 2, blas: false });
+  beforeAll(() => two.init());
+  afterAll(() => two.dispose());
+
+  test.prop([fc.integer({ min: 1, max: 1 << 20 }), fc.integer({ min: 65, max: 200 }), fc.boolean()], { numRuns: 6 })(
+    'two threads give the one-thread bits, which equal the float64 definition',
+    (seed, m, transposed) => {
+      const [k, n, count] = [48, 40, 1900];
+      const a = values(seed, m * k);
+      const g = values(seed + 1, m * n);
+      let s = seed;
+      const ids = Int32Array.from({ length: count }, () => ((s = (Math.imul(s, 1103515245) + 12345) | 0) >>> 8) % (k * n));
+      const got = [simd, two].map((b) => {
+        const idx = b.upload('int32', ids);
+        const av = b.upload('float32', a);
+        const gv = b.upload('float32', g);
+        const out = b.sampledMatmul(
+          { storage: av, dtype: 'float32', shape: [m, k], strides: [k, 1], offset: 0 },
+          { storage: gv, dtype: 'float32', shape: [m, n], strides: [n, 1], offset: 0 },
+          { storage: idx, dtype: 'int32', shape: [count], strides: [1], offset: 0 },
+          transposed,
+        );
+        const v = Array.from(b.readSync(out, 'float32', count));
+        for (const st of [idx, av, gv, out]) b.free(st);
+        return v;
+      });
+      expect(two.info().threads).toBe(2);
+      expect(got[1]).toEqual(got[0]);
+      ids.forEach((f, j) => {
+        const [r, col] = transposed ? [f % k, Math.floor(f / k)] : [Math.floor(f / n), f % n];
+        let sum = 0;
+        for (let i = 0; i < m; i++) sum += a[i * k + r] * g[i * n + col];
+        expect(Math.abs(got[1][j] - sum)).toBeLessThanOrEqual(2 ** -24 * Math.abs(sum) + 1e-9);
+      });
+    },
+  );
 });

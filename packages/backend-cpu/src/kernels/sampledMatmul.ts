@@ -1,5 +1,6 @@
 import { type BackendStorage, SAMPLED_CHUNK_ROWS, type TypedArray, type View } from '@siftjs/tensor';
 import type { CpuContext } from '../runtime/context.js';
+import type { WasmKernels } from '../runtime/tiers.js';
 import { copy } from './copy.js';
 import { checkIndex, readInts } from './support/indices.js';
 
@@ -19,6 +20,7 @@ export function sampledMatmul(cpu: CpuContext, a: View, g: View, idx: View, tran
   // Typed arrays over the heap are taken after each allocation: a growing heap may replace its buffer.
   const lists = () => [cpu.array(rowsS) as Int32Array, cpu.array(colsS) as Int32Array, cpu.array(accS) as Float64Array] as const;
   const simd = cpu.simd.elementwise && a.dtype === 'float32' ? cpu.simd.elementwise : null;
+  const wasm = cpu.simd.all;
   try {
     const [rows0, cols0, acc0] = lists();
     acc0.fill(0);
@@ -37,7 +39,9 @@ export function sampledMatmul(cpu: CpuContext, a: View, g: View, idx: View, tran
       const [aCols, gCols] = [columns(a, from, c), columns(g, from, c)];
       const [ac, gc] = [cpu.array(aCols), cpu.array(gCols)];
       const [rows, cols, acc] = lists();
-      if (simd) simd.sampledDots(ac.byteOffset, gc.byteOffset, rows.byteOffset, cols.byteOffset, acc.byteOffset, count, c);
+      // Each index's sum is its own: split over the threads, the bits do not depend on how (a row job of c-long dots).
+      if (simd && wasm) cpu.rowJob(wasm, sampledDotsJob, [ac.byteOffset, gc.byteOffset, rows.byteOffset, cols.byteOffset, acc.byteOffset, c], count, c);
+      else if (simd) simd.sampledDots(ac.byteOffset, gc.byteOffset, rows.byteOffset, cols.byteOffset, acc.byteOffset, count, c);
       else sampledMatmulChunk(ac, gc, rows, cols, c, acc);
       cpu.free(aCols);
       cpu.free(gCols);
@@ -47,6 +51,14 @@ export function sampledMatmul(cpu: CpuContext, a: View, g: View, idx: View, tran
   } finally {
     for (const s of [rowsS, colsS, accS]) cpu.free(s);
   }
+}
+
+/**
+ * Row job (threads/row-jobs.ts) over indices: aCols, gCols, rows, cols, acc (heap byte offsets), c. Indices
+ * [r0, r1) add this chunk's dot products into their own float64 sums. Self-contained: workers run its source text.
+ */
+export function sampledDotsJob(k: WasmKernels, a: Float64Array, r0: number, r1: number): void {
+  k.elementwise.sampledDots(a[0], a[1], a[2] + r0 * 4, a[3] + r0 * 4, a[4] + r0 * 8, r1 - r0, a[5]);
 }
 
 /**
