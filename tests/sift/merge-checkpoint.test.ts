@@ -55,6 +55,7 @@ describe.each(backendsUnderTest())('mergeInto on $name', (backend) => {
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'toy', hidden: 3 }));
     writeFileSync(join(dir, 'tokenizer.json'), '{"t":1}');
     writeFileSync(join(dir, 'extra.safetensors'), 'not copied');
+    writeFileSync(join(dir, 'model.safetensors.bak'), 'not copied');
     mkdirSync(join(dir, 'subdir'));
     saveSafetensors(join(dir, 'model.safetensors'), tensors, { floatType });
     return dir;
@@ -90,7 +91,8 @@ describe.each(backendsUnderTest())('mergeInto on $name', (backend) => {
 
   it('writes fl(base + s·δ) for each delta in order, a new dense head, the config with overrides, the other files', async () => {
     const base = checkpoint();
-    const out = join(root, 'merged');
+    // A directory that does not exist yet, two levels deep.
+    const out = join(root, 'new', 'merged');
     const d1 = delta([1, 4], [0.125, 3]);
     // A second delta over the same components: made from the base too (it is verified against the base's values).
     const d2 = delta([4, 5], [-0.5, 0.0625], { dense: { 'head.w': { shape: [1, 2], values: Float32Array.from([7, 8]) } } });
@@ -108,6 +110,10 @@ describe.each(backendsUnderTest())('mergeInto on $name', (backend) => {
     expect(readFileSync(join(out, 'config.json'), 'utf8')).toBe(`${JSON.stringify({ model_type: 'toy', hidden: 3, num_labels: 1 }, null, 2)}\n`);
     expect(readFileSync(join(out, 'tokenizer.json'), 'utf8')).toBe('{"t":1}');
     expect(readdirSync(out).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json']);
+    // Hugging Face's loaders read a checkpoint's metadata format 'pt' as PyTorch tensors.
+    const f = SafetensorsFile.open(join(out, 'model.safetensors'));
+    expect(f.metadata).toEqual({ format: 'pt' });
+    f.close();
   });
 
   it("a task model's names (a prefix more or less than the base's) find the base tensor; a dense delta tensor replaces it, scaled", async () => {
@@ -138,6 +144,15 @@ describe.each(backendsUnderTest())('mergeInto on $name', (backend) => {
     expect(got.values[3]).toBe(3.833984375);
     const msg = await refusal({ base, deltas: [{ delta: delta([5], [70000]) }] }, NonFiniteError);
     expect(msg).toBe("merge: 'h.0.w' would hold Infinity (70001 stored as F16) at [1, 2] in the merged checkpoint; nothing written");
+  });
+
+  it('keeps an F64 base F64: a value float32 cannot hold (1e39) is finite there', async () => {
+    const base = checkpoint({ 'h.0.w': { dtype: 'float64', shape: [2, 3], data: Float64Array.from([1e39, 0, 0, 0, 0, 0]) } });
+    const out = join(root, 'f64');
+    await merge({ base, deltas: [{ delta: delta([1], [0.5], { base: [1e39, 0, 0, 0, 0, 0].map(Math.fround) }) }], out, verifyBase: false });
+    const got = readOut(out)['h.0.w'];
+    expect(got.dtype).toBe('F64');
+    expect(got.values.slice(0, 2)).toEqual([1e39, 0.5]);
   });
 
   it('refuses a base without config.json, a delta for a tensor the base lacks or of another shape', async () => {
@@ -181,6 +196,6 @@ describe.each(backendsUnderTest())('mergeInto on $name', (backend) => {
     await merge({ base, deltas: [{ delta: delta([0], [1]) }], out: base, config: { merged: true } });
     expect(readOut(base)['h.0.w'].values[0]).toBe(1.5);
     expect(JSON.parse(readFileSync(join(base, 'config.json'), 'utf8'))).toEqual({ model_type: 'toy', hidden: 3, merged: true });
-    expect(readdirSync(base).sort()).toEqual(['config.json', 'extra.safetensors', 'model.safetensors', 'subdir', 'tokenizer.json']);
+    expect(readdirSync(base).sort()).toEqual(['config.json', 'extra.safetensors', 'model.safetensors', 'model.safetensors.bak', 'subdir', 'tokenizer.json']);
   });
 });

@@ -104,8 +104,29 @@ describe.each(backendsUnderTest())('loadState on a state it cannot resume, on $n
     for (const m of [net, ref]) m.dispose();
   });
 
+  it('a SIFT without dense parameters saves and resumes (no dense optimizer to save)', async () => {
+    const opts: SIFTOptions = { density: 0.25, targets: ['a', 'b'], lr: 0.01 };
+    const { net, sift } = trained(opts);
+    const path = join(dir, 'sparse-only.safetensors');
+    await syncOrAsync(
+      () => saveState(sift, path),
+      () => saveStateAsync(sift, path),
+    );
+    const f = SafetensorsFile.open(path);
+    expect(f.keys().some((k) => k.startsWith('dense'))).toBe(false);
+    expect(JSON.parse(f.metadata.counters).denseGroups).toBeNull();
+    f.close();
+    const again = fresh(opts);
+    loadState(again.sift, path);
+    expect(await bitsOf(again.net)).toEqual(await bitsOf(net));
+    for (const s of [sift, again.sift]) s.dispose();
+    for (const m of [net, again.net]) m.dispose();
+  });
+
   it('another format or version, counters missing or not JSON', async () => {
+    expect(saved.metadata.format).toBe('siftjs-sift-state');
     expect(saved.metadata.format).toBe(STATE_FORMAT);
+    expect(saved.metadata.version).toBe('2');
     expect(await refusal(write((s) => (s.metadata.format = 'siftjs-sparse-delta')))).toMatch(/not a SIFT state \(metadata format is 'siftjs-sparse-delta'\)/);
     expect(await refusal(write((s) => delete s.metadata.format))).toMatch(/metadata format is 'absent'/);
     expect(await refusal(write((s) => (s.metadata.version = '1')))).toMatch(/SIFT state version 1 cannot be resumed by this version \(it reads 2\); start the run again/);
