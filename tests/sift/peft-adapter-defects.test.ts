@@ -282,7 +282,7 @@ describe.each(backendsUnderTest())('PEFT adapters written by hand on $name', (ba
     expect(tensors[`${P}layer.v_proj.supertuning_values`]).toEqual({ shape: [3], values: [4, 0, 5] });
     expect(tensors[`${P}head.weight`]).toEqual({ shape: [2, 3], values: [1, 2, 3, 4, 5, 6] });
     // Without options: no task, no base, the head's modules from its tensor names.
-    const plain = join(root, 'export-st2');
+    const plain = join(root, 'nested', 'export-st2'); // a directory that does not exist yet, two levels deep
     expect(exportPeftAdapter(model, toyDelta([[1, 1], [2, 2], [3, 3]], [[4, 4], [5, 5], [6, 6]], []), plain).exact).toBe(true);
     expect(written(plain).cfg).toMatchObject({ task_type: null, base_model_name_or_path: null, modules_to_save: ['head'] });
   });
