@@ -77,6 +77,22 @@ describe.each(backendsUnderTest())('SIFT dense parameters and state dicts on $na
     net.dispose();
   });
 
+  it('a re-selection swaps min(round(f·k), k − 1, n − k) components: n − k bounds it when k is most of the tensor', () => {
+    manualSeed(10);
+    const net = new Net();
+    // a: n = 20, density 0.8 → k = 16; f = 0.5 → round(8) = 8, k − 1 = 15, n − k = 4: four components swap.
+    const sift = new SIFT(net, { density: 0.8, targets: ['a'], reselect: { every: 1, fraction: 0.5 } });
+    const next = lcg(4);
+    lossOf(net, randomRows(next, 2)).backward();
+    sift.step();
+    sift.zeroGrad();
+    expect(sift.stateDict().sparse['a.weight'].reselect).toBe(4);
+    lossOf(net, randomRows(next, 2)).backward();
+    expect(sift.stateDict().sparse['a.weight'].tensors.nominees.size).toBe(4);
+    sift.dispose();
+    net.dispose();
+  });
+
   it('state dicts: no dense optimizer without dense parameters; none loaded over a fresh one; no pending gradients; group hyper-parameters restored', async () => {
     manualSeed(8);
     const sparseOnly = new Net();
