@@ -4,9 +4,9 @@
  * refused, which tensors are measured by default (matrices), that gradients left over from before the analysis and
  * frozen parameters change nothing, and that every parameter is left as it was found.
  */
-import { analyzeGradients, bitFit, createFineTuner, DenseFineTuner, lora, SelectionStability } from '@siftjs/sift-optimizer';
+import { analyzeGradients, bitFit, createFineTuner, DenseFineTuner, fullFineTune, lora, loraParamsPerRank, SelectionStability } from '@siftjs/sift-optimizer';
 import { Linear, Module, parameter } from '@siftjs/nn';
-import { scope, type Tensor, tensor, zeros } from '@siftjs/tensor';
+import { noGrad, scope, type Tensor, tensor, zeros } from '@siftjs/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 
@@ -108,6 +108,33 @@ describe.each(backendsUnderTest())('gradient measures and dense baselines at the
     net.dispose();
   });
 
+  it("a dense baseline's optimizer state loads into another: the next step is the same", async () => {
+    class Net extends Module {
+      a = new Linear(3, 2);
+    }
+    const step = (net: Net) => {
+      const l = net.a.forward(tensor([[1, -2, 0.5]])).square().sum();
+      l.backward();
+      l.dispose();
+    };
+    const [one, two] = [new Net(), new Net()];
+    const [t1, t2] = [fullFineTune(one, { lr: 0.1 }), fullFineTune(two, { lr: 0.1 })];
+    const copyWeights = () => noGrad(() => one.parameters().forEach((p, i) => two.parameters()[i].copy_(p)));
+    copyWeights();
+    step(one);
+    t1.step();
+    t1.zeroGrad();
+    copyWeights();
+    t2.loadStateDict(t1.stateDict());
+    for (const [net, t] of [[one, t1], [two, t2]] as const) {
+      step(net);
+      t.step();
+    }
+    expect(Array.from(await two.a.weight.toArray())).toEqual(Array.from(await one.a.weight.toArray()));
+    for (const t of [t1, t2]) t.dispose();
+    for (const m of [one, two]) m.dispose();
+  });
+
   it('LoRA: alpha defaults to the rank; the adapters are returned; a dense head trains beside them', () => {
     class Net extends Module {
       q = new Linear(4, 4);
@@ -123,6 +150,8 @@ describe.each(backendsUnderTest())('gradient measures and dense baselines at the
     tuner.dispose();
     net.dispose();
     const net2 = new Net();
+    expect(() => createFineTuner(net2, { method: 'lora', loraRank: 4 })).toThrow(new Error("method 'lora' needs targets"));
+    expect(() => loraParamsPerRank(net2, ['k', 'v'])).toThrow(new Error('LoRA: no 2-D layer matches the targets k, v'));
     const t2 = createFineTuner(net2, { method: 'lora', loraRank: 4, loraAlpha: 2, targets: ['q'] }) as ReturnType<typeof lora>;
     expect(t2.adapters.get('q')!.scaling).toBe(0.5);
     t2.dispose();

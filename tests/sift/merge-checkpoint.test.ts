@@ -110,6 +110,10 @@ describe.each(backendsUnderTest())('mergeInto on $name', (backend) => {
     expect(readFileSync(join(out, 'config.json'), 'utf8')).toBe(`${JSON.stringify({ model_type: 'toy', hidden: 3, num_labels: 1 }, null, 2)}\n`);
     expect(readFileSync(join(out, 'tokenizer.json'), 'utf8')).toBe('{"t":1}');
     expect(readdirSync(out).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json']);
+    // mergeIntoAsync (the form for backends that read asynchronously) writes the same files, byte for byte.
+    const outAsync = join(root, 'new', 'merged-async');
+    await mergeIntoAsync({ base, deltas: [{ delta: d1 }, { delta: d2, scale: 0.5 }], out: outAsync, config: { num_labels: 1 } });
+    for (const file of ['model.safetensors', 'config.json', 'tokenizer.json']) expect(readFileSync(join(outAsync, file)).equals(readFileSync(join(out, file))), file).toBe(true);
     // Hugging Face's loaders read a checkpoint's metadata format 'pt' as PyTorch tensors.
     const f = SafetensorsFile.open(join(out, 'model.safetensors'));
     expect(f.metadata).toEqual({ format: 'pt' });
@@ -153,6 +157,9 @@ describe.each(backendsUnderTest())('mergeInto on $name', (backend) => {
     const got = readOut(out)['h.0.w'];
     expect(got.dtype).toBe('F64');
     expect(got.values.slice(0, 2)).toEqual([1e39, 0.5]);
+    const outAsync = join(root, 'f64-async');
+    await mergeIntoAsync({ base, deltas: [{ delta: delta([1], [0.5]) }], out: outAsync, verifyBase: false });
+    expect(readOut(outAsync)['h.0.w']).toEqual(got);
   });
 
   it('refuses a base without config.json, a delta for a tensor the base lacks or of another shape', async () => {

@@ -4,7 +4,7 @@
  * naming the file and what is wrong, before anything is restored. The files are a real save rewritten with one
  * defect each.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type HostTensor, SafetensorsError, SafetensorsFile, saveSafetensors } from '@siftjs/models';
@@ -112,6 +112,10 @@ describe.each(backendsUnderTest())('loadState on a state it cannot resume, on $n
       () => saveState(sift, path),
       () => saveStateAsync(sift, path),
     );
+    // saveStateAsync (for backends that read asynchronously) writes the same file, byte for byte.
+    const asyncPath = join(dir, 'sparse-only-async.safetensors');
+    await saveStateAsync(sift, asyncPath);
+    expect(readFileSync(asyncPath).equals(readFileSync(path))).toBe(true);
     const f = SafetensorsFile.open(path);
     expect(f.keys().some((k) => k.startsWith('dense'))).toBe(false);
     expect(JSON.parse(f.metadata.counters).denseGroups).toBeNull();

@@ -15,7 +15,8 @@ function prop(arbitraries: fc.Arbitrary<unknown>[] | Record<string, fc.Arbitrary
     // The seed is in the name, as @fast-check/vitest has it; vitest.mutate.setup.ts fixes it (fc.configureGlobal), so
     // the names Stryker records in its first run are the names of every later run.
     const seed = params?.seed ?? fc.readConfigureGlobal().seed ?? (Date.now() ^ (Math.random() * 4294967296));
-    const run = (values: unknown[]) => Promise.resolve((body as (...v: unknown[]) => unknown)(...values));
+    // As fast-check reads a property's result: false fails it, anything else (an expect that did not throw) passes.
+    const run = async (values: unknown[]): Promise<boolean | void> => ((await (body as (...v: unknown[]) => unknown)(...values)) === false ? false : undefined);
     const property = Array.isArray(arbitraries)
       ? fc.asyncProperty(...(arbitraries as [fc.Arbitrary<unknown>]), (...values: unknown[]) => run(values))
       : fc.asyncProperty(fc.record(arbitraries), (value) => run([value]));
