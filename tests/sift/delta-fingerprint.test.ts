@@ -93,7 +93,7 @@ describe.each(backendsUnderTest())('delta fingerprints and application on $name'
     await expect(applyDelta(net, renamed)).rejects.toThrow(new DeltaError("sparse delta: the model has no parameter 'c.weight'"));
     const denseRenamed: SparseDelta = { ...delta, dense: { 'b.other': delta.dense['b.bias'] } };
     await expect(applyDelta(net, denseRenamed, { verifyBase: false })).rejects.toThrow(/the model has no parameter 'b\.other'/);
-    for (const shape of [[5, 4], [20], [4, 5, 1], [4, 6]]) {
+    for (const shape of [[5, 4], [20], [4, 5, 1], [4, 6], [3, 5], [2, 10]]) {
       const reshaped: SparseDelta = { ...delta, sparse: { 'a.weight': { ...delta.sparse['a.weight'], shape } } };
       await expect(applyDelta(net, reshaped, { verifyBase: false })).rejects.toThrow(
         new RegExp(`'a\\.weight' is \\[${shape.join(', ')}\\] in the delta but \\[4, 5\\] in the model; the delta was made from another model`),

@@ -173,6 +173,11 @@ describe.each(backendsUnderTest())('mergeInto on $name', (backend) => {
     const wide = delta([0], [1]);
     wide.sparse['h.0.w'].shape = [3, 2];
     expect(await refusal({ base, deltas: [{ delta: delta([0], [1]) }, { delta: wide }] }, DeltaError)).toBe(`merge: delta 2: 'h.0.w' is [3, 2] in the delta but [2, 3] in ${base}; the delta was made from another model`);
+    for (const shape of [[2, 4], [1, 3], [2, 3, 1], [6], [2]]) {
+      const d = delta([0], [1]);
+      d.sparse['h.0.w'].shape = shape;
+      expect(await refusal({ base, deltas: [{ delta: d }] }, DeltaError), JSON.stringify(shape)).toBe(`merge: delta 1: 'h.0.w' is [${shape.join(', ')}] in the delta but [2, 3] in ${base}; the delta was made from another model`);
+    }
     const denseWrong = delta([0], [1], { dense: { 'h.0.b': { shape: [3], values: Float32Array.from([1, 2, 3]) } } });
     expect(await refusal({ base, deltas: [{ delta: denseWrong }] }, DeltaError)).toBe(`merge: delta 1: 'h.0.b' is [3] in the delta but [2] in ${base}; the delta was made from another model`);
   });

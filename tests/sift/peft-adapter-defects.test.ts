@@ -152,6 +152,11 @@ describe.each(backendsUnderTest())('PEFT adapters written by hand on $name', (ba
     expect(refusal(() => loadPeftSparseAdapter(model, dir))).toBe(`${file(dir)}: 'layer.q_proj': shira_indices is [7, 2], expected [2, 7]`);
     dir = adapter({ peft_type: 'SHIRA', r: 1 }, { ...shira(), 'layer.q_proj.shira_indices': i32([14], [...SHIRA_ROWS, ...SHIRA_COLS]) });
     expect(refusal(() => loadPeftSparseAdapter(model, dir))).toMatch(/shira_indices is \[14\], expected \[2, 7\]$/);
+    // Each dimension on its own: three rows, or one column more than values.
+    dir = adapter({ peft_type: 'SHIRA', r: 1 }, { ...shira(), 'layer.q_proj.shira_indices': i32([3, 7], [...SHIRA_ROWS, ...SHIRA_COLS, ...SHIRA_COLS]) });
+    expect(refusal(() => loadPeftSparseAdapter(model, dir))).toMatch(/shira_indices is \[3, 7\], expected \[2, 7\]$/);
+    dir = adapter({ peft_type: 'SHIRA', r: 1 }, { ...shira(), 'layer.q_proj.shira_indices': i32([2, 8], [...SHIRA_ROWS, 0, ...SHIRA_COLS, 0]) });
+    expect(refusal(() => loadPeftSparseAdapter(model, dir))).toMatch(/shira_indices is \[2, 8\], expected \[2, 7\]$/);
     for (const [row, col] of [[3, 0], [-1, 0], [0, 4], [0, -1]]) {
       dir = adapter({ peft_type: 'SHIRA', r: 1 }, { ...shira(), 'layer.q_proj.shira_indices': i32([2, 7], [row, ...SHIRA_ROWS.slice(1), col, ...SHIRA_COLS.slice(1)]) });
       expect(refusal(() => loadPeftSparseAdapter(model, dir))).toBe(`${file(dir)}: 'layer.q_proj': index (${row}, ${col}) is outside a [3, 4] weight`);
@@ -175,6 +180,17 @@ describe.each(backendsUnderTest())('PEFT adapters written by hand on $name', (ba
       'layer.q_proj.supertuning_lora_B.weight': f32([3, 1], [1, 1, 1]),
     });
     expect(refusal(() => loadPeftSparseAdapter(model, dir))).toBe(`${file(dir)}: 'layer.q_proj' LoRA part is A [1,4] / B [3,1], expected [2, 4] / [3, 2]`);
+    // Each of A's and B's dimensions on its own (r = 1: A [1, 4], B [3, 1]).
+    for (const [aShape, bShape] of [[[2, 4], [3, 1]], [[1, 5], [3, 1]], [[1, 4], [2, 1]], [[1, 4], [3, 2]]]) {
+      const n = (s: number[]) => s[0] * s[1];
+      dir = adapter({ peft_type: 'SUPERTUNING', sparsity: 0.75, r: 1 }, {
+        'layer.q_proj.supertuning_values': f32([3], [1, 2, 3]),
+        'layer.q_proj.supertuning_indices': i32([3], [0, 1, 2]),
+        'layer.q_proj.supertuning_lora_A.weight': f32(aShape, new Array(n(aShape)).fill(1)),
+        'layer.q_proj.supertuning_lora_B.weight': f32(bShape, new Array(n(bShape)).fill(1)),
+      });
+      expect(refusal(() => loadPeftSparseAdapter(model, dir))).toBe(`${file(dir)}: 'layer.q_proj' LoRA part is A [${aShape}] / B [${bShape}], expected [1, 4] / [3, 1]`);
+    }
     dir = adapter({ peft_type: 'SHIRA', r: 1 }, { 'head.weight': f32([2, 3], [1, 2, 3, 4, 5, 6]) });
     expect(refusal(() => loadPeftSparseAdapter(model, dir))).toBe(`${file(dir)}: holds no 'shira_weight' tensor`);
     dir = adapter({ peft_type: 'SUPERTUNING', sparsity: 0.75 }, { 'head.weight': f32([2, 3], [1, 2, 3, 4, 5, 6]) });
@@ -321,6 +337,11 @@ describe.each(backendsUnderTest())('PEFT adapters written by hand on $name', (ba
     expect(() => exportPeftAdapter(model, wrong, join(root, 'e2'))).toThrow(new PeftError("'layer.q_proj.weight' is [4, 3] in the delta but the model's Linear is [3, 4]"));
     wrong.sparse['layer.q_proj.weight'].shape = [12];
     expect(() => exportPeftAdapter(model, wrong, join(root, 'e3'))).toThrow("'layer.q_proj.weight' is [12] in the delta");
+    // Each dimension on its own.
+    for (const shape of [[2, 4], [3, 5], [3, 4, 1]]) {
+      wrong.sparse['layer.q_proj.weight'].shape = shape;
+      expect(() => exportPeftAdapter(model, wrong, join(root, 'e3b')), JSON.stringify(shape)).toThrow(`'layer.q_proj.weight' is [${shape.join(', ')}] in the delta`);
+    }
     const bias: SparseDelta = { ...empty, sparse: { 'layer.q_proj.bias': { shape: [3], indices: Int32Array.of(0), values: Float32Array.of(1) } } };
     expect(() => exportPeftAdapter(model, bias, join(root, 'e4'))).toThrow(
       new PeftError("'layer.q_proj.bias' is not a layer's weight: PEFT's sparse tuners adapt the weights of torch.nn.Linear layers only"),
