@@ -58,12 +58,12 @@ export function residentBytes(s: SparseIncrement): Pick<MemoryReport, 'values' |
 export function nextStepBytes(s: SparseIncrement): { work: number; growth: number } {
   const n = s.param.size;
   const { k } = s;
-  const wG = bytesPerElement(s.param.dtype); // G arrives in the weight's dtype
+  // G arrives in the weight's dtype, which is the sparse state's: only float32 and float64 tensors train (requiresGrad
+  // refuses the others), and the state keeps each in its own dtype, so no cast is ever needed.
   const w = bytesPerElement(s.dtype);
-  const cast = s.param.dtype !== s.dtype;
-  const G = n * wG;
-  // Gathering G[idx] into the sparse gradient: the gathered values (and their cast), then the sum before copy_.
-  const gather = k * wG + (cast ? k * w : 0) + k * w;
+  const G = n * w;
+  // Gathering G[idx] into the sparse gradient: the gathered values, then the sum before copy_.
+  const gather = 2 * k * w;
   if (s.indices) {
     const r = s.reselection.pending;
     // Asked for G[idx] alone on a backend that computes it, for a matrix, and no backward since has sent it densely (a
@@ -71,28 +71,27 @@ export function nextStepBytes(s: SparseIncrement): { work: number; growth: numbe
     // the sampled product's workspace and the add into the sparse gradient.
     if (r === 0 && s.param.rank === 2 && s.param.backend.sampledMatmul && s.lastDelivery !== 'dense') {
       const [rows, cols] = s.param.shape;
-      return { work: sampledGradWorkspaceBytes(rows, cols, k, wG, s.sampledRows ?? undefined) + (cast ? k * w : 0) + k * w, growth: 0 };
+      return { work: sampledGradWorkspaceBytes(rows, cols, k, w, s.sampledRows ?? undefined) + k * w, growth: 0 };
     }
     // Later passes of a due re-selection gather G at the nominees too, after the main gather.
-    if (r === 0 || s.reselection.nominees) return { work: G + Math.max(gather, r > 0 ? r * wG + (cast ? r * w : 0) + r * w : 0), growth: 0 };
+    if (r === 0 || s.reselection.nominees) return { work: G + Math.max(gather, 2 * r * w), growth: 0 };
     // Nominating: |G|, |G| + tiny and the zeros written over the chosen components live together until the top r are
     // taken (their values go; their indices, the nominees, stay, and so does the nominees' gathered gradient).
-    return { work: G + 2 * n * wG + k * wG + r * wG, growth: r * (4 + w) };
+    return { work: G + 2 * n * w + k * w + r * w, growth: r * (4 + w) };
   }
   const sel = s.selector;
-  const gCast = cast ? n * w : 0; // G in the state's dtype, to choose from
-  // Adopting a choice: the top-k values (the indices stay), the base gathered in the weight's dtype before its cast,
-  // then the gather into the sparse gradient. The indices, the base and δ stay.
-  const adopt = k * w + (cast ? k * wG : 0) + gather;
+  // Adopting a choice: the top-k values (the indices stay), then the gather into the sparse gradient. The indices,
+  // the base and δ stay.
+  const adopt = k * w + gather;
   const adopted = 2 * w * k + 4 * k;
-  if (sel.total <= 1) return { work: G + gCast + adopt, growth: adopted };
+  if (sel.total <= 1) return { work: G + adopt, growth: adopted };
   const first = sel.passes === 0;
   const last = sel.passes + 1 === sel.total;
   const buffers = sel.denseBuffers * n * w;
   // A pass adds G into ΣG — a clone the first time (it stays: growth), else a sum before copy_ — and Fisher squares G
   // and adds that likewise: the square and its sum live together.
   const passWork = sel.denseBuffers === 2 ? (first ? n * w : 2 * n * w) : first ? 0 : n * w;
-  const work = G + gCast + Math.max(passWork, last ? adopt : 0);
+  const work = G + Math.max(passWork, last ? adopt : 0);
   const growth = (first ? buffers : 0) + (last ? adopted - buffers : 0);
   return { work, growth };
 }

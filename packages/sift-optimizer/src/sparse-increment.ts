@@ -59,14 +59,13 @@ export class SparseIncrement {
   private onGradient(G: Tensor): null {
     this.received = true;
     if (!this.indices) {
-      const g = G.dtype === this.dtype ? G : G.cast(this.dtype);
-      const choice = this.selector.observe(g, this.k);
+      // G is in the state's dtype: only float32 and float64 weights train, and the state keeps the weight's dtype.
+      const choice = this.selector.observe(G, this.k);
       if (choice) {
         this.adopt(keep(choice.indices));
         this.gather(choice.gradient);
         this.selector.done();
       } // else still choosing: the selector keeps what it has seen, to train on once chosen
-      if (g !== G) g.dispose();
       return null;
     }
     this.lastDelivery = 'dense';
