@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SafetensorsError } from '@siftjs/models';
+import { SafetensorsError } from '@siftjs/safetensors';
 import { DELTA_FORMAT, loadDelta, NonFiniteError, saveDelta, type SparseDelta } from '@siftjs/sift-optimizer';
 import { afterAll, describe, expect, it } from 'vitest';
 

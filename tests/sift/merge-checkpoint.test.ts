@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type HostTensor, SafetensorsFile, saveSafetensors } from '@siftjs/models';
+import { type HostTensor, SafetensorsFile, saveSafetensors } from '@siftjs/safetensors';
 import { DeltaError, mergeInto, mergeIntoAsync, NonFiniteError, type SparseDelta } from '@siftjs/sift-optimizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest, syncOrAsync } from '../support/backends.js';

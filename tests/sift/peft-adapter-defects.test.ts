@@ -9,7 +9,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type HostTensor, SafetensorsFile, saveSafetensors } from '@siftjs/models';
+import { type HostTensor, SafetensorsFile, saveSafetensors } from '@siftjs/safetensors';
 import { LayerNorm, Linear, Module } from '@siftjs/nn';
 import { applyPeftAdapter, exportPeftAdapter, isPeftAdapterDir, loadPeftLoRA, loadPeftSparseAdapter, PeftError, type SparseDelta } from '@siftjs/sift-optimizer';
 import { manualSeed, tensor } from '@siftjs/tensor';

@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type HostTensor, SafetensorsError, SafetensorsFile, saveSafetensors } from '@siftjs/models';
+import { type HostTensor, SafetensorsError, SafetensorsFile, saveSafetensors } from '@siftjs/safetensors';
 import { loadState, SIFT, type SIFTOptions, STATE_FORMAT, saveState, saveStateAsync } from '@siftjs/sift-optimizer';
 import { manualSeed } from '@siftjs/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
