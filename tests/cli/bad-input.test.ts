@@ -187,6 +187,8 @@ const CASES: Case[] = [
   { args: ['eval', '--modle', 'model', '--data', 'mails.jsonl'], names: '--modle' },
   { args: ['eval', '--data', 'mails.jsonl', '--model'], names: '--model' },
   { args: set(F, '--backend', 'webgpu'), names: 'SIFT_WEBGPU_ADAPTER', env: { SIFT_WEBGPU_ADAPTER: 'metal' } },
+  { args: E, names: 'SIFT_BLAS=/nonexistent/libcblas.so', env: { SIFT_BLAS: '/nonexistent/libcblas.so' } },
+  { args: E, names: 'SIFT_THREADS', env: { SIFT_THREADS: 'two' } },
   ...(cudaHere ? [] : [{ args: set(F, '--backend', 'cuda'), names: /cuda.*libcuda/ }]),
 ];
 

@@ -1,4 +1,4 @@
-import { setBackend } from '@siftjs/tensor';
+import { BackendError, setBackend } from '@siftjs/tensor';
 import { UsageError } from './errors.js';
 
 /** What `--backend` takes: a backend by name, or `auto` (see `preferredBackend`). */
@@ -64,7 +64,13 @@ export async function useBackend(name: string): Promise<BackendName> {
   }
   if (chosen === 'cpu') {
     await import('@siftjs/backend-cpu');
-    await setBackend('cpu');
+    try {
+      await setBackend('cpu');
+    } catch (e) {
+      // The environment it reads (SIFT_THREADS, SIFT_BLAS) is the user's input: one line, not a stack trace.
+      if (e instanceof BackendError) throw new UsageError(e.message);
+      throw e;
+    }
     return 'cpu';
   }
   const status = await probe(chosen);

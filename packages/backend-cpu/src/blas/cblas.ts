@@ -1,3 +1,5 @@
+import { BackendError } from '@siftjs/tensor';
+
 /**
  * The platform's BLAS through koffi (Node only): `cblas_sgemm` / `cblas_dgemm` straight on the heap's memory, no
  * copies. Found automatically where it is fast — OpenBLAS on Linux, Accelerate on macOS — or named by SIFT_BLAS (a
@@ -89,7 +91,7 @@ export async function loadCblas(wanted: string | null | undefined): Promise<Cbla
     const mod = (await import(/* @vite-ignore */ name)) as { default?: Koffi } & Koffi;
     koffi = mod.default ?? mod;
   } catch (e) {
-    if (wanted !== undefined) throw new Error(`SIFT_BLAS=${wanted}: the koffi FFI module could not be loaded (${(e as Error).message})`);
+    if (wanted !== undefined) throw new BackendError(`SIFT_BLAS=${wanted}: the koffi FFI module could not be loaded (${(e as Error).message})`);
     return null;
   }
   for (const path of wanted !== undefined ? [wanted] : candidates()) {
@@ -97,7 +99,7 @@ export async function loadCblas(wanted: string | null | undefined): Promise<Cbla
     try {
       lib = koffi.load(path);
     } catch (e) {
-      if (wanted !== undefined) throw new Error(`SIFT_BLAS=${wanted}: cannot load it (${(e as Error).message.split('\n')[0]})`);
+      if (wanted !== undefined) throw new BackendError(`SIFT_BLAS=${wanted}: cannot load it (${(e as Error).message.split('\n')[0]})`);
       continue;
     }
     return bind(lib, path, wanted !== undefined);
@@ -123,7 +125,7 @@ function bind(lib: KoffiLib, path: string, named: boolean): Cblas | null {
     'void cblas_dgemm(int order, int transA, int transB, int m, int n, int k, double alpha, void *a, int lda, void *b, int ldb, double beta, void *c, int ldc)',
   ) as Gemm | null;
   if (!sgemm || !dgemm) {
-    if (named) throw new Error(`SIFT_BLAS=${path}: the library has no cblas_sgemm / cblas_dgemm`);
+    if (named) throw new BackendError(`SIFT_BLAS=${path}: the library has no cblas_sgemm / cblas_dgemm`);
     return null;
   }
   const config = optional('const char *openblas_get_config()') as (() => string) | null;

@@ -1,4 +1,4 @@
-import type { TypedArray, View } from '@siftjs/tensor';
+import { BackendError, type TypedArray, type View } from '@siftjs/tensor';
 import { type Cblas, blasFromEnv, loadCblas } from '../blas/cblas.js';
 import { type MatmulContext, batchedMatmul } from '../kernels/matmul/batched.js';
 import { makeGemm } from '../kernels/matmul/gemm.js';
@@ -133,7 +133,7 @@ function threadsFromEnv(): number | undefined {
   const env = typeof process !== 'undefined' ? process.env?.SIFT_THREADS : undefined;
   if (env === undefined || env === '') return undefined;
   const n = Number(env);
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`SIFT_THREADS must be a positive integer, got '${env}'`);
+  if (!Number.isInteger(n) || n < 1) throw new BackendError(`SIFT_THREADS must be a positive integer, got '${env}'`);
   return n;
 }
 
