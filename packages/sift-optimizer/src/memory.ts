@@ -49,13 +49,25 @@ export function residentBytes(s: SparseIncrement): Pick<MemoryReport, 'values' |
 }
 
 /**
- * What one sparse tensor's next hook holds beyond its resident bytes: `work`, the buffers alive at the hook's busiest
- * moment that are freed when it returns (the dense gradient G among them); and `growth`, what the hook adds to the
- * resident state and keeps (negative when it frees a finished selection's sums). At the busiest moment both are
- * alive, so the hook's peak is their sum. Each term is an allocation of sparse-increment.ts, selection.ts or
- * reselection.ts; k-sized ones are counted too, though n-sized ones dominate.
+ * One sparse tensor's part of a phase (its hook in the next backward, or its part of the next step): `peak`, the most
+ * it holds at once beyond the resident bytes it started from (what it adds and keeps included, if alive then); and
+ * `growth`, what it leaves added to the resident state (negative when it frees a finished selection's sums). Each
+ * term is an allocation of sparse-increment.ts, selection.ts or reselection.ts; k-sized ones are counted too, though
+ * n-sized ones dominate at the paper's densities.
  */
-export function nextStepBytes(s: SparseIncrement): { work: number; growth: number } {
+export interface PhaseBytes {
+  peak: number;
+  growth: number;
+}
+
+/** The most a run of tensors' parts holds at once, in whatever order they come: one at its peak, the rest grown. */
+export function sequencePeak(parts: PhaseBytes[]): number {
+  const grown = parts.reduce((n, p) => n + Math.max(0, p.growth), 0);
+  return parts.reduce((most, p) => Math.max(most, p.peak + grown - Math.max(0, p.growth)), 0);
+}
+
+/** What one sparse tensor's hook in the next backward holds beyond its resident bytes (see PhaseBytes). */
+export function nextStepBytes(s: SparseIncrement): PhaseBytes {
   const n = s.param.size;
   const { k } = s;
   // G arrives in the weight's dtype, which is the sparse state's: only float32 and float64 tensors train (requiresGrad
@@ -71,27 +83,45 @@ export function nextStepBytes(s: SparseIncrement): { work: number; growth: numbe
     // the sampled product's workspace and the add into the sparse gradient.
     if (r === 0 && s.param.rank === 2 && s.param.backend.sampledMatmul && s.lastDelivery !== 'dense') {
       const [rows, cols] = s.param.shape;
-      return { work: sampledGradWorkspaceBytes(rows, cols, k, w, s.sampledRows ?? undefined) + k * w, growth: 0 };
+      return { peak: sampledGradWorkspaceBytes(rows, cols, k, w, s.sampledRows ?? undefined) + k * w, growth: 0 };
     }
-    // Later passes of a due re-selection gather G at the nominees too, after the main gather.
-    if (r === 0 || s.reselection.nominees) return { work: G + Math.max(gather, 2 * r * w), growth: 0 };
-    // Nominating: |G|, |G| + tiny and the zeros written over the chosen components live together until the top r are
-    // taken (their values go; their indices, the nominees, stay, and so does the nominees' gathered gradient).
-    return { work: G + 2 * n * w + k * w + r * w, growth: r * (4 + w) };
+    // Later passes of a due re-selection add G at the nominees (gathered, then summed) before the main gather.
+    if (r === 0 || s.reselection.nominees) return { peak: G + Math.max(gather, 2 * r * w), growth: 0 };
+    // Nominating: |G|, |G| + tiny, the zeros written over the chosen components and the top r's values and indices
+    // live together until the scope ends (the indices, the nominees, stay, and so does their gathered gradient).
+    const nominees = r * (4 + w);
+    return { peak: G + 2 * n * w + k * w + r * w + 4 * r, growth: nominees };
   }
   const sel = s.selector;
-  // Adopting a choice: the top-k values (the indices stay), then the gather into the sparse gradient. The indices,
-  // the base and δ stay.
-  const adopt = k * w + gather;
+  // Adopting a choice: the indices, the base and δ stay; the gather into the sparse gradient runs while they are
+  // alive and before a multi-pass selection frees its sums (the top-k values, freed before, need less).
   const adopted = 2 * w * k + 4 * k;
-  if (sel.total <= 1) return { work: G + adopt, growth: adopted };
+  const adopting = adopted + gather;
+  if (sel.total <= 1) return { peak: G + adopting, growth: adopted };
   const first = sel.passes === 0;
   const last = sel.passes + 1 === sel.total;
   const buffers = sel.denseBuffers * n * w;
   // A pass adds G into ΣG — a clone the first time (it stays: growth), else a sum before copy_ — and Fisher squares G
-  // and adds that likewise: the square and its sum live together.
-  const passWork = sel.denseBuffers === 2 ? (first ? n * w : 2 * n * w) : first ? 0 : n * w;
-  const work = G + Math.max(passWork, last ? adopt : 0);
+  // and adds that likewise (the square and its clone, or its sum, live together; ΣG's sum is freed by then).
+  const passWork = sel.denseBuffers === 2 ? (first ? 3 * n * w : 2 * n * w) : n * w;
+  const peak = G + Math.max(passWork, last ? adopting : 0);
   const growth = (first ? buffers : 0) + (last ? adopted - buffers : 0);
-  return { work, growth };
+  return { peak, growth };
+}
+
+/**
+ * What one sparse tensor's part of the next step() holds beyond its resident bytes: a due re-selection's swap
+ * (reselection.ts) — the kept positions, the k − r kept values of each of the seven state tensors, the nominees'
+ * base values and the fresh zeros, and the new state, all alive until the swap's scope ends; the old state goes
+ * after. The AdamW step itself is one kernel in place.
+ */
+export function stepBytes(s: SparseIncrement): PhaseBytes {
+  const r = s.reselection.pending;
+  if (!s.indices || r === 0) return { peak: 0, growth: 0 };
+  const { k } = s;
+  const w = bytesPerElement(s.dtype);
+  const kept = k - r;
+  const stepsVector = s.steps ? 0 : k * w; // filled with the shared count the first time
+  const peak = 4 * kept + stepsVector + kept * (4 + 6 * w) + r * w + 4 * r * w + (4 * k + 6 * k * w);
+  return { peak, growth: stepsVector - r * (4 + w) };
 }

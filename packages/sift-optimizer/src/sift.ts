@@ -3,7 +3,7 @@ import { bytesPerElement, keep, noGrad, scope, stack, type Tensor, widestFloat }
 import { SIFTError } from './errors.js';
 import type { FineTuner } from './fine-tuner.js';
 import { type IncrementState, incrementState, loadIncrementState } from './increment-state.js';
-import { type MemoryReport, memoryReport, nextStepBytes, residentBytes } from './memory.js';
+import { type MemoryReport, memoryReport, nextStepBytes, residentBytes, sequencePeak, stepBytes } from './memory.js';
 import { buildGroups, type GroupOptions, type ParamGroup } from './param-groups.js';
 import { describeSelection, type Selection } from './selection.js';
 import { SparseIncrement } from './sparse-increment.js';
@@ -155,11 +155,23 @@ export class SIFT implements FineTuner {
         const grads = [...this.sparse.filter((s) => s.ready).map((s) => s.grad), ...this.denseParams.map((d) => d.param.grad).filter((g): g is Tensor => g !== null)];
         if (grads.length === 0) return;
         const wide = widestFloat(grads[0].backend);
-        const norm = stack(grads.map((g) => g.cast(wide).square().sum())).sum().sqrt();
+        // One gradient's squares and one scaled copy at a time (memoryReport counts the largest).
+        const norm = stack(grads.map((g) => scope(() => g.cast(wide).square().sum()))).sum().sqrt();
         const coef = norm.add(1e-6).reciprocal().mul(maxNorm).clamp(null, 1);
-        for (const g of grads) g.copy_(g.mul(coef.cast(g.dtype)));
+        for (const g of grads) scope(() => g.copy_(g.mul(coef.cast(g.dtype))));
       }),
     );
+  }
+
+  /** The most clip() holds at once beyond the gradients (its scalars aside): one gradient's widened squares, or its scaled copy. */
+  private clipBytes(): number {
+    if (this.options.maxGradNorm === undefined) return 0;
+    const grads = [...this.sparse.map((s) => ({ n: s.k, dtype: s.dtype, backend: s.param.backend })), ...this.denseParams.map((d) => ({ n: d.param.size, dtype: d.param.dtype, backend: d.param.backend }))];
+    return grads.reduce((most, g) => {
+      const wide = widestFloat(g.backend);
+      const squares = (wide === g.dtype ? 1 : 2) * g.n * bytesPerElement(wide);
+      return Math.max(most, squares, g.n * bytesPerElement(g.dtype));
+    }, 0);
   }
 
   /** Frees the applied gradients. A selection's sums and a re-selection's nominees are kept: not yet applied. */
@@ -222,21 +234,20 @@ export class SIFT implements FineTuner {
    */
   memoryReport(): MemoryReport {
     const sum = { values: 0, indices: 0, optimizerState: 0, gradients: 0, selectionBuffers: 0 };
-    let growth = 0;
-    let work = 0;
-    for (const s of this.sparse) {
-      for (const [k, v] of Object.entries(residentBytes(s))) sum[k as keyof typeof sum] += v;
-      const next = nextStepBytes(s);
-      growth += Math.max(0, next.growth);
-      work = Math.max(work, next.work);
-    }
+    for (const s of this.sparse) for (const [k, v] of Object.entries(residentBytes(s))) sum[k as keyof typeof sum] += v;
+    // The backward's hooks, then step() on what they left: the larger of the two is the phase's peak.
+    const hooks = this.sparse.map(nextStepBytes);
+    const afterBackward = hooks.reduce((n, h) => n + Math.max(0, h.growth), 0);
+    const swaps = this.sparse.map(stepBytes);
+    const swapped = swaps.reduce((n, p) => n + Math.max(0, p.growth), 0);
+    const step = afterBackward + Math.max(sequencePeak(swaps), swapped + this.clipBytes());
     const denseBytes = this.denseParams.reduce((n, d) => n + d.param.size * bytesPerElement(d.param.dtype), 0);
     return memoryReport({
       ...sum,
       gradients: sum.gradients + denseBytes,
       optimizerState: sum.optimizerState + 2 * denseBytes,
       peakTransientGradient: Math.max(0, ...this.sparse.map((s) => s.param.size * bytesPerElement(s.param.dtype))),
-      peakTransient: growth + work,
+      peakTransient: Math.max(sequencePeak(hooks), step),
     });
   }
 
