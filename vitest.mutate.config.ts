@@ -4,8 +4,9 @@ import { defineConfig } from 'vitest/config';
 // `npm run mutate` (StrykerJS, stryker.config.json): the tests that guard packages/sift-optimizer/src, on the CPU
 // backend only. Stryker imports the test files again for every mutant, so what an import costs is paid ~2000 times:
 // - the optimizer comes from its TypeScript source (each mutant is what the tests import); the packages below it
-//   (tensor, nn, models, safetensors, backend-cpu) from their built dist, loaded by Node itself (`npm run mutate` builds them
-//   first) — one bundled file each instead of hundreds of modules through Vite;
+//   (tensor, nn, models, safetensors, backend-cpu) from their built dist, loaded by Node itself (`npm run mutate` builds
+//   every package first: the CLI tests run its dist, which bundles the unmutated optimizer, and the backends list
+//   imports the WebGPU package) — one bundled file each instead of hundreds of modules through Vite;
 // - '@fast-check/vitest' is tests/support/fast-check-vitest-lite.ts (same test.prop, without its 2 s import);
 // - one fast-check seed for the run (tests/support/mutate-setup.ts): property tests are named by seed.
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
