@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the CPU suite — f32 matmul, a 2-layer MLP forward+backward, causal attention and layer norm
- * forward+backward (ms per iteration) and a GPT-2 training step (forward + backward + AdamW, tokens/s) — for siftjs beside tfjs-backend-cpu, tfjs-backend-wasm, jax-js (wasm)
+ * forward+backward (ms per iteration), the memory-bound kernels as GB/s (suites/bandwidth.ts) and a GPT-2 training step (forward + backward + AdamW, tokens/s) — for siftjs beside tfjs-backend-cpu, tfjs-backend-wasm, jax-js (wasm)
  * and PyTorch (CPU, OpenBLAS), each in its own process, all in this run. Peers without a case show "–".
  * Writes benchmarks/results/cpu.json and cpu.md. Options: --quick (small sizes), --out NAME, --repeat N (run every
  * implementation N times, round-robin, and keep each figure's best: other jobs on a shared machine only slow a run).
@@ -30,6 +30,7 @@ import { extraSuitesFrom, runExtraSuites } from './lib/extra-suites.js';
 import { type Outcome, runJax, runSift, runTfjs, runTorch } from './lib/peers.js';
 import { type Gpt2Config, describeGpt2 } from './suites/gpt2.js';
 import type { MlpConfig } from './suites/mlp.js';
+import { BANDWIDTH_CASES, type BandwidthConfig } from './suites/bandwidth.js';
 import { describeAttention, describeLayerNorm, type OpsConfig } from './suites/ops.js';
 
 const args = process.argv.slice(2);
@@ -54,6 +55,8 @@ const gpt2: Gpt2Config = quick
 const ops: OpsConfig = quick
   ? { attention: { batch: 2, heads: 4, seq: 64, dim: 64 }, layernorm: { rows: 1024, dim: 768 } }
   : { attention: { batch: 8, heads: 4, seq: 128, dim: 64 }, layernorm: { rows: 4096, dim: 768 } };
+// Activations of the layer-norm case's size (12.6 MB of float32: beyond the caches' share of one core).
+const bandwidth: BandwidthConfig = quick ? { rows: 1024, cols: 768 } : { rows: 4096, cols: 768 };
 const torchThreads = Number(process.env.SIFT_BENCH_TORCH_THREADS ?? 2);
 const log = (s: string) => process.stdout.write(`${s}\n`);
 if (args.includes('--skip-cpu')) {
@@ -65,14 +68,14 @@ const loadBefore = os.loadavg()[0];
 
 // tfjs-backend-cpu is pure JS at well under 1 GFLOP/s: 2048³ would take minutes per product.
 const plan: [string, () => Outcome][] = [
-  ['siftjs', () => runSift({ matmul_sizes: sizes, mlp, ops, gpt2 })],
+  ['siftjs', () => runSift({ matmul_sizes: sizes, mlp, ops, bandwidth, gpt2 })],
   ['tfjs-cpu', () => runTfjs('cpu', { matmul_sizes: sizes.filter((n) => n <= 1024), mlp, ops })],
   ['tfjs-wasm', () => runTfjs('wasm', { matmul_sizes: sizes, mlp, ops })],
   ['jax-js (wasm)', () => runJax({ matmul_sizes: sizes })],
-  [`pytorch-cpu (${torchThreads} threads)`, () => runTorch({ threads: torchThreads, matmul_sizes: sizes, mlp, ops, gpt2 })],
+  [`pytorch-cpu (${torchThreads} threads)`, () => runTorch({ threads: torchThreads, matmul_sizes: sizes, mlp, ops, bandwidth, gpt2 })],
   // One thread too: with another job on the machine, PyTorch's 2-thread GPT-2 step was seen at half its 1-thread
   // speed (its threads wait on each other at every op), so the 2-thread column alone would flatter siftjs.
-  ['pytorch-cpu (1 thread)', () => runTorch({ threads: 1, matmul_sizes: sizes, mlp, ops, gpt2 })],
+  ['pytorch-cpu (1 thread)', () => runTorch({ threads: 1, matmul_sizes: sizes, mlp, ops, bandwidth, gpt2 })],
 ];
 
 const measured: Record<string, Outcome> = {};
@@ -96,14 +99,18 @@ function best(a: Outcome | undefined, b: Outcome): Outcome {
   const attention = lower(a.attention as number | null | undefined, b.attention as number | null | undefined);
   const layernorm = lower(a.layernorm as number | null | undefined, b.layernorm as number | null | undefined);
   const gpt2 = !a.gpt2 ? b.gpt2 : !b.gpt2 ? a.gpt2 : a.gpt2.tokensPerSecond >= b.gpt2.tokensPerSecond ? a.gpt2 : b.gpt2;
-  return { ...a, matmul, mlp, attention, layernorm, gpt2 };
+  const bw = { ...((a.bandwidth as Record<string, number> | null | undefined) ?? {}) };
+  for (const [n, v] of Object.entries((b.bandwidth as Record<string, number> | null | undefined) ?? {})) bw[n] = Math.max(bw[n] ?? 0, v);
+  return { ...a, matmul, mlp, attention, layernorm, bandwidth: bw, gpt2 };
 }
 
 type Row = { case: string; unit: string; siftjs: number | null; peers: Record<string, number | null> };
-const get = (o: Outcome, key: 'matmul' | 'mlp' | 'attention' | 'layernorm' | 'gpt2', n?: number): number | null =>
+const get = (o: Outcome, key: 'matmul' | 'mlp' | 'attention' | 'layernorm' | 'gpt2' | 'bandwidth', n?: number | string): number | null =>
   'missing' in o
     ? null
-    : key === 'mlp'
+    : key === 'bandwidth'
+      ? ((o.bandwidth as Record<string, number> | null | undefined)?.[String(n)] ?? null)
+      : key === 'mlp'
       ? o.mlp
       : key === 'attention' || key === 'layernorm'
         ? ((o[key] as number | null | undefined) ?? null)
@@ -136,6 +143,12 @@ const rows: Row[] = [
     siftjs: get(measured.siftjs, 'layernorm'),
     peers: Object.fromEntries(peerNames.map((p) => [p, get(measured[p], 'layernorm')])),
   },
+  ...BANDWIDTH_CASES.map(({ name }) => ({
+    case: `${name} (${bandwidth.rows}×${bandwidth.cols} float32; least bytes moved ÷ time)`,
+    unit: 'GB/s',
+    siftjs: get(measured.siftjs, 'bandwidth', name),
+    peers: Object.fromEntries(peerNames.map((p) => [p, get(measured[p], 'bandwidth', name)])),
+  })),
   {
     case: `GPT-2 training step, fwd+bwd+AdamW (${describeGpt2(gpt2)})`,
     unit: 'tokens/s',

@@ -1,5 +1,6 @@
 """PyTorch on the CPU, the same benchmarks as benchmarks/suites: f32 matmul, a 2-layer MLP forward+backward,
-causal attention and layer norm forward+backward (suites/ops.ts) and the GPT-2 training step (model in
+causal attention and layer norm forward+backward (suites/ops.ts), the memory-bound kernels as GB/s
+(torch_bandwidth.py, suites/bandwidth.ts) and the GPT-2 training step (model in
 torch_gpt2.py).
 
 Run by benchmarks/run.ts with Debian's /usr/bin/python3 (python3-torch + OpenBLAS). Prints one JSON object.
@@ -10,6 +11,7 @@ import time
 
 import torch
 
+from torch_bandwidth import measure_bandwidth
 from torch_gpt2 import measure as measure_gpt2
 
 
@@ -88,6 +90,8 @@ def main():
     if cfg.get("ops"):
         out["attention"] = measure_attention(cfg["ops"]["attention"])
         out["layernorm"] = measure_layernorm(cfg["ops"]["layernorm"])
+    if cfg.get("bandwidth"):
+        out["bandwidth"] = measure_bandwidth(cfg["bandwidth"], median_seconds)
     if cfg.get("gpt2"):
         out["gpt2"] = measure_gpt2(cfg["gpt2"])
     print(json.dumps(out))
