@@ -35,8 +35,8 @@ describe('unary: WebAssembly SIMD and per-op kernels', () => {
     }
   }
 
-  test.prop([shapeArb, fc.constantFrom<UnaryOp>('exp', 'tanh', 'geluTanh', 'geluTanhGrad', 'sigmoid'), fc.boolean(), fc.boolean(), fc.integer()], { numRuns: 100 })(
-    'exp, tanh, gelu, its derivative and sigmoid round to the TypeScript kernel\'s float32 (within an ulp; specials exactly)',
+  test.prop([shapeArb, fc.constantFrom<UnaryOp>('exp', 'tanh', 'geluTanh', 'geluTanhGrad', 'sigmoid', 'erf', 'gelu', 'geluGrad'), fc.boolean(), fc.boolean(), fc.integer()], { numRuns: 150 })(
+    'exp, tanh, both gelus and their derivatives, sigmoid and erf round to the TypeScript kernel\'s float32 (within an ulp; specials exactly)',
     (shape, op, transpose, specials, seed) => {
       const size = shape.reduce((x, y) => x * y, 1);
       const data = values(seed, size, specials);

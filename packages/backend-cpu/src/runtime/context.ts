@@ -41,7 +41,7 @@ export class CpuContext {
     const wasmMatmul = kernels === 'wasm-simd' ? `WebAssembly SIMD float32 matmul${fma ? ' (relaxed-SIMD FMA)' : ''}` : 'TypeScript matmul';
     return {
       name,
-      description: `${blas ? `${blas.name} matmul (${blas.path}; ${wasmMatmul} for strided views)` : wasmMatmul}, ${threads} thread${threads > 1 ? 's' : ''}; ${elementwise ? 'WebAssembly SIMD float32 add/sub/mul/div, outer-axis sums, AdamW, ' : ''}${rows ? 'exp/tanh/gelu/sigmoid and softmax, ' : ''}${norm ? 'layer/RMS norm, ' : ''}other kernels TypeScript`,
+      description: `${blas ? `${blas.name} matmul (${blas.path}; ${wasmMatmul} for strided views)` : wasmMatmul}, ${threads} thread${threads > 1 ? 's' : ''}; ${elementwise ? 'WebAssembly SIMD float32 add/sub/mul/div, outer-axis sums, AdamW, ' : ''}${rows ? 'exp/tanh/erf/gelu/sigmoid and softmax, ' : ''}${norm ? 'layer/RMS norm, ' : ''}other kernels TypeScript`,
       kernels,
       fma,
       blas: blas ? { name: blas.name, path: blas.path } : null,

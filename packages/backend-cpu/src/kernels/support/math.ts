@@ -25,7 +25,7 @@ export function erf(x: number): number {
   } else {
     r = 1 - erfcContinuedFraction(ax);
   }
-  return x < 0 ? -r : r;
+  return x < 0 ? -r : x === 0 ? x : r; // erf(−0) = −0
 }
 
 /** erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))) for x ≥ 3. */
@@ -57,8 +57,18 @@ export function sigmoid(x: number): number {
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
+/** erfc(y) for y ≥ 0: 1 − erf(y) below 3 (erfc ≥ 2.2e-5 there, so ~5e-12 relative at worst), else the continued fraction. */
+function erfcPos(y: number): number {
+  return y < 3 ? 1 - erf(y) : y > 27 ? 0 : erfcContinuedFraction(y);
+}
+
+/** Φ(x) = ½·erfc(−x/√2): below 0 from erfc itself, since 1 + erf(x/√2) cancels (at x = −8 it kept one digit). */
+function normalCdf(x: number): number {
+  return x >= 0 ? 0.5 * (1 + erf(x * Math.SQRT1_2)) : 0.5 * erfcPos(-x * Math.SQRT1_2);
+}
+
 export function gelu(x: number): number {
-  return 0.5 * x * (1 + erf(x * Math.SQRT1_2));
+  return x * normalCdf(x);
 }
 
 export function geluTanh(x: number): number {
@@ -74,7 +84,9 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 export function geluGrad(x: number): number {
   if (x > 40) return 1;
   if (x < -40) return 0;
-  return 0.5 * (1 + erf(x * Math.SQRT1_2)) + x * Math.exp(-0.5 * x * x) * INV_SQRT_2PI;
+  const g = normalCdf(x) + x * Math.exp(-0.5 * x * x) * INV_SQRT_2PI;
+  // Negative below x ≈ −0.75: where both terms underflow, the exact value still rounds to −0.
+  return x < -1 && g === 0 ? -0 : g;
 }
 
 /** d/dx geluTanh(x) = ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²), t = tanh(√(2/π)(x + 0.044715x³)). */

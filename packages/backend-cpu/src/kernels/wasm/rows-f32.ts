@@ -8,4 +8,4 @@ export interface RowsKernels {
 }
 
 /** Op codes of `unary`. */
-export const SIMD_UNARY_OPS: Partial<Record<UnaryOp, number>> = { exp: 0, tanh: 1, geluTanh: 2, sigmoid: 3, geluTanhGrad: 4 };
+export const SIMD_UNARY_OPS: Partial<Record<UnaryOp, number>> = { exp: 0, tanh: 1, geluTanh: 2, sigmoid: 3, geluTanhGrad: 4, erf: 5, gelu: 6, geluGrad: 7 };

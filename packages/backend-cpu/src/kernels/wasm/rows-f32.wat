@@ -1,5 +1,5 @@
-;; Transcendental float32 kernels, WebAssembly SIMD: exp, tanh, gelu (tanh form) and its derivative, sigmoid
-;; elementwise, and softmax / log-softmax rows forward and backward. Pointers are byte offsets into the CPU backend's shared heap.
+;; Transcendental float32 kernels, WebAssembly SIMD: exp, tanh, gelu (tanh form) and its derivative, sigmoid, erf,
+;; and the exact gelu and its derivative elementwise, and softmax / log-softmax rows forward and backward. Pointers are byte offsets into the CPU backend's shared heap.
 ;;
 ;; Everything is computed in float64 (f64x2, two lanes at a time) and rounded to float32 once, as the TypeScript
 ;; kernels do with Math.exp / Math.tanh: exp is Cody-Waite range reduction (x = k·ln2 + r, |r| ≤ ln2/2) and the
@@ -82,6 +82,155 @@
         (f64x2.lt (local.get $x) (v128.const f64x2 -15 -15)))
       (f64x2.gt (local.get $x) (v128.const f64x2 15 15))))
 
+;; erf, erfc and the exact gelu (Φ(x) = ½·erfc(−x/√2)). erfc(y), y ≥ 0, from three Chebyshev series fitted in float64
+;; by scripts/fit-erfc.py against mpmath (which prints them below): within 5e-12 relative on [0, 11), 0 from 11 on
+;; (erfc(11) = 1.4e-54). erf(y) = y·A(2y² − 1) below 1 (relative accuracy near 0), else 1 − erfc(y). Below 0 the
+;; gelu takes erfc directly rather than 1 + erf, which cancels (at x = −8 it kept one digit).
+  (func $chebErfA (param $u v128) (result v128)
+    (local $u2 v128) (local $b1 v128) (local $b2 v128) (local $t v128)
+    (local.set $u2 (f64x2.add (local.get $u) (local.get $u)))
+    (local.set $b1 (v128.const f64x2 3.2334216723110245e-11 3.2334216723110245e-11))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -1.1808582762190755e-09 -1.1808582762190755e-09)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 3.848875544371944e-08 3.848875544371944e-08)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -1.1043175507097766e-06 -1.1043175507097766e-06)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 2.74199312521917e-05 2.74199312521917e-05)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -0.0005768764699767639 -0.0005768764699767639)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 0.010035582187599802 0.010035582187599802)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -0.14226120510371365 -0.14226120510371365)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (f64x2.add (f64x2.sub (f64x2.mul (local.get $u) (local.get $b1)) (local.get $b2)) (v128.const f64x2 0.9754769393826541 0.9754769393826541)))
+  (func $chebErfcxB (param $u v128) (result v128)
+    (local $u2 v128) (local $b1 v128) (local $b2 v128) (local $t v128)
+    (local.set $u2 (f64x2.add (local.get $u) (local.get $u)))
+    (local.set $b1 (v128.const f64x2 3.663821683100077e-12 3.663821683100077e-12))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -2.8336570871589768e-11 -2.8336570871589768e-11)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 2.141397034487936e-10 2.141397034487936e-10)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -1.5791182654638984e-09 -1.5791182654638984e-09)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 1.1346142397746405e-08 1.1346142397746405e-08)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -7.92969488826102e-08 -7.92969488826102e-08)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 5.380083092088248e-07 5.380083092088248e-07)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -3.535572865189847e-06 -3.535572865189847e-06)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 2.2444582753744214e-05 2.2444582753744214e-05)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -0.00013720361484014345 -0.00013720361484014345)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 0.0008045451692536677 0.0008045451692536677)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -0.004503974067265902 -0.004503974067265902)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 0.023925887746485464 0.023925887746485464)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -0.11964641832736304 -0.11964641832736304)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (f64x2.add (f64x2.sub (f64x2.mul (local.get $u) (local.get $b1)) (local.get $b2)) (v128.const f64x2 0.2785389365977923 0.2785389365977923)))
+  (func $chebErfcxC (param $u v128) (result v128)
+    (local $u2 v128) (local $b1 v128) (local $b2 v128) (local $t v128)
+    (local.set $u2 (f64x2.add (local.get $u) (local.get $u)))
+    (local.set $b1 (v128.const f64x2 2.089978061821388e-12 2.089978061821388e-12))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -2.0475450260838895e-11 -2.0475450260838895e-11)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -2.7102834121460733e-12 -2.7102834121460733e-12)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 2.481011081435864e-09 2.481011081435864e-09)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -2.7989353497947763e-08 -2.7989353497947763e-08)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -5.6116132472125326e-08 -5.6116132472125326e-08)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 5.93843470408633e-06 5.93843470408633e-06)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -6.543934708363695e-05 -6.543934708363695e-05)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -0.001053587183099746 -0.001053587183099746)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 0.0640257712143484 0.0640257712143484)))
+    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
+    (f64x2.add (f64x2.sub (f64x2.mul (local.get $u) (local.get $b1)) (local.get $b2)) (v128.const f64x2 0.11608854970812912 0.11608854970812912)))
+
+
+  ;; erfc(y) (first result) and erf(y) (second) for y ≥ 0 given e = e^(−y²) (needed only where some lane has y ≥ 1).
+  ;; A series no lane needs is skipped: activations are mostly below 1 (|x| < √2 for the gelu), so mostly only A runs.
+  ;; NaN stays NaN.
+  (func $erfcErf (param $y v128) (param $e v128) (result v128 v128)
+    (local $small v128) (local $a v128) (local $c v128)
+    (local.set $small (f64x2.lt (local.get $y) (v128.const f64x2 1 1)))
+    (if (v128.any_true (local.get $small))
+      (then (local.set $a (f64x2.mul (local.get $y)
+        (call $chebErfA (f64x2.sub (f64x2.mul (v128.const f64x2 2 2) (f64x2.mul (local.get $y) (local.get $y))) (v128.const f64x2 1 1)))))))
+    (if (v128.any_true (v128.andnot (f64x2.lt (local.get $y) (v128.const f64x2 3 3)) (local.get $small)))
+      (then (local.set $c (f64x2.mul (local.get $e) (call $chebErfcxB (f64x2.sub (local.get $y) (v128.const f64x2 2 2)))))))
+    (if (v128.any_true (v128.and (f64x2.ge (local.get $y) (v128.const f64x2 3 3)) (f64x2.lt (local.get $y) (v128.const f64x2 11 11))))
+      (then (local.set $c (v128.bitselect
+        (f64x2.mul (local.get $e)
+          (call $chebErfcxC (f64x2.mul
+            (f64x2.sub (f64x2.div (v128.const f64x2 1 1) (local.get $y)) (v128.const f64x2 0.21212121212121213 0.21212121212121213))
+            (v128.const f64x2 8.25 8.25))))
+        (local.get $c)
+        (f64x2.ge (local.get $y) (v128.const f64x2 3 3))))))
+    ;; 0 from 11 on; the NaN lane takes y itself
+    (local.set $c (v128.bitselect (local.get $y)
+      (v128.andnot (local.get $c) (f64x2.ge (local.get $y) (v128.const f64x2 11 11)))
+      (f64x2.ne (local.get $y) (local.get $y))))
+    (local.set $c (v128.bitselect (f64x2.sub (v128.const f64x2 1 1) (local.get $a)) (local.get $c) (local.get $small)))
+    (local.get $c)
+    (v128.bitselect (local.get $a) (f64x2.sub (v128.const f64x2 1 1) (local.get $c)) (local.get $small)))
+
+  ;; Φ(x), the standard normal distribution, given y = |x|/√2 and e = e^(−y²): ½(1 + erf(y)) at x ≥ 0, ½·erfc(y) below.
+  (func $phi (param $x v128) (param $y v128) (param $e v128) (result v128)
+    (local $c v128) (local $erf v128)
+    (call $erfcErf (local.get $y) (local.get $e))
+    (local.set $erf)
+    (local.set $c)
+    (f64x2.mul (v128.const f64x2 0.5 0.5)
+      (v128.bitselect
+        (f64x2.add (v128.const f64x2 1 1) (local.get $erf))
+        (local.get $c)
+        (f64x2.ge (local.get $x) (v128.const f64x2 0 0)))))
+
+  ;; e^(−y²) where some lane has y ≥ 1 (erfc's series need it there), else unused: 0.
+  (func $tailExp (param $y v128) (result v128)
+    (if (result v128) (v128.any_true (f64x2.ge (local.get $y) (v128.const f64x2 1 1)))
+      (then (call $exp (f64x2.neg (f64x2.mul (local.get $y) (local.get $y)))))
+      (else (v128.const f64x2 0 0))))
+
+  ;; op 5 erf, 6 gelu x·Φ(x), 7 its derivative Φ(x) + x·φ(x) (exactly 1 above 40 and 0 below −40, as the TypeScript
+  ;; kernel, so ±inf give no inf·0).
+  (func $erfOps (param $op i32) (param $x v128) (result v128)
+    (local $y v128) (local $e v128) (local $r v128)
+    (if (i32.eq (local.get $op) (i32.const 5))
+      (then
+        (local.set $y (f64x2.abs (local.get $x)))
+        (call $erfcErf (local.get $y) (call $tailExp (local.get $y)))
+        (local.set $r)
+        (drop)
+        (return (v128.bitselect (local.get $x) (local.get $r) (v128.const i64x2 0x8000000000000000 0x8000000000000000)))))
+    (local.set $y (f64x2.mul (f64x2.abs (local.get $x)) (v128.const f64x2 0.7071067811865476 0.7071067811865476)))
+    (if (i32.eq (local.get $op) (i32.const 6))
+      (then (return (f64x2.mul (local.get $x) (call $phi (local.get $x) (local.get $y) (call $tailExp (local.get $y)))))))
+    (local.set $e (call $exp (f64x2.neg (f64x2.mul (local.get $y) (local.get $y)))))
+    (v128.bitselect (v128.const f64x2 1 1)
+      (v128.bitselect (v128.const f64x2 0 0)
+        ;; negative below x ≈ −0.75: where both terms underflow, the exact value still rounds to −0
+        (v128.or
+          (f64x2.add (call $phi (local.get $x) (local.get $y) (local.get $e))
+            (f64x2.mul (f64x2.mul (local.get $x) (local.get $e)) (v128.const f64x2 0.3989422804014327 0.3989422804014327)))
+          (v128.and (v128.const i64x2 0x8000000000000000 0x8000000000000000) (f64x2.lt (local.get $x) (v128.const f64x2 -1 -1))))
+        (f64x2.lt (local.get $x) (v128.const f64x2 -40 -40)))
+      (f64x2.gt (local.get $x) (v128.const f64x2 40 40))))
+
   (func $apply (param $op i32) (param $x v128) (result v128)
     (local $e v128)
     (if (i32.eqz (local.get $op)) (then (return (call $exp (local.get $x)))))
@@ -96,6 +245,7 @@
                   (f64x2.mul (f64x2.mul (f64x2.mul (v128.const f64x2 0.044715 0.044715) (local.get $x)) (local.get $x))
                     (local.get $x))))))))))
     (if (i32.eq (local.get $op) (i32.const 4)) (then (return (call $geluTanhGrad (local.get $x)))))
+    (if (i32.ge_u (local.get $op) (i32.const 5)) (then (return (call $erfOps (local.get $op) (local.get $x)))))
     ;; sigmoid: 1/(1 + e^−x) for x ≥ 0, e^x/(1 + e^x) below (e^−|x| never overflows)
     (local.set $e (call $exp (f64x2.neg (f64x2.abs (local.get $x)))))
     (v128.bitselect
