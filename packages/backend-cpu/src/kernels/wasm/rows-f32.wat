@@ -283,7 +283,7 @@
   (func (export "softmax") (param $x i32) (param $out i32) (param $rows i32) (param $cols i32) (param $log i32)
     (local $r i32) (local $j i32) (local $vcols i32) (local $row i32) (local $o i32)
     (local $vmax v128) (local $max f32) (local $mx v128) (local $s0 v128) (local $s1 v128) (local $v v128)
-    (local $sum f64) (local $c v128)
+    (local $sum f64) (local $c v128) (local $e0 v128) (local $e1 v128) (local $src i32)
     (local.set $vcols (i32.and (local.get $cols) (i32.const -4)))
     (block $rdone
       (loop $rloop
@@ -309,7 +309,8 @@
             (br $tloop)))
         (if (f32.eq (local.get $max) (f32.const -inf)) (then (local.set $max (f32.const 0))))
         (local.set $mx (f64x2.splat (f64.promote_f32 (local.get $max))))
-        ;; Σ e^(x − max) in float64
+        ;; Σ e^(x − max) in float64; each e^(x − max) is kept in the output, rounded to float32, for the last pass
+        ;; (one exp per element, as PyTorch: the output is then rounded twice, within an ulp of once)
         (local.set $s0 (v128.const f64x2 0 0))
         (local.set $s1 (v128.const f64x2 0 0))
         (local.set $j (i32.const 0))
@@ -317,10 +318,15 @@
           (loop $sloop
             (br_if $sdone (i32.ge_u (local.get $j) (local.get $vcols)))
             (local.set $v (v128.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2)))))
-            (local.set $s0 (f64x2.add (local.get $s0) (call $exp (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $mx)))))
-            (local.set $s1 (f64x2.add (local.get $s1) (call $exp (f64x2.sub
+            (local.set $e0 (call $exp (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $mx))))
+            (local.set $e1 (call $exp (f64x2.sub
               (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
-              (local.get $mx)))))
+              (local.get $mx))))
+            (local.set $s0 (f64x2.add (local.get $s0) (local.get $e0)))
+            (local.set $s1 (f64x2.add (local.get $s1) (local.get $e1)))
+            (v128.store (i32.add (local.get $o) (i32.shl (local.get $j) (i32.const 2)))
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                (f32x4.demote_f64x2_zero (local.get $e0)) (f32x4.demote_f64x2_zero (local.get $e1))))
             (local.set $j (i32.add (local.get $j) (i32.const 4)))
             (br $sloop)))
         (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
@@ -328,43 +334,50 @@
         (block $udone
           (loop $uloop
             (br_if $udone (i32.ge_u (local.get $j) (local.get $cols)))
-            (local.set $sum (f64.add (local.get $sum) (f64x2.extract_lane 0 (call $exp (f64x2.sub
+            (local.set $e0 (call $exp (f64x2.sub
               (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))))
-              (local.get $mx))))))
+              (local.get $mx))))
+            (local.set $sum (f64.add (local.get $sum) (f64x2.extract_lane 0 (local.get $e0))))
+            (f32.store (i32.add (local.get $o) (i32.shl (local.get $j) (i32.const 2))) (f32.demote_f64 (f64x2.extract_lane 0 (local.get $e0))))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $uloop)))
-        ;; log: x − (max + log Σ); else e^(x − max) · (1/Σ)
+        ;; log: x − (max + log Σ); else the kept e^(x − max) · (1/Σ)
         (if (local.get $log)
-          (then (local.set $c (f64x2.splat (f64.add (f64.promote_f32 (local.get $max)) (call $log (local.get $sum))))))
-          (else (local.set $c (f64x2.splat (f64.div (f64.const 1) (local.get $sum))))))
+          (then
+            (local.set $c (f64x2.splat (f64.add (f64.promote_f32 (local.get $max)) (call $log (local.get $sum)))))
+            (local.set $src (local.get $row)))
+          (else
+            (local.set $c (f64x2.splat (f64.div (f64.const 1) (local.get $sum))))
+            (local.set $src (local.get $o))))
         (local.set $j (i32.const 0))
         (block $wdone
           (loop $wloop
             (br_if $wdone (i32.ge_u (local.get $j) (local.get $cols)))
             (if (i32.lt_u (local.get $j) (local.get $vcols))
               (then
-                (local.set $v (v128.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2)))))
+                (local.set $v (v128.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2)))))
                 (v128.store (i32.add (local.get $o) (i32.shl (local.get $j) (i32.const 2)))
                   (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-                    (f32x4.demote_f64x2_zero (call $softmaxOut (f64x2.promote_low_f32x4 (local.get $v)) (local.get $mx) (local.get $c) (local.get $log)))
+                    (f32x4.demote_f64x2_zero (call $softmaxOut (f64x2.promote_low_f32x4 (local.get $v)) (local.get $c) (local.get $log)))
                     (f32x4.demote_f64x2_zero (call $softmaxOut
                       (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
-                      (local.get $mx) (local.get $c) (local.get $log)))))
+                      (local.get $c) (local.get $log)))))
                 (local.set $j (i32.add (local.get $j) (i32.const 4))))
               (else
                 (f32.store (i32.add (local.get $o) (i32.shl (local.get $j) (i32.const 2)))
                   (f32.demote_f64 (f64x2.extract_lane 0 (call $softmaxOut
-                    (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))))
-                    (local.get $mx) (local.get $c) (local.get $log)))))
+                    (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2))))))
+                    (local.get $c) (local.get $log)))))
                 (local.set $j (i32.add (local.get $j) (i32.const 1)))))
             (br $wloop)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rloop))))
 
-  (func $softmaxOut (param $x v128) (param $mx v128) (param $c v128) (param $log i32) (result v128)
+  ;; log: x − c; else e·c (e the kept e^(x − max))
+  (func $softmaxOut (param $v v128) (param $c v128) (param $log i32) (result v128)
     (if (result v128) (local.get $log)
-      (then (f64x2.sub (local.get $x) (local.get $c)))
-      (else (f64x2.mul (call $exp (f64x2.sub (local.get $x) (local.get $mx))) (local.get $c)))))
+      (then (f64x2.sub (local.get $v) (local.get $c)))
+      (else (f64x2.mul (local.get $v) (local.get $c)))))
 
   ;; Backward of `softmax`: log: dx = dy − e^y·Σdy; else dx = y·(dy − Σ dy·y). Float64 throughout.
   (func (export "softmaxBackward") (param $y i32) (param $dy i32) (param $dx i32) (param $rows i32) (param $cols i32) (param $log i32)
