@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
+import binaryen from 'binaryen';
 import wabtInit from 'wabt';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -56,6 +57,30 @@ export function fusedGemm(source) {
   return fused;
 }
 
+/**
+ * Every call inlined (Binaryen's inliner, nothing else): V8 (Node 20) does not inline wasm calls and saves every live
+ * vector register around each one, so a helper like `$exp` called per vector cost more than its arithmetic (4096 × 768 float32, 2 threads, measured
+ * quietly in one session: exp 5.9 → 4.8 ms, softmax forward 10.5 → 8.0, softmax forward+backward 18.8 → 12.4, layer norm
+ * forward 5.4 → 2.3). The sources keep the helpers, which read better. Floating-point results are unchanged: inlining
+ * moves no arithmetic.
+ */
+export function inlineCalls(bytes) {
+  const mod = binaryen.readBinary(bytes);
+  try {
+    const f = binaryen.Features;
+    mod.setFeatures(f.MVP | f.SIMD128 | f.Atomics | f.Multivalue | f.RelaxedSIMD | f.MutableGlobals | f.BulkMemory | f.SignExt | f.NontrappingFPToInt);
+    binaryen.setAlwaysInlineMaxSize(100000);
+    binaryen.setFlexibleInlineMaxSize(100000);
+    binaryen.setOneCallerInlineMaxSize(100000);
+    binaryen.setAllowInliningFunctionsWithLoops(true);
+    mod.runPasses(['inlining', 'remove-unused-module-elements']);
+    if (!mod.validate()) throw new Error('inlining produced an invalid module');
+    return mod.emitBinary();
+  } finally {
+    mod.dispose();
+  }
+}
+
 export async function assembleAll() {
   const wabt = await wabtInit();
   // Node 20's V8 validates relaxed SIMD only behind this flag (later engines have it on by default).
@@ -70,9 +95,13 @@ export async function assembleAll() {
   const out = {};
   for (const [name, text] of sources) {
     const mod = wabt.parseWat(`${name}.wat`, constantsToGlobals(text), { simd: true, threads: true, relaxed_simd: true });
-    const bytes = mod.toBinary({}).buffer;
+    const bytes = inlineCalls(mod.toBinary({}).buffer);
     // wabt's own validator ignores the threads feature; the engine's validator is the one that matters.
-    if (!WebAssembly.validate(bytes)) throw new Error(`${name}: the assembled module does not validate`);
+    try {
+      new WebAssembly.Module(bytes);
+    } catch (e) {
+      throw new Error(`${name}: the assembled module does not validate: ${e.message}`);
+    }
     out[name] = Buffer.from(bytes).toString('base64');
     mod.destroy();
   }
