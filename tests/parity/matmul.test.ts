@@ -53,6 +53,44 @@ describe.each(backendsUnderTest())('matmul on $name', (backend) => {
       ),
   );
 
+  // A matrix that is not rows or columns of memory: a broadcast row, column or scalar (the expanded gradient of a
+  // sum reaches matmul so), or every other column of a wider matrix. Expected: the naive float64 product of the
+  // values the views show.
+  const expandedKinds = ['row', 'column', 'scalar', 'every other column', 'plain'] as const;
+  type Kind = (typeof expandedKinds)[number];
+  /** A [rows, cols] view of `kind` and the values it shows, from seed-derived data. */
+  function operand(kind: Kind, rows: number, cols: number, seed: number, dtype: ReturnType<typeof floatDtype>): [Tensor, number[][]] {
+    const v = (i: number) => Math.sin(seed + 1.7 * i);
+    if (kind === 'row') return [tensor(Array.from({ length: cols }, (_, j) => v(j)), { shape: [1, cols], dtype }).expand(rows, cols), Array.from({ length: rows }, () => Array.from({ length: cols }, (_, j) => v(j)))];
+    if (kind === 'column') return [tensor(Array.from({ length: rows }, (_, i) => v(i)), { shape: [rows, 1], dtype }).expand(rows, cols), Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, () => v(i)))];
+    if (kind === 'scalar') return [tensor([v(0)], { shape: [1, 1], dtype }).expand(rows, cols), Array.from({ length: rows }, () => Array.from({ length: cols }, () => v(0)))];
+    const wide = kind === 'plain' ? 1 : 2;
+    const data = Array.from({ length: rows * cols * wide }, (_, i) => v(i));
+    const t = tensor(data, { shape: [rows, cols * wide], dtype });
+    const view = kind === 'plain' ? t : t.reshape([rows, cols, 2]).narrow(2, 0, 1).reshape([rows, cols]);
+    return [view, Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => data[i * cols * wide + j * wide]))];
+  }
+
+  test.prop([fc.constantFrom(...expandedKinds), fc.constantFrom(...expandedKinds), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), fc.integer()], RUNS)(
+    'operands whose matrices are broadcast or doubly strided give the naive float64 product of their values',
+    async (ka, kb, m, k, n, seed) => {
+      const dtype = floatDtype(backend);
+      const [got, [, va], [, vb]] = await read(() => {
+        const a = operand(ka, m, k, seed, dtype);
+        const b = operand(kb, k, n, seed + 99, dtype);
+        return [a[0].matmul(b[0]), a, b] as const;
+      });
+      const expected = Array.from({ length: m * n }, (_, idx) => {
+        const [i, j] = [Math.floor(idx / n), idx % n];
+        let s = 0;
+        for (let p = 0; p < k; p++) s += va[i][p] * vb[p][j];
+        return s;
+      });
+      const tol = dtype === 'float64' ? 1e-12 : 1e-4;
+      (got as number[]).forEach((g, i) => expect(Math.abs(g - expected[i]), `${ka}·${kb} ${m}×${k}×${n} element ${i}`).toBeLessThanOrEqual(tol * (1 + k)));
+    },
+  );
+
   it.each(floatDtypes(backend).reverse())('crosses the kernel block sizes (130×300 · 300×67, B transposed too) in %s', async (dtype) => {
     const [products, expected] = await read(() => {
       const m = 130, k = 300, n = 67;
