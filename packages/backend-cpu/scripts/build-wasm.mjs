@@ -68,7 +68,7 @@ export function inlineCalls(bytes) {
   const mod = binaryen.readBinary(bytes);
   try {
     const f = binaryen.Features;
-    mod.setFeatures(f.MVP | f.SIMD128 | f.Atomics | f.Multivalue | f.RelaxedSIMD | f.MutableGlobals | f.BulkMemory | f.SignExt | f.NontrappingFPToInt);
+    mod.setFeatures(f.MVP | f.SIMD128 | f.Atomics | f.Multivalue | f.RelaxedSIMD | f.MutableGlobals | f.BulkMemory | f.BulkMemoryOpt | f.SignExt | f.NontrappingFPToInt);
     binaryen.setAlwaysInlineMaxSize(100000);
     binaryen.setFlexibleInlineMaxSize(100000);
     binaryen.setOneCallerInlineMaxSize(100000);
@@ -94,7 +94,7 @@ export async function assembleAll() {
   }
   const out = {};
   for (const [name, text] of sources) {
-    const mod = wabt.parseWat(`${name}.wat`, constantsToGlobals(text), { simd: true, threads: true, relaxed_simd: true });
+    const mod = wabt.parseWat(`${name}.wat`, constantsToGlobals(text), { simd: true, threads: true, relaxed_simd: true, bulk_memory: true });
     const bytes = inlineCalls(mod.toBinary({}).buffer);
     // wabt's own validator ignores the threads feature; the engine's validator is the one that matters.
     try {

@@ -10,6 +10,8 @@ export interface ElementwiseKernels {
   adamw(p: number, g: number, m: number, v: number, n: number, b1: number, c1: number, b2: number, c2: number, decay: number, step: number, bc2: number, eps: number): void;
   /** kernels/sampledMatmul.ts's chunk, the same bits: acc[j] += Σᵢ a[r[j]·c + i]·g[col[j]·c + i] (byte offsets). */
   sampledDots(aBase: number, gBase: number, r: number, col: number, acc: number, k: number, c: number): void;
+  /** dst[i·dRow + j] = src[i·sRow + j·sCol] over rows × cols of 4-byte elements (byte pointers, element strides). */
+  copy32(src: number, dst: number, rows: number, cols: number, sRow: number, sCol: number, dRow: number): void;
 }
 
 /** Op codes of `binary`: the ops whose f32 SIMD result is bitwise the TypeScript kernels' result. */

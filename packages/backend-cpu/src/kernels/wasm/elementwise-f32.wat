@@ -224,6 +224,59 @@
       (then (call $div (local.get $a) (local.get $sa) (local.get $b) (local.get $sb) (local.get $out) (local.get $n)))))
 
   ;; acc[j] += f64(x[j]), j < n: acc float64 at byte \$acc, x float32 at byte \$x.
+;; dst[i·dRow + j] = src[i·sRow + j·sCol] over rows × cols of 4-byte elements (their bits; strides in elements,
+;; pointers in bytes): a strided view made contiguous. Rows that are contiguous on both sides are one memory.copy
+;; each; otherwise 8 × 8 tiles, so a transposed source is read a cache line at a time rather than a line per element.
+  (func (export "copy32") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32) (param $sRow i32)
+      (param $sCol i32) (param $dRow i32)
+    (local $i i32) (local $j i32) (local $i0 i32) (local $j0 i32) (local $i1 i32) (local $j1 i32) (local $s i32) (local $d i32)
+    (if (i32.eq (local.get $sCol) (i32.const 1))
+      (then
+        (block $done
+          (loop $row
+            (br_if $done (i32.ge_u (local.get $i) (local.get $rows)))
+            (memory.copy
+              (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $i) (local.get $dRow)) (i32.const 2)))
+              (i32.add (local.get $src) (i32.shl (i32.mul (local.get $i) (local.get $sRow)) (i32.const 2)))
+              (i32.shl (local.get $cols) (i32.const 2)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $row)))
+        (return)))
+    (block $idone
+      (loop $iloop
+        (br_if $idone (i32.ge_u (local.get $i0) (local.get $rows)))
+        (local.set $i1 (select (i32.add (local.get $i0) (i32.const 8)) (local.get $rows)
+          (i32.lt_u (i32.add (local.get $i0) (i32.const 8)) (local.get $rows))))
+        (local.set $j0 (i32.const 0))
+        (block $jdone
+          (loop $jloop
+            (br_if $jdone (i32.ge_u (local.get $j0) (local.get $cols)))
+            (local.set $j1 (select (i32.add (local.get $j0) (i32.const 8)) (local.get $cols)
+              (i32.lt_u (i32.add (local.get $j0) (i32.const 8)) (local.get $cols))))
+            (local.set $i (local.get $i0))
+            (block $tdone
+              (loop $tloop
+                (br_if $tdone (i32.ge_u (local.get $i) (local.get $i1)))
+                (local.set $s (i32.add (local.get $src)
+                  (i32.shl (i32.add (i32.mul (local.get $i) (local.get $sRow)) (i32.mul (local.get $j0) (local.get $sCol))) (i32.const 2))))
+                (local.set $d (i32.add (local.get $dst)
+                  (i32.shl (i32.add (i32.mul (local.get $i) (local.get $dRow)) (local.get $j0)) (i32.const 2))))
+                (local.set $j (local.get $j0))
+                (block $edone
+                  (loop $eloop
+                    (br_if $edone (i32.ge_u (local.get $j) (local.get $j1)))
+                    (i32.store (local.get $d) (i32.load (local.get $s)))
+                    (local.set $s (i32.add (local.get $s) (i32.shl (local.get $sCol) (i32.const 2))))
+                    (local.set $d (i32.add (local.get $d) (i32.const 4)))
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                    (br $eloop)))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $tloop)))
+            (local.set $j0 (local.get $j1))
+            (br $jloop)))
+        (local.set $i0 (local.get $i1))
+        (br $iloop))))
+
   (func (export "accumulate") (param $acc i32) (param $x i32) (param $n i32)
     (local $end i32) (local $vend i32) (local $v v128)
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
