@@ -94,6 +94,10 @@ export async function loadCblas(wanted: string | null | undefined): Promise<Cbla
     if (wanted !== undefined) throw new BackendError(`SIFT_BLAS=${wanted}: the koffi FFI module could not be loaded (${(e as Error).message})`);
     return null;
   }
+  // OpenBLAS's threads spin for a while after each product before they sleep (2^28 cycles by default), on the cores
+  // where our worker threads then run the row kernels: softmax, gelu and the norms ran at half speed after every
+  // matmul of a GPT-2 step. 2^4 cycles lets them sleep at once (read when the library loads; a user's value stands).
+  process.env.OPENBLAS_THREAD_TIMEOUT ??= '4';
   for (const path of wanted !== undefined ? [wanted] : candidates()) {
     let lib: KoffiLib;
     try {
