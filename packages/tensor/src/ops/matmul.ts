@@ -71,7 +71,7 @@ function matmul2(a: Tensor, b: Tensor): Tensor {
       }
       return [
         need[0] ? sumTo(matmul2(g, transpose(bs)), aShape) : null,
-        need[1] && !request ? weightGrad(as, g, bShape) : null,
+        need[1] && !request ? weightGrad(as, g, bs) : null,
       ];
     },
     [a, b],
@@ -83,14 +83,20 @@ function matmul2(a: Tensor, b: Tensor): Tensor {
  * takes it as one product over all B·T rows, as PyTorch does: per-batch products and a sum over them wrote and read
  * B partial [K, N] gradients (GPT-2's lm_head: 8 × 256 × 8192 floats per step, and the sum 16 ms).
  */
-function weightGrad(a: Tensor, g: Tensor, bShape: readonly number[]): Tensor {
+function weightGrad(a: Tensor, g: Tensor, b: Tensor): Tensor {
+  const bShape = b.shape;
   if (bShape.length !== 2 || a.rank <= 2) return sumTo(matmul2(transpose(a), g), bShape);
   const rows = a.shape.slice(0, -1).reduce((x, y) => x * y, 1);
   const a2 = reshape(a, [rows, a.shape[a.rank - 1]]);
   const g2 = reshape(g, [rows, g.shape[g.rank - 1]]);
-  const at = transpose(a2);
-  const out = matmul2(at, g2);
-  for (const t of [a2, g2, at]) t.dispose();
+  // B read column by column (Wᵀ of a weight W: GPT-2's lm_head tied to the token embedding) gets its gradient in
+  // that layout, (Gᵀ·A)ᵀ: W's gradient then arrives contiguous where it is added to the embedding's (a transposed
+  // add of 8192 × 256 floats was 10 ms of a GPT-2 step).
+  const columns = b.strides[0] === 1 && b.strides[1] !== 1;
+  const [x, y] = columns ? [transpose(g2), a2] : [transpose(a2), g2];
+  const p = matmul2(x, y);
+  const out = columns ? transpose(p) : p;
+  for (const t of [a2, g2, x, columns ? p : null]) t?.dispose();
   return out;
 }
 
