@@ -226,10 +226,34 @@
   ;; acc[j] += f64(x[j]), j < n: acc float64 at byte \$acc, x float32 at byte \$x.
 ;; dst[i·dRow + j] = src[i·sRow + j·sCol] over rows × cols of 4-byte elements (their bits; strides in elements,
 ;; pointers in bytes): a strided view made contiguous. Rows that are contiguous on both sides are one memory.copy
-;; each; otherwise 8 × 8 tiles, so a transposed source is read a cache line at a time rather than a line per element.
+;; each, a value broadcast along the row a fill; otherwise 8 × 8 tiles, so a transposed source is read a cache line at a time rather than a line per element.
   (func (export "copy32") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32) (param $sRow i32)
       (param $sCol i32) (param $dRow i32)
     (local $i i32) (local $j i32) (local $i0 i32) (local $j0 i32) (local $i1 i32) (local $j1 i32) (local $s i32) (local $d i32)
+    ;; a broadcast value along the row (an expanded scalar gradient, a bias column): a fill, four at a time
+    (if (i32.eqz (local.get $sCol))
+      (then
+        (block $fdone
+          (loop $frow
+            (br_if $fdone (i32.ge_u (local.get $i) (local.get $rows)))
+            (local.set $s (i32.load (i32.add (local.get $src) (i32.shl (i32.mul (local.get $i) (local.get $sRow)) (i32.const 2)))))
+            (local.set $d (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $i) (local.get $dRow)) (i32.const 2))))
+            (local.set $j (i32.const 0))
+            (block $vdone
+              (loop $vloop
+                (br_if $vdone (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $cols)))
+                (v128.store (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2))) (i32x4.splat (local.get $s)))
+                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                (br $vloop)))
+            (block $tdone
+              (loop $tloop
+                (br_if $tdone (i32.ge_u (local.get $j) (local.get $cols)))
+                (i32.store (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 2))) (local.get $s))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $tloop)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $frow)))
+        (return)))
     (if (i32.eq (local.get $sCol) (i32.const 1))
       (then
         (block $done
