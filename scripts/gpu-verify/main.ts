@@ -35,6 +35,9 @@ const plan = makePlan(options);
 log(`gpu:verify${plan.dryRun ? ' --dry-run (no GPU: stand-ins are named at every check)' : ''}, scope ${plan.scope}`);
 
 const python = await findPython();
+// The CUDA backend looks for NVRTC and cuBLAS in PyTorch's nvidia-* wheels under the PYTHONPATH roots too
+// (packages/backend-cuda/src/libraries.ts): name this Python's site folders, wherever its image put them.
+if (python?.sites.length) process.env.PYTHONPATH = [process.env.PYTHONPATH, ...python.sites].filter(Boolean).join(':');
 const facts: DeviceFacts = { slug: 'unknown', gpu: null, missing: {}, webgpuAdapter: null };
 const phases: PhaseResult[] = [];
 const phase = async (p: Promise<PhaseResult>) => {

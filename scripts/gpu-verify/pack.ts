@@ -7,7 +7,8 @@
  *   boot.sh            unpacks all that there and runs the command given.
  * Prints the bundle's size and what travels in all (the working tree's tracked files beside it): at most 64 MiB.
  *
- *   npm run gpu:pack [-- --out DIR] [--fast]      --fast: xz -1 instead of -9 (a test's quicker, larger bundle)
+ *   npm run gpu:pack [-- --out DIR] [--fast] [--no-debs]   --fast: xz -1 instead of -9 (a test's quicker, larger
+ *                                                          bundle); --no-debs: no Vulkan loader download (offline)
  *   npm run gpu:pack -- --list                    the file list's count and uncompressed size as JSON; packs nothing
  */
 import { execFileSync, execSync } from 'node:child_process';
@@ -18,10 +19,10 @@ import { ROOT } from './plan.js';
 
 const LIMIT = 64 * 2 ** 20;
 const args = process.argv.slice(2);
-const known = new Set(['--list', '--fast', '--out']);
+const known = new Set(['--list', '--fast', '--no-debs', '--out']);
 for (let i = 0; i < args.length; i++) {
   if (!known.has(args[i])) {
-    process.stderr.write(`gpu:pack: unknown flag '${args[i]}' (usage: npm run gpu:pack -- [--out DIR] [--fast] [--list])\n`);
+    process.stderr.write(`gpu:pack: unknown flag '${args[i]}' (usage: npm run gpu:pack -- [--out DIR] [--fast] [--no-debs] [--list])\n`);
     process.exit(2);
   }
   if (args[i] === '--out' && (args[++i] === undefined || args[i].startsWith('--'))) {
@@ -64,7 +65,7 @@ rmSync(listFile);
 // 3. The Vulkan loader (the GPU image may have none; Dawn's Vulkan path needs libvulkan.so.1).
 const debs = join(out, 'debs');
 mkdirSync(debs, { recursive: true });
-if (!readdirSync(debs).some((f) => f.startsWith('libvulkan1_'))) {
+if (!args.includes('--no-debs') && !readdirSync(debs).some((f) => f.startsWith('libvulkan1_'))) {
   try {
     execFileSync('apt-get', ['download', 'libvulkan1'], { cwd: debs, stdio: 'ignore' });
   } catch {

@@ -34,10 +34,10 @@ export interface Plan {
   matmulSizes: number[];
   gpt2: Gpt2Size;
   /**
-   * Wall-clock limits in seconds: `device`, `suite` (one vitest run), `benchChild` (one benchmark process) and the
+   * Wall-clock limits in seconds: `device` (one probe), `benchChild` (one benchmark process), and the suites,
    * benchmark and transformers phases as a whole. On a GPU machine they add up to under 8 minutes.
    */
-  limits: { device: number; suite: number; bench: number; benchChild: number; transformers: number };
+  limits: { device: number; suites: number; bench: number; benchChild: number; transformers: number };
 }
 
 const GOLDEN_MODELS = ['tests/models/gpt2.test.ts', 'tests/models/bert.test.ts', 'tests/models/llama.test.ts'];
@@ -77,8 +77,8 @@ export function makePlan(o: Options): Plan {
       : // GPT-2 small's shape (124M parameters) on 4 × 128 tokens.
         { vocab: 50257, n_layer: 12, n_embd: 768, n_head: 12, seq: 128, batch: 4 },
     limits: o.dryRun
-      ? { device: 60, suite: quick ? 90 : 600, bench: quick ? 90 : 300, benchChild: quick ? 60 : 120, transformers: quick ? 90 : 300 }
+      ? { device: 60, suites: quick ? 120 : 900, bench: quick ? 90 : 300, benchChild: quick ? 60 : 120, transformers: quick ? 90 : 300 }
       : // 45 + 180 + 150 + 90 = 465 s, and the phases' own start-up: under 480.
-        { device: 45, suite: 180, bench: 150, benchChild: 60, transformers: 90 },
+        { device: 45, suites: 180, bench: 150, benchChild: 60, transformers: 90 },
   };
 }

@@ -3,6 +3,8 @@
  *   node --conditions=source --import tsx scripts/gpu-verify/probe.ts cuda|webgpu|cpu
  * WebGPU's adapter is picked by SIFT_WEBGPU_ADAPTER, as in the test suites.
  */
+export {}; // a module: top-level await
+
 const which = process.argv[2];
 const line = (o: object) => console.log(JSON.stringify(o));
 

@@ -9,6 +9,8 @@ export interface PythonInfo {
   transformers: string | null;
   peft: string | null;
   safetensors: string | null;
+  /** Its site-packages folders: where PyTorch's nvidia-* wheels put NVRTC and cuBLAS. */
+  sites: string[];
 }
 
 const PROBE = `
@@ -25,6 +27,11 @@ try:
     out["device"] = torch.cuda.get_device_name(0) if out["cuda"] else None
 except Exception:
     out["cuda"], out["device"] = False, None
+try:
+    import site
+    out["sites"] = site.getsitepackages() + [site.getusersitepackages()]
+except Exception:
+    out["sites"] = []
 print(json.dumps(out))
 `;
 

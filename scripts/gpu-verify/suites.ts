@@ -39,14 +39,17 @@ export function countReport(r: VitestReport): SuiteCounts {
   return { passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + r.numTodoTests, failedFiles: r.numFailedTestSuites, failures: failures.slice(0, 5) };
 }
 
-async function runSuite(plan: Plan, path: PathPlan, suite: Plan['suites'][number]): Promise<Check> {
+/** The test files vitest reported done (✓ passed, ❯ or × with failures) before it was stopped. */
+const filesDone = (stdout: string) => stdout.split('\n').filter((l) => /^\s*[✓❯×]\s.*\.test\.ts/.test(l.replace(/\x1b\[[0-9;]*m/g, ''))).length;
+
+async function runSuite(plan: Plan, path: PathPlan, suite: Plan['suites'][number], timeoutS: number): Promise<Check> {
   const dir = mkdtempSync(join(tmpdir(), 'gpu-verify-vitest-'));
   const report = join(dir, 'report.json');
   const name = `${suite.name} on ${path.role}`;
   const args = ['node_modules/vitest/vitest.mjs', 'run', ...suite.files, '--project', 'cpu', ...(suite.testNamePattern ? ['-t', suite.testNamePattern] : [])];
   const r = await runChild(process.execPath, args, {
     cwd: ROOT,
-    timeoutS: plan.limits.suite,
+    timeoutS,
     // SIFT_TEST_WEBGPU=0: vitest.config.ts need not probe for an adapter to define projects this run does not use.
     env: { ...path.env, SIFT_BACKENDS: path.backend, SIFT_NUM_RUNS_MAX: String(plan.numRuns), SIFT_TEST_REPORT: report, SIFT_TEST_WEBGPU: '0' },
   });
@@ -55,11 +58,13 @@ async function runSuite(plan: Plan, path: PathPlan, suite: Plan['suites'][number
     try {
       parsed = JSON.parse(readFileSync(report, 'utf8')) as VitestReport;
     } catch {
-      return { name, status: r.timedOut ? 'timeout' : 'fail', detail: whyFailed(r, 'vitest'), standIn: path.standIn };
+      // No report: vitest writes it at the end. Say how far it got.
+      const detail = r.timedOut ? `ran past its ${timeoutS.toFixed(0)} s limit with ${filesDone(r.stdout)} test file(s) done` : whyFailed(r, 'vitest');
+      return { name, status: r.timedOut ? 'timeout' : 'fail', detail, standIn: path.standIn };
     }
     const c = countReport(parsed);
     const ok = c.failed === 0 && c.failedFiles === 0 && c.passed > 0 && !r.timedOut;
-    const detail = `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped${c.failedFiles ? `, ${c.failedFiles} file(s) failed` : ''} in ${r.seconds.toFixed(0)} s (numRuns ≤ ${plan.numRuns})${c.failures.length ? ` — first: ${c.failures[0]}` : ''}`;
+    const detail = `${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped or left out by name${c.failedFiles ? `, ${c.failedFiles} file(s) failed` : ''} in ${r.seconds.toFixed(0)} s (numRuns ≤ ${plan.numRuns})${c.failures.length ? ` — first: ${c.failures[0]}` : ''}`;
     return { name, status: r.timedOut ? 'timeout' : ok ? 'pass' : 'fail', detail, standIn: path.standIn, data: { ...c, files: suite.files, testNamePattern: suite.testNamePattern ?? null, backend: path.backend } };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -67,12 +72,14 @@ async function runSuite(plan: Plan, path: PathPlan, suite: Plan['suites'][number
 }
 
 export async function suiteChecks(plan: Plan, missing: Partial<Record<'cuda' | 'webgpu', string>>): Promise<Check[]> {
+  // The paths run side by side; each path's suites share what is left of the phase's time.
+  const deadline = performance.now() + plan.limits.suites * 1000;
   const perPath = await Promise.all(
     plan.paths.map(async (path) => {
       const out: Check[] = [];
       for (const suite of plan.suites) {
         const why = missing[path.role];
-        out.push(why ? { name: `${suite.name} on ${path.role}`, status: 'skipped', detail: `${path.role} is missing: ${why}` } : await runSuite(plan, path, suite));
+        out.push(why ? { name: `${suite.name} on ${path.role}`, status: 'skipped', detail: `${path.role} is missing: ${why}` } : await runSuite(plan, path, suite, Math.max(1, (deadline - performance.now()) / 1000)));
       }
       return out;
     }),

@@ -28,6 +28,6 @@ function withCappedProp<T extends object>(builder: T): T {
   });
 }
 
-export const test = withCappedProp(realTest);
-export const it = withCappedProp(realIt);
+export const test: typeof realTest = withCappedProp(realTest);
+export const it: typeof realIt = withCappedProp(realIt);
 export const fc: typeof realFc = { ...realFc, assert: ((property: never, params?: { numRuns?: number }) => realFc.assert(property, capped(params))) as typeof realFc.assert };
