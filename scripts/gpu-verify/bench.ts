@@ -28,7 +28,7 @@ interface StepOut {
   trainable: number;
 }
 
-const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+const mib = (b: number) => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
 const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(2));
 
 export async function benchChecks(plan: Plan, python: PythonInfo | null, missing: Partial<Record<'cuda' | 'webgpu', string>>): Promise<Check[]> {
@@ -66,9 +66,8 @@ export async function benchChecks(plan: Plan, python: PythonInfo | null, missing
       const vs = (n: number) => (typeof peer === 'string' ? '' : ` (${(mm.gflops[n] / peer.gflops[n]).toFixed(2)}× ${peerName})`);
       checks.push({ name: `matmul f32 on ${path.role}`, status: 'pass', detail: plan.matmulSizes.map((n) => `${n}³ ${fmt(mm.gflops[n])} GFLOP/s${vs(n)}`).join(', '), standIn: path.standIn, data: { ours: mm.gflops, peer: typeof peer === 'string' ? null : peer.gflops } });
     }
-    const steps = plan.dryRun ? 2 : 3;
-    const full = await ours<StepOut>(path, 'full', { gpt2: plan.gpt2, steps });
-    const sift = await ours<StepOut>(path, 'sift', { gpt2: plan.gpt2, steps });
+    const full = await ours<StepOut>(path, 'full', { gpt2: plan.gpt2, steps: plan.steps });
+    const sift = await ours<StepOut>(path, 'sift', { gpt2: plan.gpt2, steps: plan.steps });
     for (const [method, r] of [['full fine-tuning', full], ['SIFT (1% of every block projection)', sift]] as const) {
       checks.push(
         typeof r === 'string'

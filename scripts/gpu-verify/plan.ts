@@ -28,6 +28,8 @@ export interface Plan {
   dryRun: boolean;
   scope: 'full' | 'quick';
   numRuns: number;
+  /** Timed GPT-2 steps after the first (SIFT selects there). */
+  steps: number;
   paths: PathPlan[];
   /** Test files (relative to the root) and an optional name filter, per suite. */
   suites: { name: string; files: string[]; testNamePattern?: string }[];
@@ -58,6 +60,7 @@ export function makePlan(o: Options): Plan {
     dryRun: o.dryRun,
     scope: o.scope,
     numRuns: o.numRuns ?? (o.dryRun ? 3 : 10),
+    steps: quick ? 1 : o.dryRun ? 2 : 3,
     paths,
     suites: quick
       ? [
@@ -77,7 +80,9 @@ export function makePlan(o: Options): Plan {
       : // GPT-2 small's shape (124M parameters) on 4 × 128 tokens.
         { vocab: 50257, n_layer: 12, n_embd: 768, n_head: 12, seq: 128, batch: 4 },
     limits: o.dryRun
-      ? { device: 60, suites: quick ? 120 : 900, bench: quick ? 90 : 300, benchChild: quick ? 60 : 120, transformers: quick ? 90 : 300 }
+      ? // SwiftShader's speed swings with the machine's load (a tiny GPT-2 step took 0.3 s, then 28 s on a busy 2-core
+        // machine): a dry run's limits only catch a hang.
+        { device: 60, suites: quick ? 240 : 900, bench: quick ? 300 : 600, benchChild: quick ? 150 : 200, transformers: quick ? 240 : 300 }
       : // 45 + 180 + 150 + 90 = 465 s, and the phases' own start-up: under 480.
         { device: 45, suites: 180, bench: 150, benchChild: 60, transformers: 90 },
   };

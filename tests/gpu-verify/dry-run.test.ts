@@ -32,9 +32,10 @@ interface Report {
 }
 
 describe('gpu:verify --dry-run', () => {
-  it('runs every phase end to end, says what stood in for the GPU, and writes gpu-dryrun-*.{json,md} where it is told', { timeout: 300_000 }, () => {
+  // About 70 s on a quiet 2-core machine; SwiftShader can be 50 times slower on a busy one, so the limits are wide.
+  it('runs every phase end to end, says what stood in for the GPU, and writes gpu-dryrun-*.{json,md} where it is told', { timeout: 1_200_000 }, () => {
     const out = join(tmp, 'results');
-    const r = tsx('main.ts', ['--dry-run', '--scope', 'quick', '--out', out], 280_000);
+    const r = tsx('main.ts', ['--dry-run', '--scope', 'quick', '--out', out], 1_150_000);
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
     const files = readdirSync(out);
     const json = files.find((f) => /^gpu-dryrun-.*\.json$/.test(f));
