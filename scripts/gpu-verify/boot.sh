@@ -12,9 +12,12 @@ if [ ! -x /tmp/gpu-node/bin/node ]; then
 fi
 export PATH=/tmp/gpu-node/bin:$PATH
 [ -d node_modules/vitest ] || tar -xJf .gpu/modules.tar.xz
-if ! ldconfig -p | grep -q libvulkan.so.1; then
+# The Vulkan loader, only where there is none: ldconfig may be outside PATH (/sbin), so the library files are looked
+# for too, and the deb is never unpacked over a loader that is there.
+ldconfig=$(command -v ldconfig || echo /sbin/ldconfig)
+if ! "$ldconfig" -p 2>/dev/null | grep -q 'libvulkan\.so\.1 ' && ! ls /usr/lib/x86_64-linux-gnu/libvulkan.so.1 /usr/lib64/libvulkan.so.1 >/dev/null 2>&1; then
   for f in .gpu/debs/*.deb; do [ -f "$f" ] && dpkg -x "$f" /; done
-  ldconfig
+  "$ldconfig" || true
 fi
 for f in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
   if [ -f "$f" ]; then export VK_DRIVER_FILES=${VK_DRIVER_FILES:-$f}; break; fi

@@ -2,10 +2,11 @@
  * Which files of node_modules `npm run gpu:verify` needs on a bare GPU machine: the packages reachable, through
  * package-lock.json, from the workspace packages the run loads (every one but the CLI) and from the tools it runs
  * (vitest, fast-check, tsx), Linux x64 only, without what only a build or an editor reads (type declarations, source
- * maps, docs, other platforms' binaries). The packages' own sources travel with the working tree: the run uses them
- * through the "source" export condition, so no dist/ is needed.
+ * maps, docs, other platforms' binaries). The packages' own sources travel with the working tree and the run uses
+ * them (the "source" export condition); their built dist/ travels too, because Vite resolves vitest.config.ts's
+ * imports of them by the default conditions while it bundles the config (`npm run build` first).
  */
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 interface LockEntry {
@@ -86,6 +87,15 @@ export interface BundleList {
   packages: number;
 }
 
+/** Where a workspace package's link points (relative), or null for an installed package. */
+function readlinkOr(path: string): string | null {
+  try {
+    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Every file of the needed packages (their nested node_modules are packages of their own in the lock). */
 export function bundleFiles(root: string): BundleList {
   const files: string[] = [];
@@ -100,11 +110,20 @@ export function bundleFiles(root: string): BundleList {
       for (const name of readdirSync(join(root, rel))) if (name !== 'node_modules') walk(`${rel}/${name}`);
       return;
     }
-    if (DROP.some((re) => re.test(rel.slice(rel.lastIndexOf('node_modules/') + 'node_modules/'.length)))) return;
+    const inPackage = rel.includes('node_modules/') ? rel.slice(rel.lastIndexOf('node_modules/') + 'node_modules/'.length) : rel;
+    if (DROP.some((re) => re.test(inPackage))) return;
     files.push(rel);
     bytes += st.size;
   };
   const packages = neededPackages(root);
+  const dists = packages.flatMap((p) => {
+    const link = readlinkOr(join(root, p));
+    return link ? [join(p, '..', link, 'dist')] : [];
+  });
+  for (const d of dists) {
+    if (!existsSync(join(root, d))) throw new Error(`gpu:pack: ${d} is missing: run npm run build first`);
+    walk(d);
+  }
   for (const p of packages) {
     try {
       walk(p);

@@ -60,8 +60,10 @@ export function lastJson<T>(stdout: string): T | null {
 /** Why a child gave no result, in one line: the timeout, or the last line it wrote to stderr. */
 export function whyFailed(r: ChildResult, what: string): string {
   if (r.timedOut) return `${what} ran past its ${r.seconds.toFixed(0)} s limit and was stopped`;
-  const last = (r.stderr || r.stdout).trim().split('\n').filter((l) => l.trim() && !/XDG_RUNTIME_DIR/.test(l)).pop();
-  return `${what} exited ${r.code}: ${last ?? 'no output'}`;
+  const lines = (r.stderr || r.stdout).split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim()).filter((l) => l && !/XDG_RUNTIME_DIR/.test(l));
+  // The first line that names an error says more than the last, which is often a stack frame or a closing brace.
+  const line = lines.find((l) => /error|cannot|failed|not found/i.test(l)) ?? lines.pop();
+  return `${what} exited ${r.code}: ${line ?? 'no output'}`;
 }
 
 /** Arguments that run a TypeScript file of this repository in a fresh Node, on the packages' sources (no build needed). */

@@ -82,7 +82,7 @@ const tree = execSync('git ls-files -z --cached --others --exclude-standard', { 
   .split('\0')
   .filter(Boolean)
   .reduce((n, f) => n + (existsSync(join(ROOT, f)) ? statSync(join(ROOT, f)).size : 0), 0);
-console.log(`pack: ${out} is ${mib(bundle)} (${list.files.length} node_modules files, ${mib(list.bytes)} before compression); the working tree adds ${mib(tree)}: ${mib(bundle + tree)} of the 64 MiB that travel`);
+console.log(`pack: ${out} is ${mib(bundle)} (${list.files.length} files of node_modules and the packages' dist, ${mib(list.bytes)} before compression); the working tree adds ${mib(tree)}: ${mib(bundle + tree)} of the 64 MiB that travel`);
 console.log(JSON.stringify({ bundleBytes: bundle, treeBytes: tree, totalBytes: bundle + tree, limitBytes: LIMIT, files: list.files.length }));
 if (bundle + tree > LIMIT) {
   console.error(`pack: ${mib(bundle + tree)} is over the 64 MiB the device tool carries`);
