@@ -48,13 +48,13 @@ export function summaryTable(r: Report): string {
 export function markdown(r: Report): string {
   const phases = r.phases.map((p) => `| ${p.phase} | ${p.status} | ${p.seconds.toFixed(0)} |`);
   return [
-    `# GPU verification${r.dryRun ? ' — DRY RUN (no GPU)' : ''}: ${r.device.gpu ?? 'no GPU'} (${r.date.slice(0, 10)})`,
+    `# GPU verification: ${r.dryRun ? 'DRY RUN (no GPU)' : r.device.gpu} (${r.date.slice(0, 10)})`,
     '',
     r.dryRun
       ? `**A dry run: no GPU was used.** Stood in: ${r.standIns.join('; ')}. These figures show that the script runs end to end, not the speed or correctness of CUDA or a GPU's Vulkan.`
       : `GPU: ${r.device.gpu}; WebGPU adapter: ${r.device.webgpuAdapter ?? 'none'}.`,
     '',
-    `Host: ${r.host.cpu}, ${r.host.cores} cores, Node ${r.host.node}. Scope ${r.scope}; fast-check runs per property ≤ ${r.plan.numRuns}; matmul ${r.plan.matmulSizes.map((n) => `${n}³`).join(', ')}; GPT-2 ${r.plan.gpt2.n_layer} layers × ${r.plan.gpt2.n_embd}, vocab ${r.plan.gpt2.vocab}, ${r.plan.gpt2.batch} × ${r.plan.gpt2.seq} tokens. Overall: **${r.status}**, ${r.wallSeconds.toFixed(0)} s wall time.`,
+    `Host: ${r.host.cpu}, ${r.host.cores} cores, Node ${r.host.node}. Scope ${r.scope}; fast-check runs per property ≤ ${r.plan.numRuns}; matmul ${r.plan.matmulSizes.map((n) => `${n}³`).join(', ')}; GPT-2 ${r.plan.gpt2.n_layer} layer(s) × ${r.plan.gpt2.n_embd}, vocab ${r.plan.gpt2.vocab}, ${r.plan.gpt2.batch} × ${r.plan.gpt2.seq} tokens. Overall: **${r.status}**, ${r.wallSeconds.toFixed(0)} s wall time.`,
     `Regenerate: \`npm run gpu:verify${r.dryRun ? ' -- --dry-run' : ''}\` (docs/gpu-verify.md).`,
     '',
     '| phase | status | seconds |',
