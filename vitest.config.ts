@@ -1,8 +1,15 @@
+import { fileURLToPath } from 'node:url';
 import { type ViteUserConfig, defineConfig } from 'vitest/config';
 
 // Tests run against the packages' TypeScript sources (the "source" export condition), so no build is needed
 // between an edit and a test; tests/packages/built-entry.test.ts separately imports every built dist entry.
 const conditions = ['source', 'module', 'node', 'import', 'default'];
+
+// `npm run gpu:verify` trims the property suites to fit minutes of GPU time: SIFT_NUM_RUNS_MAX caps every property's
+// numRuns (tests/support/fast-check-capped.ts stands in for '@fast-check/vitest'; same properties, fewer cases).
+const numRunsCap = process.env.SIFT_NUM_RUNS_MAX
+  ? [{ find: /^@fast-check\/vitest$/, replacement: fileURLToPath(new URL('tests/support/fast-check-capped.ts', import.meta.url)) }]
+  : [];
 
 /** The suites written once for every backend (tests/support/backends.ts), run again on WebGPU. */
 const SHARED_SUITES = ['tests/parity/**/*.test.ts', 'tests/sift/**/*.test.ts', 'tests/nn/**/*.test.ts', 'tests/models/**/*.test.ts', 'tests/safetensors/**/*.test.ts'];
@@ -29,7 +36,7 @@ async function webgpuHere(): Promise<boolean> {
 export default defineConfig(async (): Promise<ViteUserConfig> => {
   const webgpu = await webgpuHere();
   return {
-    resolve: { conditions },
+    resolve: { conditions, alias: numRunsCap },
     ssr: { resolve: { conditions } },
     test: {
       testTimeout: 60_000,

@@ -1,7 +1,7 @@
 import { type Backend, DTypeError, registerBackend, setBackend, tensor } from '@siftjs/tensor';
 
 /**
- * The backends the shared suites run on (default: cpu and cpu-ts; the parity suite also on cpu-wasm and cpu-primitives, see vitest.config.ts). `SIFT_BACKENDS=cpu,webgpu` picks them; each entry imports its package
+ * The backends the shared suites run on (default: cpu and cpu-ts; the parity suite also on cpu-wasm and cpu-primitives, see vitest.config.ts). `SIFT_BACKENDS=cpu,webgpu` (or `cuda`) picks them; each entry imports its package
  * (which registers it) and starts it. A suite written once runs unchanged on every backend listed here.
  *
  * Each backend also says what it can do (`BackendCaps`): a backend without float64 runs every float64 check in float32 at
@@ -108,6 +108,11 @@ const known: Record<string, Known> = {
   },
   // WebGPU (Dawn in Node; every kernel of the Backend list since 0cb2447).
   webgpu: { float64: false, syncReads: false, exactNormals: false, load: () => import('@siftjs/backend-webgpu') },
+  // CUDA (driver API + NVRTC + cuBLAS through koffi). Importing the package registers 'cuda' where libcuda, NVRTC,
+  // cuBLAS and a device are found; elsewhere `setBackend('cuda')` throws one BackendError naming what is missing.
+  // Reads are asynchronous only; normals are Box–Muller in double on the device, whose log/sin/cos may differ from
+  // V8's in the last bit, so they are not promised bit for bit.
+  cuda: { float64: true, syncReads: false, exactNormals: false, load: () => import('@siftjs/backend-cuda') },
 };
 
 /** The backend whose suite is running: set by `start()`, which each describe block's beforeAll calls. */
