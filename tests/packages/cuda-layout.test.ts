@@ -2,11 +2,12 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CudaBackend } from '../../packages/backend-cuda/src/backend.js';
-import { contractMethods } from '../support/backend-layout.js';
+import { contractMethods, delegationFaults, delegations } from '../support/backend-layout.js';
 
 /**
  * The CUDA backend's layout (docs/backends.md): each method of the Backend contract is one file named after it,
- * src/kernels/<method>.ts, exporting a function of that name; src/backend.ts only delegates to them. The method
+ * src/kernels/<method>.ts, exporting a function of that name; src/backend.ts only delegates to them (its kernel
+ * table, installed by delegateKernels). The method
  * names are read from the contract's own source, so a method added there fails this test until its file exists.
  */
 
@@ -48,27 +49,22 @@ describe('backend-cuda layout: one file per contract method', () => {
     expect(stray).toEqual([]);
   });
 
-  it('backend.ts is a delegation table: each method returns its kernel file’s function on the device, arguments in order', () => {
-    const delegations = [...backendSource.matchAll(/^ {2}(\w+)\(([^)]*)\) \{\n {4}return (.*);\n {2}\}$/gm)];
-    const byName = new Map(delegations.map((m) => [m[1], m]));
-    for (const { name } of own) {
-      const m = byName.get(name);
-      expect(m, `backend.ts: ${name}(…) { return ${name}(this.dev, …); }`).toBeDefined();
-      const params = m![2] ? m![2].split(/,(?![^<([]*[>)\]])/).map((p) => p.trim().split(':')[0].trim()) : [];
-      expect(m![3], name).toBe(`${name}(${['this.dev', ...params].join(', ')})`);
-      expect(backendSource, name).toContain(`import { ${name} } from './kernels/${name}.js';`);
-    }
-    // Nothing else in the class: its members are the name, the device, the constructor and those delegations.
+  it('backend.ts is a delegation table: each method is its kernel file’s function, in the table delegateKernels installs', () => {
+    expect(delegationFaults(join(CUDA, '..'), own)).toEqual([]);
+    for (const { name } of own) expect(delegations(join(CUDA, '..')).get(name)?.via, name).toBe('table');
+    // Nothing else in the class: its members are the name, the device, the constructor, emptyCache and the static
+    // block that installs the table.
     const cls = /^export class CudaBackend implements Backend \{\n([\s\S]*?)^\}/m.exec(backendSource);
     expect(cls, 'export class CudaBackend implements Backend').not.toBeNull();
     const members = cls![1].split('\n').filter((l) => /^ {2}\S/.test(l) && !/^ {2}(\}|\/\*\*|\*|\/\/)/.test(l));
-    const allowed = new Set([...own.map((m) => m.name), 'emptyCache']);
-    const extra = members.filter((l) => {
-      if (l === "  readonly name = 'cuda';" || l === '  private readonly dev: CudaDevice;' || l.startsWith('  constructor(')) return false;
-      const header = /^ {2}(\w+)\(.*\) \{$/.exec(l);
-      return !(header && allowed.has(header[1]) && byName.has(header[1]));
-    });
-    expect(extra).toEqual([]);
+    expect(members).toEqual([
+      "  readonly name = 'cuda';",
+      '  private readonly dev: CudaDevice;',
+      '  constructor(opts: CudaBackendOptions = {}) {',
+      '  emptyCache() {',
+      '  static {',
+    ]);
+    expect(backendSource).toContain('delegateKernels(CudaBackend, (b) => b.dev, kernels);');
     expect(backendSource).not.toMatch(/\b(launch|koffi|cuLaunchKernel|cublas\w*|F\.)\(/);
   });
 });

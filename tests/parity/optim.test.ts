@@ -1,7 +1,8 @@
 import { fc, test } from '@fast-check/vitest';
-import { adamwIncrement, adamwUpdate, tensor } from '@siftjs/tensor';
-import { beforeAll, describe } from 'vitest';
-import { backendsUnderTest, floatDtype } from '../support/backends.js';
+import { adamwIncrement, adamwUpdate, scatterFlatInto, tensor } from '@siftjs/tensor';
+import { beforeAll, describe, expect } from 'vitest';
+import { shapeArb } from '../support/arbitraries.js';
+import { backendsUnderTest, floatDtype, floatDtypes } from '../support/backends.js';
 import { expectClose } from '../support/close.js';
 import { read } from '../support/read.js';
 
@@ -87,4 +88,44 @@ describe.each(backendsUnderTest())('AdamW kernels on $name', (backend) => {
       expectClose(got.param, round(expected), 0, 0, 'param: base + δ at the indices (the stored δ), unchanged elsewhere');
     },
   );
+});
+
+/** scatterFlatInto (packages/tensor/src/ops/optim.ts): the in-place write-back of sparse updates, against its definition. */
+describe.each(backendsUnderTest())('scatterFlatInto on $name', (backend) => {
+  beforeAll(() => backend.start());
+
+  /** x's shape, its values, k flat positions in it (distinct for 'set'), k values, and whether they come as a strided view. */
+  const scatterCase = (mode: 'set' | 'add') =>
+    shapeArb({ minRank: 1, maxRank: 3, minDim: 1, maxDim: 5 }).chain((shape) => {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const positions =
+        mode === 'set' ? fc.uniqueArray(fc.nat(size - 1), { maxLength: size }) : fc.array(fc.nat(size - 1), { maxLength: 2 * size });
+      return fc.tuple(fc.constant(shape), vec(size), positions, fc.boolean()).chain(([s, x, idx, strided]) => fc.tuple(fc.constant(s), fc.constant(x), fc.constant(idx), vec(idx.length), fc.constant(strided)));
+    });
+
+  for (const mode of ['set', 'add'] as const) {
+    test.prop([scatterCase(mode), fc.constantFrom(...floatDtypes(backend), 'int32' as const)], { numRuns: 40 })(
+      `scatterFlatInto '${mode}' writes x[idx[i]] ${mode === 'set' ? '=' : '+='} values[i] in place and leaves every other element`,
+      async ([shape, x0, idx, v0, strided], dtype) => {
+        const whole = (a: number[]) => a.map((v) => Math.round(v * 10) | 0);
+        const [x, v] = dtype === 'int32' ? [whole(x0), whole(v0)] : [x0, v0].map(rounding(dtype));
+        const [got] = await read(() => {
+          const xt = tensor(x, { shape, dtype });
+          const ids = tensor(new Int32Array(idx));
+          // As a strided view: the second column of a [k, 2] tensor (stride 2), the first column all −7.
+          const vt = strided ? tensor([...v, ...v].map((_, j) => (j % 2 ? v[(j - 1) / 2] : -7)), { dtype }).reshape([v.length, 2]).narrow(1, 1, 1) : tensor(v, { dtype });
+          scatterFlatInto(xt, ids, vt, mode);
+          return [xt];
+        });
+        // The definition, in float64, in index order.
+        const e = [...x];
+        idx.forEach((p, i) => (e[p] = mode === 'set' ? v[i] : e[p] + v[i]));
+        if (dtype === 'int32') expect(got).toEqual(e);
+        else {
+          const { rtol, atol } = tolerance(dtype);
+          expectClose(got, e, rtol, atol, `scatterFlatInto ${mode}`);
+        }
+      },
+    );
+  }
 });

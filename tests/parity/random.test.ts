@@ -1,6 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
-import { getRngState, manualSeed, philox, rand, randn, setRngState } from '@siftjs/tensor';
+import { getRngState, manualSeed, philox, rand, randLike, randn, setRngState, tensor } from '@siftjs/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { shapeArb } from '../support/arbitraries.js';
 import { backendsUnderTest, caps, floatDtypes } from '../support/backends.js';
 import { expectClose } from '../support/close.js';
 import { read } from '../support/read.js';
@@ -62,5 +63,52 @@ describe.each(backendsUnderTest())('random numbers on $name', (backend) => {
     expect(Math.sqrt(m.zVar[0])).toBeCloseTo(2, 1);
     expect(m.rMin[0]).toBeGreaterThanOrEqual(-2);
     expect(m.rMax[0]).toBeLessThan(-1);
+  });
+
+  test.prop([shapeArb({ maxRank: 4, maxDim: 6 }), fc.boolean(), fc.nat(), fc.option(fc.nat()), fc.nat({ max: 2 ** 31 })], { numRuns: 30 })(
+    "randLike: x's shape (views too), x's dtype or the one asked, every number in [0, 1), the same numbers again under the same seed",
+    async (shape, transposed, from, to, seed) => {
+      const dtypes = floatDtypes();
+      const dtype = dtypes[from % dtypes.length];
+      const asked = to === null ? undefined : dtypes[to % dtypes.length];
+      const n = shape.reduce((a, b) => a * b, 1);
+      const forms: { shape: number[]; dtype: string }[] = [];
+      const [first, second, again] = await read(() => {
+        const base = tensor(new Array(n).fill(5), { shape, dtype });
+        const x = transposed && shape.length >= 2 ? base.transpose(0, 1) : base;
+        manualSeed(seed);
+        const draws = [randLike(x, asked), randLike(x, asked)];
+        manualSeed(seed);
+        draws.push(randLike(x, asked));
+        for (const t of draws) forms.push({ shape: [...t.shape], dtype: t.dtype });
+        return draws;
+      });
+      const xShape = transposed && shape.length >= 2 ? [shape[1], shape[0], ...shape.slice(2)] : shape;
+      expect(forms).toEqual(new Array(3).fill({ shape: xShape, dtype: asked ?? dtype }));
+      for (const u of [first, second]) {
+        expect(u.length).toBe(n);
+        expect(u.every((v) => v >= 0 && v < 1), `a number outside [0, 1): ${u.find((v) => !(v >= 0 && v < 1))}`).toBe(true);
+      }
+      expect(again).toEqual(first);
+      // Two draws are two streams: two numbers alike in every place would be a coincidence of about 2^-48 at float32.
+      if (n >= 2) expect(second).not.toEqual(first);
+    },
+  );
+
+  it('randLike is uniform on [0, 1): mean, variance and ten equal bins each within 5σ of U(0,1)', async () => {
+    const n = 40000;
+    const [u] = await read(() => {
+      manualSeed(2024);
+      return [randLike(tensor(new Array(n).fill(0), { shape: [200, 200] }))];
+    });
+    const mean = u.reduce((a, b) => a + b, 0) / n;
+    const variance = u.reduce((a, b) => a + (b - mean) ** 2, 0) / n;
+    // σ of the mean of n U(0,1) is √(1/12n); of the sample variance, √((1/80 − 1/144)/n) (the fourth central moment 1/80).
+    expect(Math.abs(mean - 0.5)).toBeLessThan(5 * Math.sqrt(1 / 12 / n));
+    expect(Math.abs(variance - 1 / 12)).toBeLessThan(5 * Math.sqrt((1 / 80 - 1 / 144) / n));
+    const bins = new Array(10).fill(0);
+    for (const v of u) bins[Math.floor(v * 10)]++;
+    // Each bin's count is Binomial(n, 1/10): σ = √(n · 0.1 · 0.9).
+    for (const c of bins) expect(Math.abs(c - n / 10)).toBeLessThan(5 * Math.sqrt(n * 0.1 * 0.9));
   });
 });

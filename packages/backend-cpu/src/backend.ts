@@ -1,20 +1,13 @@
-import type {
-  AdamWHyper,
-  AdamWIncrementArgs,
-  Backend,
-  BackendInfo,
-  BackendMemoryStats,
-  BackendStorage,
-  BinaryOp,
-  DType,
-  NormBackward,
-  NormForward,
-  NormGradients,
-  NormStats,
-  ReduceOp,
-  TypedArray,
-  UnaryOp,
-  View,
+import {
+  type Backend,
+  type BackendInfo,
+  type BackendMemoryStats,
+  type BackendStorage,
+  type DType,
+  type KernelMethods,
+  type KernelTable,
+  type TypedArray,
+  delegateKernels,
 } from '@siftjs/tensor';
 import { adamw } from './kernels/adamw.js';
 import { adamwIncrement } from './kernels/adamwIncrement.js';
@@ -48,9 +41,23 @@ import { ROW_JOBS } from './threads/row-jobs.js';
 export type { CpuBackendOptions };
 
 /**
- * The CPU backend: a delegation table and nothing else. Each kernel of the contract is the function of the same
- * name in kernels/<method>.ts; storage, threads and the dispatch tiers are the plumbing in runtime/ and threads/.
+ * The CPU backend's kernels, in the contract's order: each contract method is the function of its name in
+ * kernels/<method>.ts, called on the backend's context (CpuContext: storage, threads and the dispatch tiers).
  */
+const kernels = {
+  // primitives (required): layout, elementwise, reductions, linear algebra, indexing, random
+  fill, copy, copyInto, cast, unary, binary, where, reduce, argReduce, matmul, sampledMatmul,
+  gatherRows, scatterAddRows, gatherFlat, scatterFlat, random,
+  // fused kernels (optional): rows, selection, optimizer steps
+  softmax, softmaxBackward, layerNorm, layerNormBackward, rmsNorm, rmsNormBackward, topkAbs, adamw, adamwIncrement,
+} satisfies KernelTable<CpuContext>;
+
+/**
+ * The CPU backend: a delegation table and nothing else. Its kernel methods are the table above (delegateKernels
+ * forwards each to its kernel); its storage and identity forward to runtime/context.ts; threads and the dispatch
+ * tiers are the plumbing in runtime/ and threads/.
+ */
+export interface CpuBackend extends KernelMethods<typeof kernels> {}
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
   private readonly cpu: CpuContext;
@@ -108,105 +115,8 @@ export class CpuBackend implements Backend {
     this.cpu.heap.resetPeak();
   }
 
-  // ---------------------------------------------------------------- kernels (kernels/<method>.ts)
-
-  fill(dtype: DType, size: number, value: number): BackendStorage {
-    return fill(this.cpu, dtype, size, value);
-  }
-
-  copy(x: View): BackendStorage {
-    return copy(this.cpu, x);
-  }
-
-  copyInto(dst: View, src: View): void {
-    copyInto(this.cpu, dst, src);
-  }
-
-  cast(x: View, dtype: DType): BackendStorage {
-    return cast(this.cpu, x, dtype);
-  }
-
-  unary(op: UnaryOp, x: View): BackendStorage {
-    return unary(this.cpu, op, x);
-  }
-
-  binary(op: BinaryOp, a: View, b: View): BackendStorage {
-    return binary(this.cpu, op, a, b);
-  }
-
-  where(cond: View, a: View, b: View): BackendStorage {
-    return where(this.cpu, cond, a, b);
-  }
-
-  reduce(op: ReduceOp, x: View, axes: readonly number[]): BackendStorage {
-    return reduce(this.cpu, op, x, axes);
-  }
-
-  argReduce(op: 'argmax' | 'argmin', x: View, axis: number): BackendStorage {
-    return argReduce(this.cpu, op, x, axis);
-  }
-
-  matmul(a: View, b: View): BackendStorage {
-    return matmul(this.cpu, a, b);
-  }
-
-  sampledMatmul(a: View, g: View, idx: View, transposed: boolean): BackendStorage {
-    return sampledMatmul(this.cpu, a, g, idx, transposed);
-  }
-
-  softmax(x: View, cols: number, log: boolean): BackendStorage {
-    return softmax(this.cpu, x, cols, log);
-  }
-
-  softmaxBackward(y: View, dy: View, cols: number, log: boolean): BackendStorage {
-    return softmaxBackward(this.cpu, y, dy, cols, log);
-  }
-
-  layerNorm(x: View, weight: View | null, bias: View | null, cols: number, eps: number): NormForward {
-    return layerNorm(this.cpu, x, weight, bias, cols, eps);
-  }
-
-  layerNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward {
-    return layerNormBackward(this.cpu, dy, x, weight, stats, cols, wanted);
-  }
-
-  rmsNorm(x: View, weight: View | null, cols: number, eps: number): NormForward {
-    return rmsNorm(this.cpu, x, weight, cols, eps);
-  }
-
-  rmsNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward {
-    return rmsNormBackward(this.cpu, dy, x, weight, stats, cols, wanted);
-  }
-
-  gatherRows(table: View, ids: View): BackendStorage {
-    return gatherRows(this.cpu, table, ids);
-  }
-
-  scatterAddRows(rows: number, ids: View, src: View): BackendStorage {
-    return scatterAddRows(this.cpu, rows, ids, src);
-  }
-
-  gatherFlat(x: View, idx: View): BackendStorage {
-    return gatherFlat(this.cpu, x, idx);
-  }
-
-  scatterFlat(dst: BackendStorage, dtype: DType, idx: View, src: View, mode: 'set' | 'add'): void {
-    scatterFlat(this.cpu, dst, dtype, idx, src, mode);
-  }
-
-  topkAbs(x: View, k: number): { values: BackendStorage; indices: BackendStorage } {
-    return topkAbs(this.cpu, x, k);
-  }
-
-  random(kind: 'uniform' | 'normal', dtype: DType, size: number, seed: readonly [number, number], offset: number): BackendStorage {
-    return random(this.cpu, kind, dtype, size, seed, offset);
-  }
-
-  adamw(p: BackendStorage, g: BackendStorage, m: BackendStorage, v: BackendStorage, dtype: DType, size: number, h: AdamWHyper): void {
-    adamw(this.cpu, p, g, m, v, dtype, size, h);
-  }
-
-  adamwIncrement(a: AdamWIncrementArgs): void {
-    adamwIncrement(this.cpu, a);
+  // The kernel methods: the table above, each forwarding to its kernel on this backend's state.
+  static {
+    delegateKernels(CpuBackend, (b) => b.cpu, kernels);
   }
 }

@@ -2,23 +2,7 @@
  * The Backend contract on one GPUDevice, as a table: each contract method is the function of the same name in
  * kernels/<method>.ts, run on the plumbing the backend owns (runtime.ts: device, encoder, buffer pool, pipelines).
  */
-import type {
-  AdamWHyper,
-  AdamWIncrementArgs,
-  Backend,
-  BackendInfo,
-  BackendStorage,
-  BinaryOp,
-  DType,
-  NormBackward,
-  NormForward,
-  NormGradients,
-  NormStats,
-  ReduceOp,
-  TypedArray,
-  UnaryOp,
-  View,
-} from '@siftjs/tensor';
+import { type Backend, type BackendInfo, type BackendStorage, type KernelMethods, type KernelTable, delegateKernels } from '@siftjs/tensor';
 import { acquireDevice } from './device/acquire.js';
 import type { GpuContext } from './device/context.js';
 import type { KernelLimits } from './device/limits.js';
@@ -40,7 +24,7 @@ import { layerNorm } from './kernels/layerNorm.js';
 import { layerNormBackward } from './kernels/layerNormBackward.js';
 import { matmul } from './kernels/matmul.js';
 import { type MatmulPlan, type MatmulTile, type MatmulTuning, type StridedOperand, matmulPlan } from './kernels/matmul-plan.js';
-import { type WebGpuMemoryStats, memoryStats } from './kernels/memoryStats.js';
+import { memoryStats } from './kernels/memoryStats.js';
 import { random, randomBits } from './kernels/random.js';
 import { read } from './kernels/read.js';
 import { reduce } from './kernels/reduce.js';
@@ -57,7 +41,19 @@ import { upload } from './kernels/upload.js';
 import { where } from './kernels/where.js';
 import { GpuRuntime, type WebGpuBackendOptions, type WebGpuBackendSettings } from './runtime.js';
 
-/** The Backend kernels as WGSL compute shaders on one GPUDevice. */
+/** The contract's methods in its order, each the function of its name in kernels/<method>.ts, run on the runtime. */
+const kernels = {
+  // storage
+  alloc, upload, read, free, memoryStats, resetPeak,
+  // primitives (required): layout, elementwise, reductions, linear algebra, indexing, random
+  fill, copy, copyInto, cast, unary, binary, where, reduce, argReduce, matmul,
+  gatherRows, scatterAddRows, gatherFlat, scatterFlat, random,
+  // fused kernels (optional): rows, selection, optimizer steps
+  softmax, softmaxBackward, layerNorm, layerNormBackward, rmsNorm, rmsNormBackward, topkAbs, adamw, adamwIncrement,
+} satisfies KernelTable<GpuRuntime>;
+
+/** The Backend kernels as WGSL compute shaders on one GPUDevice: the table above (delegateKernels), and info. */
+export interface WebGpuBackend extends KernelMethods<typeof kernels> {}
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu';
   private readonly rt: GpuRuntime;
@@ -118,99 +114,14 @@ export class WebGpuBackend implements Backend {
     return randomBits(this.rt, size, seed, offset);
   }
 
-  // ---------------------------------------------------------------- the contract, one file each in kernels/
+  // ---------------------------------------------------------------- the contract: the table above, and info
 
   info(): BackendInfo {
     return info(this.rt, this.name);
   }
-  alloc(dtype: DType, size: number): BackendStorage {
-    return alloc(this.rt, dtype, size);
-  }
-  upload(dtype: DType, data: TypedArray): BackendStorage {
-    return upload(this.rt, dtype, data);
-  }
-  read(storage: BackendStorage, dtype: DType, size: number): Promise<TypedArray> {
-    return read(this.rt, storage, dtype, size);
-  }
-  free(storage: BackendStorage): void {
-    free(this.rt, storage);
-  }
-  memoryStats(): WebGpuMemoryStats {
-    return memoryStats(this.rt);
-  }
-  resetPeak(): void {
-    resetPeak(this.rt);
-  }
-  fill(dtype: DType, size: number, value: number): BackendStorage {
-    return fill(this.rt, dtype, size, value);
-  }
-  copy(x: View): BackendStorage {
-    return copy(this.rt, x);
-  }
-  copyInto(dst: View, src: View): void {
-    copyInto(this.rt, dst, src);
-  }
-  cast(x: View, dtype: DType): BackendStorage {
-    return cast(this.rt, x, dtype);
-  }
-  unary(op: UnaryOp, x: View): BackendStorage {
-    return unary(this.rt, op, x);
-  }
-  binary(op: BinaryOp, a: View, b: View): BackendStorage {
-    return binary(this.rt, op, a, b);
-  }
-  where(cond: View, a: View, b: View): BackendStorage {
-    return where(this.rt, cond, a, b);
-  }
-  reduce(op: ReduceOp, x: View, axes: readonly number[]): BackendStorage {
-    return reduce(this.rt, op, x, axes);
-  }
-  argReduce(op: 'argmax' | 'argmin', x: View, axis: number): BackendStorage {
-    return argReduce(this.rt, op, x, axis);
-  }
-  matmul(a: View, b: View): BackendStorage {
-    return matmul(this.rt, a, b);
-  }
-  softmax(x: View, cols: number, log: boolean): BackendStorage {
-    return softmax(this.rt, x, cols, log);
-  }
-  softmaxBackward(y: View, dy: View, cols: number, log: boolean): BackendStorage {
-    return softmaxBackward(this.rt, y, dy, cols, log);
-  }
-  layerNorm(x: View, weight: View | null, bias: View | null, cols: number, eps: number): NormForward {
-    return layerNorm(this.rt, x, weight, bias, cols, eps);
-  }
-  layerNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward {
-    return layerNormBackward(this.rt, dy, x, weight, stats, cols, wanted);
-  }
-  rmsNorm(x: View, weight: View | null, cols: number, eps: number): NormForward {
-    return rmsNorm(this.rt, x, weight, cols, eps);
-  }
-  rmsNormBackward(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward {
-    return rmsNormBackward(this.rt, dy, x, weight, stats, cols, wanted);
-  }
-  gatherRows(table: View, ids: View): BackendStorage {
-    return gatherRows(this.rt, table, ids);
-  }
-  scatterAddRows(rows: number, ids: View, src: View): BackendStorage {
-    return scatterAddRows(this.rt, rows, ids, src);
-  }
-  gatherFlat(x: View, idx: View): BackendStorage {
-    return gatherFlat(this.rt, x, idx);
-  }
-  scatterFlat(dst: BackendStorage, dtype: DType, idx: View, src: View, mode: 'set' | 'add'): void {
-    scatterFlat(this.rt, dst, dtype, idx, src, mode);
-  }
-  topkAbs(x: View, k: number): { values: BackendStorage; indices: BackendStorage } {
-    return topkAbs(this.rt, x, k);
-  }
-  random(kind: 'uniform' | 'normal', dtype: DType, size: number, seed: readonly [number, number], offset: number): BackendStorage {
-    return random(this.rt, kind, dtype, size, seed, offset);
-  }
-  adamw(p: BackendStorage, g: BackendStorage, m: BackendStorage, v: BackendStorage, dtype: DType, size: number, h: AdamWHyper): void {
-    adamw(this.rt, p, g, m, v, dtype, size, h);
-  }
-  adamwIncrement(a: AdamWIncrementArgs): void {
-    adamwIncrement(this.rt, a);
+
+  // The kernel methods: the table above, each forwarding to its kernel on this backend's state.
+  static {
+    delegateKernels(WebGpuBackend, (b) => b.rt, kernels);
   }
 }

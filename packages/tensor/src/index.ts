@@ -11,6 +11,7 @@ export { registerBackend, registerUnavailableBackend, setBackend, getBackend, fi
 export { supportsDtype, widestFloat } from './backend/capabilities.js';
 export type * from './backend/backend.js';
 export { COMPARISON_OPS } from './backend/backend.js';
+export { type BackendMethod, type KernelMethods, type KernelTable, delegateKernels } from './backend/kernel-table.js';
 export { manualSeed, getRngState, setRngState, type RngState } from './random/generator.js';
 export * as philox from './random/philox.js';
 export * from './dtype.js';

@@ -1,14 +1,15 @@
+/**
+ * Layer norm and RMS norm on the GPU against float64 (the CPU's normRows / normRowsBackward written out again):
+ * `check` runs one case's forward and backward and measures every output; layerNorm.test.ts and rmsNorm.test.ts
+ * run it on their own kernels.
+ */
 import type { NormGradients, NormStats } from '@siftjs/tensor';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import type { WebGpuBackend } from '../src/index.js';
-import { acquire, acquireNarrow, expectClose, randomData } from './helpers.js';
+import { expectClose, randomData } from './helpers.js';
 
-const { backend: be, reason } = await acquire();
-const narrow = be ? await acquireNarrow() : null;
-afterAll(() => narrow?.destroy());
-
-interface Case {
+export interface Case {
   rows: number;
   cols: number;
   centred: boolean;
@@ -92,7 +93,7 @@ function within(what: string, got: ArrayLike<number>, want: ArrayLike<number>, t
   }
 }
 
-async function check(b: WebGpuBackend, c: Case): Promise<void> {
+export async function check(b: WebGpuBackend, c: Case): Promise<void> {
   const { rows, cols, centred, seed } = c;
   const n = rows * cols;
   const eps = 1e-5;
@@ -137,7 +138,16 @@ async function check(b: WebGpuBackend, c: Case): Promise<void> {
   for (const s of [sx, sdy, wv?.storage, bv?.storage, f.y, f.rstd, f.mean, g.dx, g.dweight, g.dbias]) if (s) b.free(s);
 }
 
-const caseArb = fc.record({
+/** [rows, cols] at the edges: one row, one column, rows longer than a workgroup, and 2000 short rows. */
+export const EDGE_SHAPES = [
+  [1, 1],
+  [1, 3],
+  [3, 1],
+  [1, 4099],
+  [2000, 7],
+] as const;
+
+export const caseArb = fc.record({
   rows: fc.oneof(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 7, max: 300 })),
   // Few columns (fewer than a workgroup), a non-multiple of 4, and more than a workgroup's invocations.
   cols: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 200, max: 1300 })),
@@ -149,52 +159,3 @@ const caseArb = fc.record({
   // A frozen weight or bias (or an input that needs no gradient) is not asked for.
   wanted: fc.oneof(fc.constant(undefined), fc.record({ input: fc.boolean(), weight: fc.boolean(), bias: fc.boolean() })),
 }).map((c) => ({ ...c, bias: c.bias && c.centred }));
-
-describe.skipIf(!be)(`webgpu layer norm and RMS norm (${reason})`, () => {
-  const b = be as WebGpuBackend;
-
-  it('forward and backward match float64 (y, mean, rstd, dx, dweight, dbias) on random rows', async () => {
-    await fc.assert(
-      fc.asyncProperty(caseArb, (c) => check(b, c)),
-      { numRuns: 30 },
-    );
-  });
-
-  it('one row, one column, rows longer than a workgroup, and 2000 short rows', async () => {
-    for (const [rows, cols] of [
-      [1, 1],
-      [1, 3],
-      [3, 1],
-      [1, 4099],
-      [2000, 7],
-    ]) {
-      for (const centred of [true, false]) await check(b, { rows, cols, centred, weight: true, bias: centred, seed: rows + cols, shift: 0 });
-    }
-  });
-
-  it('a device with four storage buffers per stage packs the small vectors and gets the same values', async () => {
-    if (!narrow) throw new Error('no second device');
-    await fc.assert(
-      fc.asyncProperty(caseArb, (c) => check(narrow, c)),
-      { numRuns: 12 },
-    );
-    await check(narrow, { rows: 5, cols: 33, centred: true, weight: true, bias: true, seed: 3, shift: 0 });
-  });
-
-  it('empty inputs give empty outputs and zero parameter gradients', async () => {
-    const x = { storage: b.alloc('float32', 0), dtype: 'float32' as const, shape: [0, 4], strides: [4, 1], offset: 0 };
-    const w = { storage: b.fill('float32', 4, 1), dtype: 'float32' as const, shape: [4], strides: [1], offset: 0 };
-    const f = b.layerNorm(x, w, null, 4, 1e-5);
-    const g = b.layerNormBackward(x, x, w, f, 4, { input: true, weight: true, bias: true });
-    expect(Array.from(await b.read(g.dweight!, 'float32', 4))).toEqual([0, 0, 0, 0]);
-    expect(Array.from(await b.read(g.dbias!, 'float32', 4))).toEqual([0, 0, 0, 0]);
-  });
-
-  it('float64 and mismatched operands are rejected with the op and shapes', () => {
-    const s = b.alloc('float32', 6);
-    const x = { storage: s, dtype: 'float32' as const, shape: [2, 3], strides: [3, 1], offset: 0 };
-    expect(() => b.layerNorm({ ...x, dtype: 'float64' }, null, null, 3, 1e-5)).toThrow(/webgpu layerNorm float64 \[2, 3\] rows of 3: float32 only/);
-    expect(() => b.rmsNorm(x, { ...x, shape: [2] }, 3, 1e-5)).toThrow(/rmsNorm float32 \[2, 3\] rows of 3, weight \[2\]: operand \[2\] does not fit rows of 3/);
-    expect(() => b.layerNorm(x, null, null, 4, 1e-5)).toThrow(/\[2, 3\] is not rows of 4/);
-  });
-});
