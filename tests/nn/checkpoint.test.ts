@@ -175,4 +175,18 @@ describe.each(backendsUnderTest())('checkpoint on $name', (backend) => {
     expect(bv).toHaveLength(3);
     for (const t of [a, b]) t.dispose();
   });
+
+  it('stops at an input that fn also holds by its original handle (a non-leaf made outside)', async () => {
+    const dtype = floatDtype();
+    const a = keep(rand([4], { dtype, low: 1, high: 2 }).requiresGrad_());
+    const [ga, av] = await read(() => {
+      const a2 = a.mul(2);
+      // fn squares its input through the argument and through the closure's own handle on it.
+      checkpoint((u) => u.mul(a2), a2).sum().backward();
+      return [a.grad as Tensor, a.mul(1)];
+    });
+    // d/da Σ (2a)² = 8a
+    ga.forEach((g, i) => expect(g).toBeCloseTo(8 * av[i], 5));
+    a.dispose();
+  });
 });

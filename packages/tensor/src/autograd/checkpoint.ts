@@ -1,6 +1,7 @@
 import { AutogradError } from '../errors.js';
 import { scope } from '../memory/scope.js';
 import { getRngState, setRngState } from '../random/generator.js';
+import { alias } from '../ops/views.js';
 import { Tensor } from '../tensor.js';
 import { backwardTo } from './engine.js';
 import { isGradEnabled, noGrad, withGradMode } from './grad-mode.js';
@@ -27,11 +28,13 @@ export function checkpoint(fn: (...inputs: Tensor[]) => Tensor, ...inputs: Tenso
   const read = new Set<Tensor>();
   let out = captureGradInputs(read, () => noGrad(() => fn(...inputs)));
   if (!(out instanceof Tensor)) throw new AutogradError('checkpoint: fn must return one Tensor');
-  const reads = [...read].filter((t) => !inputs.includes(t));
+  // Inputs read by ops are among `read` too: kept there, so a closure that also holds an input by its original handle
+  // stops the recomputed graph at the input's own node instead of walking on into the graph that made it.
+  const reads = [...read];
   const gradInputs = inputs.filter((t) => t.requiresGrad);
   if (gradInputs.length + reads.length === 0) return out;
   // The result gets its own node: an input (or a closure tensor) handed back as it is must keep its own.
-  if (inputs.includes(out) || read.has(out)) out = noGrad(() => (out as Tensor).add(0));
+  if (inputs.includes(out) || read.has(out)) out = noGrad(() => alias(out as Tensor));
 
   const saved = inputs.map((t) => t.share());
   const needs = inputs.map((t) => t.requiresGrad);
