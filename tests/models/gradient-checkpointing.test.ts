@@ -84,7 +84,8 @@ describe.each(backendsUnderTest())('gradient checkpointing on $name', (backend) 
   beforeAll(() => backend.start());
 
   for (const f of FAMILIES) {
-    it(`${f.name}: the loss and every parameter's gradient are the same bits with the blocks checkpointed (training mode, dropout on)`, async () => {
+    // LLaMA's published configs have no dropout; GPT-2's and BERT's run here at 0.1 everywhere.
+    it(`${f.name}: the loss and every parameter's gradient are the same bits with the blocks checkpointed (training mode${f.name === 'LLaMA' ? '' : ', dropout on'})`, async () => {
       manualSeed(1);
       const model = f.build();
       model.train();
