@@ -20,7 +20,10 @@
  *                                 `sift pretrain` (each pretrained under benchmarks/models/ when missing):
  *                                 benchmarks/results/sparsity-figures.{json,md} and -size.svg, -steps.svg
  *                                 (benchmarks/suites/sparsity-figures.ts)
- *   --skip-cpu                    run only the suites asked for by --finetune / --budget / --sift-step / --sparsity
+ *   npm run bench -- --checkpointing  also the peak bytes of a GPT-2-architecture training step (6 layers, 384 wide,
+ *                                 4 × 256 tokens) with and without gradient checkpointing, full fine-tuning and SIFT:
+ *                                 benchmarks/results/gradient-checkpointing.{json,md} (benchmarks/suites/gradient-checkpointing.ts)
+ *   --skip-cpu                    run only the suites asked for by --finetune / --budget / --sift-step / --sparsity / --checkpointing
  *   --backend webgpu              the WebGPU suite instead (benchmarks/webgpu.ts): siftjs beside tfjs-backend-webgpu
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';

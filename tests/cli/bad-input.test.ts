@@ -71,6 +71,8 @@ const CASES: Case[] = [
   { args: set(F, '--text-field', 'body'), names: 'body' },
   { args: set(F, '--data', 'long.jsonl', '--max-length', '64'), names: '--max-length' },
   { args: [...F, '--resume'], names: /o-\d+\/checkpoint/ },
+  // --gradient-checkpointing is a switch: a value given to it is refused, naming it
+  { args: [...F, '--gradient-checkpointing=yes'], names: '--gradient-checkpointing' },
   // finetune: data files
   { args: set(F, '--data', 'missing.jsonl'), names: 'missing.jsonl' },
   { args: set(F, '--data', 'datadir.jsonl'), names: 'datadir.jsonl' },
@@ -165,6 +167,7 @@ const CASES: Case[] = [
   { args: set(P, '--width', '65536', '--heads', '1', '--layers', '64'), names: '--width' },
   { args: set(P, '--out', '/proc/x'), names: '/proc/x' },
   { args: set(P, '--out', 'afile'), names: 'afile' },
+  { args: [...P, '--gradient-checkpointing=1'], names: '--gradient-checkpointing' },
 
   // bench (cwd is a temporary directory, outside any checkout)
   { args: ['bench', '--quick'], names: 'benchmarks/run.ts' },
@@ -180,12 +183,16 @@ const CASES: Case[] = [
   { args: set(C, '--model', 'nowhere'), names: 'nowhere' },
   { args: set(C, '--max-length', '96'), names: '--max-length' },
   { args: set(C, '--out', '/proc/x'), names: '/proc/x' },
+  { args: [...C, '--gradient-checkpointing=on'], names: '--gradient-checkpointing' },
 
   // the program itself, and the backends
   { args: ['frobnicate'], names: 'frobnicate' },
   { args: ['finetune', '--data', 'mails.jsonl', '--out', 'o'], names: '--model' },
   { args: ['eval', '--modle', 'model', '--data', 'mails.jsonl'], names: '--modle' },
   { args: ['eval', '--data', 'mails.jsonl', '--model'], names: '--model' },
+  // commands that do not train have no --gradient-checkpointing
+  { args: [...E, '--gradient-checkpointing'], names: '--gradient-checkpointing' },
+  { args: [...G, '--gradient-checkpointing'], names: '--gradient-checkpointing' },
   { args: set(F, '--backend', 'webgpu'), names: 'SIFT_WEBGPU_ADAPTER', env: { SIFT_WEBGPU_ADAPTER: 'metal' } },
   { args: E, names: 'SIFT_BLAS=/nonexistent/libcblas.so', env: { SIFT_BLAS: '/nonexistent/libcblas.so' } },
   { args: E, names: 'SIFT_THREADS', env: { SIFT_THREADS: 'two' } },

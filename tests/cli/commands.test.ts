@@ -8,6 +8,7 @@ import { loadSafetensors } from '@siftjs/safetensors';
 import { applyDelta, loadDelta } from '@siftjs/sift-optimizer';
 import '@siftjs/backend-cpu';
 import { writeTinyFixture } from './fixture.js';
+import { siftInProcess } from './in-process.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const bin = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
@@ -92,6 +93,20 @@ describe('sift finetune, resume, eval and merge', () => {
     const r = sift([...args(resumed, 2), ...m, '--lr', '0.5', '--resume']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('lr');
+  });
+
+  it.each(['sift', 'lora'])('%s with --gradient-checkpointing trains to the same bits as without', async (method) => {
+    const plain = join(root, `plain-${method}`);
+    const ckpt = join(root, `ckpt-${method}`);
+    await main(['node', 'sift', ...args(plain, 1), '--method', method]);
+    const r = await siftInProcess([...args(ckpt, 1), '--method', method, '--gradient-checkpointing']);
+    expect(r.code, r.stderr).toBe(0);
+    // The run's opening line reads the model: it says so only when the blocks were switched over.
+    expect(r.stderr).toMatch(/^sift finetune: .* trainable parameters, gradient checkpointing on$/m);
+    const file = method === 'sift' ? 'delta.safetensors' : 'adapter_model.safetensors';
+    expect(bits(ckpt, file)).toEqual(bits(plain, file));
+    const [a, b] = [plain, ckpt].map((d) => JSON.parse(readFileSync(join(d, 'metrics.json'), 'utf8')).heldOut);
+    expect(b).toEqual(a);
   });
 
   it('eval applies the delta; merge writes a checkpoint whose weights equal base + delta', async () => {

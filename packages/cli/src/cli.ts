@@ -68,13 +68,14 @@ export function program(): Command {
       .addOption(need('--out <dir>', 'where the logs, checkpoints and result go'))
       .option('--resume', 'continue from the checkpoint in --out', false)
       .option('--stop-after <epochs>', 'stop after this many epochs, leaving a checkpoint to --resume', int('--stop-after'))
-      .option('--allow-divergence', 'go on when the training loss passes 100× its starting value (a NaN or an infinity stops the run regardless)', false),
+      .option('--allow-divergence', 'go on when the training loss passes 100× its starting value (a NaN or an infinity stops the run regardless)', false)
+      .option('--gradient-checkpointing', 'recompute each transformer block in backward instead of keeping its activations: far less memory, about one more forward per step, the same weights', false),
   ).action(async (o, command: Command) => {
     checkModelDir('--model', o.model);
     o.maxLength = maxLengthFor(command, o.model);
     checkOutDir('--out', o.out);
     await useBackend(o.backend);
-    await finetune({ ...o, heldOut: o.heldOut, batchSize: o.batchSize, maxLength: o.maxLength, textField: o.textField, labelField: o.labelField, promptField: o.promptField, responseField: o.responseField, packing: o.packing });
+    await finetune({ ...o, heldOut: o.heldOut, batchSize: o.batchSize, maxLength: o.maxLength, textField: o.textField, labelField: o.labelField, promptField: o.promptField, responseField: o.responseField, packing: o.packing, gradientCheckpointing: o.gradientCheckpointing });
   });
 
   dataOptions(
@@ -177,6 +178,7 @@ export function program(): Command {
     .option('--steps <n>', 'optimizer steps', int('--steps'), d.steps)
     .option('--lr <lr>', 'peak learning rate', num('--lr', { gt: 0 }), d.lr)
     .option('--seed <n>', 'seed', int('--seed', 0), d.seed)
+    .option('--gradient-checkpointing', 'recompute each transformer block in backward instead of keeping its activations: far less memory, about one more forward per step, the same weights', false)
     .addOption(backendOption())
     .action(async (o) => {
       const size = { vocabSize: o.vocabSize, nLayer: o.layers, nEmbd: o.width, nHead: o.heads, context: o.context, batchSize: o.batchSize };
@@ -184,7 +186,7 @@ export function program(): Command {
       checkOutDir('--out', o.out);
       await useBackend(o.backend);
       const command = `sift ${process.argv.slice(2).join(' ')}`;
-      const r = await pretrain({ ...d, ...size, out: o.out, steps: o.steps, lr: o.lr, seed: o.seed, command });
+      const r = await pretrain({ ...d, ...size, out: o.out, steps: o.steps, lr: o.lr, seed: o.seed, gradientCheckpointing: o.gradientCheckpointing, command });
       process.stdout.write(`${JSON.stringify(r)}\n`);
     });
 
@@ -210,6 +212,7 @@ export function program(): Command {
     .option('--held-out-per-class <n>', 'held-out emails per class', int('--held-out-per-class'), c.heldOutPerClass)
     .option('--max-length <n>', 'tokens kept per email', int('--max-length'), c.maxLength)
     .option('--seed <n>', 'seed', int('--seed', 0), c.seed)
+    .option('--gradient-checkpointing', 'recompute each transformer block in backward instead of keeping its activations: far less memory, about one more forward per step, the same weights', false)
     .addOption(backendOption())
     .action(async (o, command: Command) => {
       for (const m of o.methods) if (!(METHODS as readonly string[]).includes(m)) throw new UsageError(`unknown method '${m}' in --methods (one of ${METHODS.join(', ')})`);
@@ -217,7 +220,7 @@ export function program(): Command {
       o.maxLength = maxLengthFor(command, o.model);
       checkOutDir('--out', o.out);
       await useBackend(o.backend);
-      await compareCommand({ ...c, model: o.model, out: o.out, methods: o.methods as MethodName[], density: o.density, targets: o.targets, epochs: o.epochs, trainPerClass: o.trainPerClass, heldOutPerClass: o.heldOutPerClass, maxLength: o.maxLength, seed: o.seed });
+      await compareCommand({ ...c, model: o.model, out: o.out, methods: o.methods as MethodName[], density: o.density, targets: o.targets, epochs: o.epochs, trainPerClass: o.trainPerClass, heldOutPerClass: o.heldOutPerClass, maxLength: o.maxLength, seed: o.seed, gradientCheckpointing: o.gradientCheckpointing });
     });
   return p;
 }

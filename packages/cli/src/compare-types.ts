@@ -23,6 +23,8 @@ export interface CompareOptions {
   /** A labelled JSONL/CSV file to use instead of the SpamAssassin task (tests, other tasks). */
   data?: string;
   quiet?: boolean;
+  /** Recompute each transformer block in backward instead of keeping its activations (the same weights, less memory). */
+  gradientCheckpointing?: boolean;
 }
 
 export interface MethodResult {

@@ -9,6 +9,7 @@ import { encodeExamples } from './data/encode.js';
 import { readDataset } from './data/read.js';
 import { splitHeldOut } from './data/split.js';
 import { loadModelInput } from './inputs.js';
+import { useGradientCheckpointing } from './train/gradient-checkpointing.js';
 import type { TaskModel } from './model-dir.js';
 import { fit } from './train/fit.js';
 import { JsonlLog } from './train/log.js';
@@ -120,6 +121,7 @@ export async function compare(o: CompareOptions): Promise<MethodResult[]> {
   for (const method of o.methods) {
     manualSeed(o.seed);
     const task = withTargets(loadModelInput('--model', o.model, 'classification', data.labelNames.length), o.targets);
+    useGradientCheckpointing(task.model, o.gradientCheckpointing);
     const tuner = tunerFor(method, task, o, siftBudget);
     const r = await fit({ task, tuner, batchesFor, heldOut, epochs: o.epochs, lr: o.lr[method] ?? 1e-3, seed: o.seed, log, label: LABELS[method].padEnd(20), quiet: o.quiet });
     const kept = tuner.memoryReport().total;

@@ -28,6 +28,8 @@ export interface PretrainOptions {
   /** The command line that ran this, written into the model's README. */
   command?: string;
   quiet?: boolean;
+  /** Recompute each transformer block in backward instead of keeping its activations (the same weights, less memory). */
+  gradientCheckpointing?: boolean;
 }
 
 // Dropout off: a short run over a few million tokens underfits rather than overfits, and it halves the step time.
@@ -76,6 +78,7 @@ export async function pretrain(o: PretrainOptions): Promise<{ trainLoss: number;
       'pretrain',
     ),
   );
+  if (o.gradientCheckpointing) model.gradientCheckpointingEnable();
   const opt = new AdamW(weightDecayGroups(model, o.weightDecay), { lr: o.lr, betas: [0.9, 0.95] });
   const sched = new LRScheduler(opt, linearWarmupCosineDecay(o.warmup, o.steps, 0.1));
   const rng = new SeededRandom(o.seed, 7);

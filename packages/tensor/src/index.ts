@@ -3,6 +3,7 @@ export { Tensor, type Removable } from './tensor.js';
 export * from './ops/all.js';
 export type { Operand } from './ops/util.js';
 export { noGrad, isGradEnabled, withGradMode } from './autograd/grad-mode.js';
+export { checkpoint } from './autograd/checkpoint.js';
 export { SAMPLED_CHUNK_ROWS, type SampledGradRequest, sampledGradRequest, sampledGradWorkspaceBytes, setSampledGrad } from './autograd/sampled-grad.js';
 export type { GradHook, PostAccumulateGradHook } from './autograd/node.js';
 export { scope, keep } from './memory/scope.js';

@@ -16,6 +16,7 @@ import { type CheckpointMeta, checkpointExists, resumeCheckpoint, saveCheckpoint
 import { evaluateAsync } from '../train/evaluate.js';
 import { assertFiniteWeights } from '../train/finite.js';
 import { fit } from '../train/fit.js';
+import { gradientCheckpointingNote, useGradientCheckpointing } from '../train/gradient-checkpointing.js';
 import { JsonlLog } from '../train/log.js';
 import { removeOrphans } from '../train/orphans.js';
 import { saveFineTune } from '../train/save-result.js';
@@ -47,6 +48,8 @@ export interface FinetuneArgs {
   stopAfter?: number;
   /** Go on when the training loss passes 100× its starting value (a non-finite one stops the run regardless). */
   allowDivergence?: boolean;
+  /** Recompute each transformer block in backward instead of keeping its activations (the same weights, less memory). */
+  gradientCheckpointing?: boolean;
 }
 
 /** `sift finetune`: one method on one dataset, evaluated each epoch, checkpointed, its result saved. */
@@ -61,6 +64,7 @@ export async function finetune(a: FinetuneArgs): Promise<void> {
 
   const data = prepareData(a);
   const tm = data.tm;
+  useGradientCheckpointing(tm.model, a.gradientCheckpointing);
   const padId = tm.tokenizer.padId;
   const batchesFor = (epoch: number) => makeBatches(data.train, { batchSize: a.batchSize, padId, bucketByLength: true, seed: a.seed * 1000 + epoch });
   const heldBatches = makeBatches(data.heldOut, { batchSize: 2 * a.batchSize, padId });
@@ -113,7 +117,7 @@ async function run(a: FinetuneArgs, { method, ckpt, split, tm, tuner, batchesFor
   log.retain((r) => typeof r.epoch === 'number' && r.epoch < startEpoch); // what a killed run logged past its checkpoint goes
   const left = startEpoch < a.epochs;
   process.stderr.write(
-    `sift finetune: ${method} on ${split}, ${tuner.trainableCount().toLocaleString('en-US')} trainable parameters${startEpoch ? `, resuming after epoch ${startEpoch}` : ''}${left ? '' : '; every epoch is done: saving the result'}\n`,
+    `sift finetune: ${method} on ${split}, ${tuner.trainableCount().toLocaleString('en-US')} trainable parameters${gradientCheckpointingNote(tm.model)}${startEpoch ? `, resuming after epoch ${startEpoch}` : ''}${left ? '' : '; every epoch is done: saving the result'}\n`,
   );
   // Instruction tuning reports the held-out loss before training beside the one after: measured once, kept with
   // the checkpoints so that a resumed run reports the same.

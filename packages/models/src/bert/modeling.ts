@@ -1,4 +1,4 @@
-import { Dropout, Embedding, init, LayerNorm, Linear, mergeHeads, Module, ModuleList, paddingMask, scaledDotProductAttention, splitHeads } from '@siftjs/nn';
+import { Dropout, Embedding, GradientCheckpointingLayer, init, LayerNorm, Linear, mergeHeads, Module, ModuleList, paddingMask, scaledDotProductAttention, splitHeads } from '@siftjs/nn';
 import { arange, crossEntropy, ones, onesLike, scope, type Tensor, triu, zerosLike } from '@siftjs/tensor';
 import { checkModelType, type RawConfig } from '../config.js';
 import type { CheckpointLayout } from '../pretrained/layout.js';
@@ -166,7 +166,7 @@ export class BertIntermediate extends Module {
   }
 }
 
-export class BertLayer extends Module {
+export class BertLayer extends GradientCheckpointingLayer {
   attention: BertAttention;
   intermediate: BertIntermediate;
   output: BertOutput;
@@ -178,7 +178,12 @@ export class BertLayer extends Module {
     this.output = new BertOutput(cfg.intermediate_size, cfg);
   }
 
+  /** With gradient checkpointing on, recomputed in backward. */
   forward(x: Tensor, mask: Tensor): Tensor {
+    return this.checkpointed((h, m) => this.run(h, m), x, mask);
+  }
+
+  private run(x: Tensor, mask: Tensor): Tensor {
     return scope(() => {
       const a = this.attention.forward(x, mask);
       return this.output.forward(this.intermediate.forward(a), a);

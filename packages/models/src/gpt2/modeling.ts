@@ -5,6 +5,7 @@ import {
   Dropout,
   KVCache,
   Embedding,
+  GradientCheckpointingLayer,
   LayerNorm,
   Linear,
   mergeHeads,
@@ -103,7 +104,7 @@ export class GPT2MLP extends Module {
 }
 
 /** Pre-norm residual block: x + attn(ln_1(x)), then + mlp(ln_2(x)). */
-export class GPT2Block extends Module {
+export class GPT2Block extends GradientCheckpointingLayer {
   ln_1: LayerNorm;
   attn: GPT2Attention;
   ln_2: LayerNorm;
@@ -117,7 +118,13 @@ export class GPT2Block extends Module {
     this.mlp = new GPT2MLP(cfg);
   }
 
+  /** With gradient checkpointing on, recomputed in backward; never with a cache (generation appends to it). */
   forward(x: Tensor, mask: Tensor, cache?: AttentionCache): Tensor {
+    if (cache) return this.run(x, mask, cache);
+    return this.checkpointed((h, m) => this.run(h, m), x, mask);
+  }
+
+  private run(x: Tensor, mask: Tensor, cache?: AttentionCache): Tensor {
     return scope(() => {
       const a = x.add(this.attn.forward(this.ln_1.forward(x), mask, cache));
       return a.add(this.mlp.forward(this.ln_2.forward(a)));

@@ -1,4 +1,4 @@
-import { type AttentionCache, Embedding, init, KVCache, Linear, Module, ModuleList, MultiHeadAttention, RMSNorm, SwiGLU } from '@siftjs/nn';
+import { type AttentionCache, Embedding, GradientCheckpointingLayer, init, KVCache, Linear, ModuleList, MultiHeadAttention, RMSNorm, SwiGLU } from '@siftjs/nn';
 import { scope, type Tensor } from '@siftjs/tensor';
 import { checkModelType, type RawConfig } from '../config.js';
 import { causalLMLoss } from '../loss.js';
@@ -14,7 +14,7 @@ import { rotaryFrequencies } from './rope.js';
  * frequencies, Qwen2's q/k/v biases, Mistral's sliding window, tied or untied output embeddings.
  */
 
-export class LlamaDecoderLayer extends Module {
+export class LlamaDecoderLayer extends GradientCheckpointingLayer {
   self_attn: MultiHeadAttention;
   mlp: SwiGLU;
   input_layernorm: RMSNorm;
@@ -39,7 +39,14 @@ export class LlamaDecoderLayer extends Module {
     this.post_attention_layernorm = new RMSNorm(cfg.hidden_size, cfg.rms_norm_eps);
   }
 
+  /** With gradient checkpointing on, recomputed in backward; never with a cache (generation appends to it). */
   forward(x: Tensor, opts: { attentionMask?: Tensor; cache?: AttentionCache }): Tensor {
+    if (opts.cache) return this.run(x, opts);
+    const mask = opts.attentionMask;
+    return mask ? this.checkpointed((h, m) => this.run(h, { attentionMask: m }), x, mask) : this.checkpointed((h) => this.run(h, {}), x);
+  }
+
+  private run(x: Tensor, opts: { attentionMask?: Tensor; cache?: AttentionCache }): Tensor {
     return scope(() => {
       const a = x.add(this.self_attn.forward(this.input_layernorm.forward(x), opts));
       return a.add(this.mlp.forward(this.post_attention_layernorm.forward(a)));

@@ -1,4 +1,4 @@
-import { Module } from '@siftjs/nn';
+import { Module, setGradientCheckpointing } from '@siftjs/nn';
 import { saveWeights, saveWeightsAsync } from '../checkpoint.js';
 import { type RawConfig, readConfig } from '../config.js';
 import type { CheckpointLayout } from './layout.js';
@@ -58,6 +58,29 @@ export abstract class PretrainedModel<C extends object = object> extends Module 
    */
   loadPretrainedWeights(dir: string, opts: LoadOptions = {}): LoadReport {
     return loadPretrained(this, dir, this.checkpointLayout, this.architecture, opts);
+  }
+
+  /**
+   * Activation checkpointing in every transformer block (transformers' gradient_checkpointing_enable): a block keeps
+   * only its input between forward and backward and is recomputed, dropout mask included, when backward reaches it —
+   * activation memory grows with the number of blocks by one hidden state each instead of everything inside them,
+   * for about one more forward per step. Gradients are the same bits as without. A cached forward (generation) is
+   * never checkpointed.
+   */
+  gradientCheckpointingEnable(): void {
+    if (setGradientCheckpointing(this, true) === 0) {
+      throw new TypeError(`${this.architecture} does not support gradient checkpointing (it has no transformer blocks)`);
+    }
+  }
+
+  gradientCheckpointingDisable(): void {
+    setGradientCheckpointing(this, false);
+  }
+
+  /** Whether gradient checkpointing is on (transformers' is_gradient_checkpointing). */
+  get isGradientCheckpointing(): boolean {
+    for (const [, m] of this.namedModules()) if ('gradientCheckpointing' in m && m.gradientCheckpointing === true) return true;
+    return false;
   }
 
   /** config.json as savePretrained writes it. */

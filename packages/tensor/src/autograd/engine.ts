@@ -25,43 +25,77 @@ export function runBackward(root: Tensor, gradient?: Tensor): void {
       `backward: gradient shape ${fmtShape(gradient.shape)} does not match output shape ${fmtShape(root.shape)}`,
     );
   }
-  const rootNode = root.gradNode();
-  const pending = countDependencies(rootNode);
-  const grads = new Map<Node, Tensor>();
-  const readyLeaves: Node[] = [];
-  const readyOps: Node[] = [rootNode];
-  withGradMode(false, () => {
-    try {
-      grads.set(rootNode, keep(gradient ? gradient.clone() : root.onesLike()));
-      while (readyLeaves.length + readyOps.length > 0) {
-        const node = (readyLeaves.pop() ?? readyOps.pop()) as Node;
-        const grad = runHooks(node, grads.get(node) ?? null);
-        grads.delete(node);
-        if (node.leaf) {
-          if (grad) accumulateLeaf(node, node.leaf, grad);
-          continue;
-        }
-        const inputGrads = grad ? applyNode(node, grad) : [];
-        node.freeSaved();
-        deliver(node, inputGrads, (input, g, i) => {
-          if (g) addInto(grads, input, g, node, i);
-          const left = (pending.get(input) as number) - 1;
-          pending.set(input, left);
-          if (left === 0) (input.leaf ? readyLeaves : readyOps).push(input);
-        });
-      }
-    } finally {
-      // A hook or rule that threw leaves gradients in flight: free them, so an error loses no memory.
-      for (const g of grads.values()) g.dispose();
-    }
+  withGradMode(false, () => walk(root.gradNode(), keep(gradient ? gradient.clone() : root.onesLike()), null));
+}
+
+/**
+ * Reverse mode from `root` (seeded with `gradient`, which the walk takes over) that stops at `boundary`: a boundary
+ * node is neither run nor hooked, and the walk does not go past it. Returns the gradient that reached each boundary
+ * node (null where none did), summed as the full walk would have summed it — how `checkpoint` hands the gradients of
+ * a recomputed block to the pass that called it.
+ */
+export function backwardTo(root: Tensor, gradient: Tensor, boundary: readonly Node[]): (Tensor | null)[] {
+  const reached = new Map<Node, Tensor>();
+  const stops = new Set(boundary);
+  try {
+    withGradMode(false, () => walk(root.gradNode(), keep(gradient), { stops, reached }));
+  } catch (e) {
+    for (const g of reached.values()) g.dispose();
+    throw e;
+  }
+  return boundary.map((n) => {
+    const g = reached.get(n) ?? null;
+    reached.delete(n); // a node listed twice gets its gradient once; the engine sums edges, not list entries
+    return g;
   });
 }
 
-function countDependencies(root: Node): Map<Node, number> {
+interface Boundary {
+  stops: ReadonlySet<Node>;
+  reached: Map<Node, Tensor>;
+}
+
+function walk(rootNode: Node, rootGrad: Tensor, boundary: Boundary | null): void {
+  const pending = countDependencies(rootNode, boundary?.stops);
+  const grads = new Map<Node, Tensor>([[rootNode, rootGrad]]);
+  const readyLeaves: Node[] = [];
+  const readyOps: Node[] = [rootNode];
+  try {
+    while (readyLeaves.length + readyOps.length > 0) {
+      const node = (readyLeaves.pop() ?? readyOps.pop()) as Node;
+      if (boundary?.stops.has(node)) {
+        const g = grads.get(node);
+        grads.delete(node);
+        if (g) boundary.reached.set(node, g);
+        continue;
+      }
+      const grad = runHooks(node, grads.get(node) ?? null);
+      grads.delete(node);
+      if (node.leaf) {
+        if (grad) accumulateLeaf(node, node.leaf, grad);
+        continue;
+      }
+      const inputGrads = grad ? applyNode(node, grad) : [];
+      node.freeSaved();
+      deliver(node, inputGrads, (input, g, i) => {
+        if (g) addInto(grads, input, g, node, i);
+        const left = (pending.get(input) as number) - 1;
+        pending.set(input, left);
+        if (left === 0) (input.leaf ? readyLeaves : readyOps).push(input);
+      });
+    }
+  } finally {
+    // A hook or rule that threw leaves gradients in flight: free them, so an error loses no memory.
+    for (const g of grads.values()) g.dispose();
+  }
+}
+
+function countDependencies(root: Node, stops?: ReadonlySet<Node>): Map<Node, number> {
   const pending = new Map<Node, number>([[root, 0]]);
   const stack = [root];
   while (stack.length) {
     const n = stack.pop() as Node;
+    if (stops?.has(n)) continue;
     for (const input of n.inputs) {
       if (!input) continue;
       const seen = pending.has(input);

@@ -9,7 +9,24 @@ import { Node } from './node.js';
  */
 export type GradRule = (g: Tensor, saved: readonly Tensor[], needs: readonly boolean[]) => readonly (Tensor | null)[];
 
+/** The sets `captureGradInputs` is filling (innermost last). */
+const captures: Set<Tensor>[] = [];
+
+/**
+ * Runs `fn` and adds to `into` every tensor requiring grad that an op read while it ran, grad mode on or off —
+ * how `checkpoint` learns which tensors (parameters included) a block it runs without a tape depends on.
+ */
+export function captureGradInputs<R>(into: Set<Tensor>, fn: () => R): R {
+  captures.push(into);
+  try {
+    return fn();
+  } finally {
+    captures.pop();
+  }
+}
+
 export function needsGrad(inputs: readonly Tensor[]): boolean {
+  if (captures.length > 0) for (const t of inputs) if (t.requiresGrad) for (const c of captures) c.add(t);
   if (!isGradEnabled()) return false;
   for (const t of inputs) if (t.requiresGrad) return true;
   return false;
