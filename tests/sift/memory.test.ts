@@ -60,7 +60,7 @@ describe.each(backendsUnderTest())('SIFT memory report against the measured peak
    * gradient exists), where the product's rows are not known yet and the report gives the workspace bound of a full
    * chunk: only an upper bound. Without sampledMatmul (WebGPU, cpu-primitives) the step takes the dense path.
    */
-  const run = (label: string, opts: Omit<SIFTOptions, 'targets'>, schedule: { what: string; passes: number; bound?: boolean; exact?: boolean }[]) =>
+  const run = (label: string, opts: Omit<SIFTOptions, 'targets' | 'density'> & { density?: number }, schedule: { what: string; passes: number; bound?: boolean; exact?: boolean }[]) =>
     it(`${label}: total + peakTransient is within 10% of the backend's peak of every phase (backward and step)`, () => {
       if (!resetPeakBytes()) throw new Error(`${backend.name} cannot measure a phase's peak (resetPeakBytes): the report cannot be checked`);
       manualSeed(15);
