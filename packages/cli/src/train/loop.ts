@@ -6,7 +6,6 @@ import type { TaskModel } from '../model-dir.js';
 import { type Evaluation, evaluateAsync } from './evaluate.js';
 import type { JsonlLog } from './log.js';
 import { DivergenceError, sums, trainedTensors } from './finite.js';
-import { Progress } from './progress.js';
 import { batchTensors } from './tensors.js';
 
 export interface FitOptions {
@@ -41,6 +40,14 @@ export interface FitOptions {
   startLoss?: number;
   /** Called after each epoch's evaluation, e.g. to checkpoint; `startLoss` is the divergence reference to keep. */
   afterEpoch?: (epoch: number, evaluation: Evaluation, run: { startLoss: number | undefined; seconds: number; peakBytes: number }) => void | Promise<void>;
+  /** Makes the progress display of `total` steps (none when `quiet`); `fit` gives the terminal's. */
+  progress?: (label: string, total: number) => StepProgress;
+}
+
+/** What the loop tells a progress display: after each step, and at the end. */
+export interface StepProgress {
+  update(step: number, loss: number, tokensPerSecond: number): void;
+  stop(): void;
 }
 
 export interface FitResult {
@@ -55,8 +62,11 @@ export interface FitResult {
   peakBytes: number;
 }
 
-/** The training loop every method shares: forward, backward, step, zero, schedule; evaluation after each epoch. */
-export async function fit(o: FitOptions): Promise<FitResult> {
+/**
+ * The training loop every method shares: forward, backward, step, zero, schedule; evaluation after each epoch.
+ * Free of Node's modules, so a browser page trains with it (fit.ts adds the terminal's progress bar).
+ */
+export async function fitLoop(o: FitOptions): Promise<FitResult> {
   const { task, tuner } = o;
   const start = o.startEpoch ?? 0;
   const perEpoch = o.batchesFor(0).length;
@@ -68,7 +78,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
   const measured = resetPeakBytes();
   const losses: number[] = [];
   const evaluations: FitResult['evaluations'] = [];
-  const bar = o.quiet ? null : new Progress(o.label ?? tuner.method, total);
+  const bar = o.quiet ? null : (o.progress?.(o.label ?? tuner.method, total) ?? null);
   const t0 = performance.now();
   let tokens = 0;
   let step = start * perEpoch;
