@@ -24,6 +24,11 @@ interface Libc {
 }
 
 let libc: Promise<Libc | null> | null = null;
+/**
+ * Whether a capture is under way: one that starts inside another runs uncaptured (nothing is lost), so two never
+ * juggle fd 2 at once — restored out of order, they would leave it pointing at a deleted file.
+ */
+let capturing = false;
 
 /** Node's process, typed here without @types/node (this package is typed for browsers). */
 const nodeProcess = (globalThis as { process?: { platform: string; stderr: { write(s: string): unknown } } }).process;
@@ -50,6 +55,16 @@ interface KoffiLike {
  * Node only (the caller checks).
  */
 export async function withDawnStderrFiltered<T>(fn: () => Promise<T>, expected: readonly RegExp[] = EXPECTED_DAWN_LINES): Promise<T> {
+  if (capturing) return fn();
+  capturing = true;
+  try {
+    return await capture(fn, expected);
+  } finally {
+    capturing = false;
+  }
+}
+
+async function capture<T>(fn: () => Promise<T>, expected: readonly RegExp[]): Promise<T> {
   libc ??= loadLibc();
   const c = await libc;
   if (!c) return fn();
