@@ -1,5 +1,6 @@
 import { defineConfig } from 'tsup';
 import base from '../../tsup.base.js';
 
-// Two entries: the library (index) and the `sift` executable (bin, which keeps its shebang).
-export default defineConfig({ ...base, entry: ['src/index.ts', 'src/bin.ts'] });
+// Three entries: the library (index), the `sift` executable (bin, which keeps its shebang) and what a browser
+// page uses (browser).
+export default defineConfig({ ...base, entry: ['src/index.ts', 'src/bin.ts', 'src/browser.ts'] });

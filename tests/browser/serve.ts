@@ -9,7 +9,7 @@ import { chromium } from 'playwright-core';
 export const CHROMIUM = process.env.SIFT_CHROMIUM ?? '/usr/bin/chromium';
 
 // The flags Chromium's own headless WebGPU tests use on machines without a GPU, and no network chatter.
-const FLAGS = [
+export const FLAGS = [
   '--no-sandbox',
   '--enable-unsafe-webgpu',
   '--enable-features=Vulkan',

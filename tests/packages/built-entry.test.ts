@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 
 const root = join(__dirname, '..', '..');
 const packagesDir = join(root, 'packages');
-const packages = readdirSync(packagesDir).filter((d) => existsSync(join(packagesDir, d, 'package.json')));
+/** The library packages: those that export an entry (packages/web is a page, built by Vite, exporting nothing). */
+const packages = readdirSync(packagesDir).filter((d) => existsSync(join(packagesDir, d, 'package.json')) && JSON.parse(readFileSync(join(packagesDir, d, 'package.json'), 'utf8')).exports);
 
 /** Imports every package's built entry the way a user's Node program would (plain node, no test transforms). */
 describe('built packages', () => {

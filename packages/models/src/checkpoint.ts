@@ -35,10 +35,13 @@ export function ownTensors(model: Module): OwnTensors {
   return new Map(Object.entries(model.stateDict()).map(([name, t]) => [name, { tensor: t, shape: t.shape }]));
 }
 
+/** How a load reaches the files `Located` names: opened from disk by path (default), or files already open. */
+export type WithFiles = <R>(fn: (open: (file: string) => SafetensorsFile) => R) => R;
+
 /** Copies each planned read into the model's tensor, one tensor on the host at a time. */
-export function readInto(model: Module, located: Map<string, Located>, reads: LoadPlan['reads']): void {
+export function readInto(model: Module, located: Map<string, Located>, reads: LoadPlan['reads'], files: WithFiles = withFiles): void {
   const own = new Map(Object.entries(model.stateDict()));
-  withFiles((open) => {
+  files((open) => {
     for (const { name, key } of reads) {
       const t = own.get(name)!;
       const at = located.get(key)!;

@@ -4,20 +4,32 @@ import { decode } from './convert.js';
 import { MAX_HEADER_BYTES, quoted, SafetensorsError, type TensorInfo } from './format.js';
 import { parseHeader } from './header.js';
 
+/** Where a safetensors file's bytes come from: a file descriptor in Node, or bytes already in memory (a browser). */
+interface ByteSource {
+  size: number;
+  /** Exactly `length` bytes at `position` (the caller checked they lie inside `size`). */
+  readAt(position: number, length: number): Uint8Array;
+  close(): void;
+}
+
 /**
  * A safetensors file opened for reading one tensor at a time: only the header is read on open, and each tensor's
  * bytes when asked for, so a checkpoint larger than memory can be streamed into a model.
  */
 export class SafetensorsFile {
-  private readonly fd: number;
+  private readonly source: ByteSource;
   private readonly dataStart: number;
   private readonly byName: Map<string, TensorInfo>;
   readonly metadata: Record<string, string>;
 
-  private constructor(readonly path: string) {
-    this.fd = openFile(path);
+  /** `path` names the file in every error (for bytes, what they are: a URL, a file the user picked). */
+  private constructor(
+    readonly path: string,
+    source: () => ByteSource,
+  ) {
+    this.source = source();
     try {
-      const size = fstatSync(this.fd).size;
+      const size = this.source.size;
       if (size < 8) throw new SafetensorsError(path, `truncated: ${size} bytes, shorter than the 8-byte header length`);
       const lenBytes = this.readAt(0, 8);
       const n = new DataView(lenBytes.buffer).getBigUint64(0, true);
@@ -29,13 +41,21 @@ export class SafetensorsFile {
       this.byName = new Map(tensors.map((t) => [t.name, t]));
       this.metadata = metadata;
     } catch (e) {
-      closeSync(this.fd);
+      this.source.close();
       throw e;
     }
   }
 
   static open(path: string): SafetensorsFile {
-    return new SafetensorsFile(path);
+    return new SafetensorsFile(path, () => fileSource(path));
+  }
+
+  /**
+   * A file whose bytes are in memory (fetched, or read from a file the user picked in a browser); `name` stands for
+   * its path in errors. The tensors read from it are copies: `bytes` may be dropped after.
+   */
+  static fromBytes(name: string, bytes: Uint8Array): SafetensorsFile {
+    return new SafetensorsFile(name, () => ({ size: bytes.length, readAt: (at, n) => bytes.slice(at, at + n), close: () => {} }));
   }
 
   keys(): string[] {
@@ -74,19 +94,39 @@ export class SafetensorsFile {
   }
 
   close(): void {
-    closeSync(this.fd);
+    this.source.close();
   }
 
   private readAt(position: number, length: number): Uint8Array {
-    const buf = new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
-      const got = readSync(this.fd, buf, done, length - done, position + done);
-      if (got === 0) throw new SafetensorsError(this.path, `truncated: expected ${length} bytes at offset ${position}`);
-      done += got;
-    }
-    return buf;
+    if (position + length > this.source.size) throw new SafetensorsError(this.path, `truncated: expected ${length} bytes at offset ${position}`);
+    return this.source.readAt(position, length);
   }
+}
+
+/** `path` opened for reading with positioned reads. */
+function fileSource(path: string): ByteSource {
+  const fd = openFile(path);
+  let size: number;
+  try {
+    size = fstatSync(fd).size;
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+  return {
+    size,
+    readAt(position, length) {
+      const buf = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const got = readSync(fd, buf, done, length - done, position + done);
+        if (got === 0) throw new SafetensorsError(path, `truncated: expected ${length} bytes at offset ${position}`);
+        done += got;
+      }
+      return buf;
+    },
+    close: () => closeSync(fd),
+  };
 }
 
 /**

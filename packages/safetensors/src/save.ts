@@ -191,3 +191,20 @@ export async function saveSafetensorsAsync(path: string, tensors: Record<string,
     throw err;
   }
 }
+
+/**
+ * The bytes `saveSafetensorsAsync` would write, in memory: for a browser, which has no file to rename into place
+ * (a download, storage). `name` stands for the path in errors.
+ */
+export async function safetensorsBytes(name: string, tensors: Record<string, Saveable>, options: SaveOptions = {}): Promise<Uint8Array> {
+  const { head, entries } = plan(name, tensors, options);
+  const out = new Uint8Array(head.length + entries.reduce((n, e) => n + e.bytes, 0));
+  out.set(head, 0);
+  let at = head.length;
+  for (const e of entries) {
+    const bytes = encodeEntry(name, e, e.source instanceof Tensor ? await e.source.toArray() : e.source.data);
+    out.set(bytes, at);
+    at += bytes.length;
+  }
+  return out;
+}

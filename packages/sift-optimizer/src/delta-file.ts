@@ -1,4 +1,4 @@
-import { type HostTensor, SafetensorsError, SafetensorsFile, saveSafetensors } from '@siftjs/safetensors';
+import { type HostTensor, SafetensorsError, SafetensorsFile, type SaveOptions, safetensorsBytes, saveSafetensors } from '@siftjs/safetensors';
 import type { DeltaMetadata, SparseDelta } from './delta.js';
 import { describeAt, firstNonFinite, NonFiniteError, type StoredFloat } from './finite.js';
 
@@ -22,6 +22,21 @@ export interface SaveDeltaOptions {
  * the same whichever backend trained it, the asynchronous GPUs included.
  */
 export function saveDelta(path: string, delta: SparseDelta, { dtype = 'F32' }: SaveDeltaOptions = {}): void {
+  const { tensors, options } = deltaTensors(path, delta, dtype);
+  saveSafetensors(path, tensors, options);
+}
+
+/**
+ * The bytes `saveDelta` writes, in memory (a browser's download); `name` stands for the path in errors. The same
+ * checks: nothing non-finite.
+ */
+export function deltaBytes(name: string, delta: SparseDelta, { dtype = 'F32' }: SaveDeltaOptions = {}): Promise<Uint8Array> {
+  const { tensors, options } = deltaTensors(name, delta, dtype);
+  return safetensorsBytes(name, tensors, options);
+}
+
+/** The delta's tensors and metadata as the file holds them; refuses a non-finite value (naming `path`). */
+function deltaTensors(path: string, delta: SparseDelta, dtype: 'F32' | 'F16' | 'BF16'): { tensors: Record<string, HostTensor>; options: SaveOptions } {
   const bad = nonFinite(delta, dtype);
   if (bad) throw new NonFiniteError(`${path}: ${bad}; a delta holds finite numbers only, not saved`);
   const tensors: Record<string, HostTensor> = {};
@@ -36,20 +51,23 @@ export function saveDelta(path: string, delta: SparseDelta, { dtype = 'F32' }: S
     shapes[name] = e.shape;
   }
   const m = delta.metadata;
-  saveSafetensors(path, tensors, {
-    floatType: dtype,
-    metadata: {
-      format: DELTA_FORMAT,
-      version: VERSION,
-      shapes: JSON.stringify(shapes),
-      density: String(m.density),
-      targets: JSON.stringify(m.targets),
-      dense: JSON.stringify(m.dense),
-      selection: m.selection,
-      fingerprint: m.fingerprint,
-      tensor_fingerprints: JSON.stringify(m.tensorFingerprints),
+  return {
+    tensors,
+    options: {
+      floatType: dtype,
+      metadata: {
+        format: DELTA_FORMAT,
+        version: VERSION,
+        shapes: JSON.stringify(shapes),
+        density: String(m.density),
+        targets: JSON.stringify(m.targets),
+        dense: JSON.stringify(m.dense),
+        selection: m.selection,
+        fingerprint: m.fingerprint,
+        tensor_fingerprints: JSON.stringify(m.tensorFingerprints),
+      },
     },
-  });
+  };
 }
 
 /** The first NaN or infinity among a delta's increments and dense values (as stored in `stored`), described; null when all are finite. */

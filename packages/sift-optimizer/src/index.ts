@@ -8,7 +8,7 @@ export { type Selection, type Selector, createSelector, describeSelection, parse
 export { Reselection } from './reselection.js';
 export { matchesAny } from './targets.js';
 export { type SparseDelta, type SparseEntry, type DenseEntry, type DeltaMetadata, extractDelta } from './delta.js';
-export { DELTA_FORMAT, loadDelta, saveDelta, type SaveDeltaOptions } from './delta-file.js';
+export { DELTA_FORMAT, deltaBytes, loadDelta, saveDelta, type SaveDeltaOptions } from './delta-file.js';
 export { type AppliedDelta, type ApplyOptions, applyDelta, DeltaError, removeDelta } from './apply.js';
 export { describeAt, findNonFinite, firstNonFinite, locateNonFinite, NonFiniteError, nonFiniteFlags, type StoredFloat, storedValue } from './finite.js';
 export { mergeInto, mergeIntoAsync, type MergeOptions } from './merge.js';

@@ -17,6 +17,7 @@
  * one path and takes what it gives.
  */
 import type { AdapterPath, GpuContext } from './context.js';
+import { withDawnStderrFiltered } from './dawn-stderr.js';
 import { LIMIT_NAMES, readLimits } from './limits.js';
 import { adapterNames, isSoftwareAdapter } from './software-adapter.js';
 
@@ -154,6 +155,18 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<GpuConte
   }
   const mod = opts.dawn ?? (await loadDawn());
   if (typeof mod === 'string') throw new Error(`WebGPU: ${mod}`);
+  // Dawn prints the expected misses of its search (no Vulkan driver, a software adapter's lowered limits) on fd 2.
+  return withDawnStderrFiltered(() => searchDawn(mod, opts, tried, find, open));
+}
+
+/** Node: the paths in order (see the top of this file), the first hardware adapter, else the software one found. */
+async function searchDawn(
+  mod: DawnModule,
+  opts: AcquireOptions,
+  tried: string[],
+  find: (gpu: GPU, level: 'core' | 'compatibility', label: string) => Promise<GPUAdapter | null>,
+  open: (gpu: GPU, adapter: GPUAdapter, path: AdapterPath, level: 'core' | 'compatibility', label: string) => Promise<GpuContext | null>,
+): Promise<GpuContext> {
 
   const only = env('SIFT_WEBGPU_ADAPTER');
   const attempts: Attempt[] = [

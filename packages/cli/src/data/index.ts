@@ -1,7 +1,7 @@
 export { DataError } from './errors.js';
 export { parseCsv, CsvSyntaxError, type CsvRecord } from './csv.js';
 export { labelExamples, relabel, type Dataset, type Example, type RawExample, type RawLabel } from './dataset.js';
-export { readDataset, type ReadDatasetOptions } from './read.js';
+export { type DataFormat, parseDataset, readDataset, type ReadDatasetOptions } from './read.js';
 export {
   loadSpamAssassin,
   loadSotu,

@@ -17,9 +17,16 @@ export function readDataset(path: string, opts: ReadDatasetOptions = {}): Datase
   const ext = extname(path).toLowerCase();
   const format = ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : ext === '.csv' ? 'csv' : ext === '.tsv' ? 'tsv' : null;
   if (format === null) throw new DataError(path, `unknown extension '${ext}' (expected .jsonl, .ndjson, .csv or .tsv)`);
-  const text = readText(path);
-  const raw = format === 'jsonl' ? fromJsonl(path, text, textField, labelField) : fromCsv(path, text, format === 'tsv' ? '\t' : ',', textField, labelField);
-  return labelExamples(raw, path);
+  return parseDataset(path, readText(path), format, opts);
+}
+
+export type DataFormat = 'jsonl' | 'csv' | 'tsv';
+
+/** `readDataset` of text already read (a browser's fetch or picked file); `source` names it in errors. */
+export function parseDataset(source: string, text: string, format: DataFormat, opts: ReadDatasetOptions = {}): Dataset {
+  const { textField = 'text', labelField = 'label' } = opts;
+  const raw = format === 'jsonl' ? fromJsonl(source, text, textField, labelField) : fromCsv(source, text, format === 'tsv' ? '\t' : ',', textField, labelField);
+  return labelExamples(raw, source);
 }
 
 /**

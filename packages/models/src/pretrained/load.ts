@@ -1,5 +1,6 @@
 import type { Module } from '@siftjs/nn';
-import { ownTensors, readInto, storedShapes } from '../checkpoint.js';
+import type { Located, SafetensorsFile } from '@siftjs/safetensors';
+import { ownTensors, readInto, storedShapes, type WithFiles } from '../checkpoint.js';
 import { CheckpointError } from './errors.js';
 import type { CheckpointLayout } from './layout.js';
 import { planFailed, planLoad } from './plan.js';
@@ -44,9 +45,33 @@ export function loadNotice(dir: string, model: string, r: LoadReport): string | 
  */
 export function loadPretrained(model: Module, dir: string, layout: CheckpointLayout, name: string, opts: LoadOptions = {}): LoadReport {
   const { located, shapes } = storedShapes(dir);
+  return loadPlanned(model, dir, located, shapes, layout, name, opts);
+}
+
+/**
+ * `loadPretrained` from one safetensors file already open (its bytes in memory in a browser): the same rules;
+ * errors and the notice name `file.path`.
+ */
+export function loadPretrainedFile(model: Module, file: SafetensorsFile, layout: CheckpointLayout, name: string, opts: LoadOptions = {}): LoadReport {
+  const located = new Map(file.keys().map((key) => [key, { file: file.path, key }]));
+  const shapes = new Map(file.keys().map((key) => [key, file.info(key).shape]));
+  const opened: WithFiles = (fn) => fn(() => file);
+  return loadPlanned(model, file.path, located, shapes, layout, name, opts, opened);
+}
+
+function loadPlanned(
+  model: Module,
+  dir: string,
+  located: Map<string, Located>,
+  shapes: Map<string, number[]>,
+  layout: CheckpointLayout,
+  name: string,
+  opts: LoadOptions,
+  files?: WithFiles,
+): LoadReport {
   const plan = planLoad(ownTensors(model), shapes, layout, opts.strict ?? false);
   if (planFailed(plan)) throw new CheckpointError(dir, name, plan);
-  readInto(model, located, plan.reads);
+  readInto(model, located, plan.reads, files);
   const report: LoadReport = { initialised: plan.initialised, unused: plan.unused, ignored: plan.ignored, renamed: plan.renamed };
   const notice = loadNotice(dir, name, report);
   if (notice) (opts.onNotice ?? ((m: string) => console.warn(m)))(notice, report);

@@ -2,7 +2,8 @@ import { Module, setGradientCheckpointing } from '@siftjs/nn';
 import { saveWeights, saveWeightsAsync } from '../checkpoint.js';
 import { type RawConfig, readConfig } from '../config.js';
 import type { CheckpointLayout } from './layout.js';
-import { type LoadOptions, type LoadReport, loadPretrained } from './load.js';
+import type { SafetensorsFile } from '@siftjs/safetensors';
+import { type LoadOptions, type LoadReport, loadPretrained, loadPretrainedFile } from './load.js';
 
 export interface FromPretrainedOptions extends LoadOptions {
   /** config.json fields to override before the model is built (num_labels, pad_token_id…), as transformers' kwargs. */
@@ -81,6 +82,11 @@ export abstract class PretrainedModel<C extends object = object> extends Module 
   get isGradientCheckpointing(): boolean {
     for (const [, m] of this.namedModules()) if ('gradientCheckpointing' in m && m.gradientCheckpointing === true) return true;
     return false;
+  }
+
+  /** `loadPretrainedWeights` from one safetensors file already open (e.g. `SafetensorsFile.fromBytes` in a browser). */
+  loadPretrainedWeightsFrom(file: SafetensorsFile, opts: LoadOptions = {}): LoadReport {
+    return loadPretrainedFile(this, file, this.checkpointLayout, this.architecture, opts);
   }
 
   /** config.json as savePretrained writes it. */

@@ -1,0 +1,122 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadDelta } from '@siftjs/sift-optimizer';
+import { chromium } from 'playwright-core';
+import { createServer, type ViteDevServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import webConfig from '../../packages/web/vite.config.js';
+import { CHROMIUM, FLAGS } from './serve.js';
+
+/**
+ * The page of packages/web (`npm run web`), served by Vite's dev server as a user gets it and driven in headless
+ * Chromium: loaded and trained from the keyboard, every control labelled, the loss falling, and the downloaded
+ * delta.safetensors the very bytes `sift finetune` writes for the same model, data and seed on the CPU backend
+ * (the page picks the CPU here: Chromium's WebGPU adapter on this machine is SwiftShader, a software one). Needs
+ * Debian's chromium; without it the test skips, except under CI=true, where it fails.
+ */
+const present = existsSync(CHROMIUM);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The run: two epochs of the 216 training emails at 64 tokens (28 steps), lr 3e-3. */
+const SETTINGS = { density: '0.01', lr: '0.003', epochs: '2', 'batch-size': '16', 'max-length': '64', seed: '0' };
+
+interface PageState {
+  phase: string;
+  losses: number[];
+  backend?: string;
+  tokensPerSecond?: number;
+  error?: string;
+}
+
+describe.runIf(present || process.env.CI === 'true')('the fine-tuning page in headless Chromium', () => {
+  let server: ViteDevServer;
+  let url: string;
+  const dir = mkdtempSync(join(tmpdir(), 'siftjs-web-'));
+
+  beforeAll(async () => {
+    // The page's own config, imported here (so its Node side runs from the sources, as the rest of the tests do).
+    server = await createServer({ ...webConfig, configFile: false, server: { ...webConfig.server, host: '127.0.0.1', port: 0 }, logLevel: 'error' });
+    await server.listen();
+    url = server.resolvedUrls!.local[0];
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loads the bundled model, trains 28 SIFT steps from the keyboard with the loss falling, downloads the delta `sift finetune` writes, and stops on request', { timeout: 240_000 }, async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    const log: string[] = [];
+    try {
+      const page = await browser.newPage();
+      page.on('console', (m) => log.push(`${m.type()}: ${m.text()}`));
+      page.on('pageerror', (e) => log.push(`pageerror: ${e.message}`));
+      await page.goto(url);
+      expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
+
+      // Every control has a label (a <label for> with text) or text of its own.
+      const unlabelled = await page.evaluate(() =>
+        Array.from(document.querySelectorAll('input, select, button, a.button, progress'))
+          .filter((el) => !(el.id && document.querySelector(`label[for="${el.id}"]`)?.textContent?.trim()) && !el.textContent?.trim())
+          .map((el) => el.outerHTML),
+      );
+      expect(unlabelled).toEqual([]);
+
+      // Keyboard only: Tab to "Load model and data", Enter; focus then moves to Train.
+      for (let i = 0; i < 10 && (await page.evaluate(() => document.activeElement?.id)) !== 'load'; i++) await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('load');
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => (globalThis as { __siftWeb?: PageState }).__siftWeb?.phase !== 'loading' && document.activeElement?.id === 'train', null, { timeout: 60_000 });
+      expect(await page.textContent('#model-info')).toMatch(/sift-gpt2-mini: gpt2, 4 layers.*parameters \(F32\)/);
+      for (const [id, value] of Object.entries(SETTINGS)) await page.fill(`#${id}`, value);
+      await page.focus('#train');
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => ['done', 'failed', 'stopped'].includes((globalThis as { __siftWeb?: PageState }).__siftWeb?.phase ?? ''), null, { timeout: 200_000 });
+      const state = (await page.evaluate(() => (globalThis as { __siftWeb?: PageState }).__siftWeb)) as PageState;
+      if (state.error) throw new Error(`the page failed: ${state.error}\n${log.join('\n')}`);
+      expect(state.phase).toBe('done');
+      expect(state.backend).toBe('cpu');
+      expect(await page.textContent('#backend-info')).toMatch(/Backend: CPU — WebGPU here is a software adapter.*wasm-simd kernels on \d+ threads?\.$/);
+      console.log(`[web page] ${state.losses.length} steps on the CPU workers at ${state.tokensPerSecond?.toFixed(0)} tokens/s`);
+
+      // It learns: the mean loss of the last 5 steps is well below that of the first 5.
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      expect(state.losses).toHaveLength(28);
+      expect(mean(state.losses.slice(-5))).toBeLessThan(mean(state.losses.slice(0, 5)) - 0.05);
+
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+      const saved = join(dir, 'page-delta.safetensors');
+      await download.saveAs(saved);
+      const delta = loadDelta(saved); // parses as a sparse delta, every structural check passed
+      expect(delta.metadata.density).toBe(0.01);
+
+      // Stop, from the keyboard (the focus is on Stop while training): the run ends after the step in progress, and
+      // the previous delta is no longer offered.
+      await page.focus('#train');
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => ((globalThis as { __siftWeb?: PageState }).__siftWeb?.losses.length ?? 0) >= 2 && document.activeElement?.id === 'stop', null, { timeout: 60_000 });
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => (globalThis as { __siftWeb?: PageState }).__siftWeb?.phase !== 'training', null, { timeout: 60_000 });
+      const stopped = (await page.evaluate(() => (globalThis as { __siftWeb?: PageState }).__siftWeb)) as PageState;
+      expect(stopped.phase).toBe('stopped');
+      expect(stopped.losses.length).toBeLessThan(28);
+      expect(await page.getAttribute('#download', 'aria-disabled')).toBe('true');
+      expect(await page.textContent('#train-info')).toMatch(/^Stopped after \d+ steps/);
+
+      // The CLI on the same data and settings, on the CPU backend's WebAssembly kernels as in the browser (no BLAS).
+      const data = join(dir, 'spam-ham.jsonl');
+      writeFileSync(data, await (await fetch(new URL('bundled/spam-ham.jsonl', url))).text());
+      const out = join(dir, 'cli');
+      const args = ['finetune', '--model', join(root, 'models/sift-gpt2-mini'), '--data', data, '--out', out, '--backend', 'cpu'];
+      args.push('--density', SETTINGS.density, '--lr', SETTINGS.lr, '--epochs', SETTINGS.epochs, '--batch-size', SETTINGS['batch-size'], '--max-length', SETTINGS['max-length'], '--seed', SETTINGS.seed);
+      const cli = spawnSync(process.execPath, [join(root, 'packages/cli/bin/sift.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, SIFT_BLAS: 'off' }, timeout: 180_000 });
+      expect(cli.status, cli.stderr).toBe(0);
+      expect(Buffer.compare(readFileSync(saved), readFileSync(join(out, 'delta.safetensors')))).toBe(0);
+    } finally {
+      await browser.close();
+    }
+  });
+});
