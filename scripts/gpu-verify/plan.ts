@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Options } from './options.js';
+import type { Gpt2Config } from '../../benchmarks/suites/gpt2.js';
 
 /** The repository root (scripts/gpu-verify/../..). */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -15,14 +16,8 @@ export interface PathPlan {
   standIn?: string;
 }
 
-export interface Gpt2Size {
-  vocab: number;
-  n_layer: number;
-  n_embd: number;
-  n_head: number;
-  seq: number;
-  batch: number;
-}
+/** A GPT-2 step's shape: the benchmark suite's own (benchmarks/suites/gpt2.ts). */
+export type Gpt2Size = Gpt2Config;
 
 export interface Plan {
   dryRun: boolean;
