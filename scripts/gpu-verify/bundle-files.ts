@@ -24,7 +24,7 @@ interface LockEntry {
 /** The tools the run starts, beside the workspace packages' own dependencies. */
 const TOOLS = ['vitest', '@fast-check/vitest', 'fast-check', 'tsx'];
 /** Workspace packages the run does not load. */
-const NOT_LOADED = new Set(['@siftjs/cli']);
+const NOT_LOADED = new Set(['@siftjs/cli', '@siftjs/web']); // the page is a browser app, built by Vite, not by npm run build
 
 /** Files no run reads (matched against the path inside node_modules). */
 const DROP: RegExp[] = [
