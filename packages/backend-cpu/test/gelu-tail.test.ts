@@ -40,22 +40,22 @@ function ulps(a: number, b: number): number {
   return Math.abs(u[0] - u[1]);
 }
 
+/** `op` over `input` on one of the two tiers, read back. */
+function run(be: typeof simd, dtype: 'float32' | 'float64', op: UnaryOp, input: number[]): number[] {
+  const x = be.upload(dtype, dtype === 'float32' ? Float32Array.from(input) : Float64Array.from(input));
+  const out = be.unary(op, { storage: x, dtype, shape: [input.length], strides: [1], offset: 0 });
+  const got = Array.from(be.readSync(out, dtype, input.length));
+  be.free(x);
+  be.free(out);
+  return got;
+}
+
 describe('erf, gelu and its derivative in the far tails, against mpmath', () => {
   it.each(cases)('%s in float32 (the WebAssembly SIMD kernel) is within one ulp of the float32 rounding of the exact value', (op, input, exact) => {
-    const x = simd.upload('float32', Float32Array.from(input));
-    const out = simd.unary(op, { storage: x, dtype: 'float32', shape: [input.length], strides: [1], offset: 0 });
-    const got = Array.from(simd.readSync(out, 'float32', input.length));
-    simd.free(x);
-    simd.free(out);
-    got.forEach((g, i) => expect(ulps(g, Math.fround(exact[i])), `${op}(${input[i]}) = ${g}, exact ${exact[i]}`).toBeLessThanOrEqual(1));
+    run(simd, 'float32', op, input).forEach((g, i) => expect(ulps(g, Math.fround(exact[i])), `${op}(${input[i]}) = ${g}, exact ${exact[i]}`).toBeLessThanOrEqual(1));
   });
 
   it.each(cases)('%s in float64 (the TypeScript kernel) is within 1e-11 relative of the exact value', (op, input, exact) => {
-    const x = ts.upload('float64', Float64Array.from(input));
-    const out = ts.unary(op, { storage: x, dtype: 'float64', shape: [input.length], strides: [1], offset: 0 });
-    const got = Array.from(ts.readSync(out, 'float64', input.length));
-    ts.free(x);
-    ts.free(out);
-    got.forEach((g, i) => expect(Math.abs(g - exact[i]) / Math.abs(exact[i]), `${op}(${input[i]}) = ${g}, exact ${exact[i]}`).toBeLessThanOrEqual(1e-11));
+    run(ts, 'float64', op, input).forEach((g, i) => expect(Math.abs(g - exact[i]) / Math.abs(exact[i]), `${op}(${input[i]}) = ${g}, exact ${exact[i]}`).toBeLessThanOrEqual(1e-11));
   });
 });

@@ -66,29 +66,30 @@ function fusedCrossEntropy(logits: Tensor, targets: Tensor, ignoreIndex: number,
   const n = targets.size;
   return scope(() => {
     const x = logits.reshape([n, c]);
-    const { logp, flatIdx, validF, out } = noGrad(() => {
+    const { logp, flatIdx, validF, count, out } = noGrad(() => {
       const logp = logSoftmax(x);
       const t = targets.reshape([n]);
       const valid = t.ne(ignoreIndex);
       const flatIdx = arange(n).mul(c).add(where(valid, t, 0));
       const validF = valid.cast(logits.dtype);
       const perRow = where(valid, gatherFlat(logp, flatIdx).neg(), 0);
-      const out = reduction === 'none' ? perRow.reshape(targets.shape) : reduction === 'sum' ? perRow.sum() : perRow.sum().div(validF.sum());
-      return { logp, flatIdx, validF, out };
+      const count = validF.sum();
+      const out = reduction === 'none' ? perRow.reshape(targets.shape) : reduction === 'sum' ? perRow.sum() : perRow.sum().div(count);
+      return { logp, flatIdx, validF, count, out };
     });
     return record(
       'crossEntropy',
       out,
       [x],
-      (g, [lp, idx, v]) => {
+      (g, [lp, idx, v, nValid]) => {
         // sᵢ: the output's gradient reaching row i (divided by the count of valid rows for the mean), 0 if ignored
         const perRow = reduction === 'none' ? g.reshape([n]) : g.reshape([1]).expand([n]);
-        const s = reduction === 'mean' ? perRow.mul(v).div(v.sum()) : perRow.mul(v);
+        const s = reduction === 'mean' ? perRow.mul(v).div(nValid) : perRow.mul(v);
         const dx = lp.exp().mul(s.reshape([n, 1]));
         scatterFlatInto(dx, idx, s.neg(), 'add');
         return [dx];
       },
-      [logp, flatIdx, validF],
+      [logp, flatIdx, validF, count],
     );
   });
 }
