@@ -31,7 +31,7 @@ export interface HostTensor {
 /** What a save accepts per name: a tensor on any backend, or host values. */
 export type Saveable = Tensor | HostTensor;
 
-const STORED: Record<DType, StDType> = { float32: 'F32', float64: 'F64', int32: 'I32', bool: 'BOOL' };
+const STORED: Record<DType, StDType> = { float32: 'F32', float64: 'F64', int32: 'I32', bool: 'BOOL', float16: 'F16', bfloat16: 'BF16' };
 const FLOAT_TYPES = ['F32', 'F16', 'BF16'];
 const INT_TYPES = ['I32', 'I64'];
 
