@@ -50,6 +50,9 @@ export interface BackendCaps {
    *  1e-45 > 0 is false there; llvmpipe keeps them), so this is measured when the backend starts, and float32 test
    *  inputs are flushed first where they would not survive. */
   subnormals: boolean;
+  /** float16 and bfloat16 tensors exist (the CPU). Elsewhere a half storage is refused with a
+   *  DTypeNotImplementedError until that backend's half storage is written, and the half suites check that instead. */
+  half: boolean;
 }
 
 export interface BackendUnderTest extends BackendCaps {
@@ -57,7 +60,9 @@ export interface BackendUnderTest extends BackendCaps {
   start(): Promise<void>;
 }
 
-interface Known extends Omit<BackendCaps, 'subnormals'> {
+interface Known extends Omit<BackendCaps, 'subnormals' | 'half'> {
+  /** Default true. */
+  half?: boolean;
   load(): Promise<unknown>;
 }
 
@@ -107,12 +112,12 @@ const known: Record<string, Known> = {
     },
   },
   // WebGPU (Dawn in Node; every kernel of the Backend list since 0cb2447).
-  webgpu: { float64: false, syncReads: false, exactNormals: false, load: () => import('@siftjs/backend-webgpu') },
+  webgpu: { float64: false, syncReads: false, exactNormals: false, half: false, load: () => import('@siftjs/backend-webgpu') },
   // CUDA (driver API + NVRTC + cuBLAS through koffi). Importing the package registers 'cuda' where libcuda, NVRTC,
   // cuBLAS and a device are found; elsewhere `setBackend('cuda')` throws one BackendError naming what is missing.
   // Reads are asynchronous only; normals are Box–Muller in double on the device, whose log/sin/cos may differ from
   // V8's in the last bit, so they are not promised bit for bit.
-  cuda: { float64: true, syncReads: false, exactNormals: false, load: () => import('@siftjs/backend-cuda') },
+  cuda: { float64: true, syncReads: false, exactNormals: false, half: false, load: () => import('@siftjs/backend-cuda') },
 };
 
 /** The backend whose suite is running: set by `start()`, which each describe block's beforeAll calls. */
@@ -128,6 +133,7 @@ export function backendsUnderTest(): BackendUnderTest[] {
       syncReads: entry?.syncReads ?? true,
       exactNormals: entry?.exactNormals ?? true,
       subnormals: true,
+      half: entry?.half ?? true,
       async start() {
         if (!entry) throw new Error(`SIFT_BACKENDS names '${name}', which the test suite does not know`);
         await entry.load();
@@ -152,7 +158,7 @@ async function keepsSubnormals(): Promise<boolean> {
 
 /** What the running backend can do; outside a suite (no backend started through here), the CPU's answer. */
 export function caps(): BackendCaps {
-  return active ?? { float64: true, syncReads: true, exactNormals: true, subnormals: true };
+  return active ?? { float64: true, syncReads: true, exactNormals: true, subnormals: true, half: true };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type BackendStorage, type DType, type View, bytesPerElement } from '@siftjs/tensor';
+import { type BackendStorage, type DType, DTypeNotImplementedError, type View, bytesPerElement, isHalf } from '@siftjs/tensor';
 import { type Block, CachingAllocator, type DeviceMemory, DeviceOutOfMemory } from './allocator.js';
 import { createCublasHandle } from './cublas.js';
 import { KernelCompiler } from './compiler.js';
@@ -84,6 +84,7 @@ export class CudaDevice {
 
   /** A fresh, uninitialised storage. */
   make(dtype: DType, size: number): CudaStorage {
+    if (isHalf(dtype)) throw new DTypeNotImplementedError('cuda', dtype, 'alloc');
     this.check();
     return new CudaStorage(this.allocator.alloc(Math.max(1, size) * bytesPerElement(dtype)), dtype, size);
   }

@@ -3,7 +3,7 @@
  * command encoder, the buffer pool and staging buffers, compiled pipelines, the index-error word, and the
  * matmul plan's settings. A WebGpuBackend owns one and each contract method is a function of it.
  */
-import { type BackendStorage, type DType, DTypeError, type View, fmtShape } from '@siftjs/tensor';
+import { type BackendStorage, type DType, DTypeError, DTypeNotImplementedError, type View, fmtShape, isHalf } from '@siftjs/tensor';
 import type { AcquireOptions } from './device/acquire.js';
 import type { GpuContext } from './device/context.js';
 import type { KernelLimits } from './device/limits.js';
@@ -115,6 +115,7 @@ export class GpuRuntime {
   // ---------------------------------------------------------------- storages
 
   make(dtype: DType, size: number, op: string): GpuStorage {
+    if (isHalf(dtype)) throw new DTypeNotImplementedError('webgpu', dtype, op);
     if (dtype === 'float64') throw new DTypeError(`webgpu ${op}: float64 is not supported on WebGPU (WGSL has no f64); use float32`);
     const bytes = Math.max(4, size * 4);
     if (bytes > this.limits.maxStorageBufferBindingSize) {
@@ -147,6 +148,7 @@ export class GpuRuntime {
   }
 
   scalar(dtype: DType, op: string): Scalar {
+    if (isHalf(dtype)) throw new DTypeNotImplementedError('webgpu', dtype, op);
     if (dtype === 'float64') throw new DTypeError(`webgpu ${op}: float64 is not supported on WebGPU (WGSL has no f64); use float32`);
     return scalarOf(dtype);
   }

@@ -2,7 +2,8 @@ import { runBackward } from './autograd/engine.js';
 import { Node, type GradHook, type PostAccumulateGradHook } from './autograd/node.js';
 import type { Backend, View } from './backend/backend.js';
 import { findBackend } from './backend/registry.js';
-import { type DType, type TypedArray, isFloat } from './dtype.js';
+import { type DType, type TypedArray, isFloat, isHalf } from './dtype.js';
+import { halfBitsToFloat32Array } from './half.js';
 import { isGradEnabled } from './autograd/grad-mode.js';
 import { AutogradError, DisposedError, DTypeError, ShapeError, fmtShape } from './errors.js';
 import { countLeak, countTensor } from './memory/accounting.js';
@@ -149,8 +150,35 @@ export class Tensor {
 
   // ---------------------------------------------------------------- reading
 
-  /** The elements in row-major order, as a new typed array. */
+  /**
+   * The elements in row-major order, as a new typed array. A float16 or bfloat16 tensor reads as a Float32Array of
+   * its exact values (what `t.tolist()` gives a PyTorch user); `toBits()` gives its stored 16-bit patterns.
+   */
   async toArray(): Promise<TypedArray> {
+    const raw = await this.readStored();
+    return isHalf(this.dtype) ? halfBitsToFloat32Array(raw as Uint16Array, this.dtype) : raw;
+  }
+
+  /** `toArray` without waiting, where the backend can (the CPU). */
+  toArraySync(): TypedArray {
+    const raw = this.readStoredSync();
+    return isHalf(this.dtype) ? halfBitsToFloat32Array(raw as Uint16Array, this.dtype) : raw;
+  }
+
+  /** The 16-bit patterns of a float16 or bfloat16 tensor, in row-major order (like `t.view(torch.int16)`). */
+  async toBits(): Promise<Uint16Array> {
+    this.requireHalf('toBits');
+    return (await this.readStored()) as Uint16Array;
+  }
+
+  /** `toBits` without waiting, where the backend can (the CPU). */
+  toBitsSync(): Uint16Array {
+    this.requireHalf('toBitsSync');
+    return this.readStoredSync() as Uint16Array;
+  }
+
+  /** The elements as the backend stores them (half dtypes as bit patterns). */
+  private async readStored(): Promise<TypedArray> {
     const c = this.isContiguous() && this.offset === 0 && this.storage().size === this.size ? null : this.contiguousNoGrad();
     const src = c ?? this;
     try {
@@ -160,8 +188,7 @@ export class Tensor {
     }
   }
 
-  /** `toArray` without waiting, where the backend can (the CPU). */
-  toArraySync(): TypedArray {
+  private readStoredSync(): TypedArray {
     const b = this.backend;
     if (!b.readSync) throw new Error(`toArraySync: backend '${b.name}' reads asynchronously; use await toArray()`);
     const c = this.isContiguous() && this.offset === 0 && this.storage().size === this.size ? null : this.contiguousNoGrad();
@@ -171,6 +198,10 @@ export class Tensor {
     } finally {
       c?.dispose();
     }
+  }
+
+  private requireHalf(op: string): void {
+    if (!isHalf(this.dtype)) throw new DTypeError(`${op}: only float16 and bfloat16 tensors have 16-bit patterns (this one is ${this.dtype})`);
   }
 
   /** The value of a one-element tensor. */
@@ -187,7 +218,7 @@ export class Tensor {
   /** A copy on another started backend (`await setBackend(name)` first); outside the graph. */
   async to(backendName: string): Promise<Tensor> {
     const target = findBackend(backendName);
-    const data = await this.toArray();
+    const data = await this.readStored();
     return ops.fromStorage(target, target.upload(this.dtype, data), this.dtype, this.shape);
   }
 

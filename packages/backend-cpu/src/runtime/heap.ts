@@ -204,6 +204,9 @@ export class CpuHeap {
         return new Int32Array(buf, offset, length);
       case 'bool':
         return new Uint8Array(buf, offset, length);
+      case 'float16':
+      case 'bfloat16':
+        return new Uint16Array(buf, offset, length);
     }
   }
 

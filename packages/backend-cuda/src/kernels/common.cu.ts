@@ -1,4 +1,4 @@
-import type { DType } from '@siftjs/tensor';
+import { type DType, DTypeNotImplementedError } from '@siftjs/tensor';
 
 /**
  * Shared pieces of the generated CUDA C: dtype → C type, the strided-geometry parameter block, and device
@@ -20,7 +20,8 @@ export const MAX_RANK = 6;
 /** The most operands (inputs + output) one elementwise kernel walks. */
 export const MAX_OPERANDS = 4;
 
-export const C_TYPE: Record<DType, string> = { float32: 'float', float64: 'double', int32: 'int', bool: 'unsigned char' };
+/** Half dtypes have their C names here, but no kernel handles them yet: `CudaDevice.make` refuses them. */
+export const C_TYPE: Record<DType, string> = { float32: 'float', float64: 'double', int32: 'int', bool: 'unsigned char', float16: '__half', bfloat16: '__nv_bfloat16' };
 
 /** The type values are computed in: floats in themselves, integers and bools in double (as the CPU does). */
 export function computeType(dtype: DType): 'float' | 'double' {
@@ -33,7 +34,7 @@ export function mathFn(name: string, c: 'float' | 'double'): string {
 }
 
 /** A C identifier fragment for a dtype (for kernel names). */
-export const DTYPE_TAG: Record<DType, string> = { float32: 'f32', float64: 'f64', int32: 'i32', bool: 'u8' };
+export const DTYPE_TAG: Record<DType, string> = { float32: 'f32', float64: 'f64', int32: 'i32', bool: 'u8', float16: 'f16', bfloat16: 'bf16' };
 
 /**
  * The geometry block passed by value to strided kernels (its byte layout is written by geometry.ts):
@@ -96,6 +97,9 @@ export function storeAs(dtype: DType, expr: string): string {
       return `(float)(${expr})`;
     case 'float64':
       return `(double)(${expr})`;
+    case 'float16':
+    case 'bfloat16':
+      throw new DTypeNotImplementedError('cuda', dtype, 'kernel');
   }
 }
 

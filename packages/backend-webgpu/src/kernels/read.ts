@@ -2,7 +2,7 @@
  * Backend.read: the only wait. Copies the storage into a staging buffer (memory/readback.ts), submits, maps it,
  * then throws the first GPU error or out-of-range index recorded since the last read.
  */
-import { type BackendStorage, type DType, DTypeError, type TypedArray } from '@siftjs/tensor';
+import { type BackendStorage, type DType, DTypeError, DTypeNotImplementedError, type TypedArray } from '@siftjs/tensor';
 import { WebGpuError } from '../errors.js';
 import type { GpuRuntime } from '../runtime.js';
 
@@ -34,5 +34,8 @@ export async function read(rt: GpuRuntime, storage: BackendStorage, dtype: DType
       return new Int32Array(raw);
     case 'bool':
       return Uint8Array.from(new Uint32Array(raw));
+    case 'float16':
+    case 'bfloat16':
+      throw new DTypeNotImplementedError('webgpu', dtype, 'read');
   }
 }

@@ -2,7 +2,7 @@
  * Pieces every kernel template shares: the parameter block (one uniform of 32-bit words, read with constant
  * indices the template bakes in), element types, strided indexing, and the dispatch grid.
  */
-import { type CollapsedDims, collapseDims, type DType } from '@siftjs/tensor';
+import { type CollapsedDims, collapseDims, type DType, DTypeNotImplementedError } from '@siftjs/tensor';
 
 /** How each dtype is stored on the GPU: every element is 32 bits (bool as u32 0/1). */
 export type Scalar = 'f32' | 'i32' | 'u32';
@@ -20,6 +20,9 @@ export function scalarOf(dtype: DType): Scalar {
       return 'u32';
     case 'float64':
       throw new Error('float64 has no WGSL type');
+    case 'float16':
+    case 'bfloat16':
+      throw new DTypeNotImplementedError('webgpu', dtype, 'kernel');
   }
 }
 

@@ -1,5 +1,7 @@
 import { getBackend } from '../backend/registry.js';
-import { type DType, type TypedArray, arrayConstructor, dtypeOfArray, isDType } from '../dtype.js';
+import { type DType, type HalfDType, type TypedArray, arrayConstructor, dtypeOfArray, isDType, isHalf } from '../dtype.js';
+import { arrayToHalfBits } from '../half.js';
+import { getDefaultDtype } from '../default-dtype.js';
 import { ShapeError, fmtShape, DTypeError } from '../errors.js';
 import { checkShape, sizeOf } from '../shape.js';
 import { record } from '../autograd/record.js';
@@ -16,12 +18,14 @@ export interface TensorOptions {
 
 /**
  * A tensor from values: a number, nested arrays, or a flat array / typed array with `shape`. The dtype is the
- * typed array's, `bool` for booleans, else float32, unless `dtype` says otherwise.
+ * typed array's, `bool` for booleans, else the default float dtype (float32; `setDefaultDtype`), unless `dtype` says
+ * otherwise. Values given for a float16 or
+ * bfloat16 tensor are numbers, rounded to nearest even (`tensorFromBits` takes bit patterns).
  */
 export function tensor(values: NestedArray | ArrayLike<number>, opts: TensorOptions = {}): Tensor {
   let flat: ArrayLike<number>;
   let inferred: number[];
-  let natural: DType = 'float32';
+  let natural: DType = getDefaultDtype();
   if (typeof values === 'number' || typeof values === 'boolean') {
     flat = [Number(values)];
     inferred = [];
@@ -29,7 +33,7 @@ export function tensor(values: NestedArray | ArrayLike<number>, opts: TensorOpti
   } else if (ArrayBuffer.isView(values)) {
     flat = values as unknown as ArrayLike<number>;
     inferred = [flat.length];
-    natural = dtypeOfArray(flat) ?? 'float32';
+    natural = dtypeOfArray(flat) ?? getDefaultDtype();
   } else {
     const acc: number[] = [];
     inferred = inferShape(values as NestedArray);
@@ -50,7 +54,25 @@ export function tensor(values: NestedArray | ArrayLike<number>, opts: TensorOpti
   return t;
 }
 
+/**
+ * A float16 or bfloat16 tensor from its 16-bit patterns (as a safetensors file stores them), no rounding; like
+ * `torch.frombuffer(buf, dtype=torch.bfloat16)`. The array is copied.
+ */
+export function tensorFromBits(bits: Uint16Array, dtype: HalfDType, opts: { shape?: readonly number[]; requiresGrad?: boolean } = {}): Tensor {
+  if (!isHalf(dtype)) throw new DTypeError(`tensorFromBits: dtype must be float16 or bfloat16, got '${String(dtype)}'`);
+  const shape = opts.shape ? checkShape(opts.shape, 'tensorFromBits') : [bits.length];
+  if (sizeOf(shape) !== bits.length) {
+    throw new ShapeError(`tensorFromBits: ${bits.length} values do not fill shape ${fmtShape(shape)} (${sizeOf(shape)} elements)`);
+  }
+  const b = getBackend();
+  const t = fromStorage(b, b.upload(dtype, bits), dtype, shape);
+  if (opts.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+/** Host values in the array a backend uploads for `dtype` (half dtypes as rounded bit patterns). */
 function toTyped(flat: ArrayLike<number>, dtype: DType): TypedArray {
+  if (isHalf(dtype)) return arrayToHalfBits(flat, dtype);
   const Ctor = arrayConstructor(dtype);
   if (flat instanceof Ctor) return flat;
   const out = new Ctor(flat.length);
@@ -91,7 +113,7 @@ export interface CreateOptions {
 
 export function full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
   const s = checkShape(shape, 'full');
-  const dtype = opts.dtype ?? 'float32';
+  const dtype = opts.dtype ?? getDefaultDtype();
   const b = getBackend();
   const t = fromStorage(b, b.fill(dtype, sizeOf(s), value), dtype, s);
   if (opts.requiresGrad) t.requiresGrad = true;
@@ -133,19 +155,19 @@ export function arange(start: number, end?: number, step = 1, opts: { dtype?: DT
   if (step === 0) throw new RangeError('arange: step must be non-zero');
   const n = Math.max(0, Math.ceil((end - start) / step));
   const integral = [start, end, step].every(Number.isInteger);
-  const dtype = opts.dtype ?? (integral ? 'int32' : 'float32');
-  const data = new (arrayConstructor(dtype))(n);
-  for (let i = 0; i < n; i++) data[i] = start + i * step;
+  const dtype = opts.dtype ?? (integral ? 'int32' : getDefaultDtype());
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = start + i * step;
   const b = getBackend();
-  return fromStorage(b, b.upload(dtype, data), dtype, [n]);
+  return fromStorage(b, b.upload(dtype, toTyped(values, dtype)), dtype, [n]);
 }
 
 export function eye(n: number, m = n, opts: CreateOptions = {}): Tensor {
-  const dtype = opts.dtype ?? 'float32';
-  const data = new (arrayConstructor(dtype))(n * m);
-  for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
+  const dtype = opts.dtype ?? getDefaultDtype();
+  const values = new Float64Array(n * m);
+  for (let i = 0; i < Math.min(n, m); i++) values[i * m + i] = 1;
   const b = getBackend();
-  const t = fromStorage(b, b.upload(dtype, data), dtype, [n, m]);
+  const t = fromStorage(b, b.upload(dtype, toTyped(values, dtype)), dtype, [n, m]);
   if (opts.requiresGrad) t.requiresGrad = true;
   return t;
 }
