@@ -2,10 +2,39 @@
  * Pieces every kernel template shares: the parameter block (one uniform of 32-bit words, read with constant
  * indices the template bakes in), element types, strided indexing, and the dispatch grid.
  */
-import { type CollapsedDims, collapseDims, type DType, DTypeNotImplementedError } from '@siftjs/tensor';
+import { type CollapsedDims, collapseDims, type DType, DTypeError } from '@siftjs/tensor';
 
-/** How each dtype is stored on the GPU: every element is 32 bits (bool as u32 0/1). */
+/** The WGSL types elements are computed in: f32 (float32, and the half formats once widened), i32, u32 (bool 0/1). */
 export type Scalar = 'f32' | 'i32' | 'u32';
+
+/**
+ * How each dtype is stored on the GPU: float32, int32 and bool one 32-bit word per element (bool as u32 0/1);
+ * float16 ('f16') and bfloat16 ('bf16') packed two 16-bit patterns to a u32 word (wgsl/half.ts).
+ */
+export type Elem = Scalar | 'f16' | 'bf16';
+
+/** Whether elements of this type are 16-bit halves of shared words. */
+export const isPacked = (e: Elem): e is 'f16' | 'bf16' => e === 'f16' || e === 'bf16';
+
+/** The type a kernel computes an element in: the half formats widen to f32. */
+export const valueType = (e: Elem): Scalar => (isPacked(e) ? 'f32' : e);
+
+/** 32-bit words holding `size` elements of `dtype` (halves two to a word). */
+export function wordsFor(dtype: DType, size: number): number {
+  return dtype === 'float16' || dtype === 'bfloat16' ? Math.ceil(size / 2) : size;
+}
+
+/** The storage element type of a dtype (float64 has none: WGSL has no f64). */
+export function elemOf(dtype: DType): Elem {
+  switch (dtype) {
+    case 'float16':
+      return 'f16';
+    case 'bfloat16':
+      return 'bf16';
+    default:
+      return scalarOf(dtype);
+  }
+}
 
 /** The WGSL literal zero of an element type. */
 export const zeroOf = (t: Scalar): string => (t === 'f32' ? '0.0' : t === 'i32' ? '0' : '0u');
@@ -22,7 +51,7 @@ export function scalarOf(dtype: DType): Scalar {
       throw new Error('float64 has no WGSL type');
     case 'float16':
     case 'bfloat16':
-      throw new DTypeNotImplementedError('webgpu', dtype, 'kernel');
+      throw new DTypeError(`webgpu: ${dtype} is stored two to a 32-bit word; this kernel takes 32-bit elements only`);
   }
 }
 
@@ -67,6 +96,43 @@ export function paramBlock(words: number): string {
 /** A storage buffer binding (bindings from 1); `vec4<f32>` binds a float32 buffer four elements to a word. */
 export function storage(binding: number, name: string, type: Scalar | 'vec4<f32>', write: boolean): string {
   return `@group(0) @binding(${binding}) var<storage, ${write ? 'read_write' : 'read'}> ${name}: array<${type}>;`;
+}
+
+/**
+ * A storage binding of elements of type `elem`, with the accessors templates use whatever the storage:
+ * `NAME_at(i)` reads element i as its value type (halves widened to f32) and, when writable, `NAME_set(i, v)`
+ * stores it (halves rounded to nearest even). Packed halves also have `NAME_bits(i)` / `NAME_set_bits(i, h)`,
+ * which move a 16-bit pattern unchanged (copies, gathers, scatters: NaN payloads and -0 kept). Indices are u32
+ * element indices. A writable packed binding is an array of atomic words and each store changes only its own
+ * half (an atomic AND then an atomic OR), so invocations writing the two halves of one word do not race.
+ * The half conversions (wgsl/half.ts's HALF_FUNCTIONS) must be in the shader.
+ */
+export function binding(b: number, name: string, elem: Elem, write: boolean): string {
+  if (!isPacked(elem)) {
+    const set = write ? `\nfn ${name}_set(i: u32, v: ${elem}) { ${name}[i] = v; }` : '';
+    return `${storage(b, name, elem, write)}\nfn ${name}_at(i: u32) -> ${elem} { return ${name}[i]; }${set}`;
+  }
+  const widen = `widen_${elem}`;
+  if (!write) {
+    return `@group(0) @binding(${b}) var<storage, read> ${name}: array<u32>;
+fn ${name}_bits(i: u32) -> u32 { return (${name}[i >> 1u] >> ((i & 1u) << 4u)) & 0xffffu; }
+fn ${name}_at(i: u32) -> f32 { return ${widen}(${name}_bits(i)); }`;
+  }
+  return `@group(0) @binding(${b}) var<storage, read_write> ${name}: array<atomic<u32>>;
+fn ${name}_bits(i: u32) -> u32 { return (atomicLoad(&${name}[i >> 1u]) >> ((i & 1u) << 4u)) & 0xffffu; }
+fn ${name}_at(i: u32) -> f32 { return ${widen}(${name}_bits(i)); }
+fn ${name}_set_bits(i: u32, h: u32) {
+    let s = (i & 1u) << 4u;
+    atomicAnd(&${name}[i >> 1u], ~(0xffffu << s));
+    atomicOr(&${name}[i >> 1u], (h & 0xffffu) << s);
+}
+fn ${name}_set(i: u32, v: f32) { ${name}_set_bits(i, round_${elem}(bitcast<u32>(v))); }`;
+}
+
+/** A move of one element from `src` (index `from`) to `dst` (index `to`): bit patterns for halves of one format, else values. */
+export function moveElement(dst: string, dstElem: Elem, to: string, src: string, srcElem: Elem, from: string): string {
+  if (isPacked(dstElem) && dstElem === srcElem) return `${dst}_set_bits(${to}, ${src}_bits(${from}));`;
+  return `${dst}_set(${to}, ${src}_at(${from}));`;
 }
 
 /** Helpers most templates use. */
