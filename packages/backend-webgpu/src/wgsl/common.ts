@@ -3,6 +3,7 @@
  * indices the template bakes in), element types, strided indexing, and the dispatch grid.
  */
 import { type CollapsedDims, collapseDims, type DType, DTypeError } from '@siftjs/tensor';
+import { HALF_FUNCTIONS } from './half.js';
 
 /** The WGSL types elements are computed in: f32 (float32, and the half formats once widened), i32, u32 (bool 0/1). */
 export type Scalar = 'f32' | 'i32' | 'u32';
@@ -105,34 +106,45 @@ export function storage(binding: number, name: string, type: Scalar | 'vec4<f32>
  * which move a 16-bit pattern unchanged (copies, gathers, scatters: NaN payloads and -0 kept). Indices are u32
  * element indices. A writable packed binding is an array of atomic words and each store changes only its own
  * half (an atomic AND then an atomic OR), so invocations writing the two halves of one word do not race.
- * The half conversions (wgsl/half.ts's HALF_FUNCTIONS) must be in the shader.
+ * The half conversions must be in the shader (`halfFunctions`).
  */
 export function binding(b: number, name: string, elem: Elem, write: boolean): string {
+  // Parameter names carry a trailing underscore so no binding's name can shadow them.
   if (!isPacked(elem)) {
-    const set = write ? `\nfn ${name}_set(i: u32, v: ${elem}) { ${name}[i] = v; }` : '';
-    return `${storage(b, name, elem, write)}\nfn ${name}_at(i: u32) -> ${elem} { return ${name}[i]; }${set}`;
+    const set = write ? `\nfn ${name}_set(i_: u32, v_: ${elem}) { ${name}[i_] = v_; }` : '';
+    return `${storage(b, name, elem, write)}\nfn ${name}_at(i_: u32) -> ${elem} { return ${name}[i_]; }${set}`;
   }
   const widen = `widen_${elem}`;
   if (!write) {
     return `@group(0) @binding(${b}) var<storage, read> ${name}: array<u32>;
-fn ${name}_bits(i: u32) -> u32 { return (${name}[i >> 1u] >> ((i & 1u) << 4u)) & 0xffffu; }
-fn ${name}_at(i: u32) -> f32 { return ${widen}(${name}_bits(i)); }`;
+fn ${name}_bits(i_: u32) -> u32 { return (${name}[i_ >> 1u] >> ((i_ & 1u) << 4u)) & 0xffffu; }
+fn ${name}_at(i_: u32) -> f32 { return ${widen}(${name}_bits(i_)); }`;
   }
   return `@group(0) @binding(${b}) var<storage, read_write> ${name}: array<atomic<u32>>;
-fn ${name}_bits(i: u32) -> u32 { return (atomicLoad(&${name}[i >> 1u]) >> ((i & 1u) << 4u)) & 0xffffu; }
-fn ${name}_at(i: u32) -> f32 { return ${widen}(${name}_bits(i)); }
-fn ${name}_set_bits(i: u32, h: u32) {
-    let s = (i & 1u) << 4u;
-    atomicAnd(&${name}[i >> 1u], ~(0xffffu << s));
-    atomicOr(&${name}[i >> 1u], (h & 0xffffu) << s);
+fn ${name}_bits(i_: u32) -> u32 { return (atomicLoad(&${name}[i_ >> 1u]) >> ((i_ & 1u) << 4u)) & 0xffffu; }
+fn ${name}_at(i_: u32) -> f32 { return ${widen}(${name}_bits(i_)); }
+fn ${name}_set_bits(i_: u32, h_: u32) {
+    let s_ = (i_ & 1u) << 4u;
+    atomicAnd(&${name}[i_ >> 1u], ~(0xffffu << s_));
+    atomicOr(&${name}[i_ >> 1u], (h_ & 0xffffu) << s_);
 }
-fn ${name}_set(i: u32, v: f32) { ${name}_set_bits(i, round_${elem}(bitcast<u32>(v))); }`;
+fn ${name}_set(i_: u32, v_: f32) { ${name}_set_bits(i_, round_${elem}(bitcast<u32>(v_))); }`;
+}
+
+/** The half conversions (wgsl/half.ts) where any of a shader's bindings is packed; nothing otherwise. */
+export function halfFunctions(...elems: Elem[]): string {
+  return elems.some(isPacked) ? HALF_FUNCTIONS : '';
 }
 
 /** A move of one element from `src` (index `from`) to `dst` (index `to`): bit patterns for halves of one format, else values. */
 export function moveElement(dst: string, dstElem: Elem, to: string, src: string, srcElem: Elem, from: string): string {
   if (isPacked(dstElem) && dstElem === srcElem) return `${dst}_set_bits(${to}, ${src}_bits(${from}));`;
   return `${dst}_set(${to}, ${src}_at(${from}));`;
+}
+
+/** Element `at` of the writable binding `name` set to zero (a half's pattern 0 is +0). */
+export function zeroElement(name: string, elem: Elem, at: string): string {
+  return isPacked(elem) ? `${name}_set_bits(${at}, 0u);` : `${name}_set(${at}, ${zeroOf(elem)});`;
 }
 
 /** Helpers most templates use. */

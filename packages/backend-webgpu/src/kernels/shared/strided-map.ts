@@ -22,6 +22,7 @@ import {
   binding,
   collapse,
   grid,
+  halfFunctions,
   isPacked,
   linearMain,
   paramBlock,
@@ -30,7 +31,6 @@ import {
   stridedOffsets,
   valueType,
 } from '../../wgsl/common.js';
-import { HALF_FUNCTIONS } from '../../wgsl/half.js';
 
 /** An operand's storage type; `bits`: a packed half read or written as its 16-bit pattern (u32), not its value. */
 export interface MapElem {
@@ -77,7 +77,7 @@ export function mapSource(spec: MapSpec): string {
   const header = `${paramBlock(words)}
 ${decls}
 ${HELPERS}
-${HALF_FUNCTIONS}
+${halfFunctions(out.elem, ...inputs.map((m) => m.elem))}
 ${spec.functions ?? ''}
 ${value}`;
   if (spec.mode === 'element') {
