@@ -1,8 +1,8 @@
 import { fc, test } from '@fast-check/vitest';
 import { type DType, type HalfDType, type Tensor, scope, tensor, tensorFromBits } from '@siftjs/tensor';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BFLOAT16, BINARY16, type HalfFormat, decodeHalf, roundToHalf } from '../reference/half-format.js';
-import { backendsUnderTest } from '../support/backends.js';
+import { describeHalfKernels } from '../support/half.js';
 
 /**
  * Casts into and out of float16 / bfloat16 on a backend's kernels (Backend.cast), exact against IEEE 754's
@@ -103,8 +103,7 @@ const EDGE_INTS = [
   0x7fffffc0, 0x7fbfffff, 0x7fc00000,
 ];
 
-describe.each(backendsUnderTest().filter((b) => b.halfKernels))('half casts on $name', (backend) => {
-  beforeAll(() => backend.start());
+describeHalfKernels('half casts', (backend) => {
 
   describe.each(HALVES)('%s', (dtype) => {
     const fmt = FORMATS[dtype];

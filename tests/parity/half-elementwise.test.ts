@@ -1,9 +1,8 @@
 import { fc, test } from '@fast-check/vitest';
 import { type Tensor, scope, where } from '@siftjs/tensor';
-import { beforeAll, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import { erfScalar, sigmoidScalar } from '../reference/elementwise.js';
-import { backendsUnderTest } from '../support/backends.js';
-import { HALVES, U32, expectWithinHalf, halfTensor, halfValuesArb, readAndDispose, rowsArb } from '../support/half.js';
+import { HALVES, U32, expectWithinHalf, halfTensor, halfValuesArb, readAndDispose, rowsArb, describeHalfKernels } from '../support/half.js';
 
 /**
  * Elementwise ops on float16 / bfloat16 tensors (Backend.unary, binary, where), against float64 from the inputs'
@@ -72,8 +71,7 @@ const COMPARE: [string, (a: Tensor, b: Tensor) => Tensor, (a: number, b: number)
   ['ge', (a, b) => a.ge(b), (a, b) => a >= b],
 ];
 
-describe.each(backendsUnderTest().filter((b) => b.halfKernels))('half elementwise ops on $name', (backend) => {
-  beforeAll(() => backend.start());
+describeHalfKernels('half elementwise ops', () => {
 
   describe.each(HALVES)('%s', (dtype) => {
     describe.each(UNARY)('%s', (_name, op, f, [lo, hi]) => {

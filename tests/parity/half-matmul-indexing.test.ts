@@ -1,8 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { embedding, fromStorage, getBackend, scatterFlat, scope, tensor, topkAbs } from '@siftjs/tensor';
-import { beforeAll, describe, expect } from 'vitest';
-import { backendsUnderTest } from '../support/backends.js';
-import { HALVES, U32, expectWithinHalf, halfTensor, halfValuesArb, readAndDispose, toHalf } from '../support/half.js';
+import { describe, expect } from 'vitest';
+import { HALVES, U32, expectWithinHalf, halfTensor, halfValuesArb, readAndDispose, toHalf, describeHalfKernels } from '../support/half.js';
 
 /**
  * matmul, the gathers and scatters and topkAbs on float16 / bfloat16 (tests/support/half.ts for the bounds):
@@ -36,8 +35,7 @@ const transposed = (x: number[], R: number, C: number) => Array.from({ length: R
 
 const dimsArb = fc.record({ M: fc.integer({ min: 1, max: 9 }), K: fc.integer({ min: 1, max: 13 }), N: fc.integer({ min: 1, max: 9 }), pad: fc.integer({ min: 0, max: 3 }) });
 
-describe.each(backendsUnderTest().filter((b) => b.halfKernels))('half matmul, indexing and topkAbs on $name', (backend) => {
-  beforeAll(() => backend.start());
+describeHalfKernels('half matmul, indexing and topkAbs', () => {
 
   describe.each(HALVES)('%s', (dtype) => {
     const matArb = dimsArb.chain((d) => fc.tuple(halfValuesArb(d.M * d.K, dtype, -2, 2), halfValuesArb(d.K * d.N, dtype, -2, 2)).map(([a, b]) => ({ ...d, a, b })));

@@ -1,8 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { type BackendStorage, type HalfDType, type NormStats, type Tensor, fromStorage, getBackend, layerNorm, rmsNorm, scope } from '@siftjs/tensor';
-import { beforeAll, describe, expect } from 'vitest';
-import { backendsUnderTest } from '../support/backends.js';
-import { HALVES, U32, expectWithinHalf, halfTensor, halfValuesArb, readAndDispose, rowsArb, toHalf } from '../support/half.js';
+import { describe, expect } from 'vitest';
+import { HALVES, U32, expectWithinHalf, halfTensor, halfValuesArb, readAndDispose, rowsArb, toHalf, describeHalfKernels } from '../support/half.js';
 
 /**
  * Reductions and the row kernels (softmax, log-softmax and their backward, layer norm and RMS norm forward and
@@ -21,8 +20,7 @@ const rowOf = (xs: number[], cols: number, r: number) => xs.slice(r * cols, (r +
 const sumOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const absSum = (xs: number[]) => xs.reduce((a, b) => a + Math.abs(b), 0);
 
-describe.each(backendsUnderTest().filter((b) => b.halfKernels))('half reductions and row kernels on $name', (backend) => {
-  beforeAll(() => backend.start());
+describeHalfKernels('half reductions and row kernels', () => {
 
   describe.each(HALVES)('%s', (dtype) => {
     const dataArb = rowsArb.chain((s) => halfValuesArb(s.rows * s.cols, dtype).map((xs) => ({ ...s, xs })));

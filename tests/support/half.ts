@@ -1,8 +1,8 @@
 import { fc } from '@fast-check/vitest';
 import { type HalfDType, type Tensor, scope, tensorFromBits } from '@siftjs/tensor';
-import { expect } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import { BFLOAT16, BINARY16, type HalfFormat, decodeHalf, roundToHalf } from '../reference/half-format.js';
-import { caps } from './backends.js';
+import { type BackendUnderTest, backendsUnderTest, caps } from './backends.js';
 
 /**
  * What the half-precision op suites share: inputs held exactly as half values (rounded by the IEEE reference, not
@@ -111,3 +111,17 @@ export function expectWithinHalf(got: ArrayLike<number>, want: ArrayLike<number>
 
 /** A shape [rows, cols] with odd sizes likely, and a pad (odd half the time) for its view. */
 export const rowsArb = fc.record({ rows: fc.integer({ min: 1, max: 5 }), cols: fc.integer({ min: 1, max: 9 }), pad: fc.integer({ min: 0, max: 3 }) });
+
+/**
+ * A half op suite on every backend under test: run where the backend's kernels take half operands
+ * (`halfKernels`), and reported as skipped, saying why, where they do not yet.
+ */
+export function describeHalfKernels(title: string, body: (backend: BackendUnderTest) => void): void {
+  describe.each(backendsUnderTest())(`${title} on $name`, (backend) => {
+    const why = `skipped: ${backend.name}'s kernels do not take half operands yet (halfKernels in tests/support/backends.ts)`;
+    describe.skipIf(!backend.halfKernels)(backend.halfKernels ? 'half kernels' : why, () => {
+      beforeAll(() => backend.start());
+      body(backend);
+    });
+  });
+}
