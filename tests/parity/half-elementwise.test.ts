@@ -2,7 +2,7 @@ import { fc, test } from '@fast-check/vitest';
 import { type Tensor, scope, where } from '@siftjs/tensor';
 import { describe, expect } from 'vitest';
 import { erfScalar, sigmoidScalar } from '../reference/elementwise.js';
-import { HALVES, U32, expectWithinHalf, halfTensor, halfValuesArb, readAndDispose, rowsArb, describeHalfKernels } from '../support/half.js';
+import { HALVES, U32, describeHalfKernels, expectWithinHalf, halfTensor, halfValuesArb, readAndDispose, rowsArb } from '../support/half.js';
 
 /**
  * Elementwise ops on float16 / bfloat16 tensors (Backend.unary, binary, where), against float64 from the inputs'

@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { type BackendStorage, type HalfDType, type NormStats, type Tensor, fromStorage, getBackend, layerNorm, rmsNorm, scope } from '@siftjs/tensor';
 import { describe, expect } from 'vitest';
-import { HALVES, U32, expectWithinHalf, halfTensor, halfValuesArb, readAndDispose, rowsArb, toHalf, describeHalfKernels } from '../support/half.js';
+import { HALVES, U32, describeHalfKernels, expectWithinHalf, halfTensor, halfValuesArb, readAndDispose, rowsArb, toHalf } from '../support/half.js';
 
 /**
  * Reductions and the row kernels (softmax, log-softmax and their backward, layer norm and RMS norm forward and

@@ -50,11 +50,11 @@ export interface BackendCaps {
    *  1e-45 > 0 is false there; llvmpipe keeps them), so this is measured when the backend starts, and float32 test
    *  inputs are flushed first where they would not survive. */
   subnormals: boolean;
-  /** float16 and bfloat16 tensors exist (the CPU, WebGPU). Elsewhere a half storage is refused with a
+  /** float16 and bfloat16 tensors exist (the CPU, WebGPU, CUDA). Elsewhere a half storage is refused with a
    *  DTypeNotImplementedError until that backend's half storage is written, and the half suites check that instead. */
   half: boolean;
   /** Every kernel takes float16 / bfloat16 operands (WebGPU: widened to f32, rounded once on store), so the half
-   *  op suites (tests/parity/half-*.test.ts) run there. The CPU stores halves but its half kernels are not written
+   *  op suites (tests/parity/half-*.test.ts) run there (WebGPU; CUDA where a GPU is). The CPU stores halves but its half kernels are not written
    *  yet (its kernels would read the 16-bit patterns as numbers), so it is false there for now. */
   halfKernels: boolean;
 }
@@ -123,8 +123,9 @@ const known: Record<string, Known> = {
   // CUDA (driver API + NVRTC + cuBLAS through koffi). Importing the package registers 'cuda' where libcuda, NVRTC,
   // cuBLAS and a device are found; elsewhere `setBackend('cuda')` throws one BackendError naming what is missing.
   // Reads are asynchronous only; normals are Box–Muller in double on the device, whose log/sin/cos may differ from
-  // V8's in the last bit, so they are not promised bit for bit.
-  cuda: { float64: true, syncReads: false, exactNormals: false, half: false, load: () => import('@siftjs/backend-cuda') },
+  // V8's in the last bit, so they are not promised bit for bit. Halves are 16-bit patterns there, every kernel
+  // widening to float (packages/backend-cuda/src/kernels/half.cu.ts) — compiled and host-tested, not yet run on a GPU.
+  cuda: { float64: true, syncReads: false, exactNormals: false, half: true, halfKernels: true, load: () => import('@siftjs/backend-cuda') },
 };
 
 /** The backend whose suite is running: set by `start()`, which each describe block's beforeAll calls. */
