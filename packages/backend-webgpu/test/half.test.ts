@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BFLOAT16, BINARY16, decodeHalf, roundToHalf } from '../../../tests/reference/half-format.js';
 import { matmulPlan } from '../src/kernels/matmul-plan.js';
-import type { WebGpuBackend } from '../src/index.js';
+import { WebGpuBackend } from '../src/index.js';
 import { acquire, acquireNarrow, randomData, strides, view } from './helpers.js';
 
 /**
@@ -149,6 +149,7 @@ describe.skipIf(!be)(`webgpu half storage packed in words (${reason})`, () => {
 
     it.each([
       ['one fused kernel', () => b],
+      ['seven storage buffers (the step, then the write-back)', () => new WebGpuBackend({ ...b.context, limits: { ...b.limits, maxStorageBuffersPerShaderStage: 7 } })],
       ['four storage buffers (the sum, then scatterFlat into the half parameter)', () => narrow],
     ])("SIFT's step writes round(base + δ) into a half parameter at k positions, neighbours untouched (%s)", async (_what, get) => {
       const bk = get();
