@@ -50,9 +50,13 @@ export interface BackendCaps {
    *  1e-45 > 0 is false there; llvmpipe keeps them), so this is measured when the backend starts, and float32 test
    *  inputs are flushed first where they would not survive. */
   subnormals: boolean;
-  /** float16 and bfloat16 tensors exist (the CPU). Elsewhere a half storage is refused with a
+  /** float16 and bfloat16 tensors exist (the CPU, WebGPU, CUDA). Elsewhere a half storage is refused with a
    *  DTypeNotImplementedError until that backend's half storage is written, and the half suites check that instead. */
   half: boolean;
+  /** Every kernel takes float16 / bfloat16 operands (WebGPU: widened to f32, rounded once on store), so the half
+   *  op suites (tests/parity/half-*.test.ts) run there (WebGPU; CUDA where a GPU is). The CPU stores halves but its half kernels are not written
+   *  yet (its kernels would read the 16-bit patterns as numbers), so it is false there for now. */
+  halfKernels: boolean;
 }
 
 export interface BackendUnderTest extends BackendCaps {
@@ -60,9 +64,11 @@ export interface BackendUnderTest extends BackendCaps {
   start(): Promise<void>;
 }
 
-interface Known extends Omit<BackendCaps, 'subnormals' | 'half'> {
+interface Known extends Omit<BackendCaps, 'subnormals' | 'half' | 'halfKernels'> {
   /** Default true. */
   half?: boolean;
+  /** Default false. */
+  halfKernels?: boolean;
   load(): Promise<unknown>;
 }
 
@@ -112,12 +118,14 @@ const known: Record<string, Known> = {
     },
   },
   // WebGPU (Dawn in Node; every kernel of the Backend list since 0cb2447).
-  webgpu: { float64: false, syncReads: false, exactNormals: false, half: false, load: () => import('@siftjs/backend-webgpu') },
+  // Half storage packed two to a 32-bit word, every kernel widening to f32 (packages/backend-webgpu/src/wgsl/half.ts).
+  webgpu: { float64: false, syncReads: false, exactNormals: false, half: true, halfKernels: true, load: () => import('@siftjs/backend-webgpu') },
   // CUDA (driver API + NVRTC + cuBLAS through koffi). Importing the package registers 'cuda' where libcuda, NVRTC,
   // cuBLAS and a device are found; elsewhere `setBackend('cuda')` throws one BackendError naming what is missing.
   // Reads are asynchronous only; normals are Box–Muller in double on the device, whose log/sin/cos may differ from
-  // V8's in the last bit, so they are not promised bit for bit.
-  cuda: { float64: true, syncReads: false, exactNormals: false, half: false, load: () => import('@siftjs/backend-cuda') },
+  // V8's in the last bit, so they are not promised bit for bit. Halves are 16-bit patterns there, every kernel
+  // widening to float (packages/backend-cuda/src/kernels/half.cu.ts) — compiled and host-tested, not yet run on a GPU.
+  cuda: { float64: true, syncReads: false, exactNormals: false, half: true, halfKernels: true, load: () => import('@siftjs/backend-cuda') },
 };
 
 /** The backend whose suite is running: set by `start()`, which each describe block's beforeAll calls. */
@@ -134,6 +142,7 @@ export function backendsUnderTest(): BackendUnderTest[] {
       exactNormals: entry?.exactNormals ?? true,
       subnormals: true,
       half: entry?.half ?? true,
+      halfKernels: entry?.halfKernels ?? false,
       async start() {
         if (!entry) throw new Error(`SIFT_BACKENDS names '${name}', which the test suite does not know`);
         await entry.load();
@@ -158,7 +167,7 @@ async function keepsSubnormals(): Promise<boolean> {
 
 /** What the running backend can do; outside a suite (no backend started through here), the CPU's answer. */
 export function caps(): BackendCaps {
-  return active ?? { float64: true, syncReads: true, exactNormals: true, subnormals: true, half: true };
+  return active ?? { float64: true, syncReads: true, exactNormals: true, subnormals: true, half: true, halfKernels: false };
 }
 
 /**

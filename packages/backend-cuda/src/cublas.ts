@@ -27,16 +27,22 @@ export interface GemmOperand {
   stride: number;
 }
 
+/** The cudaDataType of a dtype cuBLAS multiplies. */
+const DATA_TYPE: Partial<Record<DType, number>> = { float32: F.CUDA_R_32F, float64: F.CUDA_R_64F, float16: F.CUDA_R_16F, bfloat16: F.CUDA_R_16BF };
+
 /**
- * Column-major C[m, n] = op(A)[m, k]·op(B)[k, n] for `batch` strided batches, alpha 1, beta 0, in `dtype`
- * (float32: FP32 or TF32 compute per the device's option; float64: FP64).
+ * Column-major C[m, n] = op(A)[m, k]·op(B)[k, n] for `batch` strided batches, alpha 1, beta 0: A, B and C in
+ * `dtype`. float32: FP32 or TF32 compute per the device's option; float64: FP64; float16 and bfloat16: the inputs
+ * and C half, products and sums in FP32 (CUBLAS_COMPUTE_32F, float alpha and beta), C rounded once — cuBLAS's
+ * GemmEx configuration for half inputs with a float accumulator (bfloat16 needs compute capability 8.0 or later).
  */
 export function gemmStridedBatched(dev: CublasContext, dtype: DType, m: number, n: number, k: number, A: GemmOperand, B: GemmOperand, c: bigint, ldc: number, strideC: number, batch: number): void {
-  const f32 = dtype === 'float32';
-  const alpha = f32 ? new Float32Array([1]) : new Float64Array([1]);
-  const beta = f32 ? new Float32Array([0]) : new Float64Array([0]);
-  const type = f32 ? F.CUDA_R_32F : F.CUDA_R_64F;
-  const compute = f32 ? (dev.opts.tf32 ? F.CUBLAS_COMPUTE_32F_FAST_TF32 : F.CUBLAS_COMPUTE_32F) : F.CUBLAS_COMPUTE_64F;
+  const type = DATA_TYPE[dtype];
+  if (type === undefined) throw new TypeError(`CUDA matmul: no cuBLAS type for ${dtype}`);
+  const f64 = dtype === 'float64';
+  const alpha = f64 ? new Float64Array([1]) : new Float32Array([1]);
+  const beta = f64 ? new Float64Array([0]) : new Float32Array([0]);
+  const compute = f64 ? F.CUBLAS_COMPUTE_64F : dtype === 'float32' && dev.opts.tf32 ? F.CUBLAS_COMPUTE_32F_FAST_TF32 : F.CUBLAS_COMPUTE_32F;
   F.checkCublas(
     'cublasGemmStridedBatchedEx',
     dev.libs.cublas.cublasGemmStridedBatchedEx(dev.cublas, A.op, B.op, m, n, k, alpha, A.p, type, A.ld, A.stride, B.p, type, B.ld, B.stride, beta, c, type, ldc, strideC, batch, compute, F.CUBLAS_GEMM_DEFAULT),

@@ -1,4 +1,4 @@
-import { type BackendStorage, type DType, DTypeNotImplementedError, type View, bytesPerElement, isHalf } from '@siftjs/tensor';
+import { type BackendStorage, type DType, type View, bytesPerElement } from '@siftjs/tensor';
 import { type Block, CachingAllocator, type DeviceMemory, DeviceOutOfMemory } from './allocator.js';
 import { createCublasHandle } from './cublas.js';
 import { KernelCompiler } from './compiler.js';
@@ -82,9 +82,8 @@ export class CudaDevice {
     if (!this.started) throw new Error("CUDA backend: not started (use await setBackend('cuda'), which runs init())");
   }
 
-  /** A fresh, uninitialised storage. */
+  /** A fresh, uninitialised storage (float16 / bfloat16: 2 bytes an element, their 16-bit patterns). */
   make(dtype: DType, size: number): CudaStorage {
-    if (isHalf(dtype)) throw new DTypeNotImplementedError('cuda', dtype, 'alloc');
     this.check();
     return new CudaStorage(this.allocator.alloc(Math.max(1, size) * bytesPerElement(dtype)), dtype, size);
   }

@@ -149,8 +149,11 @@ export const CUBLAS_OP_N = 0;
 export const CUBLAS_OP_T = 1;
 export const CUBLAS_DEFAULT_MATH = 0;
 export const CUBLAS_TF32_TENSOR_OP_MATH = 3;
+/** cudaDataType (library_types.h; the values are checked against the header in test/ffi-signatures.test.ts). */
 export const CUDA_R_32F = 0;
 export const CUDA_R_64F = 1;
+export const CUDA_R_16F = 2;
+export const CUDA_R_16BF = 14;
 export const CUBLAS_COMPUTE_32F = 68;
 export const CUBLAS_COMPUTE_32F_FAST_TF32 = 77;
 export const CUBLAS_COMPUTE_64F = 70;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CUBLAS_PROTOTYPES, DRIVER_PROTOTYPES, NVRTC_PROTOTYPES } from '../src/ffi.js';
+import { CUBLAS_PROTOTYPES, CUDA_R_16BF, CUDA_R_16F, CUDA_R_32F, CUDA_R_64F, DRIVER_PROTOTYPES, NVRTC_PROTOTYPES } from '../src/ffi.js';
 import { NVCC, NVCC_SKIP, requireNvccUnderCi, runHostProgram } from './nvcc.js';
 
 /** 'RET name(T a, _Out_ U *b)' → [RET, name, ['T a', 'U *b']] with koffi's direction markers dropped. */
@@ -27,6 +27,14 @@ describe('FFI prototypes', () => {
     const program = `#include <cuda.h>\n#include <type_traits>\n#include <cstdio>\n${asserts.join('\n')}\nint main() { std::printf("ok %d\\n", ${asserts.length}); return 0; }\n`;
     const out = await runHostProgram(program);
     expect(out.trim()).toBe(`ok ${asserts.length}`);
+  }, 60_000);
+
+  // cuBLAS's data types (what matmul passes as Atype / Btype / Ctype) are library_types.h's, which the toolkit here has.
+  it.skipIf(!NVCC)(`the cudaDataType values match /usr/local/cuda/include/library_types.h${NVCC_SKIP ? ` (skipped: ${NVCC_SKIP})` : ''}`, async () => {
+    const values = { CUDA_R_32F, CUDA_R_64F, CUDA_R_16F, CUDA_R_16BF };
+    const asserts = Object.entries(values).map(([name, v]) => `static_assert(${name} == ${v}, "${name}: ffi.ts says ${v}");`);
+    const out = await runHostProgram(`#include <library_types.h>\n#include <cstdio>\n${asserts.join('\n')}\nint main() { std::printf("ok\\n"); return 0; }\n`);
+    expect(out.trim()).toBe('ok');
   }, 60_000);
 
   it('nvcc is present under CI', () => {

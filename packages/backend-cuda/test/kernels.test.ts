@@ -3,8 +3,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as K from '../src/kernels/index.js';
 import { type CompileResult, NVCC, NVCC_SKIP, type Unit, compilePtx, requireNvccUnderCi } from './nvcc.js';
 
-const ALL: DType[] = ['float32', 'float64', 'int32', 'bool'];
+const ALL: DType[] = ['float32', 'float64', 'int32', 'bool', 'float16', 'bfloat16'];
 const FLOATS: DType[] = ['float32', 'float64'];
+/** float16 / bfloat16: stored as 16-bit patterns, widened to float on load, rounded once on store (kernels/half.cu.ts). */
+const HALVES: DType[] = ['float16', 'bfloat16'];
 const UNARY: UnaryOp[] = ['neg', 'abs', 'sign', 'exp', 'log', 'sqrt', 'rsqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'erf', 'gelu', 'geluTanh', 'silu', 'square', 'reciprocal', 'floor', 'not', 'isnan'];
 const BINARY: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'and', 'or'];
 const REDUCE: ReduceOp[] = ['sum', 'max', 'min'];
@@ -25,7 +27,7 @@ function allKernels(): K.KernelSource[] {
     ks.push(K.scatterFlatKernel(d, 'set'));
     for (const r of [1, 6]) ks.push(K.gatherFlatKernel(d, r), K.topkAbsKernel(d, r));
   }
-  for (const d of FLOATS) {
+  for (const d of [...FLOATS, ...HALVES]) {
     for (const log of [false, true]) ks.push(K.softmaxKernel(d, log), K.softmaxBackwardKernel(d, log));
     for (const centred of [false, true]) {
       for (const weight of [false, true]) {
@@ -35,7 +37,10 @@ function allKernels(): K.KernelSource[] {
       ks.push(K.layerNormBackwardParamsKernel(d, centred));
     }
     ks.push(K.adamwKernel(d));
-    for (const p of FLOATS) ks.push(K.adamwIncrementKernel(d, p));
+  }
+  for (const d of FLOATS) {
+    // SIFT's state is float32 or float64; the parameter it writes may be half
+    for (const p of [...FLOATS, ...HALVES]) ks.push(K.adamwIncrementKernel(d, p));
     for (const kind of ['uniform', 'normal'] as const) ks.push(K.randomKernel(kind, d));
   }
   return ks;
@@ -72,6 +77,8 @@ describe('generated kernel sources', () => {
     expect(() => K.softmaxKernel('int32', false)).toThrow(/float/);
     expect(() => K.scatterAddRowsKernel('bool')).toThrow(/bool/);
     expect(() => K.randomKernel('normal', 'int32')).toThrow(/float/);
+    expect(() => K.randomKernel('uniform', 'bfloat16')).toThrow(/float32 or float64 only, got bfloat16/);
+    expect(() => K.adamwIncrementKernel('float16', 'float32')).toThrow(/state is float32 or float64, got float16/);
   });
 
   it('the Geo block layout matches its C struct', () => {
@@ -84,7 +91,14 @@ describe('generated kernel sources', () => {
     const plain = kernels.filter((k) => k.options.length === 0);
     const nofma = kernels.filter((k) => k.options.length > 0);
     // A few sources exactly as NVRTC will get them (no namespace wrapper), beside the batches.
-    const exact = [K.unaryKernel('gelu', 'float32', 6), K.reduceKernel('sum', 'int32', 3, 2), K.layerNormKernel('float64', { centred: true, weight: true, bias: true }), K.randomKernel('normal', 'float32')];
+    const exact = [
+      K.unaryKernel('gelu', 'float32', 6),
+      K.reduceKernel('sum', 'int32', 3, 2),
+      K.layerNormKernel('float64', { centred: true, weight: true, bias: true }),
+      K.randomKernel('normal', 'float32'),
+      K.scatterFlatKernel('bfloat16', 'add'),
+      K.castKernel('float64', 'float16', 2),
+    ];
 
     beforeAll(async () => {
       // Two nvcc processes at a time (two cores): the no-FMA batch and the exact sources ride with the second.

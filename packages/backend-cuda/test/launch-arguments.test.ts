@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { type AdamWIncrementArgs, type BackendStorage, type DType, type View, adamwConstants } from '@siftjs/tensor';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Arg } from '../src/geometry.js';
+import { CUBLAS_COMPUTE_32F, CUDA_R_16BF, CUDA_R_16F, CUDA_R_32F } from '../src/ffi.js';
 import { GEO_BYTES } from '../src/kernels/common.cu.js';
 import { type FakeDevice, type Launch, fakeDevice } from './fake-device.js';
 
@@ -77,6 +78,8 @@ const view = (storage: BackendStorage, dtype: DType, shape: number[], strides = 
 
 describe('kernel launches match their kernels (a recording fake driver, no GPU)', () => {
   const calls: { method: string; launches: Launch[] }[] = [];
+  /** The events of the half matmul calls. */
+  const halfGemms = { from: 0, to: 0 };
 
   beforeAll(async () => {
     const { CudaBackend } = await import('../src/backend.js');
@@ -131,6 +134,62 @@ describe('kernel launches match their kernels (a recording fake driver, no GPU)'
     const inc = (steps: BackendStorage | null): AdamWIncrementArgs => ({ param: f32, paramDtype: 'float32', paramSize: 24, indices: ids, base: k4(), delta: k4(), grad: k4(), m: k4(), v: k4(), steps, dtype: 'float64', k: 4, c });
     call('adamwIncrement', () => b.adamwIncrement(inc(null)));
     call('adamwIncrement', () => b.adamwIncrement(inc(k4())));
+
+    // float16 / bfloat16: every method that takes them, with odd offsets and transposed views
+    const pattern = (n: number) => Uint16Array.from({ length: n }, (_, i) => 0x3c00 + 17 * i);
+    const h16 = b.upload('float16', pattern(25));
+    const hb = b.upload('bfloat16', pattern(25));
+    const xh = view(h16, 'float16', [2, 3, 4], [12, 4, 1], 1);
+    const xht = view(hb, 'bfloat16', [4, 3, 2], [1, 4, 12], 1);
+    for (const dtype of ['float16', 'bfloat16'] as const) call('fill', () => b.fill(dtype, 7, 1 / 3));
+    call('copy', () => b.copy(xht));
+    call('copyInto', () => b.copyInto(view(b.alloc('float16', 24), 'float16', [3, 4], [1, 3], 1), view(h16, 'float16', [3, 4], [4, 1], 1)));
+    call('cast', () => b.cast(xt, 'float16'));
+    call('cast', () => b.cast(xh, 'bfloat16'));
+    call('cast', () => b.cast(view(ids, 'int32', [6]), 'bfloat16'));
+    call('unary', () => b.unary('exp', xh));
+    call('binary', () => b.binary('mul', xht, view(hb, 'bfloat16', [4, 3, 2], [0, 2, 1], 3)));
+    call('where', () => b.where(view(bools, 'bool', [2, 3]), view(h16, 'float16', [2, 3], [3, 1], 1), view(h16, 'float16', [2, 3], [0, 1])));
+    call('reduce', () => b.reduce('sum', xh, [2]));
+    call('argReduce', () => b.argReduce('argmin', xht, 0));
+    halfGemms.from = fake.events.length;
+    call('matmul', () => b.matmul(view(h16, 'float16', [3, 4], [4, 1], 1), view(h16, 'float16', [4, 2], [1, 4])));
+    call('matmul', () => b.matmul(view(hb, 'bfloat16', [2, 3, 4], [12, 4, 1], 1), view(hb, 'bfloat16', [2, 4, 3], [12, 1, 4])));
+    call('matmul', () => b.matmul(view(f32, 'float32', [3, 4]), view(hb, 'bfloat16', [4, 2], [1, 4], 1)));
+    halfGemms.to = fake.events.length;
+    call('softmax', () => b.softmax(view(h16, 'float16', [4, 6]), 6, true));
+    call('softmaxBackward', () => b.softmaxBackward(view(hb, 'bfloat16', [4, 6]), view(hb, 'bfloat16', [4, 6], [6, 1], 1), 6, false));
+    const wh = view(hb, 'bfloat16', [4], [1], 3);
+    const lnh = b.layerNorm(view(hb, 'bfloat16', [6, 4]), wh, view(hb, 'bfloat16', [4], [1], 7), 4, 1e-5);
+    call('layerNorm', () => b.layerNorm(view(h16, 'float16', [6, 4]), null, null, 4, 1e-5));
+    const rnh = b.rmsNorm(view(h16, 'float16', [6, 4]), view(h16, 'float16', [4], [1], 1), 4, 1e-6);
+    call('rmsNorm', () => b.rmsNorm(view(h16, 'float16', [6, 4]), null, 4, 1e-6));
+    call('layerNormBackward', () => b.layerNormBackward(view(hb, 'bfloat16', [6, 4], [4, 1], 1), view(hb, 'bfloat16', [6, 4]), wh, lnh, 4, all));
+    call('rmsNormBackward', () => b.rmsNormBackward(view(h16, 'float16', [6, 4]), view(h16, 'float16', [6, 4]), view(h16, 'float16', [4], [1], 1), rnh, 4, all));
+    call('gatherRows', () => b.gatherRows(view(hb, 'bfloat16', [6, 4], [4, 1], 1), view(ids, 'int32', [3], [2])));
+    call('scatterAddRows', () => b.scatterAddRows(6, view(ids, 'int32', [6]), view(h16, 'float16', [6, 4], [4, 1], 1)));
+    call('gatherFlat', () => b.gatherFlat(xht, view(ids, 'int32', [6])));
+    for (const mode of ['set', 'add'] as const) call('scatterFlat', () => b.scatterFlat(b.alloc('bfloat16', 9), 'bfloat16', view(ids, 'int32', [4]), view(hb, 'bfloat16', [4], [1], 1), mode));
+    call('topkAbs', () => b.topkAbs(xh, 5));
+    const h5 = () => b.alloc('bfloat16', 5);
+    call('adamw', () => b.adamw(h5(), h5(), h5(), h5(), 'bfloat16', 5, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 3 }));
+    const k32 = () => b.alloc('float32', 4);
+    call('adamwIncrement', () => b.adamwIncrement({ param: h16, paramDtype: 'float16', paramSize: 25, indices: ids, base: k32(), delta: k32(), grad: k32(), m: k32(), v: k32(), steps: null, dtype: 'float32', k: 4, c }));
+  });
+
+  it('half matmuls go to cuBLAS as CUDA_R_16F / CUDA_R_16BF with FP32 compute; a float32 @ bfloat16 product casts the weight and runs in FP32', () => {
+    const gemms = fake.events.slice(halfGemms.from, halfGemms.to).filter((e): e is { kind: 'gemm'; args: unknown[] } => e.kind === 'gemm');
+    expect(gemms.length).toBe(3);
+    // the fake records cublasGemmStridedBatchedEx's arguments after the handle: transa, transb, m, n, k, alpha, A,
+    // Atype, lda, strideA, B, Btype, ldb, strideB, beta, C, Ctype, ldc, strideC, batch, compute, algo
+    const types = gemms.map((g) => [g.args[7], g.args[11], g.args[16], g.args[20]]);
+    expect(types).toEqual([
+      [CUDA_R_16F, CUDA_R_16F, CUDA_R_16F, CUBLAS_COMPUTE_32F],
+      [CUDA_R_16BF, CUDA_R_16BF, CUDA_R_16BF, CUBLAS_COMPUTE_32F],
+      [CUDA_R_32F, CUDA_R_32F, CUDA_R_32F, CUBLAS_COMPUTE_32F],
+    ]);
+    const mixed = calls.filter((c) => c.method === 'matmul').at(-1)!;
+    expect(mixed.launches.map((l) => l.kernel.name)).toEqual(['cast_bf16_f32_r2']);
   });
 
   it('every kernel-launching contract method was exercised', () => {

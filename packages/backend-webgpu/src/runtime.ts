@@ -3,7 +3,7 @@
  * command encoder, the buffer pool and staging buffers, compiled pipelines, the index-error word, and the
  * matmul plan's settings. A WebGpuBackend owns one and each contract method is a function of it.
  */
-import { type BackendStorage, type DType, DTypeError, DTypeNotImplementedError, type View, fmtShape, isHalf } from '@siftjs/tensor';
+import { type BackendStorage, type DType, DTypeError, type View, fmtShape, isHalf } from '@siftjs/tensor';
 import type { AcquireOptions } from './device/acquire.js';
 import type { GpuContext } from './device/context.js';
 import type { KernelLimits } from './device/limits.js';
@@ -15,7 +15,7 @@ import { DEFAULT_MATMUL_TUNING, type MatmulTile, type MatmulTuning, chooseTile }
 import { BufferPool, type BufferPoolOptions } from './memory/buffer-pool.js';
 import { StagingPool } from './memory/readback.js';
 import { GpuStorage } from './memory/storage.js';
-import { type Params, type Scalar, floorPow2, grid, scalarOf } from './wgsl/common.js';
+import { type Elem, type Params, type Scalar, elemOf, floorPow2, grid, scalarOf, wordsFor } from './wgsl/common.js';
 
 /** Options of a backend on an acquired device: the buffer pool's, and the matmul plan's thresholds. */
 export interface WebGpuBackendSettings extends BufferPoolOptions {
@@ -114,10 +114,14 @@ export class GpuRuntime {
 
   // ---------------------------------------------------------------- storages
 
+  /**
+   * A fresh storage (contents undefined). float32, int32 and bool take 4 bytes an element; float16 and bfloat16 2,
+   * packed two to a 32-bit word, so an odd count takes 2 bytes of padding (counted: a storage's bytes are whole
+   * words, at least one).
+   */
   make(dtype: DType, size: number, op: string): GpuStorage {
-    if (isHalf(dtype)) throw new DTypeNotImplementedError('webgpu', dtype, op);
     if (dtype === 'float64') throw new DTypeError(`webgpu ${op}: float64 is not supported on WebGPU (WGSL has no f64); use float32`);
-    const bytes = Math.max(4, size * 4);
+    const bytes = Math.max(4, wordsFor(dtype, size) * 4);
     if (bytes > this.limits.maxStorageBufferBindingSize) {
       throw new WebGpuError(
         `webgpu ${op}: ${size} elements (${bytes} bytes) exceed the device's largest storage binding (${this.limits.maxStorageBufferBindingSize} bytes)`,
@@ -147,9 +151,16 @@ export class GpuRuntime {
     return st.buffer;
   }
 
-  scalar(dtype: DType, op: string): Scalar {
-    if (isHalf(dtype)) throw new DTypeNotImplementedError('webgpu', dtype, op);
+  /** The storage element type of `dtype` for a kernel that takes every dtype WebGPU stores (halves packed). */
+  elem(dtype: DType, op: string): Elem {
     if (dtype === 'float64') throw new DTypeError(`webgpu ${op}: float64 is not supported on WebGPU (WGSL has no f64); use float32`);
+    return elemOf(dtype);
+  }
+
+  /** The element type of `dtype` for a kernel that takes 32-bit elements only (float32, int32, bool). */
+  scalar(dtype: DType, op: string): Scalar {
+    if (dtype === 'float64') throw new DTypeError(`webgpu ${op}: float64 is not supported on WebGPU (WGSL has no f64); use float32`);
+    if (isHalf(dtype)) throw new DTypeError(`webgpu ${op}: ${dtype} is not supported by this kernel; cast to float32 first`);
     return scalarOf(dtype);
   }
 }

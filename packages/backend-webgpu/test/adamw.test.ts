@@ -40,7 +40,7 @@ describe.skipIf(!be)(`webgpu adamw (${reason})`, () => {
     const s = b.alloc('float32', 4);
     const h = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, step: 1 };
     expect(() => b.adamw(s, s, s, s, 'float64', 4, h)).toThrow(/adamw float64 ×4: float64 is not supported on WebGPU/);
-    expect(() => b.adamw(s, s, s, s, 'int32', 4, h)).toThrow(/adamw int32 ×4: float32 only/);
+    expect(() => b.adamw(s, s, s, s, 'int32', 4, h)).toThrow(/adamw int32 ×4: float32, float16 or bfloat16 only, got int32/);
     expect(() => b.adamw(s, s, s, b.alloc('float32', 3), 'float32', 4, h)).toThrow('webgpu adamw float32 ×4: v holds 3 elements, fewer than 4');
   });
 });

@@ -48,7 +48,7 @@ describe.skipIf(!be)(`webgpu errors name the op and shapes (${reason})`, () => {
   it('float64, dtype and shape mismatches throw at once with the shapes', () => {
     expect(() => b.alloc('float64', 3)).toThrow(/float64 is not supported on WebGPU/);
     expect(() => b.matmul(v([2, 3]), v([4, 5]))).toThrow('webgpu matmul: shapes [2, 3] and [4, 5] do not multiply');
-    expect(() => b.matmul(v([2, 3], 'int32'), v([3, 5], 'int32'))).toThrow(/matmul: float32 operands only, got int32 \[2, 3\]/);
+    expect(() => b.matmul(v([2, 3], 'int32'), v([3, 5], 'int32'))).toThrow(/matmul: float32, float16 or bfloat16 operands only, got int32 \[2, 3\]/);
     expect(() => b.binary('add', v([2, 3]), v([3, 2]))).toThrow('webgpu add: operands [2, 3] and [3, 2]');
     expect(() => b.alloc('float32', b.limits.maxStorageBufferBindingSize)).toThrow(/exceed the device's largest storage binding/);
   });

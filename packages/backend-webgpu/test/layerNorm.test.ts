@@ -48,7 +48,7 @@ describe.skipIf(!be)(`webgpu layerNorm and layerNormBackward (${reason})`, () =>
   it('float64 and mismatched operands are rejected with the op and shapes', () => {
     const s = b.alloc('float32', 6);
     const x = { storage: s, dtype: 'float32' as const, shape: [2, 3], strides: [3, 1], offset: 0 };
-    expect(() => b.layerNorm({ ...x, dtype: 'float64' }, null, null, 3, 1e-5)).toThrow(/webgpu layerNorm float64 \[2, 3\] rows of 3: float32 only/);
+    expect(() => b.layerNorm({ ...x, dtype: 'float64' }, null, null, 3, 1e-5)).toThrow(/webgpu layerNorm float64 \[2, 3\] rows of 3: float32, float16 or bfloat16 only, got float64/);
     expect(() => b.layerNorm(x, null, null, 4, 1e-5)).toThrow(/\[2, 3\] is not rows of 4/);
   });
 });

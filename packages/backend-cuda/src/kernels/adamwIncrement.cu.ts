@@ -1,5 +1,5 @@
-import type { DType } from '@siftjs/tensor';
-import { DTYPE_TAG, GRID_LOOP, INDEX_ERROR, type KernelSource, PRELUDE, REPORT_INDEX, floatOnly } from './common.cu.js';
+import { type DType, isHalf } from '@siftjs/tensor';
+import { DTYPE_TAG, GRID_LOOP, INDEX_ERROR, type KernelSource, PRELUDE, REPORT_INDEX, floatOnly, storeAs } from './common.cu.js';
 import { ADAMW_OPTIONS, STEP } from './adamw.cu.js';
 
 /** 1 − βᵗ as −expm1(t·ln β), which keeps its digits when βᵗ is close to 1 (the first steps). */
@@ -10,9 +10,11 @@ __device__ __forceinline__ double one_minus_pow(double beta, double t) { return 
 /**
  * SIFT's step (the contract's adamwIncrement): AdamW on the increment δ of k components, then
  * param[idx[i]] = base[i] + δ[i]. With per-component step counts (`steps` non-null) each count is incremented and
- * its own bias correction used. T is the state's type, P the parameter's.
+ * its own bias correction used. T is the state's type (float32 or float64), P the parameter's, which may be a half
+ * format (frozen half weights, SIFT's increment in float): base + δ is summed in double and rounded once into it.
  */
 export function adamwIncrementKernel(dtype: DType, paramDtype: DType): KernelSource {
+  if (isHalf(dtype)) throw new TypeError(`adamwIncrement: the state is float32 or float64, got ${dtype}`);
   const T = floatOnly(dtype, 'adamw');
   const P = floatOnly(paramDtype, 'adamw');
   const name = `adamwIncrement_${DTYPE_TAG[dtype]}_${DTYPE_TAG[paramDtype]}`;
@@ -38,7 +40,7 @@ extern "C" __global__ void ${name}(${P}* __restrict__ param, const int* __restri
     m[i] = (${T})mi;
     v[i] = (${T})vi;
     delta[i] = (${T})di;
-    param[at] = (${P})((double)base[i] + (double)delta[i]);
+    param[at] = ${storeAs(paramDtype, '((double)base[i] + (double)delta[i])')};
   }
 }
 `;

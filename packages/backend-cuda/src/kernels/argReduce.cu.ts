@@ -1,5 +1,5 @@
 import type { DType } from '@siftjs/tensor';
-import { C_TYPE, DTYPE_TAG, type KernelSource, PRELUDE, checkRank } from './common.cu.js';
+import { C_TYPE, DTYPE_TAG, type KernelSource, PRELUDE, checkRank, loadAs } from './common.cu.js';
 import { REDUCE_BLOCK } from './reduce.cu.js';
 
 /** Index of the first max/min along one axis (NaN counts as the extremum, first NaN wins), as int32. */
@@ -26,7 +26,7 @@ extern "C" __global__ void ${name}(const ${C_TYPE[dtype]}* __restrict__ x, int* 
     double best = 0.0;
     i64 at = -1;
     for (i64 j = t; j < n; j += blockDim.x) {
-      const double v = (double)x[base + j * stride];
+      const double v = (double)${loadAs(dtype, 'x[base + j * stride]')};
       if (at < 0 || arg_wins(v, j, best, at)) { best = v; at = j; }
     }
     shv[t] = best;

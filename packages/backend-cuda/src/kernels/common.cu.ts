@@ -1,4 +1,5 @@
-import { type DType, DTypeNotImplementedError } from '@siftjs/tensor';
+import { type DType, isHalf } from '@siftjs/tensor';
+import { HALF_CONVERSIONS } from './half.cu.js';
 
 /**
  * Shared pieces of the generated CUDA C: dtype → C type, the strided-geometry parameter block, and device
@@ -20,12 +21,23 @@ export const MAX_RANK = 6;
 /** The most operands (inputs + output) one elementwise kernel walks. */
 export const MAX_OPERANDS = 4;
 
-/** Half dtypes have their C names here, but no kernel handles them yet: `CudaDevice.make` refuses them. */
-export const C_TYPE: Record<DType, string> = { float32: 'float', float64: 'double', int32: 'int', bool: 'unsigned char', float16: '__half', bfloat16: '__nv_bfloat16' };
+/**
+ * How each dtype is stored. float16 and bfloat16 are their 16-bit patterns (`unsigned short`), converted by the
+ * functions in HALF below (no cuda_fp16.h: the sources stay header-free for NVRTC, and the same conversions run on
+ * the host in the tests).
+ */
+export const C_TYPE: Record<DType, string> = { float32: 'float', float64: 'double', int32: 'int', bool: 'unsigned char', float16: 'unsigned short', bfloat16: 'unsigned short' };
 
-/** The type values are computed in: floats in themselves, integers and bools in double (as the CPU does). */
+/** The type values are computed in: float32 and the half formats in float, the rest in double (as the CPU does). */
 export function computeType(dtype: DType): 'float' | 'double' {
-  return dtype === 'float32' ? 'float' : 'double';
+  return dtype === 'float32' || isHalf(dtype) ? 'float' : 'double';
+}
+
+/** The value of a loaded element `expr` of `dtype`: a half pattern widened to float (exact), anything else itself. */
+export function loadAs(dtype: DType, expr: string): string {
+  if (dtype === 'float16') return `sift_f16_to_float(${expr})`;
+  if (dtype === 'bfloat16') return `sift_bf16_to_float(${expr})`;
+  return expr;
 }
 
 /** A math function name for a compute type: expf for float, exp for double. */
@@ -69,7 +81,7 @@ __device__ __host__ __forceinline__ int to_i32(double v) {
 
 // JavaScript truthiness of a number: non-zero and not NaN.
 __device__ __host__ __forceinline__ bool truthy(double v) { return v != 0.0 && v == v; }
-
+${HALF_CONVERSIONS}
 ${GEO_STRUCT}
 
 // The element offset of operand k at walk position i (row-major over shape[0..R-1]).
@@ -97,9 +109,11 @@ export function storeAs(dtype: DType, expr: string): string {
       return `(float)(${expr})`;
     case 'float64':
       return `(double)(${expr})`;
+    // rounded once, to nearest even, from the float or double value `expr` has (kernels/half.cu.ts)
     case 'float16':
+      return `sift_to_f16(${expr})`;
     case 'bfloat16':
-      throw new DTypeNotImplementedError('cuda', dtype, 'kernel');
+      return `sift_to_bf16(${expr})`;
   }
 }
 
@@ -139,9 +153,9 @@ __device__ double block_max(double v, double* sh) {
 }
 `;
 
-/** The C type of a float dtype; the kernels that exist for floats only say so for any other. */
+/** The C storage type of a float dtype (halves included); the kernels that exist for floats only say so for any other. */
 export function floatOnly(dtype: DType, what: string): string {
-  if (dtype !== 'float32' && dtype !== 'float64') throw new TypeError(`${what}: float dtypes only, got ${dtype}`);
+  if (dtype !== 'float32' && dtype !== 'float64' && !isHalf(dtype)) throw new TypeError(`${what}: float dtypes only, got ${dtype}`);
   return C_TYPE[dtype];
 }
 
@@ -171,7 +185,7 @@ __device__ __forceinline__ void report_index(int* err, int code, i64 index, i64 
 }
 `;
 
-/** Atomic adds exist for float and int32 elements, not bytes. */
+/** Atomic adds exist for float and int32 elements (halves through a compare-and-swap, HALF_ATOMIC_ADD), not bytes. */
 export function atomicAddable(dtype: DType, what: string): void {
   if (dtype === 'bool') throw new TypeError(`${what}: no atomic add for bool`);
 }

@@ -1,5 +1,6 @@
 // The CUDA C sources of every kernel (for the tests, which compile them to PTX with nvcc).
 export * from './common.cu.js';
+export * from './half.cu.js';
 export * from './map.cu.js';
 export * from './fill.cu.js';
 export * from './cast.cu.js';

@@ -1,9 +1,10 @@
 import type { DType } from '@siftjs/tensor';
-import { BLOCK_REDUCE, DTYPE_TAG, type KernelSource, PRELUDE, ROW_BLOCK, ROW_LOOP, floatOnly } from './common.cu.js';
+import { BLOCK_REDUCE, DTYPE_TAG, type KernelSource, PRELUDE, ROW_BLOCK, ROW_LOOP, floatOnly, loadAs, storeAs } from './common.cu.js';
 
 /**
  * Layer norm and RMS norm forward (RMS norm is this kernel without the centring and bias): one block per row
- * of contiguous [rows, cols], in double as the CPU does.
+ * of contiguous [rows, cols], in double as the CPU does; a half x, w, b widened on load, y and the statistics rounded
+ * once into x's format (the tensor op holds them in x's dtype).
  */
 
 export interface NormFlags {
@@ -29,26 +30,26 @@ extern "C" __global__ void ${name}(const ${T}* __restrict__ x, const ${T}* __res
     double mu = 0.0;
 ${
   f.centred
-    ? `    for (i64 j = threadIdx.x; j < cols; j += blockDim.x) mu += (double)x[o + j];
+    ? `    for (i64 j = threadIdx.x; j < cols; j += blockDim.x) mu += (double)${loadAs(dtype, 'x[o + j]')};
     mu = block_sum(mu, sh) / (double)cols;`
     : ''
 }
     double ss = 0.0;
     for (i64 j = threadIdx.x; j < cols; j += blockDim.x) {
-      const double d = (double)x[o + j] - mu;
+      const double d = (double)${loadAs(dtype, 'x[o + j]')} - mu;
       ss += d * d;
     }
     ss = block_sum(ss, sh);
     const double rs = 1.0 / sqrt(ss / (double)cols + eps);
     if (threadIdx.x == 0) {
-      ${f.centred ? `mean[r] = (${T})mu;` : ''}
-      rstd[r] = (${T})rs;
+      ${f.centred ? `mean[r] = ${storeAs(dtype, 'mu')};` : ''}
+      rstd[r] = ${storeAs(dtype, 'rs')};
     }
     for (i64 j = threadIdx.x; j < cols; j += blockDim.x) {
-      double v = ((double)x[o + j] - mu) * rs;
-      ${f.weight ? 'v *= (double)w[j];' : ''}
-      ${f.bias ? 'v += (double)b[j];' : ''}
-      y[o + j] = (${T})v;
+      double v = ((double)${loadAs(dtype, 'x[o + j]')} - mu) * rs;
+      ${f.weight ? `v *= (double)${loadAs(dtype, 'w[j]')};` : ''}
+      ${f.bias ? `v += (double)${loadAs(dtype, 'b[j]')};` : ''}
+      y[o + j] = ${storeAs(dtype, 'v')};
     }
   }
 }

@@ -1,25 +1,28 @@
 import type { DType } from '@siftjs/tensor';
-import { BLOCK_REDUCE, DTYPE_TAG, type KernelSource, PRELUDE, ROW_BLOCK, ROW_LOOP, floatOnly } from './common.cu.js';
+import { BLOCK_REDUCE, DTYPE_TAG, type KernelSource, PRELUDE, ROW_BLOCK, ROW_LOOP, floatOnly, loadAs, storeAs } from './common.cu.js';
 import type { NormFlags } from './layerNorm.cu.js';
 
 /**
  * dx per row: with x̂ = (x − μ)·rstd and g = dy·w,
  *   layer norm: dx = rstd·(g − mean(g) − x̂·mean(g·x̂));  RMS norm: dx = rstd·(g − x̂·mean(g·x̂)).
+ * Half operands (x, dy, w and the statistics, all in x's dtype) are widened on load; dx, dweight and dbias are
+ * rounded once into x's format.
  */
 export function layerNormBackwardKernel(dtype: DType, f: Pick<NormFlags, 'centred' | 'weight'>): KernelSource {
   const T = floatOnly(dtype, 'norm backward');
   const name = `${f.centred ? 'layerNorm' : 'rmsNorm'}Backward${f.weight ? '_w' : ''}_${DTYPE_TAG[dtype]}`;
-  const g = f.weight ? '(double)dy[o + j] * (double)w[j]' : '(double)dy[o + j]';
+  const dyj = `(double)${loadAs(dtype, 'dy[o + j]')}`;
+  const g = f.weight ? `${dyj} * (double)${loadAs(dtype, 'w[j]')}` : dyj;
   const source = `${PRELUDE}${BLOCK_REDUCE}
 extern "C" __global__ void ${name}(const ${T}* __restrict__ dy, const ${T}* __restrict__ x, const ${T}* __restrict__ w, const ${T}* __restrict__ mean, const ${T}* __restrict__ rstd, ${T}* __restrict__ dx, i64 rows, i64 cols) {
   __shared__ double sh[${ROW_BLOCK}];
   ${ROW_LOOP} {
     const i64 o = r * cols;
-    const double mu = ${f.centred ? '(double)mean[r]' : '0.0'};
-    const double rs = (double)rstd[r];
+    const double mu = ${f.centred ? `(double)${loadAs(dtype, 'mean[r]')}` : '0.0'};
+    const double rs = (double)${loadAs(dtype, 'rstd[r]')};
     double sg = 0.0, sgx = 0.0;
     for (i64 j = threadIdx.x; j < cols; j += blockDim.x) {
-      const double xh = ((double)x[o + j] - mu) * rs;
+      const double xh = ((double)${loadAs(dtype, 'x[o + j]')} - mu) * rs;
       const double g = ${g};
       sg += g;
       sgx += g * xh;
@@ -29,9 +32,9 @@ extern "C" __global__ void ${name}(const ${T}* __restrict__ dy, const ${T}* __re
     const double mg = ${f.centred ? 'sg / (double)cols' : '0.0'};
     const double mgx = sgx / (double)cols;
     for (i64 j = threadIdx.x; j < cols; j += blockDim.x) {
-      const double xh = ((double)x[o + j] - mu) * rs;
+      const double xh = ((double)${loadAs(dtype, 'x[o + j]')} - mu) * rs;
       const double g = ${g};
-      dx[o + j] = (${T})(rs * (g - mg - xh * mgx));
+      dx[o + j] = ${storeAs(dtype, '(rs * (g - mg - xh * mgx))')};
     }
   }
 }
@@ -48,13 +51,13 @@ extern "C" __global__ void ${name}(const ${T}* __restrict__ dy, const ${T}* __re
   for (i64 j = (i64)blockIdx.x * blockDim.x + threadIdx.x; j < cols; j += (i64)gridDim.x * blockDim.x) {
     double sw = 0.0, sb = 0.0;
     for (i64 r = 0; r < rows; r++) {
-      const double d = (double)dy[r * cols + j];
-      const double mu = ${centred ? '(double)mean[r]' : '0.0'};
-      sw += d * ((double)x[r * cols + j] - mu) * (double)rstd[r];
+      const double d = (double)${loadAs(dtype, 'dy[r * cols + j]')};
+      const double mu = ${centred ? `(double)${loadAs(dtype, 'mean[r]')}` : '0.0'};
+      sw += d * ((double)${loadAs(dtype, 'x[r * cols + j]')} - mu) * (double)${loadAs(dtype, 'rstd[r]')};
       sb += d;
     }
-    if (dw) dw[j] = (${T})sw;
-    if (db) db[j] = (${T})sb;
+    if (dw) dw[j] = ${storeAs(dtype, 'sw')};
+    if (db) db[j] = ${storeAs(dtype, 'sb')};
   }
 }
 `;

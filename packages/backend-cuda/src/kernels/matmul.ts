@@ -1,8 +1,9 @@
-import { type BackendStorage, type View, isFloat } from '@siftjs/tensor';
+import { type BackendStorage, type View, isFloat, promoteTypes } from '@siftjs/tensor';
 import { gemmStridedBatched } from '../cublas.js';
 import { type CudaDevice, type CudaStorage, addressOf } from '../device.js';
 import * as F from '../ffi.js';
-import { collapse } from '../geometry.js';
+import { collapse, contiguousStridesOf } from '../geometry.js';
+import { cast } from './cast.js';
 import { copy } from './copy.js';
 import { free } from './free.js';
 
@@ -13,9 +14,23 @@ const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
  * first. An operand whose inner dim has stride 1 goes in as is (op N, ld = its row stride); one whose outer dim
  * has stride 1 (a transposed view) as op T; anything else, and batch dims that do not merge to one stride, is
  * copied contiguous first.
+ *
+ * float16 / bfloat16 operands of one format go to cuBLAS as they are (cublas.ts: FP32 accumulation, a half result).
+ * Operands of different float dtypes (a half weight beside float32 activations) give promoteTypes' dtype, float32
+ * or float64, and the other operand is cast to it first: cuBLAS's GemmEx takes A and B of one type.
  */
 export function matmul(dev: CudaDevice, a: View, b: View): BackendStorage {
-  if (!isFloat(a.dtype)) throw new TypeError(`CUDA matmul: float dtypes only, got ${a.dtype}`);
+  if (!isFloat(a.dtype) || !isFloat(b.dtype)) throw new TypeError(`CUDA matmul: float dtypes only, got ${a.dtype} and ${b.dtype}`);
+  const dtype = promoteTypes(a.dtype, b.dtype);
+  if (a.dtype !== dtype || b.dtype !== dtype) {
+    const [ac, bc] = [a, b].map((v) => (v.dtype === dtype ? null : (cast(dev, v, dtype) as CudaStorage)));
+    const view = (v: View, c: CudaStorage | null): View => (c ? { storage: c, dtype, shape: v.shape, strides: contiguousStridesOf(v.shape), offset: 0 } : v);
+    try {
+      return matmul(dev, view(a, ac), view(b, bc));
+    } finally {
+      for (const c of [ac, bc]) if (c) free(dev, c);
+    }
+  }
   const r = a.shape.length;
   const [M, Kd] = [a.shape[r - 2], a.shape[r - 1]];
   const N = b.shape[r - 1];

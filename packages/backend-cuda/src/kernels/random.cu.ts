@@ -72,6 +72,7 @@ __host__ __device__ __forceinline__ void philox_normal_pair(u32 wa, u32 wb, doub
 
 /** One thread per Philox block; each writes the elements of its block that fall below n. */
 export function randomKernel(kind: 'uniform' | 'normal', dtype: DType): KernelSource {
+  if (dtype !== 'float32' && dtype !== 'float64') throw new TypeError(`random: float32 or float64 only, got ${dtype}`);
   const T = floatOnly(dtype, 'random');
   const name = `random_${kind}_${DTYPE_TAG[dtype]}`;
   let perBlock: number;

@@ -1,4 +1,4 @@
-import { type BackendStorage, type DType, isFloat } from '@siftjs/tensor';
+import type { BackendStorage, DType } from '@siftjs/tensor';
 import type { CudaDevice } from '../device.js';
 import { i64, ptr, u32 } from '../geometry.js';
 import { launch } from '../launch.js';
@@ -6,7 +6,8 @@ import { randomBlocks, randomKernel } from './random.cu.js';
 
 /** One thread per Philox block; the 53-bit offset travels as two 32-bit words. */
 export function random(dev: CudaDevice, kind: 'uniform' | 'normal', dtype: DType, size: number, seed: readonly [number, number], offset: number): BackendStorage {
-  if (!isFloat(dtype)) throw new Error(`CUDA random: dtype ${dtype} is not a float type`);
+  // (the random ops draw float32 or float64 only; a half tensor is a cast of those)
+  if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`CUDA random: dtype ${dtype} is not float32 or float64`);
   if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`philox: offset must be a non-negative integer below 2^53, got ${offset}`);
   const out = dev.make(dtype, size);
   const blocks = randomBlocks(kind, dtype, size);

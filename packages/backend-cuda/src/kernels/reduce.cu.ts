@@ -1,11 +1,11 @@
 import type { DType, ReduceOp } from '@siftjs/tensor';
-import { BLOCK_REDUCE, C_TYPE, DTYPE_TAG, type KernelSource, PRELUDE, checkRank, storeAs } from './common.cu.js';
+import { BLOCK_REDUCE, C_TYPE, DTYPE_TAG, type KernelSource, PRELUDE, checkRank, loadAs, storeAs } from './common.cu.js';
 
 /**
  * Reductions: one block per output element (a grid-stride loop over outputs by block), the block's threads
  * walking the reduced elements. Two Geo blocks: `kept` (the kept dims with the input's strides for them, and
  * the input's offset) and `red` (the reduced dims and their strides). Sums accumulate in double (as the CPU
- * does), max/min propagate NaN.
+ * does), max/min propagate NaN; half inputs are widened on load and the result rounded once into their format.
  */
 
 export const REDUCE_BLOCK = 256;
@@ -34,7 +34,7 @@ extern "C" __global__ void ${name}(const ${C_TYPE[dtype]}* __restrict__ x, ${C_T
     const i64 base = geo_offset<${keptRank}>(kept, 0, o);
     double acc = ${init};
     for (i64 j = threadIdx.x; j < nRed; j += blockDim.x) {
-      const double v = (double)x[base + geo_offset<${redRank}>(red, 0, j)];
+      const double v = (double)${loadAs(dtype, `x[base + geo_offset<${redRank}>(red, 0, j)]`)};
       ${step}
     }
     acc = ${combine};

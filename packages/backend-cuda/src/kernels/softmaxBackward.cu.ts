@@ -1,12 +1,13 @@
 import type { DType } from '@siftjs/tensor';
-import { BLOCK_REDUCE, DTYPE_TAG, type KernelSource, PRELUDE, ROW_BLOCK, ROW_LOOP, floatOnly } from './common.cu.js';
+import { BLOCK_REDUCE, DTYPE_TAG, type KernelSource, PRELUDE, ROW_BLOCK, ROW_LOOP, floatOnly, loadAs, storeAs } from './common.cu.js';
 
 /** dx = y ⊙ (dy − Σ dy⊙y), or for log-softmax dx = dy − exp(y)·Σ dy; one block per row, in double. */
 export function softmaxBackwardKernel(dtype: DType, log: boolean): KernelSource {
   const T = floatOnly(dtype, 'softmaxBackward');
   const name = `softmaxBackward${log ? '_log' : ''}_${DTYPE_TAG[dtype]}`;
-  const term = log ? '(double)dy[o + j]' : '(double)dy[o + j] * (double)y[o + j]';
-  const dx = log ? '(double)dy[o + j] - exp((double)y[o + j]) * s' : '(double)y[o + j] * ((double)dy[o + j] - s)';
+  const [yj, dyj] = [`(double)${loadAs(dtype, 'y[o + j]')}`, `(double)${loadAs(dtype, 'dy[o + j]')}`];
+  const term = log ? dyj : `${dyj} * ${yj}`;
+  const dx = log ? `${dyj} - exp(${yj}) * s` : `${yj} * (${dyj} - s)`;
   const source = `${PRELUDE}${BLOCK_REDUCE}
 extern "C" __global__ void ${name}(const ${T}* __restrict__ y, const ${T}* __restrict__ dy, ${T}* __restrict__ dx, i64 rows, i64 cols) {
   __shared__ double sh[${ROW_BLOCK}];
@@ -15,7 +16,7 @@ extern "C" __global__ void ${name}(const ${T}* __restrict__ y, const ${T}* __res
     double s = 0.0;
     for (i64 j = threadIdx.x; j < cols; j += blockDim.x) s += ${term};
     s = block_sum(s, sh);
-    for (i64 j = threadIdx.x; j < cols; j += blockDim.x) dx[o + j] = (${T})(${dx});
+    for (i64 j = threadIdx.x; j < cols; j += blockDim.x) dx[o + j] = ${storeAs(dtype, `(${dx})`)};
   }
 }
 `;

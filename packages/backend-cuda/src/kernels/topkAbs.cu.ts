@@ -1,5 +1,5 @@
 import type { DType } from '@siftjs/tensor';
-import { C_TYPE, DTYPE_TAG, GRID_LOOP, type KernelSource, PRELUDE, checkRank } from './common.cu.js';
+import { C_TYPE, DTYPE_TAG, GRID_LOOP, type KernelSource, PRELUDE, checkRank, loadAs } from './common.cu.js';
 
 /** |x| of a strided view into a contiguous double buffer, NaN as +inf (the input of top-k selection). */
 export function topkAbsKernel(dtype: DType, rank: number): KernelSource {
@@ -8,7 +8,7 @@ export function topkAbsKernel(dtype: DType, rank: number): KernelSource {
   const source = `${PRELUDE}
 extern "C" __global__ void ${name}(const ${C_TYPE[dtype]}* __restrict__ x, double* __restrict__ out, i64 n, Geo g) {
   ${GRID_LOOP} {
-    const double v = fabs((double)x[geo_offset<${rank}>(g, 0, i)]);
+    const double v = fabs((double)${loadAs(dtype, `x[geo_offset<${rank}>(g, 0, i)]`)});
     out[i] = v != v ? SIFT_INF : v;
   }
 }

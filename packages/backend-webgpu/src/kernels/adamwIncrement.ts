@@ -3,11 +3,15 @@
  * param[idx] = base + δ. Fused it binds eight storage buffers (nine with per-component step counts); a device
  * allowing fewer runs it in pieces: the step, then the write-back; on four-buffer devices the moments, the
  * increment, the sum base + δ and scatterFlat's 'set' kernel.
+ *
+ * The state (base, δ, m, v, steps) is float32; the parameter may be float16 or bfloat16 (frozen half weights,
+ * SIFT's f32 increment): base + δ is summed in f32 and rounded once into the parameter's format as it is written,
+ * so an update below the half format's spacing stays in δ until it moves the rounded weight.
  */
-import { type AdamWIncrementArgs, type BackendStorage, DTypeError } from '@siftjs/tensor';
+import { type AdamWIncrementArgs, type BackendStorage, DTypeError, isHalf } from '@siftjs/tensor';
 import { INDEX_ERROR, IndexOp } from '../dispatch/index-errors.js';
 import type { GpuRuntime } from '../runtime.js';
-import { Params, paramBlock, pf, pu, storage } from '../wgsl/common.js';
+import { type Elem, Params, binding, halfFunctions, paramBlock, pf, pu } from '../wgsl/common.js';
 import { MOMENTS, adamwMain, adamwParams, optimizerBuffers } from './adamw.js';
 import { scatterFlatSetSource } from './scatterFlat.js';
 
@@ -18,11 +22,12 @@ import { scatterFlatSetSource } from './scatterFlat.js';
 export function adamwIncrement(rt: GpuRuntime, a: AdamWIncrementArgs): void {
   const label = `adamwIncrement ${a.dtype}, k ${a.k}`;
   rt.op(label, () => {
-    if (a.paramDtype !== 'float32') throw new DTypeError(`webgpu ${label}: a float32 parameter only, got ${a.paramDtype}`);
+    if (a.paramDtype !== 'float32' && !isHalf(a.paramDtype)) throw new DTypeError(`webgpu ${label}: a float32, float16 or bfloat16 parameter only, got ${a.paramDtype}`);
     const named: [string, BackendStorage][] = [['indices', a.indices], ['base', a.base], ['delta', a.delta], ['grad', a.grad], ['m', a.m], ['v', a.v]];
     if (a.steps) named.push(['steps', a.steps]);
     const [I, B, D, G, M, V, S] = optimizerBuffers(rt, label, a.dtype, a.k, named);
-    const [P] = optimizerBuffers(rt, label, a.paramDtype, a.paramSize, [['param', a.param]]);
+    const [P] = optimizerBuffers(rt, label, a.paramDtype, a.paramSize, [['param', a.param]], true);
+    const pe = rt.elem(a.paramDtype, label);
     const steps = a.steps !== null;
     const c = a.c;
     const params = adamwParams(a.k, c).f32(c.lr).f32(c.logBeta1).f32(c.logBeta2).u32(a.paramSize);
@@ -30,10 +35,10 @@ export function adamwIncrement(rt: GpuRuntime, a: AdamWIncrementArgs): void {
     const withSteps = (bufs: GPUBuffer[]) => (steps ? [...bufs, S] : bufs);
     const err = rt.indexErrors.use();
     if (!rt.tooMany(steps ? 9 : 8)) {
-      rt.launch(label, adamwIncrementSource(rt.wg, steps), params, [...withSteps([P, I, B, D, G, M, V]), err], groups);
+      rt.launch(label, adamwIncrementSource(rt.wg, steps, pe), params, [...withSteps([P, I, B, D, G, M, V]), err], groups);
     } else if (!rt.tooMany(5)) {
       rt.launch(label, adamwIncrementStepSource(rt.wg, steps), params, withSteps([D, G, M, V]), groups);
-      rt.launch(label, adamwIncrementWriteBackSource(rt.wg), params, [P, I, B, D, err], groups);
+      rt.launch(label, adamwIncrementWriteBackSource(rt.wg, pe), params, [P, I, B, D, err], groups);
     } else {
       rt.launch(label, adamwIncrementMomentsSource(rt.wg), params, [G, M, V], groups);
       rt.launch(label, adamwIncrementDeltaSource(rt.wg, steps), params, withSteps([D, M, V]), groups);
@@ -41,7 +46,7 @@ export function adamwIncrement(rt: GpuRuntime, a: AdamWIncrementArgs): void {
       try {
         rt.launch(label, adamwIncrementSumSource(rt.wg), params, [sum.buffer, B, D], groups);
         const scatter = new Params().u32(a.k).u32(a.paramSize).u32(0).u32(0).u32(IndexOp.adamwIncrement);
-        rt.launch(label, scatterFlatSetSource('f32', rt.wg), scatter, [P, I, sum.buffer, err], groups);
+        rt.launch(label, scatterFlatSetSource(pe, 'f32', rt.wg), scatter, [P, I, sum.buffer, err], groups);
       } finally {
         rt.free(sum);
       }
@@ -69,42 +74,43 @@ fn one_minus_pow(ln_beta: f32, t: f32) -> f32 {
 /** δ's update for element i from mi and vi; with `steps`, the count is incremented and its bias correction used. */
 function incrementUpdate(steps: boolean): string {
   const bias = steps
-    ? `    let t = steps[i] + 1.0;
-    steps[i] = t;
+    ? `    let t = steps_at(i) + 1.0;
+    steps_set(i, t);
     let step_size = ${pf(9)} / one_minus_pow(${pf(10)}, t);
     let bc2 = sqrt(one_minus_pow(${pf(11)}, t));`
     : `    let step_size = ${pf(6)};
     let bc2 = ${pf(7)};`;
   return `${bias}
-    let di = delta[i] * ${pf(5)} - (step_size * mi) / (sqrt(vi) / bc2 + ${pf(8)});
-    delta[i] = di;`;
+    let di = delta_at(i) * ${pf(5)} - (step_size * mi) / (sqrt(vi) / bc2 + ${pf(8)});
+    delta_set(i, di);`;
 }
 
-const WRITE_BACK = (value: string) => `    let at = idx[i];
-    if (u32(at) < ${pu(12)}) { param[at] = ${value}; } else { report_index(${IndexOp.adamwIncrement}u, at, ${pu(12)}); }`;
+const WRITE_BACK = (value: string) => `    let at = idx_at(i);
+    if (u32(at) < ${pu(12)}) { param_set(u32(at), ${value}); } else { report_index(${IndexOp.adamwIncrement}u, at, ${pu(12)}); }`;
 
 /** The whole step in one kernel: param, idx, base, delta, g, m, v, (steps), error word. */
-function adamwIncrementSource(wg: number, steps: boolean): string {
+function adamwIncrementSource(wg: number, steps: boolean, pe: Elem): string {
   const b = [
-    storage(1, 'param', 'f32', true),
-    storage(2, 'idx', 'i32', false),
-    storage(3, 'base', 'f32', false),
-    storage(4, 'delta', 'f32', true),
-    storage(5, 'g', 'f32', false),
-    storage(6, 'm', 'f32', true),
-    storage(7, 'v', 'f32', true),
-    ...(steps ? [storage(8, 'steps', 'f32', true)] : []),
+    binding(1, 'param', pe, true),
+    binding(2, 'idx', 'i32', false),
+    binding(3, 'base', 'f32', false),
+    binding(4, 'delta', 'f32', true),
+    binding(5, 'g', 'f32', false),
+    binding(6, 'm', 'f32', true),
+    binding(7, 'v', 'f32', true),
+    ...(steps ? [binding(8, 'steps', 'f32', true)] : []),
     INDEX_ERROR(steps ? 9 : 8),
+    halfFunctions(pe),
   ];
   return `${paramBlock(INCREMENT_WORDS)}
 ${b.join('\n')}
 ${steps ? ONE_MINUS_POW : ''}
 ${adamwMain(wg)}
 ${MOMENTS}
-    m[i] = mi;
-    v[i] = vi;
+    m_set(i, mi);
+    v_set(i, vi);
 ${incrementUpdate(steps)}
-${WRITE_BACK('base[i] + di')}
+${WRITE_BACK('base_at(i) + di')}
 }
 `;
 }
@@ -112,16 +118,16 @@ ${WRITE_BACK('base[i] + di')}
 /** The step without the write-back: delta, g, m, v, (steps). */
 function adamwIncrementStepSource(wg: number, steps: boolean): string {
   return `${paramBlock(INCREMENT_WORDS)}
-${storage(1, 'delta', 'f32', true)}
-${storage(2, 'g', 'f32', false)}
-${storage(3, 'm', 'f32', true)}
-${storage(4, 'v', 'f32', true)}
-${steps ? storage(5, 'steps', 'f32', true) : ''}
+${binding(1, 'delta', 'f32', true)}
+${binding(2, 'g', 'f32', false)}
+${binding(3, 'm', 'f32', true)}
+${binding(4, 'v', 'f32', true)}
+${steps ? binding(5, 'steps', 'f32', true) : ''}
 ${steps ? ONE_MINUS_POW : ''}
 ${adamwMain(wg)}
 ${MOMENTS}
-    m[i] = mi;
-    v[i] = vi;
+    m_set(i, mi);
+    v_set(i, vi);
 ${incrementUpdate(steps)}
 }
 `;
@@ -130,13 +136,13 @@ ${incrementUpdate(steps)}
 /** For four-buffer devices, the step in two kernels: first the moments (g, m, v)… */
 function adamwIncrementMomentsSource(wg: number): string {
   return `${paramBlock(INCREMENT_WORDS)}
-${storage(1, 'g', 'f32', false)}
-${storage(2, 'm', 'f32', true)}
-${storage(3, 'v', 'f32', true)}
+${binding(1, 'g', 'f32', false)}
+${binding(2, 'm', 'f32', true)}
+${binding(3, 'v', 'f32', true)}
 ${adamwMain(wg)}
 ${MOMENTS}
-    m[i] = mi;
-    v[i] = vi;
+    m_set(i, mi);
+    v_set(i, vi);
 }
 `;
 }
@@ -144,29 +150,30 @@ ${MOMENTS}
 /** …then δ from the new moments (delta, m, v, (steps)). */
 function adamwIncrementDeltaSource(wg: number, steps: boolean): string {
   return `${paramBlock(INCREMENT_WORDS)}
-${storage(1, 'delta', 'f32', true)}
-${storage(2, 'm', 'f32', false)}
-${storage(3, 'v', 'f32', false)}
-${steps ? storage(4, 'steps', 'f32', true) : ''}
+${binding(1, 'delta', 'f32', true)}
+${binding(2, 'm', 'f32', false)}
+${binding(3, 'v', 'f32', false)}
+${steps ? binding(4, 'steps', 'f32', true) : ''}
 ${steps ? ONE_MINUS_POW : ''}
 ${adamwMain(wg)}
-    let mi = m[i];
-    let vi = v[i];
+    let mi = m_at(i);
+    let vi = v_at(i);
 ${incrementUpdate(steps)}
 }
 `;
 }
 
 /** The write-back alone: param[idx] = base + δ (param, idx, base, delta, error word). */
-function adamwIncrementWriteBackSource(wg: number): string {
+function adamwIncrementWriteBackSource(wg: number, pe: Elem): string {
   return `${paramBlock(INCREMENT_WORDS)}
-${storage(1, 'param', 'f32', true)}
-${storage(2, 'idx', 'i32', false)}
-${storage(3, 'base', 'f32', false)}
-${storage(4, 'delta', 'f32', false)}
+${binding(1, 'param', pe, true)}
+${halfFunctions(pe)}
+${binding(2, 'idx', 'i32', false)}
+${binding(3, 'base', 'f32', false)}
+${binding(4, 'delta', 'f32', false)}
 ${INDEX_ERROR(5)}
 ${adamwMain(wg)}
-${WRITE_BACK('base[i] + delta[i]')}
+${WRITE_BACK('base_at(i) + delta_at(i)')}
 }
 `;
 }
@@ -174,11 +181,11 @@ ${WRITE_BACK('base[i] + delta[i]')}
 /** For four-buffer devices: sum = base + δ (sum, base, delta), then scatterFlat's 'set' kernel writes it. */
 function adamwIncrementSumSource(wg: number): string {
   return `${paramBlock(INCREMENT_WORDS)}
-${storage(1, 'sum', 'f32', true)}
-${storage(2, 'base', 'f32', false)}
-${storage(3, 'delta', 'f32', false)}
+${binding(1, 'sum', 'f32', true)}
+${binding(2, 'base', 'f32', false)}
+${binding(3, 'delta', 'f32', false)}
 ${adamwMain(wg)}
-    sum[i] = base[i] + delta[i];
+    sum_set(i, base_at(i) + delta_at(i));
 }
 `;
 }

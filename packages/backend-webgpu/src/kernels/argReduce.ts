@@ -1,15 +1,15 @@
 /**
  * Backend.argReduce: the index of the first max / min along one axis; one invocation per output walks the axis
- * over its stride. NaN wins (the CPU's order).
+ * over its stride. NaN wins (the CPU's order). float16 / bfloat16 are compared as their widened f32 values (exact).
  */
 import { type BackendStorage, ShapeError, type View, splitAxes } from '@siftjs/tensor';
 import { type GpuRuntime, shapeOf } from '../runtime.js';
-import { HELPERS, Params, type Scalar, grid, linearMain, paramBlock, pi, pu, rankZeroWhereScalar, storage, stridedOffsets } from '../wgsl/common.js';
+import { type Elem, HELPERS, Params, binding, grid, halfFunctions, linearMain, paramBlock, pi, pu, rankZeroWhereScalar, storage, stridedOffsets, valueType } from '../wgsl/common.js';
 
 export function argReduce(rt: GpuRuntime, op: 'argmax' | 'argmin', x: View, axis: number): BackendStorage {
   const label = `${op} ${x.dtype} ${shapeOf(x)} along axis ${axis}`;
   return rt.op(label, () => {
-    const input = rt.scalar(x.dtype, op);
+    const input = rt.elem(x.dtype, op);
     const R = x.shape[axis];
     if (!(R > 0)) throw new ShapeError(`webgpu ${op}: axis ${axis} of ${shapeOf(x)} is empty`);
     const { kept, keptSize: nOut } = splitAxes(x.shape, x.strides, [axis]);
@@ -29,7 +29,7 @@ export function argReduce(rt: GpuRuntime, op: 'argmax' | 'argmin', x: View, axis
 
 interface ArgReduceSpec {
   op: 'argmax' | 'argmin';
-  input: Scalar;
+  input: Elem;
   outerRank: number;
   workgroup: number;
 }
@@ -44,21 +44,23 @@ function argReduceSource(s: ArgReduceSpec): string {
   const words = argReduceParamWords(ro);
   const outer = stridedOffsets('o', ro, 2, [{ name: 'base', at: 2 + ro }]);
   const better = s.op === 'argmax' ? '>' : '<';
-  const nanCheck = s.input === 'f32' ? 'is_nan(v) || ' : '';
-  const bestNan = s.input === 'f32' ? 'if (is_nan(best)) { break; }' : '';
+  const float = valueType(s.input) === 'f32';
+  const nanCheck = float ? 'is_nan(v) || ' : '';
+  const bestNan = float ? 'if (is_nan(best)) { break; }' : '';
   return `${paramBlock(words)}
 ${storage(1, 'out', 'i32', true)}
-${storage(2, 'x', s.input, false)}
+${binding(2, 'x', s.input, false)}
 ${HELPERS}
+${halfFunctions(s.input)}
 ${linearMain(s.workgroup, 'o')}
     if (o >= ${pu(0)}) { return; }
     ${outer}
     let stride = ${pi(3 + 2 * ro)};
-    var best = x[base];
+    var best = x_at(u32(base));
     var at = 0u;
     for (var r = 1u; r < ${pu(1)}; r++) {
         ${bestNan}
-        let v = x[base + i32(r) * stride];
+        let v = x_at(u32(base + i32(r) * stride));
         if (${nanCheck}v ${better} best) { best = v; at = r; }
     }
     out[o] = i32(at);

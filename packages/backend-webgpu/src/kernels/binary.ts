@@ -2,7 +2,7 @@
 import { type BackendStorage, type BinaryOp, COMPARISON_OPS, type DType, DTypeError, ShapeError, type View } from '@siftjs/tensor';
 import { NotImplementedError } from '../errors.js';
 import { type GpuRuntime, shapeOf } from '../runtime.js';
-import { type Scalar, zeroOf } from '../wgsl/common.js';
+import { type Scalar, valueType, zeroOf } from '../wgsl/common.js';
 import { mapNew } from './shared/strided-map.js';
 
 export function binary(rt: GpuRuntime, op: BinaryOp, a: View, b: View): BackendStorage {
@@ -12,11 +12,12 @@ export function binary(rt: GpuRuntime, op: BinaryOp, a: View, b: View): BackendS
       throw new ShapeError(`webgpu ${op}: operands ${shapeOf(a)} and ${shapeOf(b)} must have one shape (broadcast by strides)`);
     }
     if (a.dtype !== b.dtype) throw new DTypeError(`webgpu ${op}: operand dtypes ${a.dtype} and ${b.dtype} differ`);
-    const t = rt.scalar(a.dtype, op);
-    const expr = binaryExpr(op, t);
+    // float16 / bfloat16 are computed in f32 (widened on load, rounded once on store)
+    const elem = rt.elem(a.dtype, op);
+    const expr = binaryExpr(op, valueType(elem));
     if (expr === null) throw new NotImplementedError(`${op} on ${a.dtype} (${shapeOf(a)})`);
     const outType: DType = COMPARISON_OPS.has(op) ? 'bool' : a.dtype;
-    return mapNew(rt, label, outType, a.shape, [{ view: a, type: t }, { view: b, type: t }], expr, POW);
+    return mapNew(rt, label, outType, a.shape, [{ view: a, elem }, { view: b, elem }], expr, POW);
   });
 }
 

@@ -1,7 +1,7 @@
 /** Backend.copyInto: a strided map (shared/strided-map.ts) whose output is the destination view, in place. */
 import { ShapeError, type View, contiguousStrides, sizeOf } from '@siftjs/tensor';
 import { type GpuRuntime, shapeOf } from '../runtime.js';
-import { castExpr } from './cast.js';
+import { conversion } from './cast.js';
 import { copy } from './copy.js';
 import { map } from './shared/strided-map.js';
 
@@ -22,8 +22,8 @@ export function copyInto(rt: GpuRuntime, dst: View, src: View): void {
       }
       return;
     }
-    const [td, ts] = [rt.scalar(dst.dtype, 'copyInto'), rt.scalar(src.dtype, 'copyInto')];
-    const out = { buffer: rt.buf(dst.storage, label), type: td, offset: dst.offset, strides: dst.strides };
-    map(rt, label, src.shape, out, [{ view: src, type: ts }], castExpr(ts, td));
+    const c = conversion(rt.elem(src.dtype, 'copyInto'), rt.elem(dst.dtype, 'copyInto'));
+    const out = { buffer: rt.buf(dst.storage, label), ...c.output, offset: dst.offset, strides: dst.strides };
+    map(rt, label, src.shape, out, [{ view: src, ...c.input }], c.expr);
   });
 }

@@ -1,14 +1,17 @@
-/** Backend.gatherFlat: out[i] = x.flat[idx[i]], x read over its strides; a bad index is reported at the next read. */
+/**
+ * Backend.gatherFlat: out[i] = x.flat[idx[i]], x read over its strides; a bad index is reported at the next read.
+ * float16 / bfloat16 elements are moved as their bit patterns.
+ */
 import { type BackendStorage, type View, sizeOf } from '@siftjs/tensor';
 import { INDEX_ERROR, IndexOp } from '../dispatch/index-errors.js';
 import { type GpuRuntime, shapeOf } from '../runtime.js';
-import { Params, type Scalar, collapse, linearMain, paramBlock, pu, storage, stridedOffsets, zeroOf } from '../wgsl/common.js';
+import { type Elem, Params, binding, collapse, halfFunctions, linearMain, moveElement, paramBlock, pu, stridedOffsets, zeroElement } from '../wgsl/common.js';
 import { flatView } from './shared/flat-view.js';
 
 export function gatherFlat(rt: GpuRuntime, x: View, idx: View): BackendStorage {
   const label = `gatherFlat ${x.dtype} ${shapeOf(x)}, idx ${shapeOf(idx)}`;
   return rt.op(label, () => {
-    const t = rt.scalar(x.dtype, label);
+    const t = rt.elem(x.dtype, label);
     const ids = flatView(rt, idx, label, 'int32');
     const out = rt.make(x.dtype, ids.n, 'gatherFlat');
     if (ids.n > 0) {
@@ -30,23 +33,24 @@ function gatherFlatWords(rank: number): number {
   return 4 + 2 * rank;
 }
 
-function gatherFlatSource(type: Scalar, rank: number, wg: number): string {
+function gatherFlatSource(type: Elem, rank: number, wg: number): string {
   const offsets = stridedOffsets('u32(id)', rank, 3, [{ name: 'xo', at: 3 + rank }]);
   return `${paramBlock(gatherFlatWords(rank))}
-${storage(1, 'out', type, true)}
-${storage(2, 'x', type, false)}
-${storage(3, 'idx', 'i32', false)}
+${binding(1, 'out', type, true)}
+${binding(2, 'x', type, false)}
+${binding(3, 'idx', 'i32', false)}
+${halfFunctions(type)}
 ${INDEX_ERROR(4)}
 ${linearMain(wg, 't')}
     if (t >= ${pu(0)}) { return; }
-    let id = idx[${pu(2)} + t];
+    let id = idx_at(${pu(2)} + t);
     if (u32(id) >= ${pu(1)}) {
         report_index(${IndexOp.gatherFlat}u, id, ${pu(1)});
-        out[t] = ${zeroOf(type)};
+        ${zeroElement('out', type, 't')}
         return;
     }
     ${offsets}
-    out[t] = x[xo];
+    ${moveElement('out', type, 't', 'x', type, 'u32(xo)')}
 }
 `;
 }

@@ -1,15 +1,18 @@
-/** Backend.gatherRows: out[i, :] = table[ids[i], :]; an id out of range gives zeros and is reported at the next read. */
+/**
+ * Backend.gatherRows: out[i, :] = table[ids[i], :]; an id out of range gives zeros and is reported at the next read.
+ * float16 / bfloat16 rows are moved as their bit patterns.
+ */
 import { type BackendStorage, ShapeError, type View } from '@siftjs/tensor';
 import { INDEX_ERROR, IndexOp } from '../dispatch/index-errors.js';
 import { type GpuRuntime, shapeOf } from '../runtime.js';
-import { Params, type Scalar, linearMain, paramBlock, pi, pu, storage, zeroOf } from '../wgsl/common.js';
+import { type Elem, Params, binding, halfFunctions, linearMain, moveElement, paramBlock, pi, pu, zeroElement } from '../wgsl/common.js';
 import { flatView } from './shared/flat-view.js';
 
 export function gatherRows(rt: GpuRuntime, table: View, ids: View): BackendStorage {
   const label = `gatherRows ${table.dtype} table ${shapeOf(table)}, ids ${ids.dtype} ${shapeOf(ids)}`;
   return rt.op(label, () => {
     if (table.shape.length !== 2) throw new ShapeError(`webgpu ${label}: the table must be [rows, cols]`);
-    const t = rt.scalar(table.dtype, label);
+    const t = rt.elem(table.dtype, label);
     const [V, D] = table.shape;
     const idx = flatView(rt, ids, label, 'int32');
     const n = idx.n * D;
@@ -26,22 +29,23 @@ export function gatherRows(rt: GpuRuntime, table: View, ids: View): BackendStora
 /** Words: n (ids × D), D, V, table offset, row stride, column stride, ids offset. out[t] = table[ids[t / D], t % D]. */
 const GATHER_ROWS_WORDS = 7;
 
-function gatherRowsSource(type: Scalar, wg: number): string {
+function gatherRowsSource(type: Elem, wg: number): string {
   return `${paramBlock(GATHER_ROWS_WORDS)}
-${storage(1, 'out', type, true)}
-${storage(2, 'table', type, false)}
-${storage(3, 'ids', 'i32', false)}
+${binding(1, 'out', type, true)}
+${binding(2, 'table', type, false)}
+${binding(3, 'ids', 'i32', false)}
+${halfFunctions(type)}
 ${INDEX_ERROR(4)}
 ${linearMain(wg, 't')}
     if (t >= ${pu(0)}) { return; }
     let d = ${pu(1)};
-    let id = ids[${pu(6)} + t / d];
+    let id = ids_at(${pu(6)} + t / d);
     if (u32(id) >= ${pu(2)}) {
         if (t % d == 0u) { report_index(${IndexOp.gatherRows}u, id, ${pu(2)}); }
-        out[t] = ${zeroOf(type)};
+        ${zeroElement('out', type, 't')}
         return;
     }
-    out[t] = table[${pi(3)} + id * ${pi(4)} + i32(t % d) * ${pi(5)}];
+    ${moveElement('out', type, 't', 'table', type, `u32(${pi(3)} + id * ${pi(4)} + i32(t % d) * ${pi(5)})`)}
 }
 `;
 }

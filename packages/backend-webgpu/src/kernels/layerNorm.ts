@@ -2,12 +2,14 @@
  * Backend.layerNorm over rows of a contiguous [rows, cols] input, in f32 (the CPU sums in float64; the tests
  * bound the difference); with `centred` false the same kernel is rmsNorm (rmsNorm.ts). One workgroup per row,
  * two passes as the CPU: μ = mean(x) (0 for RMS), rstd = 1/√(mean((x−μ)²) + eps), y = (x − μ)·rstd·w + b.
+ * A float16 / bfloat16 x is read in its format and y written in it; mean, rstd (and half weights and biases, see
+ * shared/norm.ts) pass through f32 and come out in x's dtype, as the tensor op expects.
  */
 import type { NormForward, View } from '@siftjs/tensor';
 import type { GpuStorage } from '../memory/storage.js';
 import { type GpuRuntime, shapeOf } from '../runtime.js';
-import { Params, grid, paramBlock, pf, pu, storage } from '../wgsl/common.js';
-import { type NormSpec, bindVectors, normBindings, normRows, rowReduce, vectors } from './shared/norm.js';
+import { type Elem, Params, binding, halfFunctions, grid, paramBlock, pf, pu } from '../wgsl/common.js';
+import { type NormSpec, bindVectors, f32Vector, narrowed, normBindings, normRows, rowReduce, vectors } from './shared/norm.js';
 import { rowMain, rowsWorkgroup } from './shared/rows.js';
 
 export function layerNorm(rt: GpuRuntime, x: View, weight: View | null, bias: View | null, cols: number, eps: number, centred = true): NormForward {
@@ -16,13 +18,14 @@ export function layerNorm(rt: GpuRuntime, x: View, weight: View | null, bias: Vi
   return rt.op(label, () => {
     const rows = normRows(label, x, cols, [weight, bias]);
     const n = rows * cols;
-    const y = rt.make('float32', n, op);
-    const rstd = rt.make('float32', rows, op);
-    const mean = centred ? rt.make('float32', rows, op) : undefined;
-    if (n === 0) return { y, rstd, mean };
+    const elem = rt.elem(x.dtype, label);
+    const y = rt.make(x.dtype, n, op);
+    let rstd = rt.make('float32', rows, op);
+    let mean = centred ? rt.make('float32', rows, op) : undefined;
+    if (n === 0) return { y, rstd: narrowed(rt, rstd, x.dtype, rows), mean: mean && narrowed(rt, mean, x.dtype, rows) };
     const packed = rt.tooMany(normBindings('forward', centred, !!weight, !!bias));
     const temps: GpuStorage[] = [];
-    const ins = [weight, bias].filter((v): v is View => v !== null).map((v) => ({ buffer: rt.buf(v.storage, label), offset: v.offset, length: cols }));
+    const ins = [weight, bias].filter((v): v is View => v !== null).map((v) => f32Vector(rt, v, cols, label, temps));
     const vin = bindVectors(rt, op, ins, packed, temps);
     const stats = packed ? rt.make('float32', (centred ? 2 : 1) * rows, op) : null;
     if (stats) temps.push(stats);
@@ -30,13 +33,15 @@ export function layerNorm(rt: GpuRuntime, x: View, weight: View | null, bias: Vi
     const p = new Params().u32(rows).u32(cols).u32(x.offset).f32(eps);
     p.u32(weight ? vin.offsets[0] : 0).u32(bias ? vin.offsets[weight ? 1 : 0] : 0);
     p.u32(0).u32(stats && centred ? rows : 0);
-    const source = layerNormSource({ wg: rowsWorkgroup(rt, cols), centred, weight: !!weight, bias: !!bias, packed });
+    const source = layerNormSource({ wg: rowsWorkgroup(rt, cols), centred, weight: !!weight, bias: !!bias, packed }, elem);
     rt.launch(label, source, p, [y.buffer, rt.buf(x.storage, label), ...vin.buffers, ...outs], grid(rows, rt.limits.maxComputeWorkgroupsPerDimension));
     if (stats) {
       if (mean) rt.encoder.copy(stats.buffer, 0, mean.buffer, 0, rows * 4);
       rt.encoder.copy(stats.buffer, centred ? rows * 4 : 0, rstd.buffer, 0, rows * 4);
     }
     for (const t of temps) rt.free(t);
+    rstd = narrowed(rt, rstd, x.dtype, rows);
+    if (mean) mean = narrowed(rt, mean, x.dtype, rows);
     return { y, rstd, mean };
   });
 }
@@ -44,7 +49,7 @@ export function layerNorm(rt: GpuRuntime, x: View, weight: View | null, bias: Vi
 /** Words: rows, cols, x offset, eps, w offset, b offset, mean offset, rstd offset. */
 const LAYER_NORM_WORDS = 8;
 
-function layerNormSource(s: NormSpec): string {
+function layerNormSource(s: NormSpec, elem: Elem): string {
   const ins = [...(s.weight ? ['w'] : []), ...(s.bias ? ['b'] : [])];
   const outs = [...(s.centred ? ['mean'] : []), 'rstd'];
   const vin = vectors(ins, 3, s.packed, false, (k) => 4 + (ins[k] === 'b' ? 1 : 0));
@@ -53,8 +58,9 @@ function layerNormSource(s: NormSpec): string {
   if (s.weight) y = `${y} * w_at(c)`;
   if (s.bias) y = `${y} + b_at(c)`;
   return `${paramBlock(LAYER_NORM_WORDS)}
-${storage(1, 'y', 'f32', true)}
-${storage(2, 'x', 'f32', false)}
+${binding(1, 'y', elem, true)}
+${binding(2, 'x', elem, false)}
+${halfFunctions(elem)}
 ${vin.decls}
 ${vout.decls}
 var<workgroup> part: array<f32, ${s.wg}>;
@@ -65,7 +71,7 @@ ${rowMain(s.wg)}
     ${
       s.centred
         ? `var acc = 0.0;
-    for (var c = lid; c < cols; c += ${s.wg}u) { acc += x[xb + c]; }
+    for (var c = lid; c < cols; c += ${s.wg}u) { acc += x_at(xb + c); }
     part[lid] = acc;
     ${rowReduce(s.wg, ['part'])}
     mu = part[0] / f32(cols);
@@ -73,7 +79,7 @@ ${rowMain(s.wg)}
         : ''
     }
     var ss = 0.0;
-    for (var c = lid; c < cols; c += ${s.wg}u) { let d = x[xb + c] - mu; ss += d * d; }
+    for (var c = lid; c < cols; c += ${s.wg}u) { let d = x_at(xb + c) - mu; ss += d * d; }
     part[lid] = ss;
     ${rowReduce(s.wg, ['part'])}
     let rs = inverseSqrt(part[0] / f32(cols) + ${pf(3)});
@@ -82,8 +88,8 @@ ${rowMain(s.wg)}
         set_rstd(row, rs);
     }
     for (var c = lid; c < cols; c += ${s.wg}u) {
-        let d = x[xb + c] - mu;
-        y[yb + c] = ${y};
+        let d = x_at(xb + c) - mu;
+        y_set(yb + c, ${y});
     }
 }
 `;

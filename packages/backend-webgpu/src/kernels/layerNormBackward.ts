@@ -5,12 +5,16 @@
  * and a second kernel sums the parameter gradients down the columns: dw = Σ_rows dy·x̂, db = Σ_rows dy — each
  * workgroup takes a strip of adjacent columns (coalesced loads) and splits the rows among lanes, combined as a
  * tree in a fixed order (deterministic).
+ *
+ * float16 / bfloat16: x and dy are read in their format and dx written in x's; the weight and the statistics
+ * (which the forward returned in x's dtype) are widened into f32 copies, and dweight / dbias are summed in f32 and
+ * rounded into x's dtype (shared/norm.ts).
  */
 import { type BackendStorage, type NormBackward, type NormGradients, type NormStats, ShapeError, type View } from '@siftjs/tensor';
 import type { GpuStorage } from '../memory/storage.js';
 import { type GpuRuntime, shapeOf } from '../runtime.js';
-import { LINEAR_GROUP, Params, grid, paramBlock, pu, storage } from '../wgsl/common.js';
-import { type NormSpec, bindVectors, normBindings, normRows, rowReduce, vectors } from './shared/norm.js';
+import { type Elem, LINEAR_GROUP, Params, binding, grid, halfFunctions, paramBlock, pu } from '../wgsl/common.js';
+import { type NormSpec, bindVectors, f32Vector, narrowed, normBindings, normRows, rowReduce, vectors } from './shared/norm.js';
 import { rowMain, rowsWorkgroup } from './shared/rows.js';
 
 export function layerNormBackward(
@@ -28,28 +32,31 @@ export function layerNormBackward(
   return rt.op(label, () => {
     const rows = normRows(label, x, cols, [weight], [dy]);
     const n = rows * cols;
+    const [xe, dye] = [rt.elem(x.dtype, label), rt.elem(dy.dtype, label)];
     // Only the gradients asked for: a frozen weight's or bias's is neither allocated nor summed.
-    const dx = wanted.input ? rt.make('float32', n, op) : null;
+    const dx = wanted.input ? rt.make(x.dtype, n, op) : null;
     const dweight = weight && wanted.weight ? rt.zeros('float32', cols, op) : null;
     const dbias = centred && wanted.bias ? rt.zeros('float32', cols, op) : null;
-    if (n === 0) return { dx, dweight, dbias };
+    const narrowParams = () => ({ dx, dweight: dweight && narrowed(rt, dweight, x.dtype, cols), dbias: dbias && narrowed(rt, dbias, x.dtype, cols) });
+    if (n === 0) return narrowParams();
     if (centred && !stats.mean) throw new ShapeError(`webgpu ${label}: layer norm statistics without the mean`);
-    const stat = (s: BackendStorage) => ({ buffer: rt.buf(s, label), offset: 0, length: rows });
+    const temps: GpuStorage[] = [];
+    // The statistics are in x's dtype (what layerNorm returned).
+    const stat = (s: BackendStorage) => f32Vector(rt, { storage: s, dtype: x.dtype, shape: [rows], strides: [1], offset: 0 }, rows, label, temps);
     const meanV = centred ? [stat(stats.mean!)] : [];
     const rstdV = stat(stats.rstd);
-    const temps: GpuStorage[] = [];
     const has = { wg: rowsWorkgroup(rt, cols), centred, weight: !!weight, bias: false };
     const [xb, dyb] = [rt.buf(x.storage, label), rt.buf(dy.storage, label)];
 
     // dx: one workgroup per row.
     if (dx) {
       const dxPacked = rt.tooMany(normBindings('dx', centred, !!weight, false));
-      const wV = weight ? [{ buffer: rt.buf(weight.storage, label), offset: weight.offset, length: cols }] : [];
+      const wV = weight ? [f32Vector(rt, weight, cols, label, temps)] : [];
       const vin = bindVectors(rt, op, [...wV, ...meanV, rstdV], dxPacked, temps);
       const at = (k: number) => vin.offsets[k];
       const p = new Params().u32(rows).u32(cols).u32(x.offset).u32(dy.offset);
       p.u32(weight ? at(0) : 0).u32(centred ? at(wV.length) : 0).u32(at(wV.length + meanV.length));
-      rt.launch(label, layerNormDxSource({ ...has, packed: dxPacked }), p, [dx.buffer, xb, dyb, ...vin.buffers], grid(rows, rt.limits.maxComputeWorkgroupsPerDimension));
+      rt.launch(label, layerNormDxSource({ ...has, packed: dxPacked }, xe, dye), p, [dx.buffer, xb, dyb, ...vin.buffers], grid(rows, rt.limits.maxComputeWorkgroupsPerDimension));
     }
 
     // dweight, dbias: column strips summed down the rows (the spec's weight / bias: which of them are written).
@@ -65,26 +72,27 @@ export function layerNormBackward(
       q.u32(0).u32(sums && dweight ? cols : 0);
       const wg = rt.wg;
       const bufs = [...(sums ? [sums.buffer] : outs.map((s) => s.buffer)), xb, dyb, ...sin.buffers];
-      rt.launch(label, layerNormParamsSource({ ...has, ...outsWanted, wg, packed }), q, bufs, grid(Math.ceil(cols / paramStrip(wg)), rt.limits.maxComputeWorkgroupsPerDimension));
+      rt.launch(label, layerNormParamsSource({ ...has, ...outsWanted, wg, packed }, xe, dye), q, bufs, grid(Math.ceil(cols / paramStrip(wg)), rt.limits.maxComputeWorkgroupsPerDimension));
       if (sums) outs.forEach((s, k) => rt.encoder.copy(sums.buffer, k * cols * 4, s.buffer, 0, cols * 4));
     }
     for (const t of temps) rt.free(t);
-    return { dx, dweight, dbias };
+    return narrowParams();
   });
 }
 
 /** Words: rows, cols, x offset, dy offset, w offset, mean offset, rstd offset. */
 const LAYER_NORM_DX_WORDS = 7;
 
-function layerNormDxSource(s: NormSpec): string {
+function layerNormDxSource(s: NormSpec, xe: Elem, dye: Elem): string {
   const ins = [...(s.weight ? ['w'] : []), ...(s.centred ? ['mean'] : []), 'rstd'];
   const word: Record<string, number> = { w: 4, mean: 5, rstd: 6 };
   const vin = vectors(ins, 4, s.packed, false, (k) => word[ins[k]]);
-  const g = s.weight ? 'dy[dyb + c] * w_at(c)' : 'dy[dyb + c]';
+  const g = s.weight ? 'dy_at(dyb + c) * w_at(c)' : 'dy_at(dyb + c)';
   return `${paramBlock(LAYER_NORM_DX_WORDS)}
-${storage(1, 'dx', 'f32', true)}
-${storage(2, 'x', 'f32', false)}
-${storage(3, 'dy', 'f32', false)}
+${binding(1, 'dx', xe, true)}
+${binding(2, 'x', xe, false)}
+${binding(3, 'dy', dye, false)}
+${halfFunctions(xe, dye)}
 ${vin.decls}
 var<workgroup> pg: array<f32, ${s.wg}>;
 var<workgroup> pgx: array<f32, ${s.wg}>;
@@ -98,7 +106,7 @@ ${rowMain(s.wg)}
     for (var c = lid; c < cols; c += ${s.wg}u) {
         let g = ${g};
         sg += g;
-        sgx += g * (x[xb + c] - mu) * rs;
+        sgx += g * (x_at(xb + c) - mu) * rs;
     }
     pg[lid] = sg;
     pgx[lid] = sgx;
@@ -106,8 +114,8 @@ ${rowMain(s.wg)}
     let mg = ${s.centred ? 'pg[0] / f32(cols)' : '0.0'};
     let mgx = pgx[0] / f32(cols);
     for (var c = lid; c < cols; c += ${s.wg}u) {
-        let xh = (x[xb + c] - mu) * rs;
-        dx[row * cols + c] = rs * (${g} - mg - xh * mgx);
+        let xh = (x_at(xb + c) - mu) * rs;
+        dx_set(row * cols + c, rs * (${g} - mg - xh * mgx));
     }
 }
 `;
@@ -122,7 +130,7 @@ function paramStrip(wg: number): number {
 }
 
 /** `s.weight` and `s.bias` say which of dw and db are written; `s.centred` subtracts the row mean. */
-function layerNormParamsSource(s: NormSpec): string {
+function layerNormParamsSource(s: NormSpec, xe: Elem, dye: Elem): string {
   const ins = [...(s.centred ? ['mean'] : []), 'rstd'];
   const outs = [...(s.weight ? ['dw'] : []), ...(s.bias ? ['db'] : [])];
   const vout = vectors(outs, 1, s.packed, true, (k) => (outs[k] === 'dw' ? 6 : 7));
@@ -132,8 +140,9 @@ function layerNormParamsSource(s: NormSpec): string {
   const parts = [...(s.weight ? ['pw'] : []), ...(s.bias ? ['pb'] : [])];
   return `${paramBlock(LAYER_NORM_PARAMS_WORDS)}
 ${vout.decls}
-${storage(1 + vout.bindings, 'x', 'f32', false)}
-${storage(2 + vout.bindings, 'dy', 'f32', false)}
+${binding(1 + vout.bindings, 'x', xe, false)}
+${binding(2 + vout.bindings, 'dy', dye, false)}
+${halfFunctions(xe, dye)}
 ${vin.decls}
 ${parts.map((p) => `var<workgroup> ${p}: array<f32, ${s.wg}>;`).join('\n')}
 @compute @workgroup_size(${s.wg})
@@ -147,8 +156,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     var sb = 0.0;
     if (col < cols) {
         for (var r = lane; r < rows; r += ${lanes}u) {
-            let d = dy[${pu(3)} + r * cols + col];
-            sw += d * (x[${pu(2)} + r * cols + col] - ${s.centred ? 'mean_at(r)' : '0.0'}) * rstd_at(r);
+            let d = dy_at(${pu(3)} + r * cols + col);
+            sw += d * (x_at(${pu(2)} + r * cols + col) - ${s.centred ? 'mean_at(r)' : '0.0'}) * rstd_at(r);
             sb += d;
         }
     }

@@ -5,7 +5,8 @@
  * The rule:
  * 1. Kernel. The vec4 kernel when both operands can be read 4 elements at a time (`vec4Axis`: a unit-stride
  *    axis a multiple of 4 long, every other stride and the offset multiples of 4, in elements); otherwise the
- *    scalar kernel, which takes any strides (broadcast, odd shapes, misaligned views).
+ *    scalar kernel, which takes any strides (broadcast, odd shapes, misaligned views) and any float16 or
+ *    bfloat16 operand (the vec4 kernel binds float32 operands as vec4<f32>).
  * 2. Tile. The vec4 kernel computes 8×8 outputs per invocation (a 128×128 tile on 16×16 invocations) when that
  *    still gives `largeTileGroups` workgroups or more, else 4×4 (64×64): a large tile reads workgroup memory
  *    half as often per multiply-add, but on a small output it would leave most of a large GPU idle. Every tile
@@ -16,7 +17,7 @@
  *    K range is a multiple of BK; the partial tiles go to a scratch buffer (which must fit one storage binding)
  *    and a second kernel adds them in slice order, so the result is deterministic.
  */
-import { contiguousStrides } from '@siftjs/tensor';
+import { type DType, contiguousStrides } from '@siftjs/tensor';
 import type { KernelLimits } from '../device/limits.js';
 import { Params, collapse, floorPow2 } from '../wgsl/common.js';
 import type { MatmulTile, Vec4Layout } from './matmul.wgsl.js';
@@ -28,6 +29,8 @@ export interface StridedOperand {
   shape: readonly number[];
   strides: readonly number[];
   offset: number;
+  /** float32 when absent. */
+  dtype?: DType;
 }
 
 /** The thresholds of the rule above; the defaults are for a large discrete GPU (~100+ compute units). */
@@ -130,6 +133,7 @@ function vec4Axis(v: StridedOperand, rows: number, cols: number, batchStrides: r
   const r = v.shape.length;
   const sr = rows > 1 ? v.strides[r - 2] : 0;
   const sc = cols > 1 ? v.strides[r - 1] : 0;
+  if ((v.dtype ?? 'float32') !== 'float32') return null;
   if (rows === 0 || cols === 0 || !aligned(v.offset, ...batchStrides)) return null;
   if (cols % 4 === 0 && sc === 1 && aligned(sr)) return 'col';
   if (rows % 4 === 0 && sr === 1 && aligned(sc)) return 'row';

@@ -18,11 +18,15 @@
  *   vec4 · splat(scalar) fused multiply-adds. The hot loop is unrolled in the template so the accumulators
  *   stay in registers (a dynamically indexed private array may be spilled to local memory).
  *
+ * float16 / bfloat16 operands (either or both; the other may be float32) go through the scalar kernel, whose tile
+ * loaders widen each element to f32 on its way into workgroup memory: the products and sums are f32, and the
+ * output is rounded once when stored (in the summing kernel when K is split; the partial tiles stay f32).
+ *
  * Split-K: the launch grid's z is batch × slices. Slice s reduces k in [s·kChunk, min(K, (s+1)·kChunk)) and
  * writes its partial tile at s·sliceStride; `matmulSplitSumSource` then adds the slices in order 0..S−1, so the
  * result is the same on every run. Without a split S = 1 and kChunk = K.
  */
-import { linearMain, paramBlock, pi, pu, storage } from '../wgsl/common.js';
+import { type Elem, binding, halfFunctions, linearMain, paramBlock, pi, pu, storage } from '../wgsl/common.js';
 
 export interface MatmulTile {
   wx: number;
@@ -99,7 +103,16 @@ function cooperative(count: number, threads: number, body: string): string {
         }`;
 }
 
-export function matmulSource(t: MatmulTile, batchRank: number): string {
+/** The storage types of the scalar kernel's operands and output. */
+export interface MatmulElems {
+  a: Elem;
+  b: Elem;
+  out: Elem;
+}
+
+const F32: MatmulElems = { a: 'f32', b: 'f32', out: 'f32' };
+
+export function matmulSource(t: MatmulTile, batchRank: number, elems: MatmulElems = F32): string {
   const { wx, wy, tm, tn, bk } = t;
   const bm = wy * tm;
   const bn = wx * tn;
@@ -113,7 +126,7 @@ export function matmulSource(t: MatmulTile, batchRank: number): string {
             let m = m0 + mm;
             let k = k0 + kk;
             var v = 0.0;
-            if (m < M && k < k_end) { v = A[a_base + i32(m) * a_sm + i32(k) * a_sk]; }
+            if (m < M && k < k_end) { v = A_at(u32(a_base + i32(m) * a_sm + i32(k) * a_sk)); }
             As[kk * BM + mm] = v;`,
   );
   const loadB = cooperative(
@@ -124,13 +137,14 @@ export function matmulSource(t: MatmulTile, batchRank: number): string {
             let n = n0 + nn;
             let k = k0 + kk;
             var v = 0.0;
-            if (n < N && k < k_end) { v = B[b_base + i32(k) * b_sk + i32(n) * b_sn]; }
+            if (n < N && k < k_end) { v = B_at(u32(b_base + i32(k) * b_sk + i32(n) * b_sn)); }
             Bs[kk * BN + nn] = v;`,
   );
   return `${paramBlock(matmulParamWords(batchRank))}
-${storage(1, 'out', 'f32', true)}
-${storage(2, 'A', 'f32', false)}
-${storage(3, 'B', 'f32', false)}
+${binding(1, 'out', elems.out, true)}
+${binding(2, 'A', elems.a, false)}
+${binding(3, 'B', elems.b, false)}
+${halfFunctions(elems.a, elems.b, elems.out)}
 const BM = ${bm}u;
 const BN = ${bn}u;
 const BK = ${bk}u;
@@ -170,7 +184,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
         if (m < M) {
             for (var j = 0u; j < TN; j++) {
                 let n = n0 + tx + j * WX;
-                if (n < N) { out[out_base + m * N + n] = acc[i * TN + j]; }
+                if (n < N) { out_set(out_base + m * N + n, acc[i * TN + j]); }
             }
         }
     }
@@ -334,17 +348,21 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3: v
 /** Words: n (elements of the output), splits. */
 export const MATMUL_SPLIT_SUM_WORDS = 2;
 
-/** out[i] = Σ_s part[s·n + i], s = 0..splits−1 in order (a fixed order: the same sum on every run). */
-export function matmulSplitSumSource(wg: number): string {
+/**
+ * out[i] = Σ_s part[s·n + i], s = 0..splits−1 in order (a fixed order: the same sum on every run); the f32 sum is
+ * rounded once into a half output.
+ */
+export function matmulSplitSumSource(wg: number, out: Elem = 'f32'): string {
   return `${paramBlock(MATMUL_SPLIT_SUM_WORDS)}
-${storage(1, 'out', 'f32', true)}
+${binding(1, 'out', out, true)}
 ${storage(2, 'part', 'f32', false)}
+${halfFunctions(out)}
 ${linearMain(wg, 'i')}
     let n = ${pu(0)};
     if (i >= n) { return; }
     var s = part[i];
     for (var j = 1u; j < ${pu(1)}; j++) { s += part[j * n + i]; }
-    out[i] = s;
+    out_set(i, s);
 }
 `;
 }

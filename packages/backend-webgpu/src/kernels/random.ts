@@ -22,7 +22,7 @@ export function random(rt: GpuRuntime, kind: 'uniform' | 'normal', dtype: DType,
   const label = `random ${kind} ${dtype} ×${size}`;
   return rt.op(label, () => {
     if (dtype !== 'float32') {
-      rt.scalar(dtype, label);
+      rt.elem(dtype, label);
       throw new DTypeError(`webgpu ${label}: random numbers are float32, not ${dtype}`);
     }
     return philox(rt, label, kind, 'float32', size, seed, offset);

@@ -2,15 +2,16 @@
  * Backend.read: the only wait. Copies the storage into a staging buffer (memory/readback.ts), submits, maps it,
  * then throws the first GPU error or out-of-range index recorded since the last read.
  */
-import { type BackendStorage, type DType, DTypeError, DTypeNotImplementedError, type TypedArray } from '@siftjs/tensor';
+import { type BackendStorage, type DType, DTypeError, type TypedArray } from '@siftjs/tensor';
 import { WebGpuError } from '../errors.js';
 import type { GpuRuntime } from '../runtime.js';
+import { wordsFor } from '../wgsl/common.js';
 
 export async function read(rt: GpuRuntime, storage: BackendStorage, dtype: DType, size: number): Promise<TypedArray> {
   rt.encoder.checkAlive('read');
   const buffer = rt.buf(storage, 'read');
   if (dtype === 'float64') throw new DTypeError('webgpu read: float64 is not supported on WebGPU');
-  const bytes = size * 4;
+  const bytes = wordsFor(dtype, size) * 4;
   let raw: ArrayBuffer;
   if (size === 0) {
     raw = new ArrayBuffer(0);
@@ -36,6 +37,7 @@ export async function read(rt: GpuRuntime, storage: BackendStorage, dtype: DType
       return Uint8Array.from(new Uint32Array(raw));
     case 'float16':
     case 'bfloat16':
-      throw new DTypeNotImplementedError('webgpu', dtype, 'read');
+      // the 16-bit patterns (an odd count leaves the last word's high half out)
+      return new Uint16Array(raw, 0, size);
   }
 }

@@ -6,17 +6,20 @@
  * - `thread`: one invocation per output, looping over the reduced elements (many outputs, short reductions);
  * - `workgroup`: one workgroup per output; its invocations stride over the reduced elements and combine in
  *   workgroup memory as a tree (few outputs, long reductions: more parallelism and a pairwise-ish sum).
+ *
+ * float16 / bfloat16 inputs are widened to f32 and accumulated there; the result is rounded once into the input's
+ * dtype (as PyTorch's sum of a half tensor).
  */
 import { type BackendStorage, type DType, type ReduceOp, type View, splitAxes } from '@siftjs/tensor';
 import { type GpuRuntime, shapeOf } from '../runtime.js';
-import { HELPERS, LINEAR_GROUP, Params, type Scalar, grid, linearMain, paramBlock, pi, pu, rankZeroWhereScalar, scalarOf, storage, stridedOffsets, zeroOf } from '../wgsl/common.js';
+import { type Elem, HELPERS, LINEAR_GROUP, Params, type Scalar, binding, grid, halfFunctions, linearMain, paramBlock, pi, pu, rankZeroWhereScalar, stridedOffsets, valueType, zeroOf } from '../wgsl/common.js';
 
 export function reduce(rt: GpuRuntime, op: ReduceOp, x: View, axes: readonly number[]): BackendStorage {
   const label = `${op} ${x.dtype} ${shapeOf(x)} over axes [${axes.join(', ')}]`;
   return rt.op(label, () => {
-    const input = rt.scalar(x.dtype, op);
+    const input = rt.elem(x.dtype, op);
     const outDType: DType = op === 'sum' && (x.dtype === 'int32' || x.dtype === 'bool') ? 'int32' : x.dtype;
-    const outType = scalarOf(outDType);
+    const outType = rt.elem(outDType, op);
     const split = splitAxes(x.shape, x.strides, axes);
     const nOut = split.keptSize;
     const R = split.reducedSize;
@@ -40,8 +43,8 @@ export function reduce(rt: GpuRuntime, op: ReduceOp, x: View, axes: readonly num
 
 interface ReduceSpec {
   op: ReduceOp;
-  input: Scalar;
-  out: Scalar;
+  input: Elem;
+  out: Elem;
   outerRank: number;
   innerRank: number;
   mode: 'thread' | 'workgroup';
@@ -78,44 +81,47 @@ function reduceSource(s: ReduceSpec): string {
   // follow the last outer stride, so the inner decomposition starts from a zero offset at word xOff + ro.
   const outer = stridedOffsets('o', ro, shapeOuter, [{ name: 'base', at: xOff }]);
   const inner = stridedOffsets('r', ri, shapeInner, [{ name: 'inner', at: xOff + ro }]).replace(`var inner = ${pi(xOff + ro)};`, 'var inner = 0;');
-  const load = s.input === s.out ? 'x[base + inner]' : `${s.out}(x[base + inner])`;
+  // The accumulator's type: f32 for the half formats.
+  const acc = valueType(s.out);
+  const load = valueType(s.input) === acc ? 'x_at(u32(base + inner))' : `${acc}(x_at(u32(base + inner)))`;
   const header = `${paramBlock(words)}
-${storage(1, 'out', s.out, true)}
-${storage(2, 'x', s.input, false)}
-${HELPERS}`;
-  const loopBody = (acc: string) => `{
+${binding(1, 'out', s.out, true)}
+${binding(2, 'x', s.input, false)}
+${HELPERS}
+${halfFunctions(s.input, s.out)}`;
+  const loopBody = (accName: string) => `{
             ${inner}
             let v = ${load};
-            ${acc} = ${combine(s.op, s.out, acc, 'v')};
+            ${accName} = ${combine(s.op, acc, accName, 'v')};
         }`;
   if (s.mode === 'thread') {
     return `${header}
 ${linearMain(wg, 'o')}
     if (o >= ${pu(0)}) { return; }
     ${outer}
-    var acc: ${s.out} = ${init(s.op, s.out)};
+    var acc: ${acc} = ${init(s.op, acc)};
     for (var r = 0u; r < ${pu(1)}; r++) ${loopBody('acc')}
-    out[o] = acc;
+    out_set(o, acc);
 }
 `;
   }
   return `${header}
-var<workgroup> part: array<${s.out}, ${wg}>;
+var<workgroup> part: array<${acc}, ${wg}>;
 @compute @workgroup_size(${wg})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
     ${LINEAR_GROUP}
     let o = group;
     if (o >= ${pu(0)}) { return; }
     ${outer}
-    var acc: ${s.out} = ${init(s.op, s.out)};
+    var acc: ${acc} = ${init(s.op, acc)};
     for (var r = lid; r < ${pu(1)}; r += ${wg}u) ${loopBody('acc')}
     part[lid] = acc;
     workgroupBarrier();
     for (var step = ${wg / 2}u; step > 0u; step = step >> 1u) {
-        if (lid < step) { part[lid] = ${combine(s.op, s.out, 'part[lid]', 'part[lid + step]')}; }
+        if (lid < step) { part[lid] = ${combine(s.op, acc, 'part[lid]', 'part[lid + step]')}; }
         workgroupBarrier();
     }
-    if (lid == 0u) { out[o] = part[0]; }
+    if (lid == 0u) { out_set(o, part[0]); }
 }
 `;
 }

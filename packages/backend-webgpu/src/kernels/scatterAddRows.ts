@@ -2,18 +2,19 @@
  * Backend.scatterAddRows (the embedding backward): a zero [rows, D] storage with src[i, :] added into row ids[i].
  * The (id, position) pairs are sorted first (shared/sort.ts), and invocation (s, j) adds the run of equal ids
  * that starts at sorted pair s, column j, in position order: the CPU's sums, bit for bit (see scatterFlat.ts).
+ * float16 / bfloat16 sources are summed in f32 and each sum rounded once into the source's dtype.
  */
 import { type BackendStorage, ShapeError, type View, sizeOf } from '@siftjs/tensor';
 import { INDEX_ERROR, IndexOp } from '../dispatch/index-errors.js';
 import { type GpuRuntime, shapeOf } from '../runtime.js';
-import { Params, type Scalar, linearMain, paramBlock, pu, storage, zeroOf } from '../wgsl/common.js';
+import { type Elem, Params, binding, halfFunctions, linearMain, paramBlock, pu, valueType, zeroOf } from '../wgsl/common.js';
 import { flatView } from './shared/flat-view.js';
 import { sortedIds } from './shared/sort.js';
 
 export function scatterAddRows(rt: GpuRuntime, rows: number, ids: View, src: View): BackendStorage {
   const label = `scatterAddRows ${src.dtype} into ${rows} rows, ids ${shapeOf(ids)}, src ${shapeOf(src)}`;
   return rt.op(label, () => {
-    const t = rt.scalar(src.dtype, label);
+    const t = rt.elem(src.dtype, label);
     const D = src.shape[src.shape.length - 1] ?? 1;
     const idx = flatView(rt, ids, label, 'int32');
     if (sizeOf(src.shape) !== idx.n * D) throw new ShapeError(`webgpu ${label}: src must hold one row of ${D} per id`);
@@ -37,11 +38,12 @@ export function scatterAddRows(rt: GpuRuntime, rows: number, ids: View, src: Vie
  */
 const SCATTER_ADD_ROWS_WORDS = 5;
 
-function scatterAddRowsSource(type: Scalar, wg: number): string {
+function scatterAddRowsSource(type: Elem, wg: number): string {
   return `${paramBlock(SCATTER_ADD_ROWS_WORDS)}
-${storage(1, 'out', type, true)}
+${binding(1, 'out', type, true)}
 @group(0) @binding(2) var<storage, read> pairs: array<vec2<u32>>;
-${storage(3, 'src', type, false)}
+${binding(3, 'src', type, false)}
+${halfFunctions(type)}
 ${INDEX_ERROR(4)}
 ${linearMain(wg, 't')}
     if (t >= ${pu(0)}) { return; }
@@ -55,9 +57,9 @@ ${linearMain(wg, 't')}
         if (j == 0u) { report_index(${IndexOp.scatterAddRows}u, bitcast<i32>(id), ${pu(2)}); }
         return;
     }
-    var acc = ${zeroOf(type)};
-    for (var s = s0; s < ${pu(4)} && pairs[s].x == key; s++) { acc += src[${pu(3)} + (~pairs[s].y) * d + j]; }
-    out[id * d + j] = acc;
+    var acc = ${zeroOf(valueType(type))};
+    for (var s = s0; s < ${pu(4)} && pairs[s].x == key; s++) { acc += src_at(${pu(3)} + (~pairs[s].y) * d + j); }
+    out_set(id * d + j, acc);
 }
 `;
 }

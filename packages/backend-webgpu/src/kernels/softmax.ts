@@ -2,23 +2,25 @@
  * Backend.softmax: softmax / log-softmax over rows (the last dim(s) of a contiguous input). One workgroup per
  * row: its invocations stride over the columns and combine partial results in workgroup memory.
  * m = max(x); s = Σ exp(x − m); y = exp(x − m) / s, or for log-softmax y = x − m − log(s).
+ * A float16 / bfloat16 row is computed in f32 and each output rounded once into the input's dtype.
  */
-import { type BackendStorage, DTypeError, type View, sizeOf } from '@siftjs/tensor';
+import { type BackendStorage, DTypeError, type View, isFloat, sizeOf } from '@siftjs/tensor';
 import { type GpuRuntime, shapeOf } from '../runtime.js';
-import { HELPERS, Params, grid, paramBlock, pu, storage } from '../wgsl/common.js';
+import { type Elem, HELPERS, Params, binding, grid, halfFunctions, paramBlock, pu } from '../wgsl/common.js';
 import { rowMain, rowsWorkgroup } from './shared/rows.js';
 
 export function softmax(rt: GpuRuntime, x: View, cols: number, log: boolean): BackendStorage {
   const label = `${log ? 'logSoftmax' : 'softmax'} ${x.dtype} ${shapeOf(x)} rows of ${cols}`;
   return rt.op(label, () => {
-    if (x.dtype !== 'float32') throw new DTypeError(`webgpu ${label}: float32 only`);
+    if (!isFloat(x.dtype)) throw new DTypeError(`webgpu ${label}: float dtypes only`);
+    const elem = rt.elem(x.dtype, label);
     const n = sizeOf(x.shape);
-    const out = rt.make('float32', n, 'softmax');
+    const out = rt.make(x.dtype, n, 'softmax');
     if (n === 0 || cols === 0) return out;
     const rows = n / cols;
     const wg = rowsWorkgroup(rt, cols);
     const p = new Params().u32(rows).u32(cols).u32(x.offset).u32(0);
-    rt.launch(label, softmaxSource(wg, log), p, [out.buffer, rt.buf(x.storage, label)], grid(rows, rt.limits.maxComputeWorkgroupsPerDimension));
+    rt.launch(label, softmaxSource(wg, log, elem), p, [out.buffer, rt.buf(x.storage, label)], grid(rows, rt.limits.maxComputeWorkgroupsPerDimension));
     return out;
   });
 }
@@ -39,27 +41,28 @@ export function treeReduce(wg: number, op: 'max' | 'sum'): string {
     workgroupBarrier();`;
 }
 
-function softmaxSource(wg: number, log: boolean): string {
+function softmaxSource(wg: number, log: boolean, elem: Elem): string {
   return `${paramBlock(SOFTMAX_WORDS)}
-${storage(1, 'out', 'f32', true)}
-${storage(2, 'x', 'f32', false)}
+${binding(1, 'out', elem, true)}
+${binding(2, 'x', elem, false)}
 ${HELPERS}
+${halfFunctions(elem)}
 var<workgroup> part: array<f32, ${wg}>;
 ${rowMain(wg)}
     let xb = ${pu(2)} + row * cols;
     let ob = row * cols;
     var acc = neg_inf();
     for (var c = lid; c < cols; c += ${wg}u) {
-        let v = x[xb + c];
+        let v = x_at(xb + c);
         acc = select(acc, v, v > acc || is_nan(v));
     }
     ${treeReduce(wg, 'max')}
     acc = 0.0;
-    for (var c = lid; c < cols; c += ${wg}u) { acc += exp(x[xb + c] - max_all); }
+    for (var c = lid; c < cols; c += ${wg}u) { acc += exp(x_at(xb + c) - max_all); }
     ${treeReduce(wg, 'sum')}
     ${log ? 'let shift = max_all + log(sum_all);' : 'let inv = 1.0 / sum_all;'}
     for (var c = lid; c < cols; c += ${wg}u) {
-        ${log ? 'out[ob + c] = x[xb + c] - shift;' : 'out[ob + c] = exp(x[xb + c] - max_all) * inv;'}
+        ${log ? 'out_set(ob + c, x_at(xb + c) - shift);' : 'out_set(ob + c, exp(x_at(xb + c) - max_all) * inv);'}
     }
 }
 `;

@@ -11,7 +11,7 @@ import { TOPK_ABS_STATE_WORDS, topkAbsCollectSource, topkAbsFinishSource, topkAb
 export function topkAbs(rt: GpuRuntime, x: View, k: number): { values: BackendStorage; indices: BackendStorage } {
   const label = `topkAbs ${x.dtype} ${shapeOf(x)}, k ${k}`;
   return rt.op(label, () => {
-    const t = rt.scalar(x.dtype, label);
+    const t = rt.elem(x.dtype, label);
     const n = sizeOf(x.shape);
     if (!Number.isInteger(k) || k < 0 || k > n) throw new ShapeError(`webgpu topkAbs: k = ${k} is out of range for ${n} elements ${shapeOf(x)}`);
     const values = rt.make(x.dtype, k, 'topkAbs');

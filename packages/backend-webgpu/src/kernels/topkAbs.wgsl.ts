@@ -13,10 +13,13 @@
  * State (u32): [0] prefix hi, [1] prefix lo, [2] mask hi, [3] mask lo, [4] rank still sought within the
  * matching elements, [5] collected count, [8..263] histogram.
  *
+ * float16 / bfloat16 elements are ranked by their widened f32 values (exact, so the same order) and the values
+ * are moved as their bit patterns.
+ *
  * x is read where it lies, over its strides (`rank` collapsed dims, their sizes then x's offset and strides in the
  * parameter words): a transposed gradient — what a Linear weight's backward hands SIFT's hook — needs no copy.
  */
-import { LINEAR_GROUP, type Scalar, linearMain, paramBlock, pu, storage, stridedOffsets } from '../wgsl/common.js';
+import { type Elem, LINEAR_GROUP, binding, halfFunctions, linearMain, moveElement, paramBlock, pu, storage, stridedOffsets, valueType } from '../wgsl/common.js';
 
 /** Parameter words describing x: `rank` sizes, then x's offset and `rank` strides. */
 export const topkAbsViewWords = (rank: number): number => 2 * rank + 1;
@@ -26,7 +29,8 @@ const xOffset = (lin: string, rank: number, at: number): string => stridedOffset
 
 export const TOPK_ABS_STATE_WORDS = 8 + 256;
 
-function keyFn(type: Scalar): string {
+function keyFn(elem: Elem): string {
+  const type = valueType(elem);
   if (type === 'f32') return 'fn mag_key(v: f32) -> u32 { return min(bitcast<u32>(v) & 0x7fffffffu, 0x7f800000u); }';
   // abs(i32 min) wraps to itself, whose bits read as 2^31: the right magnitude.
   if (type === 'i32') return 'fn mag_key(v: i32) -> u32 { return bitcast<u32>(abs(v)); }';
@@ -34,10 +38,11 @@ function keyFn(type: Scalar): string {
 }
 
 /** Words: n, pass (0–7), invocations in the grid, then x's view (`topkAbsViewWords`). */
-export function topkAbsHistogramSource(type: Scalar, rank: number, wg: number): string {
+export function topkAbsHistogramSource(type: Elem, rank: number, wg: number): string {
   return `${paramBlock(3 + topkAbsViewWords(rank))}
 @group(0) @binding(1) var<storage, read_write> state: array<atomic<u32>>;
-${storage(2, 'x', type, false)}
+${binding(2, 'x', type, false)}
+${halfFunctions(type)}
 var<workgroup> hist: array<atomic<u32>, 256>;
 ${keyFn(type)}
 @compute @workgroup_size(${wg})
@@ -51,7 +56,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let shift = 24u - 8u * (pass_ix & 3u);
     for (var i = group * ${wg}u + lid; i < ${pu(0)}; i += ${pu(2)}) {
         ${xOffset('i', rank, 3)}
-        let rank = vec2<u32>(mag_key(x[xo]), ~i);
+        let rank = vec2<u32>(mag_key(x_at(u32(xo))), ~i);
         if (all((rank & mask) == pre)) {
             let word = select(rank.y, rank.x, pass_ix < 4u);
             atomicAdd(&hist[(word >> shift) & 0xffu], 1u);
@@ -91,16 +96,17 @@ fn main() {
 }
 
 /** Words: n, then x's view. Appends every element ranked at or above the k-th (exactly k of them) to `pairs`. */
-export function topkAbsCollectSource(type: Scalar, rank: number, wg: number): string {
+export function topkAbsCollectSource(type: Elem, rank: number, wg: number): string {
   return `${paramBlock(1 + topkAbsViewWords(rank))}
 @group(0) @binding(1) var<storage, read_write> pairs: array<vec2<u32>>;
 @group(0) @binding(2) var<storage, read_write> state: array<atomic<u32>>;
-${storage(3, 'x', type, false)}
+${binding(3, 'x', type, false)}
+${halfFunctions(type)}
 ${keyFn(type)}
 ${linearMain(wg, 'i')}
     if (i >= ${pu(0)}) { return; }
     ${xOffset('i', rank, 1)}
-    let key = mag_key(x[xo]);
+    let key = mag_key(x_at(u32(xo)));
     let hi = atomicLoad(&state[0]);
     let lo = atomicLoad(&state[1]);
     if (key > hi || (key == hi && ~i >= lo)) {
@@ -111,18 +117,19 @@ ${linearMain(wg, 'i')}
 }
 
 /** Words: k, then x's view. values[t] = x[index], indices[t] = index of the t-th sorted pair. */
-export function topkAbsFinishSource(type: Scalar, rank: number, wg: number): string {
+export function topkAbsFinishSource(type: Elem, rank: number, wg: number): string {
   return `${paramBlock(1 + topkAbsViewWords(rank))}
-${storage(1, 'values', type, true)}
+${binding(1, 'values', type, true)}
 ${storage(2, 'indices', 'i32', true)}
 @group(0) @binding(3) var<storage, read> pairs: array<vec2<u32>>;
-${storage(4, 'x', type, false)}
+${binding(4, 'x', type, false)}
+${halfFunctions(type)}
 ${linearMain(wg, 't')}
     if (t >= ${pu(0)}) { return; }
     let i = ~pairs[t].y;
     indices[t] = i32(i);
     ${xOffset('i', rank, 1)}
-    values[t] = x[xo];
+    ${moveElement('values', type, 't', 'x', type, 'u32(xo)')}
 }
 `;
 }

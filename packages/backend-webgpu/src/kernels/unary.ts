@@ -5,17 +5,18 @@
 import type { BackendStorage, DType, UnaryOp, View } from '@siftjs/tensor';
 import { NotImplementedError } from '../errors.js';
 import { type GpuRuntime, shapeOf } from '../runtime.js';
-import type { Scalar } from '../wgsl/common.js';
+import { type Scalar, valueType } from '../wgsl/common.js';
 import { mapNew } from './shared/strided-map.js';
 
 export function unary(rt: GpuRuntime, op: UnaryOp, x: View): BackendStorage {
   const label = `${op} ${x.dtype} ${shapeOf(x)}`;
   return rt.op(label, () => {
-    const t = rt.scalar(x.dtype, op);
-    const expr = unaryExpr(op, t);
+    // float16 / bfloat16 are computed in f32 (widened on load, rounded once on store)
+    const elem = rt.elem(x.dtype, op);
+    const expr = unaryExpr(op, valueType(elem));
     if (expr === null) throw new NotImplementedError(`${op} on ${x.dtype} (${shapeOf(x)})`);
     const outType: DType = op === 'not' || op === 'isnan' ? 'bool' : x.dtype;
-    return mapNew(rt, label, outType, x.shape, [{ view: x, type: t }], expr, UNARY_FUNCTIONS);
+    return mapNew(rt, label, outType, x.shape, [{ view: x, elem }], expr, UNARY_FUNCTIONS);
   });
 }
 

@@ -2,10 +2,40 @@
  * Pieces every kernel template shares: the parameter block (one uniform of 32-bit words, read with constant
  * indices the template bakes in), element types, strided indexing, and the dispatch grid.
  */
-import { type CollapsedDims, collapseDims, type DType, DTypeNotImplementedError } from '@siftjs/tensor';
+import { type CollapsedDims, collapseDims, type DType, DTypeError } from '@siftjs/tensor';
+import { HALF_FUNCTIONS } from './half.js';
 
-/** How each dtype is stored on the GPU: every element is 32 bits (bool as u32 0/1). */
+/** The WGSL types elements are computed in: f32 (float32, and the half formats once widened), i32, u32 (bool 0/1). */
 export type Scalar = 'f32' | 'i32' | 'u32';
+
+/**
+ * How each dtype is stored on the GPU: float32, int32 and bool one 32-bit word per element (bool as u32 0/1);
+ * float16 ('f16') and bfloat16 ('bf16') packed two 16-bit patterns to a u32 word (wgsl/half.ts).
+ */
+export type Elem = Scalar | 'f16' | 'bf16';
+
+/** Whether elements of this type are 16-bit halves of shared words. */
+export const isPacked = (e: Elem): e is 'f16' | 'bf16' => e === 'f16' || e === 'bf16';
+
+/** The type a kernel computes an element in: the half formats widen to f32. */
+export const valueType = (e: Elem): Scalar => (isPacked(e) ? 'f32' : e);
+
+/** 32-bit words holding `size` elements of `dtype` (halves two to a word). */
+export function wordsFor(dtype: DType, size: number): number {
+  return dtype === 'float16' || dtype === 'bfloat16' ? Math.ceil(size / 2) : size;
+}
+
+/** The storage element type of a dtype (float64 has none: WGSL has no f64). */
+export function elemOf(dtype: DType): Elem {
+  switch (dtype) {
+    case 'float16':
+      return 'f16';
+    case 'bfloat16':
+      return 'bf16';
+    default:
+      return scalarOf(dtype);
+  }
+}
 
 /** The WGSL literal zero of an element type. */
 export const zeroOf = (t: Scalar): string => (t === 'f32' ? '0.0' : t === 'i32' ? '0' : '0u');
@@ -22,7 +52,7 @@ export function scalarOf(dtype: DType): Scalar {
       throw new Error('float64 has no WGSL type');
     case 'float16':
     case 'bfloat16':
-      throw new DTypeNotImplementedError('webgpu', dtype, 'kernel');
+      throw new DTypeError(`webgpu: ${dtype} is stored two to a 32-bit word; this kernel takes 32-bit elements only`);
   }
 }
 
@@ -67,6 +97,54 @@ export function paramBlock(words: number): string {
 /** A storage buffer binding (bindings from 1); `vec4<f32>` binds a float32 buffer four elements to a word. */
 export function storage(binding: number, name: string, type: Scalar | 'vec4<f32>', write: boolean): string {
   return `@group(0) @binding(${binding}) var<storage, ${write ? 'read_write' : 'read'}> ${name}: array<${type}>;`;
+}
+
+/**
+ * A storage binding of elements of type `elem`, with the accessors templates use whatever the storage:
+ * `NAME_at(i)` reads element i as its value type (halves widened to f32) and, when writable, `NAME_set(i, v)`
+ * stores it (halves rounded to nearest even). Packed halves also have `NAME_bits(i)` / `NAME_set_bits(i, h)`,
+ * which move a 16-bit pattern unchanged (copies, gathers, scatters: NaN payloads and -0 kept). Indices are u32
+ * element indices. A writable packed binding is an array of atomic words and each store changes only its own
+ * half (an atomic AND then an atomic OR), so invocations writing the two halves of one word do not race.
+ * The half conversions must be in the shader (`halfFunctions`).
+ */
+export function binding(b: number, name: string, elem: Elem, write: boolean): string {
+  // Parameter names carry a trailing underscore so no binding's name can shadow them.
+  if (!isPacked(elem)) {
+    const set = write ? `\nfn ${name}_set(i_: u32, v_: ${elem}) { ${name}[i_] = v_; }` : '';
+    return `${storage(b, name, elem, write)}\nfn ${name}_at(i_: u32) -> ${elem} { return ${name}[i_]; }${set}`;
+  }
+  const widen = `widen_${elem}`;
+  if (!write) {
+    return `@group(0) @binding(${b}) var<storage, read> ${name}: array<u32>;
+fn ${name}_bits(i_: u32) -> u32 { return (${name}[i_ >> 1u] >> ((i_ & 1u) << 4u)) & 0xffffu; }
+fn ${name}_at(i_: u32) -> f32 { return ${widen}(${name}_bits(i_)); }`;
+  }
+  return `@group(0) @binding(${b}) var<storage, read_write> ${name}: array<atomic<u32>>;
+fn ${name}_bits(i_: u32) -> u32 { return (atomicLoad(&${name}[i_ >> 1u]) >> ((i_ & 1u) << 4u)) & 0xffffu; }
+fn ${name}_at(i_: u32) -> f32 { return ${widen}(${name}_bits(i_)); }
+fn ${name}_set_bits(i_: u32, h_: u32) {
+    let s_ = (i_ & 1u) << 4u;
+    atomicAnd(&${name}[i_ >> 1u], ~(0xffffu << s_));
+    atomicOr(&${name}[i_ >> 1u], (h_ & 0xffffu) << s_);
+}
+fn ${name}_set(i_: u32, v_: f32) { ${name}_set_bits(i_, round_${elem}(bitcast<u32>(v_))); }`;
+}
+
+/** The half conversions (wgsl/half.ts) where any of a shader's bindings is packed; nothing otherwise. */
+export function halfFunctions(...elems: Elem[]): string {
+  return elems.some(isPacked) ? HALF_FUNCTIONS : '';
+}
+
+/** A move of one element from `src` (index `from`) to `dst` (index `to`): bit patterns for halves of one format, else values. */
+export function moveElement(dst: string, dstElem: Elem, to: string, src: string, srcElem: Elem, from: string): string {
+  if (isPacked(dstElem) && dstElem === srcElem) return `${dst}_set_bits(${to}, ${src}_bits(${from}));`;
+  return `${dst}_set(${to}, ${src}_at(${from}));`;
+}
+
+/** Element `at` of the writable binding `name` set to zero (a half's pattern 0 is +0). */
+export function zeroElement(name: string, elem: Elem, at: string): string {
+  return isPacked(elem) ? `${name}_set_bits(${at}, 0u);` : `${name}_set(${at}, ${zeroOf(elem)});`;
 }
 
 /** Helpers most templates use. */

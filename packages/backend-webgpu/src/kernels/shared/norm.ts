@@ -3,16 +3,21 @@
  * separate bindings, unless that is more storage buffers than the device allows: then `packed` kernels read the
  * inputs from one buffer (copied in, each at its own offset word) and write the outputs to one buffer (copied
  * out). The vectors are per row or per column, so packing copies a sliver of what the kernel reads.
+ *
+ * float16 / bfloat16: the [rows, cols] operands (x, dy, and the outputs y, dx) are read and written in their
+ * format by the kernels' accessors; the small vectors are always f32 in the kernels — half ones are widened into
+ * an f32 copy first (`f32Vector`) and half outputs rounded from an f32 result after (`narrowed`).
  */
-import { DTypeError, ShapeError, type View, sizeOf } from '@siftjs/tensor';
+import { type DType, DTypeError, ShapeError, type View, contiguousStrides, isFloat, sizeOf } from '@siftjs/tensor';
 import type { GpuStorage } from '../../memory/storage.js';
 import { type GpuRuntime, shapeOf } from '../../runtime.js';
 import { pu, storage } from '../../wgsl/common.js';
+import { cast } from '../cast.js';
 
-/** Rows of `cols` in a contiguous view, float32 operands, per-column vectors of `cols` elements. */
+/** Rows of `cols` in a contiguous view, float operands, per-column vectors of `cols` elements. */
 export function normRows(label: string, x: View, cols: number, vectors: (View | null)[], others: View[] = []): number {
   for (const v of [x, ...vectors, ...others]) {
-    if (v && v.dtype !== 'float32') throw new DTypeError(`webgpu ${label}: float32 only, got ${v.dtype}`);
+    if (v && (!isFloat(v.dtype) || v.dtype === 'float64')) throw new DTypeError(`webgpu ${label}: float32, float16 or bfloat16 only, got ${v.dtype}`);
   }
   const n = sizeOf(x.shape);
   if (cols === 0) return 0;
@@ -21,6 +26,22 @@ export function normRows(label: string, x: View, cols: number, vectors: (View | 
     if (v && sizeOf(v.shape) !== (vectors.includes(v) ? cols : n)) throw new ShapeError(`webgpu ${label}: operand ${shapeOf(v)} does not fit rows of ${cols}`);
   }
   return n / cols;
+}
+
+/** A vector of `length` elements as f32 in a buffer: a float32 view itself, a half one widened into a copy (in `temps`). */
+export function f32Vector(rt: GpuRuntime, v: View, length: number, op: string, temps: GpuStorage[]): { buffer: GPUBuffer; offset: number; length: number } {
+  if (v.dtype === 'float32') return { buffer: rt.buf(v.storage, op), offset: v.offset, length };
+  const w = cast(rt, v, 'float32') as GpuStorage;
+  temps.push(w);
+  return { buffer: w.buffer, offset: 0, length };
+}
+
+/** The f32 storage `s` of `size` elements as `dtype`: itself for float32, else rounded into a new storage (and `s` freed). */
+export function narrowed(rt: GpuRuntime, s: GpuStorage, dtype: DType, size: number): GpuStorage {
+  if (dtype === 'float32') return s;
+  const out = cast(rt, { storage: s, dtype: 'float32', shape: [size], strides: contiguousStrides([size]), offset: 0 }, dtype) as GpuStorage;
+  rt.free(s);
+  return out;
 }
 
 /** Copies small vectors into one fresh buffer (for kernels that would bind more storage buffers than allowed). */
