@@ -5,7 +5,7 @@ import type { TokenBatch } from '../data/batches.js';
 import type { TaskModel } from '../model-dir.js';
 import { type Evaluation, evaluateAsync } from './evaluate.js';
 import type { JsonlLog } from './log.js';
-import { DivergenceError, sums, trainedTensors } from './finite.js';
+import { DivergenceError, sums } from './finite.js';
 import { batchTensors } from './tensors.js';
 
 export interface FitOptions {
@@ -146,7 +146,7 @@ class StepWatch {
 
   /** Starts the step's read of [loss, a sum per gradient, a sum per tensor the previous step updated]; owns `loss`. */
   read(loss: Tensor, step: number): Promise<number> {
-    const named = trainedTensors(this.tuner).gradients;
+    const named = this.tuner.stepTensors().gradients;
     const gradients = named.map(([n]) => n);
     const flags = sums(named.map(([, g]) => g), loss.dtype);
     const previous = this.pending;
@@ -165,7 +165,7 @@ class StepWatch {
 
   /** Queues the sums of what this step updated, for the next read. */
   afterStep(step: number): void {
-    const { values } = trainedTensors(this.tuner);
+    const { values } = this.tuner.stepTensors();
     this.pending = { names: values.map(([n]) => n), flags: sums(values.map(([, v]) => v)), step };
   }
 
