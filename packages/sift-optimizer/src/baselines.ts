@@ -2,7 +2,7 @@ import { AdamW, type AdamWOptions, applyLoRA, clipGradNorm_, type LoRALinear, ty
 import { bytesPerElement, type Tensor } from '@siftjs/tensor';
 import type { FineTuner, StepTensors } from './fine-tuner.js';
 import { GradientUnscaling } from './loss-scale.js';
-import { type MemoryReport, memoryReport } from './memory.js';
+import { addBytes, type MemoryReport, memoryReport } from './memory.js';
 import { SIFT, type SIFTOptions } from './sift.js';
 import { matchesAny } from './targets.js';
 
@@ -76,7 +76,9 @@ export class DenseFineTuner implements FineTuner {
   /** Dense gradients of every trainable parameter and AdamW's two moments of each. */
   memoryReport(): MemoryReport {
     const bytes = this.trainable.reduce((n, t) => n + t.param.size * bytesPerElement(t.param.dtype), 0);
-    return memoryReport({ values: 0, indices: 0, gradients: bytes, optimizerState: 2 * bytes, selectionBuffers: 0, peakTransientGradient: 0, peakTransient: 0 });
+    const byDtype: MemoryReport['byDtype'] = {};
+    for (const t of this.trainable) addBytes(byDtype, t.param.dtype, 3 * t.param.size * bytesPerElement(t.param.dtype));
+    return memoryReport({ values: 0, indices: 0, gradients: bytes, optimizerState: 2 * bytes, selectionBuffers: 0, peakTransientGradient: 0, peakTransient: 0, byDtype });
   }
 
   describe(): Record<string, string> {

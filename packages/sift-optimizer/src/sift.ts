@@ -3,7 +3,7 @@ import { bytesPerElement, keep, noGrad, scope, stack, type Tensor, widestFloat }
 import { SIFTError } from './errors.js';
 import type { FineTuner, StepTensors } from './fine-tuner.js';
 import { type IncrementState, incrementState, loadIncrementState } from './increment-state.js';
-import { type MemoryReport, memoryReport, nextStepBytes, residentBytes, sequencePeak, stepBytes } from './memory.js';
+import { addBytes, type MemoryReport, memoryReport, nextStepBytes, residentBytes, sequencePeak, stepBytes } from './memory.js';
 import { buildGroups, type GroupOptions, type ParamGroup } from './param-groups.js';
 import { describeSelection, type Selection } from './selection.js';
 import { SparseIncrement } from './sparse-increment.js';
@@ -278,7 +278,13 @@ export class SIFT implements FineTuner {
    */
   memoryReport(): MemoryReport {
     const sum = { values: 0, indices: 0, optimizerState: 0, gradients: 0, selectionBuffers: 0 };
-    for (const s of this.sparse) for (const [k, v] of Object.entries(residentBytes(s))) sum[k as keyof typeof sum] += v;
+    const byDtype: MemoryReport['byDtype'] = {};
+    for (const s of this.sparse) {
+      const { int32, ...parts } = residentBytes(s);
+      for (const [k, v] of Object.entries(parts)) sum[k as keyof typeof sum] += v;
+      addBytes(byDtype, 'int32', int32);
+      addBytes(byDtype, s.dtype, Object.values(parts).reduce((n, v) => n + v, 0) - int32);
+    }
     // The backward's hooks, then step() on what they left: the larger of the two is the phase's peak.
     const hooks = this.sparse.map(nextStepBytes);
     const afterBackward = hooks.reduce((n, h) => n + Math.max(0, h.growth), 0);
@@ -286,8 +292,10 @@ export class SIFT implements FineTuner {
     const swapped = swaps.reduce((n, p) => n + Math.max(0, p.growth), 0);
     const step = afterBackward + Math.max(sequencePeak(swaps), swapped + this.clipBytes());
     const denseBytes = this.denseParams.reduce((n, d) => n + d.param.size * bytesPerElement(d.param.dtype), 0);
+    for (const d of this.denseParams) addBytes(byDtype, d.param.dtype, 3 * d.param.size * bytesPerElement(d.param.dtype));
     return memoryReport({
       ...sum,
+      byDtype,
       gradients: sum.gradients + denseBytes,
       optimizerState: sum.optimizerState + 2 * denseBytes,
       peakTransientGradient: Math.max(0, ...this.sparse.map((s) => s.param.size * bytesPerElement(s.param.dtype))),

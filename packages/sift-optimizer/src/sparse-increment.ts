@@ -59,11 +59,21 @@ export class SparseIncrement {
     this.hook = param.registerHook((G) => noGrad(() => this.onGradient(G)));
   }
 
-  /** The hook on P's gradient: choose on the first gradient(s), gather G[idx], drop G. */
-  private onGradient(scaled: Tensor): null {
-    if (this.lossScale === 1) return this.onUnscaledGradient(scaled);
-    // Freed as backward frees G itself: nothing the hook keeps holds it.
-    const G = scaled.mul(1 / this.lossScale);
+  /**
+   * The hook on P's gradient: choose on the first gradient(s), gather G[idx], drop G. What is kept is the loss's own
+   * gradient in the state's dtype: a half-precision G is widened to float32 and a loss scale divided out first, in a
+   * copy freed with G.
+   */
+  private onGradient(arrived: Tensor): null {
+    const widen = arrived.dtype !== this.dtype;
+    if (!widen && this.lossScale === 1) return this.onUnscaledGradient(arrived);
+    const scale = this.lossScale;
+    const G = keep(
+      scope(() => {
+        const g = widen ? arrived.cast(this.dtype) : arrived;
+        return scale === 1 ? g : g.mul(1 / scale);
+      }),
+    );
     try {
       return this.onUnscaledGradient(G);
     } finally {
@@ -74,7 +84,7 @@ export class SparseIncrement {
   private onUnscaledGradient(G: Tensor): null {
     this.received = true;
     if (!this.indices) {
-      // G is in the state's dtype: only float32 and float64 weights train, and the state keeps the weight's dtype.
+      // G is in the state's dtype (float32, or float64 for float64 weights): onGradient widened a half-precision one.
       const choice = this.selector.observe(G, this.k);
       if (choice) {
         this.adopt(keep(choice.indices));
