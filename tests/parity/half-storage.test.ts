@@ -4,6 +4,7 @@ import {
   type HalfDType,
   getBackend,
   memoryStats,
+  resetPeakBytes,
   supportsDtype,
   tensor,
   tensorFromBits,
@@ -70,6 +71,18 @@ describe.each(backends.filter((b) => b.half))('half storage on $name', (backend)
       expect(Array.from(await f.toArray())).toEqual([1, 1, 1].map(() => rounded(1 / 3, dtype)));
       z.dispose();
       f.dispose();
+    });
+
+    it('a half weight in a float32 matmul is widened into a transient buffer: counted in the peak, freed after', async () => {
+      const w = zeros([64, 64], { dtype });
+      const x = zeros([8, 64]);
+      const before = memoryStats().bytesInUse;
+      resetPeakBytes();
+      const y = x.matmul(w.T);
+      expect(y.dtype).toBe('float32');
+      expect(memoryStats().bytesInUse - before).toBe(8 * 64 * 4); // only the result stays
+      expect(memoryStats().peakBytes - before).toBeGreaterThanOrEqual(64 * 64 * 4 + 8 * 64 * 4);
+      for (const t of [w, x, y]) t.dispose();
     });
 
     it('toBits refuses a tensor that is not half, naming its dtype', () => {

@@ -1,13 +1,15 @@
 import { type AdamWHyper, type BackendStorage, type DType, type TypedArray, adamwConstants } from '@siftjs/tensor';
 import type { CpuContext } from '../runtime/context.js';
 import type { WasmKernels } from '../runtime/tiers.js';
+import { halfOperands } from './support/half-operands.js';
 
 /**
  * AdamW in place on contiguous float storages of `size` elements (PyTorch's semantics), with the constants of
  * `adamwConstants` (@siftjs/tensor). Tiers: float32 as a row job of wasm/elementwise-f32.wat over the threads — the
  * same float64 arithmetic in SIMD lanes, so the same bits; everything else in TypeScript.
+ * Half operands widen to float32 and the result is rounded back (support/half-operands.ts).
  */
-export function adamw(cpu: CpuContext, p: BackendStorage, g: BackendStorage, m: BackendStorage, v: BackendStorage, dtype: DType, size: number, h: AdamWHyper): void {
+export const adamw = halfOperands(function adamw(cpu: CpuContext, p: BackendStorage, g: BackendStorage, m: BackendStorage, v: BackendStorage, dtype: DType, size: number, h: AdamWHyper): void {
   const arrays = [p, g, m, v].map((s) => cpu.array(s, dtype));
   const wasm = cpu.simd.all;
   if (wasm && dtype === 'float32') {
@@ -18,7 +20,7 @@ export function adamw(cpu: CpuContext, p: BackendStorage, g: BackendStorage, m: 
     return;
   }
   adamwElements(arrays[0], arrays[1], arrays[2], arrays[3], size, h);
-}
+}, { inPlace: [0, 2, 3] });
 
 /**
  * Row job (threads/row-jobs.ts) over elements: p, g, m, v, then β1, 1−β1, β2, 1−β2, decay, step size,

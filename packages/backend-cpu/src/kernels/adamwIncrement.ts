@@ -1,13 +1,24 @@
-import { type AdamWIncrementArgs, type BackendStorage, type TypedArray, adamwBiasCorrection } from '@siftjs/tensor';
+import { type AdamWIncrementArgs, type BackendStorage, type TypedArray, adamwBiasCorrection, DTypeError, isHalf, numberToHalfBits } from '@siftjs/tensor';
 import type { CpuContext } from '../runtime/context.js';
 import { checkIndex } from './support/indices.js';
 
 /** SIFT's step on one sparse tensor, in place (the contract's adamwIncrement; the paper's Figure 5). */
 export function adamwIncrement(cpu: CpuContext, a: AdamWIncrementArgs): void {
+  if (isHalf(a.dtype)) {
+    throw new DTypeError(`adamwIncrement: the increment and its moments are ${a.dtype}; keep them float32 (an update below the half spacing would be lost), the parameter may be half`);
+  }
   const f = (s: BackendStorage) => cpu.array(s, a.dtype);
   const idx = cpu.array(a.indices, 'int32') as Int32Array;
-  stepIncrement(a, cpu.array(a.param, a.paramDtype), idx, f(a.base), f(a.delta), f(a.grad), f(a.m), f(a.v), a.steps ? f(a.steps) : null);
+  const param = cpu.array(a.param, a.paramDtype);
+  // A half parameter (a frozen bf16 base weight) takes base + δ rounded once to nearest even from the exact sum, as
+  // a float32 one does (and as fallbacks/adamwIncrement.ts computes it); δ itself stays in `a.dtype`.
+  const paramDtype = a.paramDtype;
+  const store: Store = isHalf(paramDtype) ? (at, v) => void (param[at] = numberToHalfBits(v, paramDtype)) : (at, v) => void (param[at] = v);
+  stepIncrement(a, store, idx, f(a.base), f(a.delta), f(a.grad), f(a.m), f(a.v), a.steps ? f(a.steps) : null);
 }
+
+/** Writes one parameter element. */
+type Store = (at: number, value: number) => void;
 
 /**
  * The step in float64, one component at a time, with the constants of `adamwConstants` / `adamwBiasCorrection`
@@ -16,7 +27,7 @@ export function adamwIncrement(cpu: CpuContext, a: AdamWIncrementArgs): void {
  */
 function stepIncrement(
   a: Omit<AdamWIncrementArgs, 'param' | 'indices' | 'base' | 'delta' | 'grad' | 'm' | 'v' | 'steps'>,
-  param: TypedArray,
+  store: Store,
   idx: Int32Array,
   base: TypedArray,
   delta: TypedArray,
@@ -40,6 +51,6 @@ function stepIncrement(
       ({ stepSize, bc2 } = adamwBiasCorrection(a.c, t));
     }
     delta[i] = delta[i] * decay - (stepSize * mi) / (Math.sqrt(vi) / bc2 + eps);
-    param[idx[i]] = base[i] + delta[i];
+    store(idx[i], base[i] + delta[i]);
   }
 }

@@ -2,13 +2,17 @@ import { type BackendStorage, type TypedArray, type View, sizeOf, splitAxes } fr
 import type { CpuContext } from '../runtime/context.js';
 import { forEachOutput } from './support/axes.js';
 import type { Geometry } from './support/strided.js';
+import { halfOperands } from './support/half-operands.js';
 
-/** Index (int32) of the first max/min along `axis`; the output keeps that dim as 1. */
-export function argReduce(cpu: CpuContext, op: 'argmax' | 'argmin', x: View, axis: number): BackendStorage {
+/**
+ * Index (int32) of the first max/min along `axis`; the output keeps that dim as 1.
+ * Half operands widen to float32 and the result is rounded back (support/half-operands.ts).
+ */
+export const argReduce = halfOperands(function argReduce(cpu: CpuContext, op: 'argmax' | 'argmin', x: View, axis: number): BackendStorage {
   const out = cpu.make('int32', sizeOf(x.shape) / (x.shape[axis] || 1));
   argReduceStrided(op, cpu.array(x.storage), x, axis, cpu.array(out) as Int32Array);
   return out;
-}
+});
 
 /** Index of the first max/min along one axis; NaN counts as the extremum (first NaN wins), as PyTorch. */
 function argReduceStrided(op: 'argmax' | 'argmin', x: TypedArray, g: Geometry, axis: number, out: Int32Array): void {

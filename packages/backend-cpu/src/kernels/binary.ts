@@ -3,13 +3,15 @@ import type { CpuContext } from '../runtime/context.js';
 import { BINARY_ROWS, type Fn2, type Row2, binaryFn } from './support/binary-ops.js';
 import { type Geometry, collapse, forEachRow } from './support/strided.js';
 import { type ElementwiseKernels, MIN_ROW, SIMD_BINARY_OPS } from './wasm/elementwise-f32.js';
+import { halfOperands } from './support/half-operands.js';
 
 /**
  * Comparisons and logical ops give bool, the others the inputs' dtype. Tiers: float32 add/sub/mul/div over rows
  * that read each operand contiguously or as one broadcast value by wasm/elementwise-f32.wat (the same bits);
  * everything else by the TypeScript tables (support/binary-ops.ts).
+ * Half operands widen to float32 and the result is rounded back (support/half-operands.ts).
  */
-export function binary(cpu: CpuContext, op: BinaryOp, a: View, b: View): BackendStorage {
+export const binary = halfOperands(function binary(cpu: CpuContext, op: BinaryOp, a: View, b: View): BackendStorage {
   const compare = COMPARISON_OPS.has(op);
   const out = cpu.make(compare ? 'bool' : a.dtype, sizeOf(a.shape));
   const [x, y, o] = [cpu.array(a.storage), cpu.array(b.storage), cpu.array(out)];
@@ -21,7 +23,7 @@ export function binary(cpu: CpuContext, op: BinaryOp, a: View, b: View): Backend
   const float = a.dtype === 'float32' || a.dtype === 'float64';
   mapBinary(binaryFn(op, a.dtype), x, a, y, b, o, float && !compare ? BINARY_ROWS[op] : undefined);
   return out;
-}
+});
 
 /**
  * out (contiguous, fresh) = a op b for float32 views in the heap, where each innermost row reads each operand

@@ -1,10 +1,27 @@
-import { type BackendStorage, type DType, type View, sizeOf } from '@siftjs/tensor';
+import { type BackendStorage, type DType, type HalfDType, type View, isContiguous, isHalf, sizeOf } from '@siftjs/tensor';
 import type { CpuContext } from '../runtime/context.js';
 import { contiguousGeometry, converter, copyStrided } from './support/copy-strided.js';
+import { narrowRun, widenRun } from './support/half.js';
 
-/** A contiguous copy of `x` in `dtype` (to int truncates toward zero, to bool is "non-zero"). */
+/**
+ * A contiguous copy of `x` in `dtype` (to int truncates toward zero, to bool is "non-zero", to float16 / bfloat16
+ * rounds to nearest even). Contiguous float32 ↔ half runs go through support/half.ts (WebAssembly SIMD); every other
+ * pair element by element (support/copy-strided.ts).
+ */
 export function cast(cpu: CpuContext, x: View, dtype: DType): BackendStorage {
-  const out = cpu.make(dtype, sizeOf(x.shape));
-  copyStrided(cpu.array(x.storage), x, cpu.array(out), contiguousGeometry(x.shape), converter(dtype));
+  const n = sizeOf(x.shape);
+  const out = cpu.make(dtype, n);
+  if (isContiguous(x.shape, x.strides)) {
+    const src = cpu.array(x.storage).subarray(x.offset, x.offset + n);
+    if (isHalf(x.dtype) && dtype === 'float32') {
+      widenRun(cpu, src as Uint16Array, cpu.array(out) as Float32Array, x.dtype);
+      return out;
+    }
+    if (x.dtype === 'float32' && isHalf(dtype)) {
+      narrowRun(cpu, src as Float32Array, cpu.array(out) as Uint16Array, dtype as HalfDType);
+      return out;
+    }
+  }
+  copyStrided(cpu.array(x.storage), x, cpu.array(out), contiguousGeometry(x.shape), converter(x.dtype, dtype));
   return out;
 }

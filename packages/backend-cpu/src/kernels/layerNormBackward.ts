@@ -1,8 +1,12 @@
 import type { NormBackward, NormGradients, NormStats, View } from '@siftjs/tensor';
 import type { CpuContext } from '../runtime/context.js';
 import { normBackward } from './support/norm-backward.js';
+import { halfOperands } from './support/half-operands.js';
 
-/** Layer norm's backward: the gradients `wanted` names, null for the others (support/norm-backward.ts). */
-export function layerNormBackward(cpu: CpuContext, dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward {
+/**
+ * Layer norm's backward: the gradients `wanted` names, null for the others (support/norm-backward.ts).
+ * Half operands widen to float32 and the result is rounded back (support/half-operands.ts).
+ */
+export const layerNormBackward = halfOperands(function layerNormBackward(cpu: CpuContext, dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward {
   return normBackward(cpu, dy, x, weight, stats, cols, true, wanted);
-}
+});

@@ -4,13 +4,15 @@ import type { CpuHeap } from '../runtime/heap.js';
 import { forEachOutput } from './support/axes.js';
 import { type Geometry, forEachRow } from './support/strided.js';
 import { type ElementwiseKernels, MIN_ROW } from './wasm/elementwise-f32.js';
+import { halfOperands } from './support/half-operands.js';
 
 /**
  * Reduces over `axes`, keeping them as size-1 dims; sums of int32/bool give int32. Tiers: float32 sums by
  * wasm/elementwise-f32.wat where the reduced (or the kept) dims form one contiguous run; everything else, and max
  * and min, in TypeScript.
+ * Half operands widen to float32 and the result is rounded back (support/half-operands.ts).
  */
-export function reduce(cpu: CpuContext, op: ReduceOp, x: View, axes: readonly number[]): BackendStorage {
+export const reduce = halfOperands(function reduce(cpu: CpuContext, op: ReduceOp, x: View, axes: readonly number[]): BackendStorage {
   const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const dtype = op === 'sum' && (x.dtype === 'int32' || x.dtype === 'bool') ? 'int32' : x.dtype;
   const out = cpu.make(dtype, sizeOf(kept));
@@ -21,7 +23,7 @@ export function reduce(cpu: CpuContext, op: ReduceOp, x: View, axes: readonly nu
   }
   reduceStrided(op, cpu.array(x.storage), x, axes, cpu.array(out));
   return out;
-}
+});
 
 /** Sums in float64 (JS numbers) whatever the storage type; max/min propagate NaN as PyTorch does. */
 function reduceStrided(op: ReduceOp, x: TypedArray, g: Geometry, axes: readonly number[], out: TypedArray): void {

@@ -3,14 +3,16 @@ import type { CpuContext } from '../runtime/context.js';
 import type { WasmKernels } from '../runtime/tiers.js';
 import { copy } from './copy.js';
 import { checkIndex, readInts } from './support/indices.js';
+import { halfOperands } from './support/half-operands.js';
 
 /**
  * SIFT's weight-gradient components without the dense product: for a [M, K], g [M, N] and int32 idx [k],
  * out[j] = Σₘ a[m, r]·g[m, c] at (r, c) of idx[j] (see sampledColumns). Rows are taken SAMPLED_CHUNK_ROWS at a time,
  * laid out column by column, and every index's dot product summed in float64: by wasm/elementwise-f32.wat's
  * sampledDots for float32, in TypeScript otherwise (the same bits).
+ * Half operands widen to float32 and the result is rounded back (support/half-operands.ts).
  */
-export function sampledMatmul(cpu: CpuContext, a: View, g: View, idx: View, transposed: boolean): BackendStorage {
+export const sampledMatmul = halfOperands(function sampledMatmul(cpu: CpuContext, a: View, g: View, idx: View, transposed: boolean): BackendStorage {
   const [m, k] = a.shape;
   const n = g.shape[1];
   const ids = readInts(cpu.array(idx.storage), idx);
@@ -51,7 +53,7 @@ export function sampledMatmul(cpu: CpuContext, a: View, g: View, idx: View, tran
   } finally {
     for (const s of [rowsS, colsS, accS]) cpu.free(s);
   }
-}
+});
 
 /**
  * Row job (threads/row-jobs.ts) over indices: aCols, gCols, rows, cols, acc (heap byte offsets), c. Indices

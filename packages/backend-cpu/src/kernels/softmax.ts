@@ -1,12 +1,14 @@
 import { type BackendStorage, type TypedArray, type View, sizeOf } from '@siftjs/tensor';
 import type { CpuContext } from '../runtime/context.js';
 import type { WasmKernels } from '../runtime/tiers.js';
+import { halfOperands } from './support/half-operands.js';
 
 /**
  * Softmax (or log-softmax) over rows of `cols` of a contiguous input. Tiers: float32 as a row job of
  * wasm/rows-f32.wat over the threads (float64 lanes, rounded once); everything else in TypeScript.
+ * Half operands widen to float32 and the result is rounded back (support/half-operands.ts).
  */
-export function softmax(cpu: CpuContext, x: View, cols: number, log: boolean): BackendStorage {
+export const softmax = halfOperands(function softmax(cpu: CpuContext, x: View, cols: number, log: boolean): BackendStorage {
   const n = sizeOf(x.shape);
   const out = cpu.make(x.dtype, n);
   const [xs, o] = [cpu.contiguous(x), cpu.array(out)];
@@ -14,7 +16,7 @@ export function softmax(cpu: CpuContext, x: View, cols: number, log: boolean): B
   if (wasm && x.dtype === 'float32' && cols > 0) cpu.rowJob(wasm, softmaxJob, [xs.byteOffset, o.byteOffset, cols, log ? 1 : 0], n / cols, cols);
   else softmaxRows(xs, o, cols ? n / cols : 0, cols, log);
   return out;
-}
+});
 
 /** Row job (threads/row-jobs.ts) over rows: x, out, cols, log. Self-contained: workers run its source text. */
 export function softmaxJob(k: WasmKernels, a: Float64Array, r0: number, r1: number): void {

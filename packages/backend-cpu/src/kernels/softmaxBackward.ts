@@ -1,12 +1,14 @@
 import { type BackendStorage, type TypedArray, type View, sizeOf } from '@siftjs/tensor';
 import type { CpuContext } from '../runtime/context.js';
 import type { WasmKernels } from '../runtime/tiers.js';
+import { halfOperands } from './support/half-operands.js';
 
 /**
  * Softmax's backward along rows of `cols` from its output y: dx = y ⊙ (dy − Σ dy⊙y), or for log-softmax
  * dx = dy − exp(y) Σ dy. Tiers: float32 as a row job of wasm/rows-f32.wat over the threads; else TypeScript.
+ * Half operands widen to float32 and the result is rounded back (support/half-operands.ts).
  */
-export function softmaxBackward(cpu: CpuContext, y: View, dy: View, cols: number, log: boolean): BackendStorage {
+export const softmaxBackward = halfOperands(function softmaxBackward(cpu: CpuContext, y: View, dy: View, cols: number, log: boolean): BackendStorage {
   const n = sizeOf(y.shape);
   const out = cpu.make(y.dtype, n);
   const [ys, dys, o] = [cpu.contiguous(y), cpu.contiguous(dy), cpu.array(out)];
@@ -15,7 +17,7 @@ export function softmaxBackward(cpu: CpuContext, y: View, dy: View, cols: number
     cpu.rowJob(wasm, softmaxBackwardJob, [ys.byteOffset, dys.byteOffset, o.byteOffset, cols, log ? 1 : 0], n / cols, cols);
   } else softmaxRowsBackward(ys, dys, o, cols ? n / cols : 0, cols, log);
   return out;
-}
+});
 
 /** Row job (threads/row-jobs.ts) over rows: y, dy, dx, cols, log. Self-contained: workers run its source text. */
 export function softmaxBackwardJob(k: WasmKernels, a: Float64Array, r0: number, r1: number): void {

@@ -4,13 +4,15 @@ import type { WasmKernels } from '../runtime/tiers.js';
 import { type Geometry, collapse, forEachRow } from './support/strided.js';
 import { type Fn1, type Row1, UNARY, UNARY_ROWS } from './support/unary-ops.js';
 import { type RowsKernels, SIMD_UNARY_OPS } from './wasm/rows-f32.js';
+import { halfOperands } from './support/half-operands.js';
 
 /**
  * Same dtype out as in, except `not` and `isnan` (→ bool). Tiers: exp, tanh, gelu (tanh) and its derivative and
  * sigmoid of contiguous float32 as a row job of wasm/rows-f32.wat over the threads, of strided float32 rows by
  * the same kernel on this thread; everything else by the TypeScript tables (support/unary-ops.ts).
+ * Half operands widen to float32 and the result is rounded back (support/half-operands.ts).
  */
-export function unary(cpu: CpuContext, op: UnaryOp, x: View): BackendStorage {
+export const unary = halfOperands(function unary(cpu: CpuContext, op: UnaryOp, x: View): BackendStorage {
   const outType = op === 'not' || op === 'isnan' ? 'bool' : x.dtype;
   const out = cpu.make(outType, sizeOf(x.shape));
   const f = x.dtype === 'int32' && op === 'neg' ? (v: number) => -v | 0 : UNARY[op];
@@ -27,7 +29,7 @@ export function unary(cpu: CpuContext, op: UnaryOp, x: View): BackendStorage {
   const float = x.dtype === 'float32' || x.dtype === 'float64';
   mapUnary(f, cpu.array(x.storage), x, cpu.array(out), float ? UNARY_ROWS[op] : undefined);
   return out;
-}
+});
 
 /** Row job (threads/row-jobs.ts) over elements: op, x, out. Self-contained: workers run its source text. */
 export function unaryJob(k: WasmKernels, a: Float64Array, r0: number, r1: number): void {

@@ -1,4 +1,5 @@
 import type { ElementwiseKernels } from '../kernels/wasm/elementwise-f32.js';
+import type { HalfKernels } from '../kernels/wasm/half-f32.js';
 import type { NormKernels } from '../kernels/wasm/norm-f32.js';
 import type { RowsKernels } from '../kernels/wasm/rows-f32.js';
 import type { CpuHeap } from './heap.js';
@@ -23,6 +24,8 @@ export interface SimdTiers {
   rows: RowsKernels | null;
   /** layer norm and RMS norm, forward and backward (kernels/wasm/norm-f32.wat). */
   norm: NormKernels | null;
+  /** float16 / bfloat16 ↔ float32 runs (kernels/wasm/half-f32.wat), on this thread. */
+  half: HalfKernels | null;
   /** The three together, for row jobs (threads/row-jobs.ts) on this thread and on the worker threads. */
   all: WasmKernels | null;
 }
@@ -39,7 +42,8 @@ export function loadTiers(heap: CpuHeap, enabled: boolean): SimdTiers {
   const elementwise = enabled ? loadElementwise(heap) : null;
   const rows = enabled ? loadRows(heap) : null;
   const norm = enabled ? loadNorm(heap) : null;
-  return { elementwise, rows, norm, all: elementwise && rows && norm ? { rows, norm, elementwise } : null };
+  const half = enabled ? loadHalf(heap) : null;
+  return { elementwise, rows, norm, half, all: elementwise && rows && norm ? { rows, norm, elementwise } : null };
 }
 
 /** The compiled modules behind `all`, which each worker thread instantiates again. */
@@ -63,4 +67,10 @@ function loadNorm(heap: CpuHeap): NormKernels | null {
   if (!heap.shared) return null;
   const e = instantiate(heap, 'norm-f32') as unknown as NormKernels | null;
   return e && { normForward: e.normForward, normBackward: e.normBackward };
+}
+
+function loadHalf(heap: CpuHeap): HalfKernels | null {
+  if (!heap.shared) return null;
+  const e = instantiate(heap, 'half-f32') as unknown as HalfKernels | null;
+  return e && { widenBf16: e.widenBf16, narrowBf16: e.narrowBf16, widenF16: e.widenF16, narrowF16: e.narrowF16 };
 }

@@ -63,7 +63,10 @@ export interface Backend {
 
   // ---- linear algebra ----
   /** a: [...batch, M, K], b: [...batch, K, N] with identical batch dims (broadcast by the caller through
-   *  0 strides); out: [...batch, M, N]. Transposed operands arrive as permuted strides. Float dtypes only. */
+   *  0 strides); out: [...batch, M, N]. Transposed operands arrive as permuted strides. Float dtypes only, the same
+   *  for both, except that either operand may be float16 / bfloat16 where the other is float32 (a half weight in a
+   *  float32 product; also float16 with bfloat16): the half values are read as float32, the product accumulates in
+   *  float32 and out is float32. Two operands of one half dtype give that dtype. */
   matmul(a: View, b: View): BackendStorage;
 
   // ---- indexing ----

@@ -1,5 +1,7 @@
 import type { Backend } from '../backend/backend.js';
+import { isHalf } from '../dtype.js';
 import { BackendError, fmtShape } from '../errors.js';
+import { halfBitsToFloat32Array } from '../half.js';
 import { selectTopkAbs } from '../host/select-topk-abs.js';
 import { fromStorage } from '../ops/util.js';
 import { collapseDims } from '../shape.js';
@@ -28,7 +30,9 @@ function hostValues(b: Backend, x: Tensor): Float64Array {
     );
   }
   const ref = x.storage();
-  const data = b.readSync(ref.data, x.dtype, ref.size);
+  const stored = b.readSync(ref.data, x.dtype, ref.size);
+  // half dtypes read as their bit patterns: ranked by value
+  const data = isHalf(x.dtype) ? halfBitsToFloat32Array(stored as Uint16Array, x.dtype) : stored;
   const out = new Float64Array(x.size);
   if (x.size === 0) return out;
   const { shape, strides } = collapseDims(x.shape, [x.strides]);

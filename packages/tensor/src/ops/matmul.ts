@@ -6,7 +6,7 @@ import { sumTo } from './reduce.js';
 import { backendOf, expandedView, fromStorage, requireFloat } from './util.js';
 import { reshape, transpose, unsqueeze } from './views.js';
 import { cast } from './cast.js';
-import { promoteTypes } from '../dtype.js';
+import { isHalf, promoteTypes } from '../dtype.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { sampledGradRequest, wholeLeafOf } from '../autograd/sampled-grad.js';
 
@@ -44,8 +44,11 @@ function matmul2(a: Tensor, b: Tensor): Tensor {
   }
   const batch = broadcastShapes('matmul (batch dims)', a.shape.slice(0, -2), b.shape.slice(0, -2));
   const dtype = promoteTypes(a.dtype, b.dtype);
-  const ac = a.dtype === dtype ? a : noGrad(() => cast(a, dtype));
-  const bc = b.dtype === dtype ? b : noGrad(() => cast(b, dtype));
+  // A half operand of a float32 product (a bf16 weight times float32 activations) goes to the kernel as it is: the
+  // backend widens it inside the product (Backend.matmul), so no float32 copy of the weight outlives the call.
+  const asIs = (t: Tensor) => t.dtype === dtype || (dtype === 'float32' && isHalf(t.dtype));
+  const ac = asIs(a) ? a : noGrad(() => cast(a, dtype));
+  const bc = asIs(b) ? b : noGrad(() => cast(b, dtype));
   const out = fromStorage(
     backend,
     backend.matmul(expandedView(ac, [...batch, m, k]), expandedView(bc, [...batch, k, n])),
@@ -56,6 +59,7 @@ function matmul2(a: Tensor, b: Tensor): Tensor {
   if (bc !== b) bc.dispose();
   const aShape = a.shape;
   const bShape = b.shape;
+  const [aType, bType] = [a.dtype, b.dtype];
   // A weight used whole (x·W or x·Wᵀ) may ask for only some components of its gradient (sampled-grad.ts).
   const weight = b.requiresGrad && backend.sampledMatmul ? wholeLeafOf(b) : null;
   return record(
@@ -70,12 +74,20 @@ function matmul2(a: Tensor, b: Tensor): Tensor {
         values.dispose();
       }
       return [
-        need[0] ? sumTo(matmul2(g, transpose(bs)), aShape) : null,
-        need[1] && !request ? weightGrad(as, g, bs) : null,
+        need[0] ? inDtype(sumTo(matmul2(g, transpose(bs)), aShape), aType) : null,
+        need[1] && !request ? inDtype(weightGrad(as, g, bs), bType) : null,
       ];
     },
     [a, b],
   );
+}
+
+/** A gradient in its input's dtype (a product with a half operand is float32; the half input's gradient is half). */
+function inDtype(g: Tensor, dtype: Tensor['dtype']): Tensor {
+  if (g.dtype === dtype) return g;
+  const c = cast(g, dtype);
+  g.dispose();
+  return c;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { getBackend } from '../backend/registry.js';
-import type { DType } from '../dtype.js';
+import { type DType, isFloat } from '../dtype.js';
 import { DTypeError } from '../errors.js';
 import { nextStream } from '../random/generator.js';
 import { checkShape, sizeOf } from '../shape.js';
@@ -13,7 +13,8 @@ export interface RandomOptions {
 }
 
 function draw(kind: 'uniform' | 'normal', shape: readonly number[], dtype: DType): Tensor {
-  if (dtype !== 'float32' && dtype !== 'float64') throw new DTypeError(`${kind === 'uniform' ? 'rand' : 'randn'}: dtype must be float32 or float64, got ${dtype}`);
+  // A half dtype draws the float32 numbers and rounds them to nearest even (the same stream as float32).
+  if (!isFloat(dtype)) throw new DTypeError(`${kind === 'uniform' ? 'rand' : 'randn'}: dtype must be a float type, got ${dtype}`);
   const s = checkShape(shape, kind);
   const b = getBackend();
   const { seed, offset } = nextStream();

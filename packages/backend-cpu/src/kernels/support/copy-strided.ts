@@ -1,5 +1,4 @@
-import type { DType, TypedArray } from '@siftjs/tensor';
-import { contiguousStrides } from '@siftjs/tensor';
+import { type DType, type TypedArray, contiguousStrides, fromBFloat16Bits, fromFloat16Bits, isHalf, toBFloat16Bits, toFloat16Bits } from '@siftjs/tensor';
 import { type Geometry, collapse, forEachRow } from './strided.js';
 
 /** Copies a strided view into a strided destination of the same shape (conversion by the typed arrays). */
@@ -19,10 +18,24 @@ export function copyStrided(src: TypedArray, sg: Geometry, dst: TypedArray, dg: 
   });
 }
 
-/** How values convert into `to`: to int truncates toward zero (NaN → 0), to bool is "non-zero". */
-export function converter(to: DType): ((x: number) => number) | undefined {
+/**
+ * How a stored element of `from` becomes one of `to` (undefined: the typed arrays' own store converts, or the dtypes
+ * are the same): to int truncates toward zero (NaN → 0), to bool is "non-zero" (NaN is true), to a half dtype rounds
+ * to nearest even once from the exact value; a half element is read as its value first.
+ */
+export function converter(from: DType, to: DType): ((x: number) => number) | undefined {
+  if (from === to) return undefined;
+  const store = storeAs(to);
+  if (!isHalf(from)) return store;
+  const load = from === 'bfloat16' ? fromBFloat16Bits : fromFloat16Bits;
+  return store ? (x) => store(load(x)) : load;
+}
+
+function storeAs(to: DType): ((x: number) => number) | undefined {
   if (to === 'bool') return (x) => (x !== 0 && x === x ? 1 : x !== x ? 1 : 0);
   if (to === 'int32') return (x) => (x !== x ? 0 : Math.trunc(x) | 0);
+  if (to === 'float16') return toFloat16Bits;
+  if (to === 'bfloat16') return toBFloat16Bits;
   return undefined;
 }
 
