@@ -39,13 +39,15 @@ export interface FitOptions {
   /** The starting loss of a resumed run (the first step's, saved with its checkpoint); else the first step's. */
   startLoss?: number;
   /** Called after each epoch's evaluation, e.g. to checkpoint; `startLoss` is the divergence reference to keep. */
-  afterEpoch?: (epoch: number, evaluation: Evaluation, run: { startLoss: number | undefined; seconds: number; peakBytes: number }) => void | Promise<void>;
+  afterEpoch?: (epoch: number, evaluation: Evaluation, run: { startLoss: number | undefined; seconds: number; peakBytes: number; skippedSteps: number }) => void | Promise<void>;
   /**
    * Dynamic loss scaling (float16 weights): the loss is scaled before backward, and a step whose gradients are not
    * finite is skipped — logged as a 'skip' event and told to `onSkip` — instead of stopping the run; the learning
    * rate schedule does not advance on a skipped step (as Hugging Face's Trainer). Bound to `tuner`.
    */
   scaler?: GradScaler;
+  /** Steps the scaler skipped before `startEpoch` (a resumed run): the schedule did not advance for them. */
+  skippedBefore?: number;
   /** Told of each skipped step (the terminal's fit prints one line per skip unless quiet). */
   onSkip?: (message: string) => void;
   /** Makes the progress display of `total` steps (none when `quiet`); `fit` gives the terminal's. */
@@ -83,7 +85,7 @@ export async function fitLoop(o: FitOptions): Promise<FitResult> {
   const total = perEpoch * o.epochs;
   for (const g of tuner.paramGroups) g.lr = o.lr;
   const sched = new LRScheduler(tuner, linearWarmupLinearDecay(Math.round((o.warmupFraction ?? 0.06) * total), total));
-  for (let s = 0; s < start * perEpoch; s++) sched.step();
+  for (let s = 0; s < start * perEpoch - (o.skippedBefore ?? 0); s++) sched.step();
   const before = memoryStats().bytesInUse;
   const measured = resetPeakBytes();
   const losses: number[] = [];
@@ -141,7 +143,7 @@ export async function fitLoop(o: FitOptions): Promise<FitResult> {
       }
       evaluations.push({ ...ev, epoch });
       o.log.write({ method: tuner.method, epoch, event: 'eval', ...ev });
-      await o.afterEpoch?.(epoch, ev, { startLoss: watch.startLoss, seconds: (performance.now() - t0) / 1000, peakBytes: measured ? memoryStats().peakBytes - before : NaN });
+      await o.afterEpoch?.(epoch, ev, { startLoss: watch.startLoss, seconds: (performance.now() - t0) / 1000, peakBytes: measured ? memoryStats().peakBytes - before : NaN, skippedSteps: (o.skippedBefore ?? 0) + skippedSteps });
     }
   } finally {
     watch.dispose();
