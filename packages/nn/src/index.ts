@@ -1,7 +1,7 @@
 // @siftjs/nn — modules, layers, init, losses, optimizers and schedules with PyTorch's semantics.
 export { Module, ModuleList, type LoadResult } from './module.js';
 export { GradientCheckpointingLayer, setGradientCheckpointing } from './checkpointing.js';
-export { isParameter, type Parameter, parameter, withParameterDtype } from './parameter.js';
+export { isParameter, type Parameter, parameter } from './parameter.js';
 export * as init from './init.js';
 export { Linear, type LinearOptions } from './layers/linear.js';
 export { Embedding } from './layers/embedding.js';

@@ -1,20 +1,14 @@
-import { type DType, isHalf, noGrad, rand, randn, scope, type Tensor } from '@siftjs/tensor';
+import { noGrad, rand, randn, scope, type Tensor } from '@siftjs/tensor';
 
-/**
- * In-place initialisers through the Philox generator (same seed, same weights on every backend), as torch.nn.init.
- * A half-precision tensor gets the float32 draws rounded to nearest even: the same stream, so a model initialised in
- * bfloat16 is its float32 twin rounded.
- */
-
-const drawn = (dtype: DType): DType => (isHalf(dtype) ? 'float32' : dtype);
+/** In-place initialisers through the Philox generator (same seed, same weights on every backend), as torch.nn.init. */
 
 export function uniform_(t: Tensor, low = 0, high = 1): Tensor {
-  noGrad(() => scope(() => t.copy_(rand([...t.shape], { dtype: drawn(t.dtype), low, high }).cast(t.dtype))));
+  noGrad(() => scope(() => t.copy_(rand([...t.shape], { dtype: t.dtype, low, high }))));
   return t;
 }
 
 export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
-  noGrad(() => scope(() => t.copy_(randn([...t.shape], { dtype: drawn(t.dtype), mean, std }).cast(t.dtype))));
+  noGrad(() => scope(() => t.copy_(randn([...t.shape], { dtype: t.dtype, mean, std }))));
   return t;
 }
 
