@@ -45,6 +45,7 @@ describe('sift: bad input is one clear line and exit code 2, with nothing writte
     [['finetune', '--model', 'model', '--data', 'mails.jsonl', '--backend', 'tpu', '--out', 'o'], "unknown --backend 'tpu'"],
     [['finetune', '--model', 'model', '--data', 'mails.jsonl', '--method', 'magic', '--out', 'o'], "unknown --method 'magic'"],
     [['finetune', '--model', 'model', '--data', 'mails.jsonl', '--epochs', 'two', '--out', 'o'], "--epochs must be an integer"],
+    [['finetune', '--model', 'model', '--data', 'mails.jsonl', '--dtype', 'fp8', '--out', 'o'], "unknown --dtype 'fp8' (one of float32, float16, bfloat16)"],
   ])('sift %j', (args, message) => {
     const r = sift(args);
     expect(r.status).toBe(2);
@@ -107,6 +108,35 @@ describe('sift finetune, resume, eval and merge', () => {
     expect(bits(ckpt, file)).toEqual(bits(plain, file));
     const [a, b] = [plain, ckpt].map((d) => JSON.parse(readFileSync(join(d, 'metrics.json'), 'utf8')).heldOut);
     expect(b).toEqual(a);
+  });
+
+  it.each(['sift', 'lora'])('%s with --dtype bfloat16 (causal LM): base weights stored in bfloat16, training and eval land where float32 does', async (method) => {
+    const lm = (out: string) => [...args(out, 1), '--task', 'causal-lm', '--method', method];
+    const plain = join(root, `f32-${method}`);
+    const half = join(root, `bf16-${method}`);
+    await main(['node', 'sift', ...lm(plain)]);
+    const r = await siftInProcess([...lm(half), '--dtype', 'bfloat16']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^sift finetune: .* trainable parameters, base weights stored as bfloat16$/m);
+    const ev = (extra: string[]) => siftInProcess(['eval', '--model', modelDir, '--data', data, '--task', 'causal-lm', '--max-length', '16', ...extra]);
+    const [e32, e16] = [await ev([]), await ev(['--dtype', 'bfloat16'])];
+    expect([e32.code, e16.code]).toEqual([0, 0]);
+    const [base32, base16] = [e32, e16].map((e) => JSON.parse(e.stdout.trim().split('\n').at(-1)!).loss as number);
+    const [tuned32, tuned16] = [plain, half].map((d) => JSON.parse(readFileSync(join(d, 'metrics.json'), 'utf8')).heldOut.loss as number);
+    // weights rounded to bf16 (2^-9 relative, in float32 arithmetic) move the loss a little (7e-6 relative when
+    // written), not to nothing; activations computed in bf16 would move it by ~1e-3
+    expect(base16).not.toBe(base32);
+    expect(Math.abs(base16 - base32)).toBeLessThan(2e-4 * base32);
+    expect(Math.abs(tuned16 - tuned32)).toBeLessThan(2e-4 * tuned32);
+    expect(tuned16).toBeLessThan(base16);
+  });
+
+  it('--dtype bfloat16 builds the task model with its base weights in bfloat16 and its fresh head in float32', () => {
+    const tm = loadTaskModel(modelDir, 'classification', 2, { dtype: 'bfloat16' });
+    const dtypes = Object.fromEntries([...tm.model.namedParameters()].map(([n, p]) => [n, p.dtype]));
+    expect(dtypes['score.weight']).toBe('float32');
+    expect(Object.entries(dtypes).filter(([n]) => n !== 'score.weight').every(([, d]) => d === 'bfloat16')).toBe(true);
+    tm.model.dispose();
   });
 
   it('eval applies the delta; merge writes a checkpoint whose weights equal base + delta', async () => {

@@ -107,7 +107,7 @@ describe.each(backendsUnderTest())('safetensors on $name', (backend) => {
     f.close();
   });
 
-  it('reads one tensor at a time, converting F16, BF16 and I64 on load', async () => {
+  it('reads one tensor at a time: F16 and BF16 as float16 / bfloat16 (float32 where the backend has no half storage), I64 as int32', async () => {
     let f!: SafetensorsFile;
     const got = await read(() => {
       const data = new Uint8Array(2 + 2 + 8);
@@ -119,6 +119,8 @@ describe.each(backendsUnderTest())('safetensors on $name', (backend) => {
       f = SafetensorsFile.open(p);
       expect(f.keys().sort()).toEqual(['a', 'b', 'c']);
       expect(f.read('c').dtype).toBe('int32');
+      expect([f.read('a').dtype, f.read('b').dtype]).toEqual(caps().half ? ['float16', 'bfloat16'] : ['float32', 'float32']);
+      expect([f.read('a', 'float32').dtype, f.read('b', 'float32').dtype]).toEqual(['float32', 'float32']);
       expect(() => f.read('zzz')).toThrow(/no tensor named 'zzz'/);
       return [f.read('a'), f.read('b'), f.read('c')];
     });

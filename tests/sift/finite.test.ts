@@ -91,6 +91,14 @@ describe.each(backendsUnderTest())('non-finite flags on the device on $name', (b
     for (const t of ts) t.dispose();
   });
 
+  it.runIf(backend.half)('flags a NaN or ±Infinity in float16 and bfloat16 weights (a model stored in half precision)', async () => {
+    const ts = [tensor([1, NaN], { dtype: 'bfloat16' }), tensor([65504, -65504], { dtype: 'float16' }), tensor([2, -Infinity], { dtype: 'float16' }), tensor([3e38], { dtype: 'bfloat16' })];
+    const flags = nonFiniteFlags(ts);
+    expect(Array.from(await flags.toArray()).map((f) => (Number.isNaN(f) ? 'NaN' : f))).toEqual(['NaN', 0, 'NaN', 0]);
+    flags.dispose();
+    for (const t of ts) t.dispose();
+  });
+
   it('findNonFinite names the first tensor holding a NaN or ±Infinity and where; null when all are finite', async () => {
     const a = tensor([[1, 2], [3, 4]]);
     const b = tensor([[1, 2, 3], [4, 5, Infinity]]);

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { METHODS, type MethodName } from '@siftjs/sift-optimizer';
 import { checkBenchName, checkPretrainSize, commanderLine, fraction, fractionList, int, nameList, need, needOptions, num } from './arguments.js';
 import { BACKENDS, useBackend } from './backend.js';
+import { checkDtypeOnBackend, MODEL_DTYPES } from './model-dtype.js';
 import { COMPARE_DEFAULTS } from './compare.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { benchCommand } from './commands/bench.js';
@@ -22,6 +23,11 @@ const taskOption = ({ instruction = false } = {}) =>
   new Option('--task <task>', instruction ? 'classification, causal-lm or instruction (decoders: the loss on the response tokens only)' : 'what the model is for')
     .choices(instruction ? ['classification', 'causal-lm', 'instruction'] : ['classification', 'causal-lm'])
     .default('classification');
+/** --dtype: how the model's weights are stored (frozen base weights half; activations float32 either way). */
+const dtypeOption = () =>
+  new Option('--dtype <dtype>', "the dtype the model's weights are stored in: float16 / bfloat16 halve their memory (the trained parts and the arithmetic stay float32)")
+    .choices(MODEL_DTYPES)
+    .default('float32');
 const dataOptions = (c: Command) =>
   c
     .option('--text-field <name>', 'the field (JSONL) or column (CSV) holding the text', 'text')
@@ -60,6 +66,7 @@ export function program(): Command {
       .option('--density <x>', 'share of each targeted matrix that trains (sift, random), in (0, 1]', fraction('--density'), 0.01)
       .option('--lora-rank <r>', 'LoRA rank (default: equal trainable parameters to SIFT at --density)', int('--lora-rank'))
       .addOption(backendOption())
+      .addOption(dtypeOption())
       .option('--epochs <n>', 'passes over the training split', int('--epochs'), 3)
       .option('--lr <lr>', 'peak learning rate (linear warm-up over 6%, then linear decay)', num('--lr', { gt: 0 }), 1e-3)
       .option('--batch-size <n>', 'examples per step', int('--batch-size'), 16)
@@ -75,6 +82,7 @@ export function program(): Command {
     o.maxLength = maxLengthFor(command, o.model);
     checkOutDir('--out', o.out);
     await useBackend(o.backend);
+    checkDtypeOnBackend(o.dtype);
     await finetune({ ...o, heldOut: o.heldOut, batchSize: o.batchSize, maxLength: o.maxLength, textField: o.textField, labelField: o.labelField, promptField: o.promptField, responseField: o.responseField, packing: o.packing, gradientCheckpointing: o.gradientCheckpointing });
   });
 
@@ -87,12 +95,14 @@ export function program(): Command {
       .addOption(taskOption({ instruction: true }))
       .option('--delta <path>', 'a sparse delta, or a PEFT adapter directory (Super-Tuning, SHiRA, LoRA), to apply first')
       .option('--batch-size <n>', 'examples per batch', int('--batch-size'), 32)
-      .addOption(backendOption()),
+      .addOption(backendOption())
+      .addOption(dtypeOption()),
   ).action(async (o, command: Command) => {
     checkModelDir('--model', o.model);
     o.maxLength = maxLengthFor(command, o.model);
     if (o.delta !== undefined) checkDelta('--delta', o.delta);
     await useBackend(o.backend);
+    checkDtypeOnBackend(o.dtype);
     await evalCommand(o);
   });
 
@@ -107,6 +117,7 @@ export function program(): Command {
     .option('--delta <path>', 'a sparse delta, or a PEFT adapter directory (Super-Tuning, SHiRA, LoRA), to apply first')
     .option('--chat', "the prompt is a user message: put it in the model's chat template (or the plain instruction format) and print the reply only", false)
     .addOption(backendOption())
+    .addOption(dtypeOption())
     .action(async (o) => {
       if (o.prompt === '') throw new UsageError('--prompt is empty: give the text to continue');
       checkModelDir('--model', o.model);
@@ -115,6 +126,7 @@ export function program(): Command {
       if (ctx && o.maxNewTokens >= ctx.tokens) throw new UsageError(`--max-new-tokens ${o.maxNewTokens} leaves no room for the prompt in the model's ${ctx.tokens} positions (${ctx.field})`);
       if (o.delta !== undefined) checkDelta('--delta', o.delta);
       await useBackend(o.backend);
+      checkDtypeOnBackend(o.dtype);
       await generateCommand(o);
     });
 

@@ -1,6 +1,6 @@
 import type { Module } from '@siftjs/nn';
 import { applyDelta, applyPeftAdapter, isPeftAdapterDir, loadDelta, type SparseDelta } from '@siftjs/sift-optimizer';
-import { DTypeError, ShapeError } from '@siftjs/tensor';
+import { type DType, DTypeError, ShapeError } from '@siftjs/tensor';
 import { inputErrorLine, UsageError } from './errors.js';
 import { loadTaskModel, type Task, type TaskModel } from './model-dir.js';
 import { checkFile } from './validate.js';
@@ -41,7 +41,7 @@ export async function asInputAsync<T>(flag: string, path: string, fn: () => Prom
 }
 
 /** `loadTaskModel` of the directory given as `flag` (--model, --base). */
-export function loadModelInput(flag: string, dir: string, task: Task, numLabels?: number, opts?: { randomInit?: boolean }): TaskModel {
+export function loadModelInput(flag: string, dir: string, task: Task, numLabels?: number, opts?: { randomInit?: boolean; dtype?: DType }): TaskModel {
   return asInput(flag, dir, () => loadTaskModel(dir, task, numLabels, opts));
 }
 

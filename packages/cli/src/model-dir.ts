@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, Gpt2Tokenizer, HfTokenizer, type PretrainedModel, readConfig, type TextTokenizer } from '@siftjs/models';
+import type { DType } from '@siftjs/tensor';
 import { BpeTokenizer } from './data/bpe-tokenizer.js';
 import { UsageError } from './errors.js';
 import { buildTaskModel, type Task, type TaskModel } from './task-model.js';
@@ -9,9 +10,10 @@ export type { Task, TaskModel } from './task-model.js';
 
 /**
  * Loads a Hugging Face model directory for `task` (a language-model checkpoint gains a fresh classification head).
- * With `randomInit` the weights are not read: the same architecture at its initialisation, for comparisons.
+ * With `randomInit` the weights are not read: the same architecture at its initialisation, for comparisons. With
+ * `dtype` (float16 / bfloat16) the weights are stored in it.
  */
-export function loadTaskModel(dir: string, task: Task, numLabels = 2, { randomInit = false } = {}): TaskModel {
+export function loadTaskModel(dir: string, task: Task, numLabels = 2, { randomInit = false, dtype }: { randomInit?: boolean; dtype?: DType } = {}): TaskModel {
   if (!existsSync(dir)) throw new UsageError(`${dir}: model directory not found`);
   const { file, raw } = readConfig(dir);
   const tokenizer = loadTokenizer(dir, String(raw.model_type ?? ''));
@@ -19,7 +21,7 @@ export function loadTaskModel(dir: string, task: Task, numLabels = 2, { randomIn
   const load = (model: PretrainedModel) => {
     if (!randomInit) model.loadPretrainedWeights(dir, { onNotice: (m) => process.stderr.write(`note: ${m}\n`) });
   };
-  return buildTaskModel({ raw, configFile: file, tokenizer, task, numLabels, load, where: dir });
+  return buildTaskModel({ raw, configFile: file, tokenizer, task, numLabels, load, where: dir, dtype });
 }
 
 /**

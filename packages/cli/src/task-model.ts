@@ -1,6 +1,7 @@
 import {
   BertForSequenceClassification,
   bertConfig,
+  buildIn,
   ConfigError,
   GPT2ForSequenceClassification,
   GPT2LMHeadModel,
@@ -14,7 +15,7 @@ import {
   type TextTokenizer,
 } from '@siftjs/models';
 import type { Module } from '@siftjs/nn';
-import type { Tensor } from '@siftjs/tensor';
+import type { DType, Tensor } from '@siftjs/tensor';
 import { UsageError } from './errors.js';
 
 // A model for a task from its parts (config.json's contents, a tokenizer, a way to load its weights): no file
@@ -55,10 +56,20 @@ export interface TaskModelParts {
   load: (model: PretrainedModel) => void;
   /** The model's directory (or what stands for it) in errors. */
   where: string;
+  /** float16 / bfloat16: the model's weights are stored in it (built in it, never in float32 first); the fresh head
+   *  and everything trained stay float32. Default float32. */
+  dtype?: DType;
 }
 
 /** The task model of config `raw`: a language-model checkpoint gains a fresh classification head (seeded by the caller). */
-export function buildTaskModel({ raw, configFile: file, tokenizer, task, numLabels, load: loadWeights, where: dir }: TaskModelParts): TaskModel {
+export function buildTaskModel({ raw, configFile: file, tokenizer, task, numLabels, load: loadWeights, where: dir, dtype }: TaskModelParts): TaskModel {
+  /** The model built in `dtype`, its new head (trained densely) back in float32 before anything is loaded. */
+  const make = <M extends PretrainedModel>(build: () => M, head: string[] = []): M => {
+    if (!dtype) return build();
+    const model = buildIn(dtype, build);
+    for (const [name, m] of model.namedModules()) if (head.includes(name)) m.to('float32');
+    return model;
+  };
   const load = (model: PretrainedModel) => {
     try {
       loadWeights(model);
@@ -73,11 +84,11 @@ export function buildTaskModel({ raw, configFile: file, tokenizer, task, numLabe
     const decoder = { siftTargets: ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'], loraTargets: ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] };
     const attention = { siftTargets: ['attn.c_attn', 'attn.c_proj'], loraTargets: ['attn.c_attn', 'attn.c_proj'] };
     if (task === 'causal-lm') {
-      const model = new GPT2LMHeadModel(gpt2Config(raw, file));
+      const model = make(() => new GPT2LMHeadModel(gpt2Config(raw, file)));
       load(model);
       return { model, tokenizer, modelType: type, task, ...decoder, head: [], forward: (ids, mask, labels) => lmForward(model, ids, mask, labels), savePretrained: (d) => model.savePretrained(d), savePretrainedAsync: (d) => model.savePretrainedAsync(d) };
     }
-    const model = new GPT2ForSequenceClassification(gpt2Config({ ...withLabels, pad_token_id: raw.pad_token_id ?? tokenizer.padId }, file));
+    const model = make(() => new GPT2ForSequenceClassification(gpt2Config({ ...withLabels, pad_token_id: raw.pad_token_id ?? tokenizer.padId }, file)), ['score']);
     load(model);
     return {
       model,
@@ -93,7 +104,7 @@ export function buildTaskModel({ raw, configFile: file, tokenizer, task, numLabe
   if (type === 'bert' || type === 'roberta') {
     if (task !== 'classification') throw new UsageError(`${dir}: a ${type} model is an encoder; --task causal-lm needs a decoder (gpt2, llama)`);
     const cfg = bertConfig(type === 'roberta' ? { pad_token_id: 1, type_vocab_size: 1, ...withLabels } : withLabels, file);
-    const model = type === 'bert' ? new BertForSequenceClassification(cfg) : new RobertaForSequenceClassification(cfg);
+    const model = make(() => (type === 'bert' ? new BertForSequenceClassification(cfg) : new RobertaForSequenceClassification(cfg)), ['classifier']);
     load(model);
     return {
       model,
@@ -109,7 +120,7 @@ export function buildTaskModel({ raw, configFile: file, tokenizer, task, numLabe
   }
   if ((LLAMA_FAMILY as readonly string[]).includes(type)) {
     if (task !== 'causal-lm') throw new UsageError(`${dir}: ${type} models train as --task causal-lm here (no classification head)`);
-    const model = new LlamaForCausalLM(llamaConfig(raw, file));
+    const model = make(() => new LlamaForCausalLM(llamaConfig(raw, file)));
     load(model);
     const proj = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
     return { model, tokenizer, modelType: type, task, siftTargets: proj, loraTargets: proj, head: [], forward: (ids, mask, labels) => lmForward(model, ids, mask, labels), savePretrained: (d) => model.savePretrained(d), savePretrainedAsync: (d) => model.savePretrainedAsync(d) };

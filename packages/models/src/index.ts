@@ -2,7 +2,7 @@
 // format itself is @siftjs/safetensors).
 export { ConfigError, readConfig, type RawConfig } from './config.js';
 export { loadWeights, saveWeights, saveWeightsAsync } from './checkpoint.js';
-export { type FromPretrainedOptions, type PretrainedClass, PretrainedModel } from './pretrained/model.js';
+export { buildIn, type FromPretrainedOptions, type PretrainedClass, PretrainedModel } from './pretrained/model.js';
 export { type LoadOptions, type LoadReport } from './pretrained/load.js';
 export { type CheckpointLayout } from './pretrained/layout.js';
 export { CheckpointError } from './pretrained/errors.js';

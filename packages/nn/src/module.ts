@@ -1,5 +1,5 @@
-import { fmtShape, keep, noGrad, ShapeError, type Tensor } from '@siftjs/tensor';
-import { isParameter } from './parameter.js';
+import { type DType, DTypeError, fmtShape, isFloat, keep, noGrad, ShapeError, Tensor } from '@siftjs/tensor';
+import { isParameter, parameter } from './parameter.js';
 
 export interface LoadResult {
   missing: string[];
@@ -15,11 +15,13 @@ export class Module {
   /** Dropout and similar layers behave differently in training; see train() / eval(). */
   training = true;
   private readonly bufferNames = new Set<string>();
+  /** Buffers left out of the state dict (still moved by `to`). */
+  private readonly transientBufferNames = new Set<string>();
 
   /** Non-parameter tensors saved with the module (running statistics, fixed masks); persistent ones go in stateDict. */
   registerBuffer(name: string, t: Tensor, persistent = true): Tensor {
     (this as unknown as Record<string, unknown>)[name] = keep(t);
-    if (persistent) this.bufferNames.add(name);
+    (persistent ? this.bufferNames : this.transientBufferNames).add(name);
     return t;
   }
 
@@ -98,6 +100,35 @@ export class Module {
       for (const [k, t] of Object.entries(own)) if (has(sd, k)) t.copy_(sd[k]);
     });
     return { missing, unexpected };
+  }
+
+  /**
+   * Casts every floating parameter and buffer, here and in every descendant, to the float `dtype`, as torch's
+   * `module.to(torch.bfloat16)`: int and bool tensors are kept, tied parameters stay tied, a parameter stays a
+   * parameter with its requiresGrad. Unlike torch, the tensors are replaced (a tensor's dtype is fixed): each old one
+   * is disposed as soon as its copy is made, so the model is never held twice; tensors taken from the model before
+   * (an optimizer's parameter list, hooks) must be taken again. A model whose weights are half computes in float32
+   * all the same (see Linear, Embedding, LayerNorm).
+   */
+  to(dtype: DType): this {
+    if (!isFloat(dtype)) throw new DTypeError(`Module.to: '${String(dtype)}' is not a float dtype; only floating parameters and buffers are cast`);
+    const replaced = new Map<Tensor, Tensor>();
+    for (const [, m] of this.namedModules()) {
+      const self = m as unknown as Record<string, unknown>;
+      for (const [key, value] of Object.entries(m)) {
+        if (!(value instanceof Tensor) || !isFloat(value.dtype) || value.dtype === dtype) continue;
+        if (!isParameter(value) && !m.bufferNames.has(key) && !m.transientBufferNames.has(key)) continue;
+        let next = replaced.get(value);
+        if (!next) {
+          const cast = noGrad(() => value.cast(dtype));
+          next = isParameter(value) ? parameter(cast, value.requiresGrad) : keep(cast);
+          replaced.set(value, next);
+          value.dispose();
+        }
+        self[key] = next;
+      }
+    }
+    return this;
   }
 
   /** Sets training mode here and in every descendant. */

@@ -1,67 +1,34 @@
-import type { TypedArray } from '@siftjs/tensor';
+import { type TypedArray, fromBFloat16Bits, fromFloat16Bits, toBFloat16Bits, toFloat16Bits } from '@siftjs/tensor';
 import { LOADS_AS, quoted, SafetensorsError, ST_BITS, type StDType } from './format.js';
 
 /** Converts stored little-endian bytes to the typed array the tensor loads as, and back for writing. */
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
+/** IEEE half bits → its value (exact). Kept for existing callers: @siftjs/tensor's `fromFloat16Bits`. */
+export const halfToFloat = fromFloat16Bits;
+/** A number → IEEE half bits, rounded once to nearest even (overflow → ±Infinity): `toFloat16Bits`. */
+export const floatToHalf = toFloat16Bits;
+/** bfloat16 bits → its value (the top half of a float32): `fromBFloat16Bits`. */
+export const bf16ToFloat = fromBFloat16Bits;
+/** A number → bfloat16 bits, rounded once to nearest even: `toBFloat16Bits`. */
+export const floatToBf16 = toBFloat16Bits;
 
-/** IEEE half → float: exact (every half is a float). */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
-/** float → IEEE half, rounding to nearest even (overflow → ±Infinity). */
-export function floatToHalf(x: number): number {
-  f32[0] = x;
-  const bits = u32[0];
-  const sign = (bits >>> 16) & 0x8000;
-  const exp = (bits >>> 23) & 0xff;
-  let mant = bits & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    const half = mant >> shift;
-    const rest = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    return sign | (rest > mid || (rest === mid && half & 1) ? half + 1 : half);
-  }
-  const half = mant >> 13;
-  const rest = mant & 0x1fff;
-  let out = (e << 10) | half;
-  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) out++; // may carry into the exponent, which is right
-  e = out >> 10;
-  return sign | (e >= 31 ? 0x7c00 : out);
-}
-
-/** bfloat16 is the top half of a float32. */
-export function bf16ToFloat(b: number): number {
-  u32[0] = b << 16;
-  return f32[0];
-}
-
-export function floatToBf16(x: number): number {
-  f32[0] = x;
-  const bits = u32[0];
-  if (Number.isNaN(x)) return (bits >>> 16) | 0x40;
-  const rounding = 0x7fff + ((bits >>> 16) & 1);
-  return ((bits + rounding) >>> 16) & 0xffff;
+/**
+ * A half tensor's stored bytes as its bit patterns (the file is little-endian): a view of the same bytes where the host
+ * is little-endian too and they are 2-byte aligned (the bytes a file read returns), else decoded one by one.
+ */
+export function halfBits(bytes: Uint8Array): Uint16Array {
+  if (LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) return new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Uint16Array.from({ length: bytes.length / 2 }, (_, i) => view.getUint16(2 * i, true));
 }
 
 const LOADABLE = Object.keys(LOADS_AS).join(', ');
 
 /**
- * Decodes a tensor's stored little-endian `bytes` into the array it loads as (LOADS_AS): half floats widen to
- * float32, integers become int32 — the unsigned 32-bit and the 64-bit ones only when every value fits, else a
+ * Decodes a tensor's stored little-endian `bytes` into host values: half floats widened to float32 (exact; `read`
+ * keeps them half, from `halfBits`), integers become int32 — the unsigned 32-bit and the 64-bit ones only when every value fits, else a
  * SafetensorsError naming the first that does not. A dtype no tensor here can hold is a SafetensorsError too.
  */
 export function decode(bytes: Uint8Array, dtype: StDType, file: string, name: string): TypedArray {
@@ -81,9 +48,9 @@ export function decode(bytes: Uint8Array, dtype: StDType, file: string, name: st
     case 'F64':
       return Float64Array.from({ length: n(8) }, (_, i) => view.getFloat64(8 * i, true));
     case 'F16':
-      return Float32Array.from({ length: n(2) }, (_, i) => halfToFloat(view.getUint16(2 * i, true)));
+      return Float32Array.from({ length: n(2) }, (_, i) => fromFloat16Bits(view.getUint16(2 * i, true)));
     case 'BF16':
-      return Float32Array.from({ length: n(2) }, (_, i) => bf16ToFloat(view.getUint16(2 * i, true)));
+      return Float32Array.from({ length: n(2) }, (_, i) => fromBFloat16Bits(view.getUint16(2 * i, true)));
     case 'BOOL':
       return Uint8Array.from(bytes, (b) => (b ? 1 : 0));
     case 'I8':
@@ -107,18 +74,26 @@ export function decode(bytes: Uint8Array, dtype: StDType, file: string, name: st
   }
 }
 
-/** Encodes a tensor's elements as stored type `dtype`, little-endian. */
-export function encode(values: TypedArray, dtype: StDType): Uint8Array {
+/**
+ * Encodes a tensor's elements as stored type `dtype`, little-endian. `bits`: the values are already the 16-bit
+ * patterns of `dtype` (F16 / BF16, from a half tensor), written unchanged.
+ */
+export function encode(values: TypedArray, dtype: StDType, bits = false): Uint8Array {
   const n = values.length;
   const out = new Uint8Array((n * ST_BITS[dtype]) / 8);
   const view = new DataView(out.buffer);
+  if (bits) {
+    if (dtype !== 'F16' && dtype !== 'BF16') throw new TypeError(`safetensors: half bit patterns are written as F16 or BF16, not ${dtype}`);
+    for (let i = 0; i < n; i++) view.setUint16(2 * i, values[i], true);
+    return out;
+  }
   for (let i = 0; i < n; i++) {
     const v = values[i];
     switch (dtype) {
       case 'F32': view.setFloat32(4 * i, v, true); break;
       case 'F64': view.setFloat64(8 * i, v, true); break;
-      case 'F16': view.setUint16(2 * i, floatToHalf(v), true); break;
-      case 'BF16': view.setUint16(2 * i, floatToBf16(v), true); break;
+      case 'F16': view.setUint16(2 * i, toFloat16Bits(v), true); break;
+      case 'BF16': view.setUint16(2 * i, toBFloat16Bits(v), true); break;
       case 'I32': view.setInt32(4 * i, v, true); break;
       case 'I64': view.setBigInt64(8 * i, BigInt(v), true); break;
       case 'BOOL': out[i] = v ? 1 : 0; break;

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
-import { type DType, type Tensor, type TypedArray, tensor } from '@siftjs/tensor';
-import { decode } from './convert.js';
+import { type DType, supportsDtype, type Tensor, type TypedArray, tensor, tensorFromBits } from '@siftjs/tensor';
+import { decode, halfBits } from './convert.js';
 import { MAX_HEADER_BYTES, quoted, SafetensorsError, type TensorInfo } from './format.js';
 import { parseHeader } from './header.js';
 
@@ -75,18 +75,26 @@ export class SafetensorsFile {
   }
 
   /**
-   * One tensor's values on the host, decoded as it loads (LOADS_AS: F16/BF16 → float32, integers → int32). A
-   * dtype no tensor here holds (F4, F6, F8, C64), or a 64-bit or unsigned 32-bit value outside int32, is a
-   * SafetensorsError naming the tensor.
+   * One tensor's values on the host: F16/BF16 widened exactly to float32, integers as int32. A dtype no tensor here
+   * holds (F4, F6, F8, C64), or a 64-bit or unsigned 32-bit value outside int32, is a SafetensorsError naming the
+   * tensor.
    */
   readArray(name: string): TypedArray {
     return decode(this.readBytes(name), this.info(name).dtype, this.path, name);
   }
 
-  /** One tensor, converted to the dtype it loads as (see readArray) or to `dtype`. */
+  /**
+   * One tensor, in the dtype it loads as (LOADS_AS: F16 and BF16 as float16 / bfloat16 tensors holding the file's
+   * bits, where the current backend stores half tensors, else widened to float32) or converted to `dtype`. A half
+   * tensor asked for as another half dtype or as float32 is converted once from its stored values.
+   */
   read(name: string, dtype?: DType): Tensor {
     const t = this.info(name);
-    const out = tensor(this.readArray(name), { shape: t.shape });
+    const half = t.dtype === 'F16' ? 'float16' : t.dtype === 'BF16' ? 'bfloat16' : null;
+    const out =
+      half && (dtype === half || (dtype === undefined && supportsDtype(half)))
+        ? tensorFromBits(halfBits(this.readBytes(name)), half, { shape: t.shape })
+        : tensor(this.readArray(name), { shape: t.shape });
     if (!dtype || dtype === out.dtype) return out;
     const cast = out.cast(dtype);
     out.dispose();
@@ -158,3 +166,4 @@ export function loadSafetensors(path: string): Record<string, Tensor> {
     f.close();
   }
 }
+

@@ -18,12 +18,13 @@ export type StDType = keyof typeof ST_BITS;
 export const isStDType = (s: string): s is StDType => Object.hasOwn(ST_BITS, s);
 
 /**
- * The siftjs dtype each stored dtype loads as: half floats widen to float32, every integer type to int32 (the
- * 32- and 64-bit unsigned and int64 ones only when each value fits). The rest — F4, F6, F8, C64 — are parsed and
- * their bytes can be read (`readBytes`), but no tensor dtype here holds them.
+ * The siftjs dtype each stored dtype loads as: floats as themselves (F16 as float16 and BF16 as bfloat16, their bits
+ * unchanged, where the backend stores half tensors; float32 elsewhere), every integer type as int32 (the 32- and
+ * 64-bit unsigned and int64 ones only when each value fits). The rest — F4, F6, F8, C64 — are parsed and their bytes
+ * can be read (`readBytes`), but no tensor dtype here holds them.
  */
 export const LOADS_AS: Partial<Record<StDType, DType>> = {
-  F64: 'float64', F32: 'float32', F16: 'float32', BF16: 'float32', BOOL: 'bool',
+  F64: 'float64', F32: 'float32', F16: 'float16', BF16: 'bfloat16', BOOL: 'bool',
   I8: 'int32', U8: 'int32', I16: 'int32', U16: 'int32', I32: 'int32', U32: 'int32', I64: 'int32', U64: 'int32',
 };
 

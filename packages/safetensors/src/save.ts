@@ -1,5 +1,5 @@
 import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { BackendError, type DType, fmtShape, Tensor, type TypedArray } from '@siftjs/tensor';
+import { BackendError, type DType, fmtShape, isHalf, Tensor, type TypedArray } from '@siftjs/tensor';
 import { encode } from './convert.js';
 import { MAX_HEADER_BYTES, quoted, SafetensorsError, ST_BITS, type StDType } from './format.js';
 
@@ -15,13 +15,15 @@ import { MAX_HEADER_BYTES, quoted, SafetensorsError, ST_BITS, type StDType } fro
 
 export interface SaveOptions {
   metadata?: Record<string, string>;
-  /** Stored type for float tensors (default F32). */
+  /** Stored type for float32 / float64 tensors (default F32; float64 stays F64). float16 and bfloat16 tensors are
+   *  always written as themselves, F16 and BF16, bit for bit. */
   floatType?: 'F32' | 'F16' | 'BF16';
   /** Stored type for int32 tensors (default I32; I64 as PyTorch writes index tensors). */
   intType?: 'I32' | 'I64';
 }
 
-/** Values already on the host, saved as they are, with no backend involved (a sparse delta's increments). */
+/** Values already on the host, saved as they are, with no backend involved (a sparse delta's increments). For a
+ *  float16 / bfloat16 dtype, `data` is the 16-bit patterns (a Uint16Array), written unchanged. */
 export interface HostTensor {
   dtype: DType;
   shape: readonly number[];
@@ -106,11 +108,20 @@ function plan(path: string, tensors: Record<string, Saveable>, options: SaveOpti
 }
 
 function encodeEntry(path: string, e: Entry, values: TypedArray): Uint8Array {
-  const bytes = encode(values, e.stored);
+  const bytes = encode(values, e.stored, isHalf(e.source.dtype));
   if (bytes.length !== e.bytes) {
     throw new SafetensorsError(path, `tensor '${e.name}': ${values.length} values do not fill shape ${fmtShape(e.source.shape)}`);
   }
   return bytes;
+}
+
+/** A tensor's elements as they are written: values, or a half tensor's bit patterns. */
+function storedSync(t: Tensor): TypedArray {
+  return isHalf(t.dtype) ? t.toBitsSync() : t.toArraySync();
+}
+
+function stored(t: Tensor): Promise<TypedArray> {
+  return isHalf(t.dtype) ? t.toBits() : t.toArray();
 }
 
 /** The file under a temporary name beside `path`: renamed into place on commit, removed on abort. */
@@ -167,7 +178,7 @@ export function saveSafetensors(path: string, tensors: Record<string, Saveable>,
   const out = new TempFile(path);
   try {
     out.write(head);
-    for (const e of entries) out.write(encodeEntry(path, e, e.source instanceof Tensor ? e.source.toArraySync() : e.source.data));
+    for (const e of entries) out.write(encodeEntry(path, e, e.source instanceof Tensor ? storedSync(e.source) : e.source.data));
     out.commit();
   } catch (err) {
     out.abort();
@@ -184,7 +195,7 @@ export async function saveSafetensorsAsync(path: string, tensors: Record<string,
   const out = new TempFile(path);
   try {
     out.write(head);
-    for (const e of entries) out.write(encodeEntry(path, e, e.source instanceof Tensor ? await e.source.toArray() : e.source.data));
+    for (const e of entries) out.write(encodeEntry(path, e, e.source instanceof Tensor ? await stored(e.source) : e.source.data));
     out.commit();
   } catch (err) {
     out.abort();
@@ -202,7 +213,7 @@ export async function safetensorsBytes(name: string, tensors: Record<string, Sav
   out.set(head, 0);
   let at = head.length;
   for (const e of entries) {
-    const bytes = encodeEntry(name, e, e.source instanceof Tensor ? await e.source.toArray() : e.source.data);
+    const bytes = encodeEntry(name, e, e.source instanceof Tensor ? await stored(e.source) : e.source.data);
     out.set(bytes, at);
     at += bytes.length;
   }

@@ -1,5 +1,5 @@
 import { bf16ToFloat, floatToBf16, floatToHalf, halfToFloat } from '@siftjs/safetensors';
-import { type DType, keep, noGrad, scope, stack, type Tensor, zeros } from '@siftjs/tensor';
+import { type DType, isFloat, keep, noGrad, scope, stack, type Tensor, zeros } from '@siftjs/tensor';
 
 /** A NaN or an infinity where only finite numbers may be: the message says which tensor holds it, and where. */
 export class NonFiniteError extends Error {
@@ -34,8 +34,6 @@ export function describeAt(values: ArrayLike<number>, at: number, shape: readonl
   return `${stored}${Object.is(stored, values[at]) ? '' : ` (${values[at]} stored as ${type})`} at [${index.join(', ')}]`;
 }
 
-/** Whether a tensor can hold a NaN at all (integers and booleans cannot). */
-const isFloat = (t: Tensor) => t.dtype === 'float32' || t.dtype === 'float64';
 
 /**
  * One flag per tensor, computed on the device, in `dtype`: sum(x·0) is 0 when every element of x is finite and
@@ -45,7 +43,7 @@ const isFloat = (t: Tensor) => t.dtype === 'float32' || t.dtype === 'float64';
 export function nonFiniteFlags(tensors: readonly Tensor[], dtype: DType = 'float32'): Tensor {
   return noGrad(() =>
     scope(() => {
-      const flags = tensors.map((t) => (isFloat(t) && t.size > 0 ? t.detach().mul(0).sum().cast(dtype) : zeros([], { dtype })));
+      const flags = tensors.map((t) => (isFloat(t.dtype) && t.size > 0 ? t.detach().mul(0).sum().cast(dtype) : zeros([], { dtype })));
       return keep(flags.length ? stack(flags) : zeros([0], { dtype }));
     }),
   );

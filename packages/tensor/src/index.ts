@@ -17,6 +17,7 @@ export { manualSeed, getRngState, setRngState, type RngState } from './random/ge
 export * as philox from './random/philox.js';
 export * from './dtype.js';
 export * from './half.js';
+export { getDefaultDtype, setDefaultDtype, withDefaultDtype } from './default-dtype.js';
 export * from './errors.js';
 export * from './shape.js';
 export { selectTopkAbs } from './host/select-topk-abs.js';

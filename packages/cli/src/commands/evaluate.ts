@@ -6,6 +6,7 @@ import { encodeInstructions } from '../data/instruction-encode.js';
 import { UsageError } from '../errors.js';
 import { applyDeltaInput, loadModelInput } from '../inputs.js';
 import type { Task } from '../model-dir.js';
+import { type ModelDtype, storedDtype } from '../model-dtype.js';
 import { evaluateAsync } from '../train/evaluate.js';
 import { assertFiniteWeights } from '../train/finite.js';
 import { readData, readInstructions } from './data-source.js';
@@ -26,6 +27,8 @@ export async function evalCommand(a: {
   labelField: string;
   promptField?: string;
   responseField?: string;
+  /** The dtype the model's weights are stored in (default float32). */
+  dtype?: ModelDtype;
 }): Promise<void> {
   if (!(TASKS as readonly string[]).includes(a.task)) throw new UsageError(`unknown --task '${a.task}' (${TASKS.join(', ')})`);
   let tm;
@@ -34,7 +37,7 @@ export async function evalCommand(a: {
   if (a.task === 'instruction') {
     const ds = readInstructions(a.data, { promptField: a.promptField, responseField: a.responseField });
     source = ds.source;
-    tm = loadModelInput('--model', a.model, 'causal-lm');
+    tm = loadModelInput('--model', a.model, 'causal-lm', undefined, { dtype: storedDtype(a.dtype) });
     encoded = encodeInstructions(tm.tokenizer, ds.examples, a.maxLength).encoded;
     if (encoded.length === 0) throw new DataError(ds.source, `every example's prompt fills --max-length ${a.maxLength}: no response token is left to score`);
   } else {
@@ -42,7 +45,7 @@ export async function evalCommand(a: {
     const ds = readData(a.data, { textField: a.textField, labelField: task === 'classification' ? a.labelField : null });
     source = ds.source;
     if (task === 'classification' && ds.labelNames.length < 2) throw new DataError(ds.source, `classification needs at least 2 classes, found ${ds.labelNames.length}`);
-    tm = loadModelInput('--model', a.model, task, Math.max(2, ds.labelNames.length));
+    tm = loadModelInput('--model', a.model, task, Math.max(2, ds.labelNames.length), { dtype: storedDtype(a.dtype) });
     encoded = encodeExamples(tm.tokenizer, ds.examples, { maxLength: a.maxLength, appendEos: task === 'causal-lm' });
   }
   try {

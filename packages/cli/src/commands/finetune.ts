@@ -12,6 +12,7 @@ import { splitHeldOut } from '../data/split.js';
 import { UsageError } from '../errors.js';
 import { loadModelInput } from '../inputs.js';
 import type { Task, TaskModel } from '../model-dir.js';
+import { type ModelDtype, storedDtype } from '../model-dtype.js';
 import { type CheckpointMeta, checkpointExists, resumeCheckpoint, saveCheckpointAsync } from '../train/checkpoint.js';
 import { evaluateAsync } from '../train/evaluate.js';
 import { assertFiniteWeights } from '../train/finite.js';
@@ -50,6 +51,8 @@ export interface FinetuneArgs {
   allowDivergence?: boolean;
   /** Recompute each transformer block in backward instead of keeping its activations (the same weights, less memory). */
   gradientCheckpointing?: boolean;
+  /** The dtype the model's (frozen base) weights are stored in; what trains stays float32. Default float32. */
+  dtype?: ModelDtype;
 }
 
 /** `sift finetune`: one method on one dataset, evaluated each epoch, checkpointed, its result saved. */
@@ -104,7 +107,8 @@ interface Prepared {
 
 /** Resumes or starts, trains the epochs left, saves the result and the metrics. */
 async function run(a: FinetuneArgs, { method, ckpt, split, tm, tuner, batchesFor, heldBatches }: Prepared): Promise<void> {
-  const settings = { model: a.model, data: a.data, task: a.task, ...(a.packing ? { packing: true } : {}), method, density: a.density, lr: a.lr, batchSize: a.batchSize, maxLength: a.maxLength, seed: a.seed, epochs: a.epochs };
+  const dtype = storedDtype(a.dtype);
+  const settings = { model: a.model, data: a.data, task: a.task, ...(a.packing ? { packing: true } : {}), ...(dtype ? { dtype } : {}), method, density: a.density, lr: a.lr, batchSize: a.batchSize, maxLength: a.maxLength, seed: a.seed, epochs: a.epochs };
   await assertFiniteWeights(tm.model, a.model);
   // A killed run may have left temporary files and a checkpoint save half done: clear the one, finish the other.
   removeOrphans(a.out);
@@ -126,7 +130,7 @@ async function run(a: FinetuneArgs, { method, ckpt, split, tm, tuner, batchesFor
     }
   }
   process.stderr.write(
-    `sift finetune: ${method} on ${split}, ${tuner.trainableCount().toLocaleString('en-US')} trainable parameters${gradientCheckpointingNote(tm.model)}${scaler ? ', dynamic loss scaling (float16 weights)' : ''}${startEpoch ? `, resuming after epoch ${startEpoch}` : ''}${left ? '' : '; every epoch is done: saving the result'}\n`,
+    `sift finetune: ${method} on ${split}, ${tuner.trainableCount().toLocaleString('en-US')} trainable parameters${dtype ? `, base weights stored as ${dtype}` : ''}${gradientCheckpointingNote(tm.model)}${scaler ? ', dynamic loss scaling (float16 weights)' : ''}${startEpoch ? `, resuming after epoch ${startEpoch}` : ''}${left ? '' : '; every epoch is done: saving the result'}\n`,
   );
   // Instruction tuning reports the held-out loss before training beside the one after: measured once, kept with
   // the checkpoints so that a resumed run reports the same.
@@ -231,7 +235,7 @@ function prepareData(a: FinetuneArgs): PreparedData {
     const [train, heldOut] = [split.train.map((x) => x.ex), split.heldOut.map((x) => x.ex)];
     if (train.length === 0 || heldOut.length === 0) throw new DataError(ds.source, `${ds.examples.length} examples are too few to hold out ${a.heldOut} of them`);
     manualSeed(a.seed);
-    const tm = loadModelInput('--model', a.model, 'causal-lm');
+    const tm = loadModelInput('--model', a.model, 'causal-lm', undefined, { dtype: storedDtype(a.dtype) });
     const enc = (xs: InstructionExample[], what: string) => {
       const r = encodeInstructions(tm.tokenizer, xs, a.maxLength);
       if (r.encoded.length === 0) throw new DataError(ds.source, `every ${what} example's prompt fills --max-length ${a.maxLength}: no response token is left to train on`);
@@ -247,7 +251,7 @@ function prepareData(a: FinetuneArgs): PreparedData {
   const { train, heldOut } = splitHeldOut(ds.examples, { fraction: a.heldOut, seed: a.seed });
   if (train.length === 0 || heldOut.length === 0) throw new DataError(ds.source, `${ds.examples.length} examples are too few to hold out ${a.heldOut} of them`);
   manualSeed(a.seed);
-  const tm = loadModelInput('--model', a.model, task, Math.max(2, ds.labelNames.length));
+  const tm = loadModelInput('--model', a.model, task, Math.max(2, ds.labelNames.length), { dtype: storedDtype(a.dtype) });
   const enc = (xs: typeof train) => encodeExamples(tm.tokenizer, xs, { maxLength: a.maxLength, appendEos: task === 'causal-lm' });
   return { tm, train: enc(train), heldOut: enc(heldOut), source: ds.source };
 }

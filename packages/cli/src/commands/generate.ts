@@ -1,6 +1,7 @@
 import { type CausalLM, generate } from '@siftjs/models';
 import { renderPrompt } from '../data/instruction-encode.js';
 import { applyDeltaInput, loadModelInput } from '../inputs.js';
+import { type ModelDtype, storedDtype } from '../model-dtype.js';
 import { assertFiniteWeights } from '../train/finite.js';
 import { checkPromptFits } from '../validate.js';
 
@@ -9,8 +10,8 @@ import { checkPromptFits } from '../validate.js';
  * `chat`, the prompt is a user message put in the model's chat template (or the plain instruction format that
  * `sift finetune --task instruction` trains without one), and only the reply is printed.
  */
-export async function generateCommand(a: { model: string; prompt: string; maxNewTokens: number; temperature: number; topK?: number; seed: number; delta?: string; chat?: boolean }): Promise<void> {
-  const tm = loadModelInput('--model', a.model, 'causal-lm');
+export async function generateCommand(a: { model: string; prompt: string; maxNewTokens: number; temperature: number; topK?: number; seed: number; delta?: string; chat?: boolean; dtype?: ModelDtype }): Promise<void> {
+  const tm = loadModelInput('--model', a.model, 'causal-lm', undefined, { dtype: storedDtype(a.dtype) });
   try {
     if (a.delta) await applyDeltaInput(tm.model, a.delta);
     // NaN weights sample garbage: refuse them, naming the weight.

@@ -1,4 +1,5 @@
 import { Module, setGradientCheckpointing } from '@siftjs/nn';
+import { type DType, withDefaultDtype } from '@siftjs/tensor';
 import { saveWeights, saveWeightsAsync } from '../checkpoint.js';
 import { type RawConfig, readConfig } from '../config.js';
 import type { CheckpointLayout } from './layout.js';
@@ -8,6 +9,12 @@ import { type LoadOptions, type LoadReport, loadPretrained, loadPretrainedFile }
 export interface FromPretrainedOptions extends LoadOptions {
   /** config.json fields to override before the model is built (num_labels, pad_token_id…), as transformers' kwargs. */
   config?: RawConfig;
+  /**
+   * The float dtype of the model's parameters and buffers (transformers' `torch_dtype`): the model is built in it
+   * (never in float32 first) and the checkpoint read into it — a BF16 checkpoint into bfloat16 keeps its bits. Default:
+   * the default float dtype (float32). Activations stay float32 whatever the weights are stored in.
+   */
+  dtype?: DType;
 }
 
 /** A model class fromPretrained can build: its constructor, and how it reads config.json. */
@@ -41,7 +48,8 @@ export abstract class PretrainedModel<C extends object = object> extends Module 
    */
   static fromPretrained<M extends PretrainedModel>(this: PretrainedClass<M>, dir: string, opts: FromPretrainedOptions = {}): M {
     const { file, raw } = readConfig(dir);
-    const model = new this(this.configFromJson(opts.config ? { ...raw, ...opts.config } : raw, file));
+    const config = this.configFromJson(opts.config ? { ...raw, ...opts.config } : raw, file);
+    const model = opts.dtype ? buildIn(opts.dtype, () => new this(config)) : new this(config);
     try {
       model.loadPretrainedWeights(dir, opts);
     } catch (e) {
@@ -102,5 +110,19 @@ export abstract class PretrainedModel<C extends object = object> extends Module 
   /** `savePretrained` from any backend (WebGPU included): the same files, read with `await toArray()`. */
   savePretrainedAsync(dir: string): Promise<void> {
     return saveWeightsAsync(this, dir, this.configJson());
+  }
+}
+
+/**
+ * A model built with `dtype` as the default float dtype, so its parameters are made in it, then cast with `to` for
+ * any tensor made in float32 on purpose: what `fromPretrained({ dtype })` and the CLI's `--dtype` build.
+ */
+export function buildIn<M extends Module>(dtype: DType, build: () => M): M {
+  const model = withDefaultDtype(dtype, build);
+  try {
+    return model.to(dtype);
+  } catch (e) {
+    model.dispose();
+    throw e;
   }
 }

@@ -5,10 +5,14 @@ import { parameter } from '../parameter.js';
 
 export interface LinearOptions {
   bias?: boolean;
+  /** Default: the default float dtype (float32; `setDefaultDtype`). */
   dtype?: DType;
 }
 
-/** y = x·Wᵀ + b with W of shape [out, in] (torch's layout), initialised as torch does: U(±1/√in). */
+/**
+ * y = x·Wᵀ + b with W of shape [out, in] (torch's layout), initialised as torch does: U(±1/√in). A float16 / bfloat16
+ * weight beside float32 input stays half: the product reads it as float32 (matmul) and the result is float32.
+ */
 export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
@@ -16,7 +20,7 @@ export class Linear extends Module {
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
-    { bias = true, dtype = 'float32' }: LinearOptions = {},
+    { bias = true, dtype }: LinearOptions = {},
   ) {
     super();
     this.weight = parameter(kaimingUniform_(empty([outFeatures, inFeatures], { dtype }), { a: Math.sqrt(5) }));

@@ -1,6 +1,7 @@
 import { getBackend } from '../backend/registry.js';
 import { type DType, type HalfDType, type TypedArray, arrayConstructor, dtypeOfArray, isDType, isHalf } from '../dtype.js';
 import { arrayToHalfBits } from '../half.js';
+import { getDefaultDtype } from '../default-dtype.js';
 import { ShapeError, fmtShape, DTypeError } from '../errors.js';
 import { checkShape, sizeOf } from '../shape.js';
 import { record } from '../autograd/record.js';
@@ -17,13 +18,14 @@ export interface TensorOptions {
 
 /**
  * A tensor from values: a number, nested arrays, or a flat array / typed array with `shape`. The dtype is the
- * typed array's, `bool` for booleans, else float32, unless `dtype` says otherwise. Values given for a float16 or
+ * typed array's, `bool` for booleans, else the default float dtype (float32; `setDefaultDtype`), unless `dtype` says
+ * otherwise. Values given for a float16 or
  * bfloat16 tensor are numbers, rounded to nearest even (`tensorFromBits` takes bit patterns).
  */
 export function tensor(values: NestedArray | ArrayLike<number>, opts: TensorOptions = {}): Tensor {
   let flat: ArrayLike<number>;
   let inferred: number[];
-  let natural: DType = 'float32';
+  let natural: DType = getDefaultDtype();
   if (typeof values === 'number' || typeof values === 'boolean') {
     flat = [Number(values)];
     inferred = [];
@@ -31,7 +33,7 @@ export function tensor(values: NestedArray | ArrayLike<number>, opts: TensorOpti
   } else if (ArrayBuffer.isView(values)) {
     flat = values as unknown as ArrayLike<number>;
     inferred = [flat.length];
-    natural = dtypeOfArray(flat) ?? 'float32';
+    natural = dtypeOfArray(flat) ?? getDefaultDtype();
   } else {
     const acc: number[] = [];
     inferred = inferShape(values as NestedArray);
@@ -111,7 +113,7 @@ export interface CreateOptions {
 
 export function full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
   const s = checkShape(shape, 'full');
-  const dtype = opts.dtype ?? 'float32';
+  const dtype = opts.dtype ?? getDefaultDtype();
   const b = getBackend();
   const t = fromStorage(b, b.fill(dtype, sizeOf(s), value), dtype, s);
   if (opts.requiresGrad) t.requiresGrad = true;
@@ -153,7 +155,7 @@ export function arange(start: number, end?: number, step = 1, opts: { dtype?: DT
   if (step === 0) throw new RangeError('arange: step must be non-zero');
   const n = Math.max(0, Math.ceil((end - start) / step));
   const integral = [start, end, step].every(Number.isInteger);
-  const dtype = opts.dtype ?? (integral ? 'int32' : 'float32');
+  const dtype = opts.dtype ?? (integral ? 'int32' : getDefaultDtype());
   const values = new Float64Array(n);
   for (let i = 0; i < n; i++) values[i] = start + i * step;
   const b = getBackend();
@@ -161,7 +163,7 @@ export function arange(start: number, end?: number, step = 1, opts: { dtype?: DT
 }
 
 export function eye(n: number, m = n, opts: CreateOptions = {}): Tensor {
-  const dtype = opts.dtype ?? 'float32';
+  const dtype = opts.dtype ?? getDefaultDtype();
   const values = new Float64Array(n * m);
   for (let i = 0; i < Math.min(n, m); i++) values[i * m + i] = 1;
   const b = getBackend();

@@ -1,6 +1,7 @@
 import { getBackend } from '../backend/registry.js';
 import { type DType, isFloat } from '../dtype.js';
 import { DTypeError } from '../errors.js';
+import { getDefaultDtype } from '../default-dtype.js';
 import { nextStream } from '../random/generator.js';
 import { checkShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -28,7 +29,7 @@ function finish(t: Tensor, opts: RandomOptions): Tensor {
 
 /** Uniform in [low, high) (default [0, 1)), from the Philox generator. */
 export function rand(shape: readonly number[], opts: RandomOptions & { low?: number; high?: number } = {}): Tensor {
-  const u = draw('uniform', shape, opts.dtype ?? 'float32');
+  const u = draw('uniform', shape, opts.dtype ?? getDefaultDtype());
   const { low = 0, high = 1 } = opts;
   if (low === 0 && high === 1) return finish(u, opts);
   const out = noGrad(() => u.mul(high - low).add(low));
@@ -38,7 +39,7 @@ export function rand(shape: readonly number[], opts: RandomOptions & { low?: num
 
 /** Normal with `mean` and `std` (default 0, 1). */
 export function randn(shape: readonly number[], opts: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
-  const z = draw('normal', shape, opts.dtype ?? 'float32');
+  const z = draw('normal', shape, opts.dtype ?? getDefaultDtype());
   const { mean = 0, std = 1 } = opts;
   if (mean === 0 && std === 1) return finish(z, opts);
   const out = noGrad(() => z.mul(std).add(mean));
