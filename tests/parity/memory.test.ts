@@ -1,4 +1,4 @@
-import { DisposedError, keep, memoryStats, ones, scope, type Tensor, tensor, zeros } from '@siftjs/tensor';
+import { DisposedError, keep, memoryStats, ones, rand, randn, scope, type Tensor, tensor, zeros } from '@siftjs/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import { expectNoLeaks } from '../support/memory.js';
@@ -116,6 +116,16 @@ describe.each(backendsUnderTest())('memory on $name', (backend) => {
     if (h) expect(grew('float16')).toBe(12);
     for (const t of [view, rows, f, i, b, h]) t?.dispose();
     expect(byDtype()).toEqual(before);
+  });
+
+  it('rand and randn with a range, a mean or a scale leave nothing alive but their result', () => {
+    const before = memoryStats();
+    const made = [rand([64], { low: -1, high: 1 }), randn([64], { std: 0.02 }), randn([64], { mean: 1, std: 2 })];
+    const after = memoryStats();
+    expect(after.liveTensors - before.liveTensors).toBe(3);
+    for (const t of made) t.dispose();
+    expect(memoryStats().liveTensors).toBe(before.liveTensors);
+    expect(memoryStats().bytesInUse).toBe(before.bytesInUse);
   });
 
   it('a tensor garbage-collected without dispose() has its storage reclaimed and is counted as a leak', async () => {
