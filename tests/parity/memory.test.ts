@@ -1,4 +1,4 @@
-import { DisposedError, keep, memoryStats, ones, scope, type Tensor, tensor, zeros } from '@siftjs/tensor';
+import { DisposedError, keep, memoryStats, ones, rand, randn, scope, type Tensor, tensor, zeros } from '@siftjs/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import { expectNoLeaks } from '../support/memory.js';
@@ -96,6 +96,36 @@ describe.each(backendsUnderTest())('memory on $name', (backend) => {
     expect(s1.liveTensors).toBe(s0.liveTensors + 1);
     big.dispose();
     expect(memoryStats().peakBytes).toBeGreaterThanOrEqual(s1.bytesInUse);
+  });
+
+  it('memoryStats breaks the bytes in use down by dtype: elements × each format size, views sharing their storage', () => {
+    const byDtype = () => memoryStats().bytesByDtype;
+    const before = byDtype();
+    const f = zeros([1000]);
+    const i = zeros([10], { dtype: 'int32' });
+    const b = zeros([7], { dtype: 'bool' });
+    // IEEE 754 binary16 and bfloat16 are 2 bytes an element, where the backend stores them.
+    const h = backend.half ? zeros([6], { dtype: 'float16' }) : null;
+    const rows = f.reshape([10, 100]);
+    const view = rows.narrow(0, 2, 3);
+    const now = byDtype();
+    const grew = (d: 'float32' | 'int32' | 'bool' | 'float16') => (now[d] ?? 0) - (before[d] ?? 0);
+    expect(grew('float32')).toBe(4000);
+    expect(grew('int32')).toBe(40);
+    expect(grew('bool')).toBe(7);
+    if (h) expect(grew('float16')).toBe(12);
+    for (const t of [view, rows, f, i, b, h]) t?.dispose();
+    expect(byDtype()).toEqual(before);
+  });
+
+  it('rand and randn with a range, a mean or a scale leave nothing alive but their result', () => {
+    const before = memoryStats();
+    const made = [rand([64], { low: -1, high: 1 }), randn([64], { std: 0.02 }), randn([64], { mean: 1, std: 2 })];
+    const after = memoryStats();
+    expect(after.liveTensors - before.liveTensors).toBe(3);
+    for (const t of made) t.dispose();
+    expect(memoryStats().liveTensors).toBe(before.liveTensors);
+    expect(memoryStats().bytesInUse).toBe(before.bytesInUse);
   });
 
   it('a tensor garbage-collected without dispose() has its storage reclaimed and is counted as a leak', async () => {

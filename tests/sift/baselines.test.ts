@@ -75,7 +75,7 @@ describe.each(backendsUnderTest())('fine-tuning baselines on $name', (backend) =
     const net = new Net();
     const full = fullFineTune(net);
     expect(full.trainableCount()).toBe(20 + 12 + 3);
-    expect(full.memoryReport()).toEqual({ values: 0, indices: 0, gradients: 35 * 4, optimizerState: 2 * 35 * 4, selectionBuffers: 0, peakTransientGradient: 0, peakTransient: 0, total: 3 * 35 * 4 });
+    expect(full.memoryReport()).toEqual({ values: 0, indices: 0, gradients: 35 * 4, optimizerState: 2 * 35 * 4, selectionBuffers: 0, peakTransientGradient: 0, peakTransient: 0, total: 3 * 35 * 4, byDtype: { float32: 3 * 35 * 4 } });
     full.dispose();
     const sift = new SIFT(net, { density: 0.25, targets: ['a', 'b.weight'], dense: ['b.bias'] });
     const k = 5 + 3; // ⌈0.25·20⌉ + ⌈0.25·12⌉
@@ -88,6 +88,7 @@ describe.each(backendsUnderTest())('fine-tuning baselines on $name', (backend) =
     const r = sift.memoryReport();
     expect([r.values, r.indices, r.gradients, r.optimizerState]).toEqual([2 * 4 * k, 4 * k, 4 * (k + 3), 2 * 4 * (k + 3)]);
     expect(r.total).toBe(r.values + r.indices + r.gradients + r.optimizerState + r.selectionBuffers);
+    expect(r.byDtype).toEqual({ int32: 4 * k, float32: r.total - 4 * k });
     sift.dispose();
     net.dispose();
   });

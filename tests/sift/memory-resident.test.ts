@@ -4,7 +4,8 @@
  * every point of a run — choosing over passes, trained, with a re-selection's nominees pending, after a swap (per-
  * component step counts), in float32 and float64 — and each field is its definition (MemoryReport's documentation)
  * for the k and n of the run: values 2·w·k (base and δ), indices 4·k, gradients w·k, moments 2·w·k (+ w·k step
- * counts once re-selected), selection buffers w·n per dense sum and (4 + w)·r for r nominees.
+ * counts once re-selected), selection buffers w·n per dense sum and (4 + w)·r for r nominees. The report's bytes by
+ * dtype equal the growth of memoryStats().bytesByDtype, the tensor layer's tally of live storage.
  *
  * k = n/2 here, so every k-sized buffer is large: a wrong count of any of them is far outside the allocator's
  * rounding (the CPU heap's blocks), which this test allows for on backends other than the CPU.
@@ -42,6 +43,7 @@ describe.each(backendsUnderTest())('SIFT memoryReport: resident bytes as the bac
     const net = new Square();
     if (dtype === 'float64') castParameters(net, 'float64');
     const base = memoryStats().bytesInUse;
+    const baseByDtype = memoryStats().bytesByDtype;
     const sift = new SIFT(net, { targets: ['a'], density: 0.5, ...opts });
     const check = (after: string) => {
       const r = sift.memoryReport();
@@ -49,6 +51,12 @@ describe.each(backendsUnderTest())('SIFT memoryReport: resident bytes as the bac
       if (exact()) expect(r.total, `${after}: held ${held} B`).toBe(held);
       else expect(Math.abs(r.total - held), `${after}: held ${held} B, reported ${r.total}`).toBeLessThanOrEqual(0.01 * held + 4096);
       expect(r.total).toBe(r.values + r.indices + r.gradients + r.optimizerState + r.selectionBuffers);
+      // By dtype, against the tensor layer's own tally of live storage (elements × element size, no rounding).
+      const now = memoryStats().bytesByDtype;
+      const grown = Object.fromEntries(
+        (Object.keys({ ...now, ...baseByDtype }) as (keyof typeof now)[]).map((d) => [d, (now[d] ?? 0) - (baseByDtype[d] ?? 0)] as const).filter(([, b]) => b !== 0),
+      );
+      expect(r.byDtype, `${after}: by dtype`).toEqual(grown);
       expect(r.peakTransientGradient, 'the dense gradient of the target').toBe(N * (dtype === 'float64' ? 8 : 4));
       fields(after, r);
     };

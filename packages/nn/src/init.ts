@@ -2,17 +2,39 @@ import { noGrad, rand, randn, scope, type Tensor } from '@siftjs/tensor';
 
 /** In-place initialisers through the Philox generator (same seed, same weights on every backend), as torch.nn.init. */
 
+/** Whether `withoutInit` is running: the initialisers leave their tensors as they are. */
+let skipping = false;
+
+/**
+ * Runs `build` with every initialiser here a no-op (transformers' `no_init_weights`, torch's `skip_init`): for a
+ * model whose every parameter a checkpoint will overwrite, drawing its initial values — a float32 draw, then the
+ * scaling, per parameter — costs time and, for a large embedding table, a transient several times its size. The
+ * parameters' contents are unspecified until written.
+ */
+export function withoutInit<R>(build: () => R): R {
+  const outer = skipping;
+  skipping = true;
+  try {
+    return build();
+  } finally {
+    skipping = outer;
+  }
+}
+
 export function uniform_(t: Tensor, low = 0, high = 1): Tensor {
+  if (skipping) return t;
   noGrad(() => scope(() => t.copy_(rand([...t.shape], { dtype: t.dtype, low, high }))));
   return t;
 }
 
 export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
+  if (skipping) return t;
   noGrad(() => scope(() => t.copy_(randn([...t.shape], { dtype: t.dtype, mean, std }))));
   return t;
 }
 
 export function constant_(t: Tensor, value: number): Tensor {
+  if (skipping) return t;
   noGrad(() => t.fill_(value));
   return t;
 }

@@ -1,7 +1,8 @@
 import { AdamW, type AdamWOptions, applyLoRA, clipGradNorm_, type LoRALinear, type Module, type OptimizerStateDict } from '@siftjs/nn';
 import { bytesPerElement, type Tensor } from '@siftjs/tensor';
-import type { FineTuner } from './fine-tuner.js';
-import { type MemoryReport, memoryReport } from './memory.js';
+import type { FineTuner, StepTensors } from './fine-tuner.js';
+import { GradientUnscaling } from './loss-scale.js';
+import { addBytes, type MemoryReport, memoryReport } from './memory.js';
 import { SIFT, type SIFTOptions } from './sift.js';
 import { matchesAny } from './targets.js';
 
@@ -24,6 +25,7 @@ export class DenseFineTuner implements FineTuner {
   readonly trainable: { name: string; param: Tensor }[] = [];
   readonly optimizer: AdamW;
   private readonly maxGradNorm: number | undefined;
+  private unscaling: GradientUnscaling | null = null;
 
   constructor(
     readonly method: string,
@@ -58,10 +60,25 @@ export class DenseFineTuner implements FineTuner {
     return this.trainable.reduce((n, t) => n + t.param.size, 0);
   }
 
+  setLossScale(scale: number): void {
+    this.unscaling ??= new GradientUnscaling(this.trainable);
+    this.unscaling.scale = scale;
+  }
+
+  /** Each trained parameter's gradient (where backward gave one) and the parameter. */
+  stepTensors(): StepTensors {
+    return {
+      gradients: this.trainable.flatMap((t) => (t.param.grad ? [[t.name, t.param.grad] as const] : [])),
+      values: this.trainable.map((t) => [t.name, t.param] as const),
+    };
+  }
+
   /** Dense gradients of every trainable parameter and AdamW's two moments of each. */
   memoryReport(): MemoryReport {
     const bytes = this.trainable.reduce((n, t) => n + t.param.size * bytesPerElement(t.param.dtype), 0);
-    return memoryReport({ values: 0, indices: 0, gradients: bytes, optimizerState: 2 * bytes, selectionBuffers: 0, peakTransientGradient: 0, peakTransient: 0 });
+    const byDtype: MemoryReport['byDtype'] = {};
+    for (const t of this.trainable) addBytes(byDtype, t.param.dtype, 3 * t.param.size * bytesPerElement(t.param.dtype));
+    return memoryReport({ values: 0, indices: 0, gradients: bytes, optimizerState: 2 * bytes, selectionBuffers: 0, peakTransientGradient: 0, peakTransient: 0, byDtype });
   }
 
   describe(): Record<string, string> {
@@ -78,6 +95,7 @@ export class DenseFineTuner implements FineTuner {
 
   /** Frees the gradients and AdamW's moments (2× the trained parameters' bytes); the model keeps its weights. */
   dispose(): void {
+    this.unscaling?.remove();
     this.optimizer.dispose();
   }
 }

@@ -14,7 +14,8 @@ export { describeAt, findNonFinite, firstNonFinite, locateNonFinite, NonFiniteEr
 export { mergeInto, mergeIntoAsync, type MergeOptions } from './merge.js';
 export { loadState, saveState, saveStateAsync, STATE_FORMAT } from './state-file.js';
 export { type MemoryReport } from './memory.js';
-export { type FineTuner } from './fine-tuner.js';
+export { type FineTuner, type NamedTensors, type StepTensors } from './fine-tuner.js';
+export { GradScaler, type GradScalerOptions, type GradScalerState, type SkippedStep } from './grad-scaler.js';
 export {
   bitFit,
   createFineTuner,

@@ -1,4 +1,4 @@
-import { bytesPerElement, sampledGradWorkspaceBytes } from '@siftjs/tensor';
+import { bytesPerElement, type DType, sampledGradWorkspaceBytes } from '@siftjs/tensor';
 import type { SparseIncrement } from './sparse-increment.js';
 
 /**
@@ -27,15 +27,24 @@ export interface MemoryReport {
   peakTransient: number;
   /** Everything above that stays resident: values + indices + gradients + optimizerState + selectionBuffers. */
   total: number;
+  /** `total` by dtype (SIFT: int32 indices, its state in float32 — float64 for float64 weights — whatever the weights' dtype). */
+  byDtype: Partial<Record<DType, number>>;
+}
+
+/** Adds `bytes` of `dtype` into a by-dtype tally (nothing for 0). */
+export function addBytes(tally: Partial<Record<DType, number>>, dtype: DType, bytes: number): void {
+  if (bytes) tally[dtype] = (tally[dtype] ?? 0) + bytes;
 }
 
 export function memoryReport(parts: Omit<MemoryReport, 'total'>): MemoryReport {
   const total = parts.values + parts.indices + parts.gradients + parts.optimizerState + parts.selectionBuffers;
+  const tallied = Object.values(parts.byDtype).reduce((n, b) => n + (b ?? 0), 0);
+  if (tallied !== total) throw new Error(`memoryReport: the bytes by dtype (${tallied}) do not add up to the total (${total})`);
   return { ...parts, total };
 }
 
 /** Bytes one sparse tensor keeps between steps, by field. */
-export function residentBytes(s: SparseIncrement): Pick<MemoryReport, 'values' | 'indices' | 'gradients' | 'optimizerState' | 'selectionBuffers'> {
+export function residentBytes(s: SparseIncrement): Pick<MemoryReport, 'values' | 'indices' | 'gradients' | 'optimizerState' | 'selectionBuffers'> & { int32: number } {
   const w = bytesPerElement(s.dtype);
   const chosen = s.indices !== null;
   const nominees = s.reselection.nominees?.size ?? 0;
@@ -45,6 +54,7 @@ export function residentBytes(s: SparseIncrement): Pick<MemoryReport, 'values' |
     optimizerState: 2 * w * s.k + (s.steps ? w * s.k : 0),
     gradients: w * s.k,
     selectionBuffers: w * s.selector.heldElements() + (4 + w) * nominees,
+    int32: (chosen ? 4 * s.k : 0) + 4 * nominees, // the rest is in the state's dtype
   };
 }
 
@@ -70,10 +80,11 @@ export function sequencePeak(parts: PhaseBytes[]): number {
 export function nextStepBytes(s: SparseIncrement): PhaseBytes {
   const n = s.param.size;
   const { k } = s;
-  // G arrives in the weight's dtype, which is the sparse state's: only float32 and float64 tensors train (requiresGrad
-  // refuses the others), and the state keeps each in its own dtype, so no cast is ever needed.
+  // G arrives in the weight's dtype; the hook widens a half-precision G to the state's float32 (and divides by a loss
+  // scale) into a copy that lives beside it while the hook runs.
   const w = bytesPerElement(s.dtype);
-  const G = n * w;
+  const converted = s.param.dtype !== s.dtype || s.lossScale !== 1;
+  const G = n * bytesPerElement(s.param.dtype) + (converted ? n * w : 0);
   // Gathering G[idx] into the sparse gradient: the gathered values, then the sum before copy_.
   const gather = 2 * k * w;
   if (s.indices) {

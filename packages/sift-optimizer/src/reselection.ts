@@ -81,6 +81,14 @@ export class Reselection {
     return out;
   }
 
+  /** Keeps a due re-selection but forgets its nominees: the next backward nominates again. */
+  forgetNominees(): void {
+    this.nominees?.dispose();
+    this.nomineeGrad?.dispose();
+    this.nominees = null;
+    this.nomineeGrad = null;
+  }
+
   /** Forgets a due re-selection and its nominees. */
   clear(): void {
     this.due = 0;

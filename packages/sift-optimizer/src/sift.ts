@@ -1,13 +1,14 @@
 import { AdamW, type AdamWOptions, type Module, type OptimizerStateDict } from '@siftjs/nn';
 import { bytesPerElement, keep, noGrad, scope, stack, type Tensor, widestFloat } from '@siftjs/tensor';
 import { SIFTError } from './errors.js';
-import type { FineTuner } from './fine-tuner.js';
+import type { FineTuner, StepTensors } from './fine-tuner.js';
 import { type IncrementState, incrementState, loadIncrementState } from './increment-state.js';
-import { type MemoryReport, memoryReport, nextStepBytes, residentBytes, sequencePeak, stepBytes } from './memory.js';
+import { addBytes, type MemoryReport, memoryReport, nextStepBytes, residentBytes, sequencePeak, stepBytes } from './memory.js';
 import { buildGroups, type GroupOptions, type ParamGroup } from './param-groups.js';
 import { describeSelection, type Selection } from './selection.js';
 import { SparseIncrement } from './sparse-increment.js';
 import { matchesAny } from './targets.js';
+import { GradientUnscaling } from './loss-scale.js';
 
 export interface SIFTOptions {
   /** Fraction x of each targeted tensor's components that train: k = ⌈x·numel⌉ (the paper: 0.008 on GLUE, 0.05 on LLaMA). */
@@ -62,6 +63,7 @@ export class SIFT implements FineTuner {
   /** For each AdamW group, the SIFT group it mirrors. */
   private readonly denseGroupSource: number[] = [];
   private stepCount = 0;
+  private unscaling: GradientUnscaling | null = null;
 
   constructor(model: Module, opts: SIFTOptions) {
     if (!(opts.density > 0 && opts.density <= 1)) throw new RangeError(`SIFT: density must be in (0, 1], got ${opts.density}`);
@@ -175,6 +177,22 @@ export class SIFT implements FineTuner {
   }
 
   /** Frees the applied gradients. A selection's sums and a re-selection's nominees are kept: not yet applied. */
+  /** Gradients arrive `scale` × the loss's: the sparse tensors' hooks and the dense parameters' divide them on arrival. */
+  setLossScale(scale: number): void {
+    this.unscaling ??= new GradientUnscaling(this.denseParams);
+    this.unscaling.scale = scale;
+    for (const s of this.sparse) s.lossScale = scale;
+  }
+
+  /**
+   * The step is skipped because a gradient is not finite (GradScaler): each tensor forgets a choice of components
+   * or re-selection nominees made from these gradients, so nothing is chosen from an overflowed gradient. Call
+   * zeroGrad after, as after a step.
+   */
+  discardBackward(): void {
+    for (const s of this.sparse) s.discardBackward();
+  }
+
   zeroGrad(): void {
     for (const s of this.sparse) s.zeroGrad();
     this.denseOpt?.zeroGrad();
@@ -229,12 +247,44 @@ export class SIFT implements FineTuner {
   }
 
   /**
+   * Each selected tensor's k-sized gradient (and a due re-selection's nominees') and its increment δ, or the sums a
+   * choice in progress is made from; each dense parameter's gradient and the parameter.
+   */
+  stepTensors(): StepTensors {
+    const gradients: [string, Tensor][] = [];
+    const values: [string, Tensor][] = [];
+    for (const s of this.sparse) {
+      if (!s.indices) {
+        // Still choosing over several passes: nothing is applied yet, but the sums the choice will be made from are.
+        for (const [key, t] of Object.entries(s.selector.buffers())) gradients.push([`${s.name} (choosing, ${key})`, t]);
+        continue;
+      }
+      gradients.push([s.name, s.grad]);
+      // A due re-selection's nominees enter with their own gradient at the step's swap.
+      const nominated = s.reselection.nomineeGrad;
+      if (nominated) gradients.push([`${s.name} (re-selection nominees)`, nominated]);
+      if (s.delta) values.push([s.name, s.delta]);
+    }
+    for (const d of this.denseParams) {
+      if (d.param.grad) gradients.push([d.name, d.param.grad]);
+      values.push([d.name, d.param]);
+    }
+    return { gradients, values };
+  }
+
+  /**
    * Bytes SIFT keeps (sparse state, selection buffers, the dense parameters' gradients and moments) and the most it
    * will hold beyond them during the next backward and step (`peakTransient`, see memory.ts).
    */
   memoryReport(): MemoryReport {
     const sum = { values: 0, indices: 0, optimizerState: 0, gradients: 0, selectionBuffers: 0 };
-    for (const s of this.sparse) for (const [k, v] of Object.entries(residentBytes(s))) sum[k as keyof typeof sum] += v;
+    const byDtype: MemoryReport['byDtype'] = {};
+    for (const s of this.sparse) {
+      const { int32, ...parts } = residentBytes(s);
+      for (const [k, v] of Object.entries(parts)) sum[k as keyof typeof sum] += v;
+      addBytes(byDtype, 'int32', int32);
+      addBytes(byDtype, s.dtype, Object.values(parts).reduce((n, v) => n + v, 0) - int32);
+    }
     // The backward's hooks, then step() on what they left: the larger of the two is the phase's peak.
     const hooks = this.sparse.map(nextStepBytes);
     const afterBackward = hooks.reduce((n, h) => n + Math.max(0, h.growth), 0);
@@ -242,8 +292,10 @@ export class SIFT implements FineTuner {
     const swapped = swaps.reduce((n, p) => n + Math.max(0, p.growth), 0);
     const step = afterBackward + Math.max(sequencePeak(swaps), swapped + this.clipBytes());
     const denseBytes = this.denseParams.reduce((n, d) => n + d.param.size * bytesPerElement(d.param.dtype), 0);
+    for (const d of this.denseParams) addBytes(byDtype, d.param.dtype, 3 * d.param.size * bytesPerElement(d.param.dtype));
     return memoryReport({
       ...sum,
+      byDtype,
       gradients: sum.gradients + denseBytes,
       optimizerState: sum.optimizerState + 2 * denseBytes,
       peakTransientGradient: Math.max(0, ...this.sparse.map((s) => s.param.size * bytesPerElement(s.param.dtype))),
@@ -262,6 +314,7 @@ export class SIFT implements FineTuner {
   }
 
   dispose(): void {
+    this.unscaling?.remove();
     for (const s of this.sparse) s.dispose();
     this.denseOpt?.dispose();
   }

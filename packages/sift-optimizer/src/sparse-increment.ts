@@ -33,15 +33,19 @@ export class SparseIncrement {
   lastDelivery: 'sampled' | 'dense' | null = null;
   /** The most rows of a product that delivered G[idx] in the last backward (null: none yet): its workspace scales with them. */
   sampledRows: number | null = null;
-  readonly selector: Selector;
+  selector: Selector;
   readonly reselection = new Reselection();
   private readonly hook: Removable;
+  /** Backward's gradients are this × the loss's (GradScaler): divided on arrival, so nothing kept is scaled. */
+  lossScale = 1;
+  /** Whether the components were chosen from a gradient since the last zeroGrad (discardBackward undoes that). */
+  private chosenSinceZero = false;
 
   constructor(
     readonly name: string,
     readonly param: Tensor,
     density: number,
-    selection: Selection,
+    private readonly selection: Selection,
   ) {
     this.k = Math.max(1, Math.ceil(density * param.size));
     this.dtype = param.dtype === 'float64' ? 'float64' : 'float32';
@@ -55,16 +59,38 @@ export class SparseIncrement {
     this.hook = param.registerHook((G) => noGrad(() => this.onGradient(G)));
   }
 
-  /** The hook on P's gradient: choose on the first gradient(s), gather G[idx], drop G. */
-  private onGradient(G: Tensor): null {
+  /**
+   * The hook on P's gradient: choose on the first gradient(s), gather G[idx], drop G. What is kept is the loss's own
+   * gradient in the state's dtype: a half-precision G is widened to float32 and a loss scale divided out first, in a
+   * copy freed with G.
+   */
+  private onGradient(arrived: Tensor): null {
+    const widen = arrived.dtype !== this.dtype;
+    if (!widen && this.lossScale === 1) return this.onUnscaledGradient(arrived);
+    const scale = this.lossScale;
+    const G = keep(
+      scope(() => {
+        const g = widen ? arrived.cast(this.dtype) : arrived;
+        return scale === 1 ? g : g.mul(1 / scale);
+      }),
+    );
+    try {
+      return this.onUnscaledGradient(G);
+    } finally {
+      G.dispose();
+    }
+  }
+
+  private onUnscaledGradient(G: Tensor): null {
     this.received = true;
     if (!this.indices) {
-      // G is in the state's dtype: only float32 and float64 weights train, and the state keeps the weight's dtype.
+      // G is in the state's dtype (float32, or float64 for float64 weights): onGradient widened a half-precision one.
       const choice = this.selector.observe(G, this.k);
       if (choice) {
         this.adopt(keep(choice.indices));
         this.gather(choice.gradient);
         this.selector.done();
+        this.chosenSinceZero = true;
       } // else still choosing: the selector keeps what it has seen, to train on once chosen
       return null;
     }
@@ -102,7 +128,8 @@ export class SparseIncrement {
     if (!this.received) this.lastDelivery = 'sampled';
     this.sampledRows = Math.max(this.received ? this.sampledRows ?? 0 : 0, rows);
     this.received = true;
-    scope(() => this.grad.copy_(this.grad.add(values.cast(this.dtype))));
+    const scale = this.lossScale;
+    scope(() => this.grad.copy_(this.grad.add((scale === 1 ? values : values.mul(1 / scale)).cast(this.dtype))));
   }
 
   /** A re-selection of ⌊f·k⌉ components falls due: the next backward gives the hook the dense gradient to nominate from. */
@@ -144,6 +171,28 @@ export class SparseIncrement {
   zeroGrad(): void {
     noGrad(() => this.grad.fill_(0));
     this.received = false;
+    this.chosenSinceZero = false;
+  }
+
+  /**
+   * The step these gradients were for is skipped (a loss scaler found one not finite): besides the gradient, which
+   * zeroGrad clears, forget what they taught — a choice of components made from them (chosen again from the next
+   * gradient; a choice over several passes starts over), and re-selection nominees taken from them (nominated again).
+   */
+  discardBackward(): void {
+    if (this.chosenSinceZero || (!this.indices && this.selector.passes > 0)) {
+      if (this.chosenSinceZero) {
+        for (const t of [this.indices, this.base, this.delta]) t?.dispose();
+        this.indices = this.base = this.delta = null;
+        this.lastDelivery = null;
+        setSampledGrad(this.param, null);
+      }
+      this.selector.dispose();
+      this.selector = createSelector(this.selection);
+      this.chosenSinceZero = false;
+    }
+    this.reselection.forgetNominees();
+    this.askForSampledGradient();
   }
 
   swapState() {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createFineTuner, type FineTuner, loraRankForBudget, matchesAny, METHODS, type MethodName } from '@siftjs/sift-optimizer';
+import { createFineTuner, type FineTuner, GradScaler, loraRankForBudget, matchesAny, METHODS, type MethodName } from '@siftjs/sift-optimizer';
 import type { Module } from '@siftjs/nn';
 import { manualSeed } from '@siftjs/tensor';
 import { type EncodedExample, makeBatches, type TokenBatch } from '../data/batches.js';
@@ -120,8 +120,17 @@ async function run(a: FinetuneArgs, { method, ckpt, split, tm, tuner, batchesFor
   const log = new JsonlLog(join(a.out, 'log.jsonl'));
   log.retain((r) => typeof r.epoch === 'number' && r.epoch < startEpoch); // what a killed run logged past its checkpoint goes
   const left = startEpoch < a.epochs;
+  // float16 weights: gradients that pass through them flush below 2^-24, so the loss is scaled (PyTorch's GradScaler).
+  const scaler = holdsFloat16(tm.model) ? new GradScaler(tuner) : undefined;
+  if (scaler && resumed?.gradScaler) {
+    try {
+      scaler.loadStateDict(resumed.gradScaler);
+    } catch (e) {
+      throw new UsageError(`${ckpt}: the loss scaler's saved state: ${(e as Error).message}`);
+    }
+  }
   process.stderr.write(
-    `sift finetune: ${method} on ${split}, ${tuner.trainableCount().toLocaleString('en-US')} trainable parameters${dtype ? `, base weights stored as ${dtype}` : ''}${gradientCheckpointingNote(tm.model)}${startEpoch ? `, resuming after epoch ${startEpoch}` : ''}${left ? '' : '; every epoch is done: saving the result'}\n`,
+    `sift finetune: ${method} on ${split}, ${tuner.trainableCount().toLocaleString('en-US')} trainable parameters${dtype ? `, base weights stored as ${dtype}` : ''}${gradientCheckpointingNote(tm.model)}${scaler ? ', dynamic loss scaling (float16 weights)' : ''}${startEpoch ? `, resuming after epoch ${startEpoch}` : ''}${left ? '' : '; every epoch is done: saving the result'}\n`,
   );
   // Instruction tuning reports the held-out loss before training beside the one after: measured once, kept with
   // the checkpoints so that a resumed run reports the same.
@@ -144,6 +153,8 @@ async function run(a: FinetuneArgs, { method, ckpt, split, tm, tuner, batchesFor
       stopAfter: a.stopAfter,
       divergence: a.allowDivergence ? null : 100,
       startLoss: resumed?.startLoss,
+      scaler,
+      skippedBefore: resumed?.skippedSteps,
       log,
       afterEpoch: async (epoch, ev, progress) => {
         const fit = ev.accuracy === null ? `, perplexity ${Math.exp(ev.loss).toFixed(2)}` : `, accuracy ${(100 * ev.accuracy).toFixed(1)}%`;
@@ -157,6 +168,7 @@ async function run(a: FinetuneArgs, { method, ckpt, split, tm, tuner, batchesFor
           startLoss: progress.startLoss,
           seconds: (resumed?.seconds ?? 0) + progress.seconds,
           peakBytes: Math.max(resumed?.peakBytes ?? 0, progress.peakBytes),
+          ...(scaler ? { gradScaler: scaler.stateDict(), skippedSteps: progress.skippedSteps } : {}),
         };
         await saveCheckpointAsync(ckpt, tuner, last);
       },
@@ -181,11 +193,18 @@ async function run(a: FinetuneArgs, { method, ckpt, split, tm, tuner, batchesFor
     memory: tuner.memoryReport(),
     peakBytes: done?.peakBytes,
     seconds: done?.seconds,
+    ...(scaler ? { skippedSteps: done?.skippedSteps ?? 0 } : {}),
     saved: saved.file,
     savedBytes: saved.bytes,
   };
   writeFileAtomic(join(a.out, 'metrics.json'), `${JSON.stringify(summary, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(summary)}\n`);
+}
+
+/** Whether any weight is stored in float16 (bfloat16 has float32's range: it needs no loss scaling). */
+function holdsFloat16(model: Module): boolean {
+  for (const [, p] of model.namedParameters()) if (p.dtype === 'float16') return true;
+  return false;
 }
 
 /** SIFT's k over the targets at this density: the budget LoRA is sized to. */

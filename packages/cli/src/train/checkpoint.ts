@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { SafetensorsFile, type SaveOptions, saveSafetensors, saveSafetensorsAsync } from '@siftjs/safetensors';
 import type { AdamWOptions, OptimizerState, OptimizerStateDict } from '@siftjs/nn';
-import { DenseFineTuner, type FineTuner, loadState, SIFT, saveState, saveStateAsync } from '@siftjs/sift-optimizer';
+import { DenseFineTuner, type FineTuner, type GradScalerState, loadState, SIFT, saveState, saveStateAsync } from '@siftjs/sift-optimizer';
 import { noGrad, type Tensor } from '@siftjs/tensor';
 import { UsageError } from '../errors.js';
 import { beginCheckpointDir, hasCheckpoint, publishCheckpointDir, recoverCheckpointDir } from './checkpoint-dir.js';
@@ -24,6 +24,9 @@ export interface CheckpointMeta {
   /** Seconds of training so far, over every run that led here; the largest peak bytes of those runs. */
   seconds?: number;
   peakBytes?: number;
+  /** Dynamic loss scaling (float16 weights): the scaler's state, and the steps it has skipped so far. */
+  gradScaler?: GradScalerState;
+  skippedSteps?: number;
 }
 
 const STATE_FILE = 'state.safetensors';

@@ -1,6 +1,6 @@
 import { SafetensorsFile } from '@siftjs/safetensors';
 import type { Module } from '@siftjs/nn';
-import { DenseFineTuner, describeAt, findNonFinite, type FineTuner, firstNonFinite, NonFiniteError, SIFT } from '@siftjs/sift-optimizer';
+import { describeAt, findNonFinite, firstNonFinite, NonFiniteError } from '@siftjs/sift-optimizer';
 import { type DType, keep, noGrad, scope, stack, type Tensor, zeros } from '@siftjs/tensor';
 
 /*
@@ -15,29 +15,6 @@ export class DivergenceError extends Error {
 }
 
 export type Named = readonly (readonly [string, Tensor])[];
-
-/**
- * The tensors one optimizer step reads (the gradients it applies) and writes (what it trains), by parameter
- * name. For SIFT: each selected tensor's k-sized gradient and increment, each dense parameter and its gradient.
- * For the dense methods: each trained parameter and its gradient.
- */
-export function trainedTensors(tuner: FineTuner): { gradients: Named; values: Named } {
-  const gradients: [string, Tensor][] = [];
-  const values: [string, Tensor][] = [];
-  const dense = tuner instanceof SIFT ? tuner.denseParams : tuner instanceof DenseFineTuner ? tuner.trainable : [];
-  if (tuner instanceof SIFT) {
-    for (const s of tuner.sparse) {
-      if (!s.indices) continue; // not selected yet: no gradient is applied, nothing changes
-      gradients.push([s.name, s.grad]);
-      if (s.delta) values.push([s.name, s.delta]);
-    }
-  }
-  for (const d of dense) {
-    if (d.param.grad) gradients.push([d.name, d.param.grad]);
-    values.push([d.name, d.param]);
-  }
-  return { gradients, values };
-}
 
 /**
  * Each tensor's sum, in `dtype`, stacked: one pass per tensor on the device, read with the step's loss. Not finite

@@ -1,11 +1,11 @@
 import { LRScheduler, linearWarmupLinearDecay } from '@siftjs/nn';
-import { type FineTuner, NonFiniteError } from '@siftjs/sift-optimizer';
+import { type FineTuner, type GradScaler, NonFiniteError } from '@siftjs/sift-optimizer';
 import { concat, keep, manualSeed, memoryStats, noGrad, resetPeakBytes, scope, type Tensor } from '@siftjs/tensor';
 import type { TokenBatch } from '../data/batches.js';
 import type { TaskModel } from '../model-dir.js';
 import { type Evaluation, evaluateAsync } from './evaluate.js';
 import type { JsonlLog } from './log.js';
-import { DivergenceError, sums, trainedTensors } from './finite.js';
+import { DivergenceError, sums } from './finite.js';
 import { batchTensors } from './tensors.js';
 
 export interface FitOptions {
@@ -39,7 +39,17 @@ export interface FitOptions {
   /** The starting loss of a resumed run (the first step's, saved with its checkpoint); else the first step's. */
   startLoss?: number;
   /** Called after each epoch's evaluation, e.g. to checkpoint; `startLoss` is the divergence reference to keep. */
-  afterEpoch?: (epoch: number, evaluation: Evaluation, run: { startLoss: number | undefined; seconds: number; peakBytes: number }) => void | Promise<void>;
+  afterEpoch?: (epoch: number, evaluation: Evaluation, run: { startLoss: number | undefined; seconds: number; peakBytes: number; skippedSteps: number }) => void | Promise<void>;
+  /**
+   * Dynamic loss scaling (float16 weights): the loss is scaled before backward, and a step whose gradients are not
+   * finite is skipped — logged as a 'skip' event and told to `onSkip` — instead of stopping the run; the learning
+   * rate schedule does not advance on a skipped step (as Hugging Face's Trainer). Bound to `tuner`.
+   */
+  scaler?: GradScaler;
+  /** Steps the scaler skipped before `startEpoch` (a resumed run): the schedule did not advance for them. */
+  skippedBefore?: number;
+  /** Told of each skipped step (the terminal's fit prints one line per skip unless quiet). */
+  onSkip?: (message: string) => void;
   /** Makes the progress display of `total` steps (none when `quiet`); `fit` gives the terminal's. */
   progress?: (label: string, total: number) => StepProgress;
 }
@@ -60,6 +70,8 @@ export interface FitResult {
   tokensPerSecond: number;
   /** The backend's peak bytes during training above what was in use before it. */
   peakBytes: number;
+  /** Steps skipped by the loss scaler (their gradients overflowed). */
+  skippedSteps: number;
 }
 
 /**
@@ -73,7 +85,7 @@ export async function fitLoop(o: FitOptions): Promise<FitResult> {
   const total = perEpoch * o.epochs;
   for (const g of tuner.paramGroups) g.lr = o.lr;
   const sched = new LRScheduler(tuner, linearWarmupLinearDecay(Math.round((o.warmupFraction ?? 0.06) * total), total));
-  for (let s = 0; s < start * perEpoch; s++) sched.step();
+  for (let s = 0; s < start * perEpoch - (o.skippedBefore ?? 0); s++) sched.step();
   const before = memoryStats().bytesInUse;
   const measured = resetPeakBytes();
   const losses: number[] = [];
@@ -83,7 +95,10 @@ export async function fitLoop(o: FitOptions): Promise<FitResult> {
   let tokens = 0;
   let step = start * perEpoch;
   const end = Math.min(o.epochs, o.stopAfter ?? o.epochs);
-  const watch = new StepWatch(tuner, o.divergence === undefined ? 100 : o.divergence, o.startLoss);
+  const watch = new StepWatch(tuner, o.divergence === undefined ? 100 : o.divergence, o.startLoss, !o.scaler);
+  const scaler = o.scaler;
+  if (scaler && scaler.tuner !== tuner) throw new Error('fit: the scaler is bound to another tuner');
+  let skippedSteps = 0;
   try {
     for (let epoch = start; epoch < end; epoch++) {
       manualSeed((o.seed ?? 0) * 7919 + epoch);
@@ -92,18 +107,29 @@ export async function fitLoop(o: FitOptions): Promise<FitResult> {
         const { loss, logits } = task.forward(t.ids, t.mask, t.labels);
         logits.dispose();
         if (!loss) throw new Error('fit: the model returned no loss (are labels missing?)');
-        loss.backward();
+        if (scaler) {
+          const scaled = scaler.scale(loss);
+          scaled.backward();
+          scaled.dispose();
+        } else loss.backward();
         t.dispose();
         // One read per step, started before the optimizer step is queued so that a GPU runs the step while the
         // values travel back (on the CPU the read is immediate): the loss, whether each gradient the step applies
         // is finite, and whether the previous step's update left each trained tensor finite.
         const read = watch.read(loss, step + 1);
         await o.afterBackward?.(step);
-        tuner.step();
-        sched.step();
+        const skip = scaler ? await scaler.step() : (tuner.step(), null);
+        if (!skip) sched.step();
         tuner.zeroGrad();
-        watch.afterStep(step + 1);
+        if (scaler) scaler.update();
+        if (!skip) watch.afterStep(step + 1);
         const value = await read;
+        if (skip) {
+          skippedSteps++;
+          const message = `step ${step + 1} skipped: the gradient of '${skip.tensor}' overflowed at loss scale ${skip.scale} (${skip.where}); the scale is now ${scaler?.getScale()}`;
+          o.log.write({ method: tuner.method, epoch, step: step + 1, event: 'skip', tensor: skip.tensor, scale: skip.scale, nextScale: scaler?.getScale() });
+          o.onSkip?.(message);
+        }
         tokens += t.tokens;
         losses.push(value);
         step++;
@@ -117,14 +143,14 @@ export async function fitLoop(o: FitOptions): Promise<FitResult> {
       }
       evaluations.push({ ...ev, epoch });
       o.log.write({ method: tuner.method, epoch, event: 'eval', ...ev });
-      await o.afterEpoch?.(epoch, ev, { startLoss: watch.startLoss, seconds: (performance.now() - t0) / 1000, peakBytes: measured ? memoryStats().peakBytes - before : NaN });
+      await o.afterEpoch?.(epoch, ev, { startLoss: watch.startLoss, seconds: (performance.now() - t0) / 1000, peakBytes: measured ? memoryStats().peakBytes - before : NaN, skippedSteps: (o.skippedBefore ?? 0) + skippedSteps });
     }
   } finally {
     watch.dispose();
   }
   bar?.stop();
   const seconds = (performance.now() - t0) / 1000;
-  return { losses, startLoss: watch.startLoss, evaluations, seconds, tokensPerSecond: tokens / seconds, peakBytes: measured ? memoryStats().peakBytes - before : NaN };
+  return { losses, startLoss: watch.startLoss, evaluations, seconds, tokensPerSecond: tokens / seconds, peakBytes: measured ? memoryStats().peakBytes - before : NaN, skippedSteps };
 }
 
 /**
@@ -142,11 +168,13 @@ class StepWatch {
     private readonly tuner: FineTuner,
     private readonly divergence: number | null,
     public startLoss: number | undefined,
+    /** false under a loss scaler, which checks the gradients itself and skips the step instead of stopping. */
+    private readonly checkGradients = true,
   ) {}
 
   /** Starts the step's read of [loss, a sum per gradient, a sum per tensor the previous step updated]; owns `loss`. */
   read(loss: Tensor, step: number): Promise<number> {
-    const named = trainedTensors(this.tuner).gradients;
+    const named = this.checkGradients ? this.tuner.stepTensors().gradients : [];
     const gradients = named.map(([n]) => n);
     const flags = sums(named.map(([, g]) => g), loss.dtype);
     const previous = this.pending;
@@ -165,7 +193,7 @@ class StepWatch {
 
   /** Queues the sums of what this step updated, for the next read. */
   afterStep(step: number): void {
-    const { values } = trainedTensors(this.tuner);
+    const { values } = this.tuner.stepTensors();
     this.pending = { names: values.map(([n]) => n), flags: sums(values.map(([, v]) => v)), step };
   }
 

@@ -59,6 +59,16 @@ export function loadPretrainedFile(model: Module, file: SafetensorsFile, layout:
   return loadPlanned(model, file.path, located, shapes, layout, name, opts, opened);
 }
 
+/**
+ * Whether loading `dir` into `model` reads every parameter (none keeps its initialisation, nothing fails to fit):
+ * then the model may be built without initialising its parameters (fromPretrained's fast path).
+ */
+export function coversEveryParameter(model: Module, dir: string, layout: CheckpointLayout, opts: LoadOptions = {}): boolean {
+  const { shapes } = storedShapes(dir);
+  const plan = planLoad(ownTensors(model), shapes, layout, opts.strict ?? false);
+  return !planFailed(plan) && plan.initialised.length === 0;
+}
+
 function loadPlanned(
   model: Module,
   dir: string,

@@ -1,10 +1,10 @@
-import { Module, setGradientCheckpointing } from '@siftjs/nn';
+import { init, Module, setGradientCheckpointing } from '@siftjs/nn';
 import { type DType, withDefaultDtype } from '@siftjs/tensor';
 import { saveWeights, saveWeightsAsync } from '../checkpoint.js';
 import { type RawConfig, readConfig } from '../config.js';
 import type { CheckpointLayout } from './layout.js';
 import type { SafetensorsFile } from '@siftjs/safetensors';
-import { type LoadOptions, type LoadReport, loadPretrained, loadPretrainedFile } from './load.js';
+import { coversEveryParameter, type LoadOptions, type LoadReport, loadPretrained, loadPretrainedFile } from './load.js';
 
 export interface FromPretrainedOptions extends LoadOptions {
   /** config.json fields to override before the model is built (num_labels, pad_token_id…), as transformers' kwargs. */
@@ -44,12 +44,23 @@ export abstract class PretrainedModel<C extends object = object> extends Module 
   /**
    * Builds the model from `dir/config.json` and loads `dir`'s weights (model.safetensors or a sharded index) in
    * whichever of the family's layouts they are stored (see `loadPretrainedWeights`). A load that fails frees the
-   * half-built model before it throws.
+   * half-built model before it throws. When the checkpoint holds every parameter, the model is built without drawing
+   * initial values the load would overwrite (transformers' fast init): nothing is drawn from the generator, and no
+   * float32 draw of a large table is made beside a half-precision model. A new head the checkpoint lacks makes it
+   * build the model again, initialised, as before.
    */
   static fromPretrained<M extends PretrainedModel>(this: PretrainedClass<M>, dir: string, opts: FromPretrainedOptions = {}): M {
     const { file, raw } = readConfig(dir);
     const config = this.configFromJson(opts.config ? { ...raw, ...opts.config } : raw, file);
-    const model = opts.dtype ? buildIn(opts.dtype, () => new this(config)) : new this(config);
+    const build = () => (opts.dtype ? buildIn(opts.dtype, () => new this(config)) : new this(config));
+    let model = init.withoutInit(build);
+    let covered = false;
+    try {
+      covered = coversEveryParameter(model, dir, model.checkpointLayout, opts);
+    } finally {
+      if (!covered) model.dispose();
+    }
+    if (!covered) model = build();
     try {
       model.loadPretrainedWeights(dir, opts);
     } catch (e) {

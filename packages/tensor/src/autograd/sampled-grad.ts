@@ -12,7 +12,7 @@ export interface SampledGradRequest {
   /** int32 [k]: flat positions in the leaf, row-major. */
   readonly indices: Tensor;
   /**
-   * Receives G[indices] ([k], the leaf's dtype) for one use of the leaf in the graph (valid during the call), and the
+   * Receives G[indices] ([k], the leaf's dtype — float32 for a float16 / bfloat16 leaf) for one use of the leaf in the graph (valid during the call), and the
    * rows M of that product (its activations' rows), which bound the workspace it took (`sampledGradWorkspaceBytes`).
    */
   deliver(values: Tensor, info: { rows: number }): void;

@@ -1,4 +1,5 @@
 import type { Backend } from '../backend/backend.js';
+import type { DType } from '../dtype.js';
 import { getBackend } from '../backend/registry.js';
 
 /** Counts of live tensor handles, per backend, and handles that were garbage-collected without `dispose()`. */
@@ -7,6 +8,17 @@ let leaked = 0;
 
 export function countTensor(backend: string, delta: 1 | -1): void {
   live.set(backend, (live.get(backend) ?? 0) + delta);
+}
+
+/** Bytes of tensor storage alive, per backend and dtype (element size × elements; a backend may round up). */
+const byDtype = new Map<string, Map<DType, number>>();
+
+export function countStorage(backend: string, dtype: DType, bytes: number): void {
+  let m = byDtype.get(backend);
+  if (!m) byDtype.set(backend, (m = new Map()));
+  const now = (m.get(dtype) ?? 0) + bytes;
+  if (now === 0) m.delete(dtype);
+  else m.set(dtype, now);
 }
 
 export function countLeak(): void {
@@ -27,6 +39,11 @@ export interface MemoryStats {
   allocations: number;
   /** Tensors that were garbage-collected without being disposed (their memory was reclaimed then). */
   leakedTensors: number;
+  /**
+   * Bytes of tensor storage alive, by dtype: elements × element size, as the tensors ask for them (a backend may
+   * round an allocation up, and its own scratch is not a tensor: `bytesInUse` counts both). Dtypes with none are absent.
+   */
+  bytesByDtype: Partial<Record<DType, number>>;
 }
 
 export function memoryStats(backend: Backend = getBackend()): MemoryStats {
@@ -39,6 +56,7 @@ export function memoryStats(backend: Backend = getBackend()): MemoryStats {
     liveTensors: live.get(backend.name) ?? 0,
     allocations: b.allocations,
     leakedTensors: leaked,
+    bytesByDtype: Object.fromEntries(byDtype.get(backend.name) ?? []),
   };
 }
 

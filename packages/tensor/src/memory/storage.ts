@@ -1,5 +1,6 @@
 import type { Backend, BackendStorage } from '../backend/backend.js';
-import type { DType } from '../dtype.js';
+import { bytesPerElement, type DType } from '../dtype.js';
+import { countStorage } from './accounting.js';
 
 /**
  * One allocation on a backend, shared by every tensor that views it. Each tensor handle holds one reference;
@@ -13,7 +14,9 @@ export class StorageRef {
     readonly data: BackendStorage,
     readonly dtype: DType,
     readonly size: number,
-  ) {}
+  ) {
+    countStorage(backend.name, dtype, size * bytesPerElement(dtype));
+  }
 
   retain(): this {
     this.refs++;
@@ -21,7 +24,10 @@ export class StorageRef {
   }
 
   release(): void {
-    if (--this.refs === 0) this.backend.free(this.data);
+    if (--this.refs === 0) {
+      this.backend.free(this.data);
+      countStorage(this.backend.name, this.dtype, -this.size * bytesPerElement(this.dtype));
+    }
   }
 
   get refCount(): number {

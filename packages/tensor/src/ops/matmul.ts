@@ -126,7 +126,9 @@ function sampledWeightGrad(a: Tensor, g: Tensor, indices: Tensor, transposed: bo
   const out = fromStorage(backend, backend.sampledMatmul(a2.raw(), g2.raw(), indices.raw(), transposed), a2.dtype, [indices.size]);
   a2.dispose();
   g2.dispose();
-  if (out.dtype === dtype) return out;
+  // A half-precision weight's components stay in the float32 they were summed in: the one who asked (SIFT) keeps
+  // its state in float32, and rounding them to the weight's format first would cost 8 bits (bfloat16) for nothing.
+  if (out.dtype === dtype || isHalf(dtype)) return out;
   const c = cast(out, dtype);
   out.dispose();
   return c;

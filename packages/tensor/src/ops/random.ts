@@ -2,6 +2,7 @@ import { getBackend } from '../backend/registry.js';
 import { type DType, isFloat } from '../dtype.js';
 import { DTypeError } from '../errors.js';
 import { getDefaultDtype } from '../default-dtype.js';
+import { scope } from '../memory/scope.js';
 import { nextStream } from '../random/generator.js';
 import { checkShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -32,7 +33,8 @@ export function rand(shape: readonly number[], opts: RandomOptions & { low?: num
   const u = draw('uniform', shape, opts.dtype ?? getDefaultDtype());
   const { low = 0, high = 1 } = opts;
   if (low === 0 && high === 1) return finish(u, opts);
-  const out = noGrad(() => u.mul(high - low).add(low));
+  // Scoped: the scaled draw is an intermediate that would otherwise outlive the call (one leaked tensor per call).
+  const out = noGrad(() => scope(() => u.mul(high - low).add(low)));
   u.dispose();
   return finish(out, opts);
 }
@@ -42,7 +44,7 @@ export function randn(shape: readonly number[], opts: RandomOptions & { mean?: n
   const z = draw('normal', shape, opts.dtype ?? getDefaultDtype());
   const { mean = 0, std = 1 } = opts;
   if (mean === 0 && std === 1) return finish(z, opts);
-  const out = noGrad(() => z.mul(std).add(mean));
+  const out = noGrad(() => scope(() => z.mul(std).add(mean)));
   z.dispose();
   return finish(out, opts);
 }
