@@ -6,9 +6,10 @@ import { type Fn1, type Row1, UNARY, UNARY_ROWS } from './support/unary-ops.js';
 import { type RowsKernels, SIMD_UNARY_OPS } from './wasm/rows-f32.js';
 
 /**
- * Same dtype out as in, except `not` and `isnan` (→ bool). Tiers: exp, tanh, gelu (tanh) and its derivative and
- * sigmoid of contiguous float32 as a row job of wasm/rows-f32.wat over the threads, of strided float32 rows by
- * the same kernel on this thread; everything else by the TypeScript tables (support/unary-ops.ts).
+ * Same dtype out as in, except `not` and `isnan` (→ bool). Tiers: exp, tanh, sigmoid, erf, both gelus and their
+ * derivatives of contiguous float32 as a row job of wasm/rows-f32.wat over the threads (float32 lanes; the error
+ * bounds are in test/unary-bounds.ts), of strided float32 rows by the same kernel on this thread; everything else by
+ * the TypeScript tables (support/unary-ops.ts, float64).
  */
 export function unary(cpu: CpuContext, op: UnaryOp, x: View): BackendStorage {
   const outType = op === 'not' || op === 'isnan' ? 'bool' : x.dtype;

@@ -19,7 +19,7 @@ export interface RowModules {
 export interface SimdTiers {
   /** float32 add/sub/mul/div, sums over axes, AdamW, sampledMatmul's dots (kernels/wasm/elementwise-f32.wat). */
   elementwise: ElementwiseKernels | null;
-  /** exp, tanh, gelu (tanh), sigmoid and softmax rows in float64 precision (kernels/wasm/rows-f32.wat). */
+  /** exp, tanh, both gelus and their derivatives, sigmoid, erf and softmax rows in float32 lanes (kernels/wasm/rows-f32.wat). */
   rows: RowsKernels | null;
   /** layer norm and RMS norm, forward and backward (kernels/wasm/norm-f32.wat). */
   norm: NormKernels | null;

@@ -15,7 +15,8 @@ interface Wanted {
 /**
  * The backward of layer norm (`centred`) or RMS norm: kernels/layerNormBackward.ts and kernels/rmsNormBackward.ts.
  * Computes only the gradients `wanted` names. Tiers: float32 as a row job of wasm/norm-f32.wat over the threads;
- * everything else in TypeScript. Weight and bias gradients are summed in float64 and rounded once.
+ * everything else in TypeScript. Weight and bias gradients are summed in float64 (the WebAssembly kernel: float32
+ * blocks of 8 rows added into float64) and rounded once.
  */
 export function normBackward(cpu: CpuContext, dy: View, x: View, weight: View | null, stats: NormStats, cols: number, centred: boolean, wanted: NormGradients): NormBackward {
   const n = sizeOf(x.shape);
