@@ -50,7 +50,7 @@ export function rowModules(): RowModules {
 function loadElementwise(heap: CpuHeap): ElementwiseKernels | null {
   if (!heap.shared) return null;
   const e = instantiate(heap, 'elementwise-f32') as unknown as ElementwiseKernels | null;
-  return e && { binary: e.binary, accumulate: e.accumulate, narrow: e.narrow, sum: e.sum, adamw: e.adamw, sampledDots: e.sampledDots, copy32: e.copy32 };
+  return e && { binary: e.binary, accumulate: e.accumulate, narrow: e.narrow, sum: e.sum, sumTo: e.sumTo, adamw: e.adamw, sampledDots: e.sampledDots, copy32: e.copy32 };
 }
 
 function loadRows(heap: CpuHeap): RowsKernels | null {
