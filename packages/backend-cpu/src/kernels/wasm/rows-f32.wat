@@ -64,17 +64,23 @@
     (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.bitselect (v128.const f32x4 -0.20882189273834229 -0.20882189273834229 -0.20882189273834229 -0.20882189273834229) (v128.const f32x4 2.434418274788186e-05 2.434418274788186e-05 2.434418274788186e-05 2.434418274788186e-05) (local.get $first))))
     (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.bitselect (v128.const f32x4 0.36782291531562805 0.36782291531562805 0.36782291531562805 0.36782291531562805) (v128.const f32x4 0.5641891360282898 0.5641891360282898 0.5641891360282898 0.5641891360282898) (local.get $first))))
 
-  ;; e^x, and e^(x + lo) for a small correction lo. x is clamped to [−104, 89]: below, float32 results are 0
-  ;; (e^−104 < 2^−150); above, +inf either way. NaN stays NaN (it is pmax's and pmin's first operand).
+  ;; e^x, and e^(x + lo) for a small correction lo. Below −104 the float32 result is 0 (e^−104 < 2^−150): those lanes
+  ;; compute e^0 instead and are zeroed after, since a product that underflows costs x86 a microcode assist of a
+  ;; hundred cycles or more (a causal mask's −1e9 scores made softmax 4× slower). Above 89, +inf either way (x is
+  ;; clamped there). NaN stays NaN (it is not below −104, and is pmin's first operand).
   (func $exp (param $x v128) (result v128)
-    (call $expReduced (f32x4.pmin (f32x4.pmax (local.get $x) (v128.const f32x4 -104 -104 -104 -104)) (v128.const f32x4 89 89 89 89))
-      (v128.const i64x2 0 0) (i32.const 0)))
+    (call $expLo (local.get $x) (v128.const i64x2 0 0)))
   (func $expLo (param $x v128) (param $lo v128) (result v128)
-    (call $expReduced (f32x4.pmin (f32x4.pmax (local.get $x) (v128.const f32x4 -104 -104 -104 -104)) (v128.const f32x4 89 89 89 89))
-      (local.get $lo) (i32.const 1)))
+    (local $dead v128)
+    (local.set $dead (f32x4.lt (local.get $x) (v128.const f32x4 -104 -104 -104 -104)))
+    (v128.andnot
+      (call $expReduced
+        (f32x4.pmin (v128.andnot (local.get $x) (local.get $dead)) (v128.const f32x4 89 89 89 89))
+        (v128.andnot (local.get $lo) (local.get $dead)))
+      (local.get $dead)))
 
-  ;; e^(x + lo) for x in [−104, 89] (lo added to the reduced argument only where `withLo`)
-  (func $expReduced (param $x v128) (param $lo v128) (param $withLo i32) (result v128)
+  ;; e^(x + lo) for x in [−104, 89]
+  (func $expReduced (param $x v128) (param $lo v128) (result v128)
     (local $t v128) (local $k v128) (local $r v128) (local $p v128) (local $ki v128) (local $k1 v128)
     ;; k = round(x/ln2) by the 1.5·2^23 trick: t's low mantissa bits hold k, and t − 1.5·2^23 = k exactly
     (local.set $t (f32x4.add (f32x4.mul (local.get $x) (v128.const f32x4 1.4426950408889634 1.4426950408889634 1.4426950408889634 1.4426950408889634))
@@ -84,7 +90,7 @@
     (local.set $r (f32x4.sub
       (f32x4.sub (local.get $x) (f32x4.mul (local.get $k) (v128.const f32x4 0.693145751953125 0.693145751953125 0.693145751953125 0.693145751953125)))
       (f32x4.mul (local.get $k) (v128.const f32x4 1.4286068203094172e-06 1.4286068203094172e-06 1.4286068203094172e-06 1.4286068203094172e-06))))
-    (if (local.get $withLo) (then (local.set $r (f32x4.add (local.get $r) (local.get $lo)))))
+    (local.set $r (f32x4.add (local.get $r) (local.get $lo)))
     (local.set $p (f32x4.add (v128.const f32x4 1 1 1 1)
       (f32x4.add (local.get $r) (f32x4.mul (f32x4.mul (local.get $r) (local.get $r)) (call $polyP (local.get $r))))))
     ;; 2^k = 2^k1·2^k2, k1 = k >> 1: both normal for k in [−150, 128], so p·2^k1 is exact and ·2^k2 rounds once.
