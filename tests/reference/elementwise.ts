@@ -27,10 +27,22 @@ export function erfScalar(x: number): number {
     return TWO_OVER_SQRT_PI * sum;
   }
   if (x >= 6) return 1;
+  return 1 - erfcScalar(x);
+}
+
+/**
+ * erfc(x) = 1 − erf(x) without the cancellation for large x: below 1, 1 − erf(x) (erfc ≥ 0.157 there); from 1,
+ * Laplace's continued fraction erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + …))))), evaluated
+ * bottom-up from 300 levels (converged to double precision for x ≥ 1). Below −1, 2 − erfc(−x).
+ */
+export function erfcScalar(x: number): number {
+  if (Number.isNaN(x)) return x;
+  if (x < -1) return 2 - erfcScalar(-x);
+  if (x < 1) return 1 - erfScalar(x);
+  if (x === Infinity) return 0;
   let f = x;
   for (let n = 300; n >= 1; n--) f = x + n / 2 / f;
-  const erfc = Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
-  return 1 - erfc;
+  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
 }
 
 /** Logistic function 1/(1 + e^(−v)), written to avoid overflow of e^(−v) for very negative v. */

@@ -80,6 +80,25 @@ describe('elementwise', () => {
     expect(Math.abs(ref.erf(r1([x])).data[0] - e)).toBeLessThanOrEqual(1e-15);
   });
 
+  // mpmath at 40 digits (mpmath.erfc), 17 significant digits kept
+  it.each([
+    [-2, 1.9953222650189527],
+    [-0.5, 1.5204998778130465],
+    [0, 1.0],
+    [0.5, 0.47950012218695346],
+    [0.999, 0.15771472979350306],
+    [1, 0.15729920705028513],
+    [2.5, 0.00040695201744495894],
+    [5, 1.5374597944280349e-12],
+    [8.5, 2.7623240713337714e-33],
+    [10, 2.0884875837625448e-45],
+    [14, 3.0372298477503117e-87],
+    [20, 5.3958656116079009e-176],
+    [26, 5.6631924088561428e-296],
+  ])('erfc(%s) = %s to 1e-14 relative (no cancellation in the tail)', (x, e) => {
+    expect(Math.abs(ref.erfcScalar(x) - e) / e).toBeLessThanOrEqual(1e-14);
+  });
+
   test.prop([fc.double({ min: -7, max: 7, noNaN: true })])('erf is odd, bounded and its slope is 2/√π·e^(−x²)', (x) => {
     expect(ref.erfScalar(-x)).toBe(-ref.erfScalar(x));
     expect(Math.abs(ref.erfScalar(x))).toBeLessThanOrEqual(1);

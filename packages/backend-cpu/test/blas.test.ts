@@ -98,6 +98,60 @@ describe.runIf((found && !off) || required)('CPU matmul through the BLAS', () =>
   });
 });
 
+describe.runIf((found && !off) || required)('batches of small products through the BLAS (attention\'s heads)', () => {
+  const counts = [1, 2, 4];
+  const backends = counts.map((threads) => new CpuBackend({ threads }));
+  beforeAll(() => Promise.all(backends.map((b) => b.init())));
+  afterAll(() => Promise.all(backends.map((b) => b.dispose())));
+
+  it('the worker threads load the BLAS too, so a batch is split between all threads', () => {
+    // internals, read-only: the pool of the 2- and 4-thread backends
+    const pool = (b: CpuBackend) => (b as unknown as { cpu: { matmuls: { workers: { blasOnWorkers: boolean } | null } } }).cpu.matmuls.workers;
+    expect(pool(backends[1])?.blasOnWorkers).toBe(true);
+    expect(pool(backends[2])?.blasOnWorkers).toBe(true);
+  });
+
+  it.each([
+    ['q·kᵀ', false, true],
+    ['att·v', false, false],
+    ['attᵀ·dout', true, false],
+  ])('%s over 8×8 heads of 128×64·64×128 equals the float64 product, bitwise the same on 1, 2 and 4 threads', (_, ta, tb) => {
+    // 64 products (about a millisecond): enough that the workers, woken as the batch starts, take some of them
+    const [batch, m, k, n] = [64, 128, 64, 128];
+    let s = 7;
+    const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) | 0) >>> 8) / 2 ** 24 - 0.5;
+    const a = Float32Array.from({ length: batch * m * k }, rnd);
+    const w = Float32Array.from({ length: batch * k * n }, rnd);
+    // element (i, r, c) of op(A) and op(B) as stored (transposed: the matrix is kept the other way round)
+    const at = (i: number, r: number, c: number) => a[i * m * k + (ta ? c * m + r : r * k + c)];
+    const wt = (i: number, r: number, c: number) => w[i * k * n + (tb ? c * k + r : r * n + c)];
+    const outs = backends.map((b) => {
+      const av: View = { storage: b.upload('float32', a), dtype: 'float32', shape: [8, 8, m, k], strides: ta ? [8 * m * k, m * k, 1, m] : [8 * m * k, m * k, k, 1], offset: 0 };
+      const wv: View = { storage: b.upload('float32', w), dtype: 'float32', shape: [8, 8, k, n], strides: tb ? [8 * k * n, k * n, 1, k] : [8 * k * n, k * n, n, 1], offset: 0 };
+      const out = b.matmul(av, wv);
+      const values = Array.from(b.readSync(out, 'float32', batch * m * n));
+      for (const st of [av.storage, wv.storage, out]) b.free(st);
+      return values;
+    });
+    let worst = 0;
+    for (let i = 0; i < batch; i++)
+      for (let r = 0; r < m; r++)
+        for (let c = 0; c < n; c++) {
+          let [want, scale] = [0, 0];
+          for (let p = 0; p < k; p++) {
+            want += at(i, r, p) * wt(i, p, c);
+            scale += Math.abs(at(i, r, p) * wt(i, p, c));
+          }
+          worst = Math.max(worst, Math.abs(outs[0][(i * m + r) * n + c] - want) / scale);
+        }
+    expect(worst).toBeLessThan(1e-5);
+    // the first element that differs, if any (a diff of a million elements would take the reporter minutes)
+    const firstDifference = (x: number[], y: number[]) => x.findIndex((v, i) => !Object.is(v, y[i]));
+    expect(firstDifference(outs[1], outs[0])).toBe(-1);
+    expect(firstDifference(outs[2], outs[0])).toBe(-1);
+  });
+});
+
 describe('SIFT_BLAS / the blas option', () => {
   it('false leaves the WebAssembly matmul in place and says so', async () => {
     const b = new CpuBackend({ threads: 1, blas: false });

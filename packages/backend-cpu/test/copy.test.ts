@@ -1,5 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CpuBackend } from '../src/backend.js';
 import { shapeArb, simd, ts, values, view } from './tiers.js';
 
 /** copy (a strided view made contiguous): WebAssembly's copy32 against the TypeScript loop, bit for bit. */
@@ -23,6 +24,23 @@ describe('copy: WebAssembly copy32 and the TypeScript loop', () => {
       expect(ra).toEqual(rb);
     },
   );
+
+  it('a run longer than a row job\'s chunk (a contiguous view, a broadcast value) is copied whole over two threads', async () => {
+    const two = new CpuBackend({ threads: 2, blas: false });
+    await two.init();
+    afterAll(() => two.dispose());
+    const n = 100_003;
+    const data = values(5, n, true);
+    for (const strides of [[1], [0]]) {
+      const x = { storage: two.upload('float32', data), dtype: 'float32' as const, shape: [n], strides, offset: 0 };
+      const out = two.copy(x);
+      const got = new Int32Array(two.readSync(out, 'float32', n).buffer.slice(0));
+      const want = new Int32Array(Float32Array.from({ length: n }, (_, i) => data[strides[0] * i]).buffer);
+      expect(Array.from(got)).toEqual(Array.from(want));
+      two.free(x.storage);
+      two.free(out);
+    }
+  });
 
   it('frees its scratch', () => {
     expect(simd.memoryStats().bytesInUse).toBe(0);

@@ -22,6 +22,19 @@ describe('reduce: WebAssembly SIMD sums', () => {
     },
   );
 
+  it('a sum longer than a row job\'s chunk (summed in chunks over the threads) gives the TypeScript kernel\'s bits', () => {
+    const n = 200_003;
+    const data = values(11, n, false).map((v, i) => v + (i % 7) * 1e3);
+    const [ra, rb] = [simd, ts].map((be) => {
+      const x = view(be, data, [n], [], false);
+      const out = be.reduce('sum', x, [0]);
+      const got = be.readSync(out, 'float32', 1)[0];
+      for (const st of [x.storage, out]) be.free(st);
+      return got;
+    });
+    expect(ra).toBe(rb);
+  });
+
   it('frees its scratch', () => {
     expect(simd.memoryStats().bytesInUse).toBe(0);
   });

@@ -69,7 +69,7 @@ describe('CPU matmul threads', () => {
     ],
     // rows·cols crosses the 32K-element chunk in about half the runs, so the work is split between threads
     { numRuns: 10 },
-  )('row and elementwise kernels (softmax, norms forward and backward, gelu, AdamW) give the same bits with 1, 2 and 4 threads', ({ rows, cols, log, seed }) => {
+  )('row and elementwise kernels (softmax, norms forward and backward, gelu, AdamW, a long sum) give the same bits with 1, 2 and 4 threads', ({ rows, cols, log, seed }) => {
     let s = seed;
     const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) | 0) >>> 8) / 2 ** 22 - 2;
     const n = rows * cols;
@@ -90,8 +90,9 @@ describe('CPU matmul threads', () => {
         const back = b.layerNormBackward(dyv, xv, wv, norm, cols, { input: true, weight: true, bias: true });
         const [p, m, vv] = state.map((d) => b.upload('float32', d));
         b.adamw(p, dyv.storage, m, vv, 'float32', n, hyper);
-        const outs = [y, dx, g, norm.y, norm.rstd, norm.mean!, p, m, vv, back.dx!, back.dweight!];
-        const sizes = [n, n, n, n, rows, rows, n, n, n, n, cols];
+        const total = b.reduce('sum', xv, [0, 1]);
+        const outs = [y, dx, g, norm.y, norm.rstd, norm.mean!, p, m, vv, back.dx!, back.dweight!, total];
+        const sizes = [n, n, n, n, rows, rows, n, n, n, n, cols, 1];
         const got = outs.map((st, i) => Array.from(b.readSync(st, 'float32', sizes[i])));
         for (const st of [xv.storage, dyv.storage, wv.storage, ...outs, back.dbias!]) b.free(st);
         return got;

@@ -4,19 +4,19 @@ import { CpuBackend } from '../src/backend.js';
 
 /**
  * The CPU's two kernel tiers side by side, for the tests that hold the WebAssembly SIMD kernels to the TypeScript
- * ones (the same bits, whatever the layout): one thread each, no BLAS.
+ * ones (the elementwise kernels: the same bits, whatever the layout) or both to float64 math: one thread each, no BLAS.
  */
 export const simd = new CpuBackend({ threads: 1, blas: false });
 export const ts = new CpuBackend({ threads: 1, simd: false, blas: false });
 
-/** Deterministic float32 inputs in (-8, 8); with `specials`, about one in 13 is 0, -0, ±inf, NaN, a subnormal or -3e38. */
-export function values(seed: number, length: number, specials: boolean): Float32Array {
+/** Deterministic float32 inputs in (−scale, scale); with `specials`, about one in 13 is 0, -0, ±inf, NaN, a subnormal or -3e38. */
+export function values(seed: number, length: number, specials: boolean, scale = 8): Float32Array {
   let s = seed | 0;
   const out = new Float32Array(length);
   const odd = [0, -0, Infinity, -Infinity, NaN, 1e-40, -3e38];
   for (let i = 0; i < length; i++) {
     s = (Math.imul(s, 1103515245) + 12345) | 0;
-    out[i] = specials && (s >>> 4) % 13 === 0 ? odd[(s >>> 8) % odd.length] : ((s >>> 8) / 2 ** 23 - 1) * 8;
+    out[i] = specials && (s >>> 4) % 13 === 0 ? odd[(s >>> 8) % odd.length] : ((s >>> 8) / 2 ** 23 - 1) * scale;
   }
   return out;
 }

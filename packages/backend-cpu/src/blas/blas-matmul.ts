@@ -1,3 +1,4 @@
+import type { BlasCall, KernelPool } from '../threads/pool.js';
 import type { Cblas } from './cblas.js';
 
 /**
@@ -36,6 +37,53 @@ export function blasBatchedMatmul(
   if (!la || !lb || m === 0 || n === 0 || k === 0) return false;
   for (let i = 0; i < starts.length / 2; i++) {
     blas.gemm(la.trans, lb.trans, m, n, k, a.subarray(starts[2 * i]), la.ld, b.subarray(starts[2 * i + 1]), lb.ld, out.subarray(i * m * n), n);
+  }
+  return true;
+}
+
+/**
+ * blasBatchedMatmul with the batches split between the pool's threads (each call on its thread alone: the caller has
+ * set the BLAS to one thread), for batches of small products; false (nothing written) where the layouts are not a
+ * BLAS's. `alloc` gives heap scratch for the work list (byte offset); views are taken after it, since it may grow
+ * the heap.
+ */
+export function blasBatchedOnThreads(
+  blas: Cblas,
+  pool: KernelPool,
+  alloc: (ints: number) => { offset: number; free(): void },
+  heap: () => ArrayBuffer,
+  a: Float32Array | Float64Array,
+  aRs: number,
+  aCs: number,
+  b: Float32Array | Float64Array,
+  bRs: number,
+  bCs: number,
+  out: Float32Array | Float64Array,
+  m: number,
+  n: number,
+  k: number,
+  starts: number[],
+): boolean {
+  const la = blasLayout(m, k, aRs, aCs);
+  const lb = blasLayout(k, n, bRs, bCs);
+  if (!la || !lb || m === 0 || n === 0 || k === 0) return false;
+  const size = a.BYTES_PER_ELEMENT;
+  const [aBase, bBase, outBase] = [a.byteOffset / size, b.byteOffset / size, out.byteOffset / size];
+  const items = starts.length / 2;
+  const list = alloc(items * 3);
+  try {
+    const buffer = heap();
+    const i32 = new Int32Array(buffer);
+    for (let i = 0, at = list.offset >>> 2; i < items; i++, at += 3) {
+      i32[at] = aBase + starts[2 * i];
+      i32[at + 1] = bBase + starts[2 * i + 1];
+      i32[at + 2] = outBase + i * m * n;
+    }
+    const data = size === 8 ? new Float64Array(buffer) : new Float32Array(buffer);
+    const call: BlasCall = (tA, tB, mm, nn, kk, d, ao, lda, bo, ldb, co, ldc) => blas.gemm(tA, tB, mm, nn, kk, d.subarray(ao), lda, d.subarray(bo), ldb, d.subarray(co), ldc);
+    pool.runBlas({ m, n, k, lda: la.ld, ldb: lb.ld, transA: la.trans, transB: lb.trans, float64: size === 8, listOffset: list.offset, items }, data, i32, call);
+  } finally {
+    list.free();
   }
   return true;
 }

@@ -55,6 +55,17 @@ export interface Cblas {
   ): void;
   /** The BLAS's own thread count (a no-op where the library has no such call). Process-wide. */
   setThreads(n: number): void;
+  /**
+   * What a worker thread needs to load the same library (koffi's module file and the library's path), for batches
+   * of small products split between threads (threads/pool.ts); null where koffi's file cannot be resolved.
+   */
+  readonly forWorkers: BlasForWorkers | null;
+}
+
+/** koffi's CommonJS entry and the BLAS library, for a worker thread to `require` and load. */
+export interface BlasForWorkers {
+  koffi: string;
+  path: string;
 }
 
 /** The library SIFT_BLAS names: undefined for automatic, null for none. */
@@ -106,15 +117,26 @@ export async function loadCblas(wanted: string | null | undefined): Promise<Cbla
       if (wanted !== undefined) throw new BackendError(`SIFT_BLAS=${wanted}: cannot load it (${(e as Error).message.split('\n')[0]})`);
       continue;
     }
-    return bind(lib, path, wanted !== undefined);
+    return bind(lib, path, wanted !== undefined, await koffiFile());
   }
   return null;
+}
+
+/** koffi's CommonJS entry as `require` resolves it from here, or null (a bundle that moved it, say). */
+async function koffiFile(): Promise<string | null> {
+  try {
+    const name = 'node:module';
+    const { createRequire } = (await import(/* @vite-ignore */ name)) as typeof import('node:module');
+    return createRequire(import.meta.url).resolve('koffi');
+  } catch {
+    return null;
+  }
 }
 
 /** The BLAS's thread count as last set: one library per process, shared by every backend that uses it. */
 let blasThreads = 0;
 
-function bind(lib: KoffiLib, path: string, named: boolean): Cblas | null {
+function bind(lib: KoffiLib, path: string, named: boolean, koffi: string | null): Cblas | null {
   const optional = (signature: string) => {
     try {
       return lib.func(signature);
@@ -147,5 +169,7 @@ function bind(lib: KoffiLib, path: string, named: boolean): Cblas | null {
         blasThreads = n;
       }
     },
+    // Only where the thread count can be set: concurrent calls must each run on their caller's thread alone.
+    forWorkers: koffi && setNum ? { koffi, path } : null,
   };
 }

@@ -1,11 +1,14 @@
 import { type BackendStorage, type View, sizeOf } from '@siftjs/tensor';
 import type { CpuContext } from '../runtime/context.js';
+import type { WasmKernels } from '../runtime/tiers.js';
+import { chunkItems } from '../threads/chunks.js';
 import { collapse, forEachRow } from './support/strided.js';
 import { contiguousGeometry, copyStrided } from './support/copy-strided.js';
 
 /**
  * A contiguous copy of a strided view. Tiers: 4-byte elements by wasm/elementwise-f32.wat's `copy32`, one call per
- * matrix of the view's last two (merged) dims — a transposed matrix in tiles, contiguous rows by memory.copy;
+ * matrix of the view's last two (merged) dims — a transposed matrix in tiles, contiguous rows by memory.copy, one
+ * long run (contiguous, or a broadcast value) in chunks over the threads;
  * everything else in TypeScript (support/copy-strided.ts), whose per-element loop over the shared heap ran at
  * ~3 ns an element (attention's dKᵀ, 8×4×128×64, in 0.80 ms).
  */
@@ -20,6 +23,12 @@ export function copy(cpu: CpuContext, x: View): BackendStorage {
     const [sRow, sCol] = r >= 2 ? [walk.strides[0][r - 2], walk.strides[0][r - 1]] : [0, walk.strides[0][r - 1] ?? 1];
     const base = cpu.array(x.storage).byteOffset;
     let at = cpu.array(out).byteOffset;
+    const all = cpu.simd.all;
+    if (rows === 1 && r === 1 && all && cols > chunkItems(1)) {
+      // One long run (a contiguous view, or a broadcast value such as an expanded loss gradient): over the threads.
+      cpu.rowJob(all, copyJob, [base + x.offset * 4, at, sCol], cols, 1);
+      return out;
+    }
     const outer = { shape: [...walk.shape.slice(0, Math.max(0, r - 2)), 1], strides: [[...walk.strides[0].slice(0, Math.max(0, r - 2)), 0]] };
     forEachRow(outer, [x.offset], (off) => {
       wasm.copy32(base + off[0] * 4, at, rows, cols, sRow, sCol, cols);
@@ -29,4 +38,12 @@ export function copy(cpu: CpuContext, x: View): BackendStorage {
   }
   copyStrided(cpu.array(x.storage), x, cpu.array(out), contiguousGeometry(x.shape));
   return out;
+}
+
+/**
+ * Row job (threads/row-jobs.ts) over elements of one run of 4-byte elements: src, dst (byte offsets), the source's
+ * element stride (1, or 0 for a broadcast value). Self-contained: workers run its source text.
+ */
+export function copyJob(k: WasmKernels, a: Float64Array, r0: number, r1: number): void {
+  k.elementwise.copy32(a[0] + r0 * a[2] * 4, a[1] + r0 * 4, 1, r1 - r0, 0, a[2], 0);
 }

@@ -1,6 +1,8 @@
 import { type BackendStorage, type ReduceOp, type TypedArray, type View, sizeOf, splitAxes } from '@siftjs/tensor';
 import type { CpuContext } from '../runtime/context.js';
 import type { CpuHeap } from '../runtime/heap.js';
+import type { WasmKernels } from '../runtime/tiers.js';
+import { chunkItems } from '../threads/chunks.js';
 import { forEachOutput } from './support/axes.js';
 import { type Geometry, forEachRow } from './support/strided.js';
 import { type ElementwiseKernels, MIN_ROW } from './wasm/elementwise-f32.js';
@@ -19,7 +21,7 @@ export const reduce = halfOperands(function reduce(cpu: CpuContext, op: ReduceOp
   const simd = cpu.simd.elementwise;
   if (simd && op === 'sum' && x.dtype === 'float32') {
     const [xs, o] = [cpu.array(x.storage) as Float32Array, cpu.array(out) as Float32Array];
-    if (innerSumSimd(simd, xs, x, axes, o) || sumSimd(simd, cpu.heap, xs, x, axes, o)) return out;
+    if (innerSumSimd(cpu, simd, xs, x, axes, o) || sumSimd(simd, cpu.heap, xs, x, axes, o)) return out;
   }
   reduceStrided(op, cpu.array(x.storage), x, axes, cpu.array(out));
   return out;
@@ -55,20 +57,49 @@ function reduceStrided(op: ReduceOp, x: TypedArray, g: Geometry, axes: readonly 
 
 /**
  * Sum over axes of a float32 view whose reduced dims form one contiguous run (a loss's total, sums over the last
- * axis): each output is one call of the kernel's `sum`. Float64 in another order than the TypeScript loop (see
- * elementwise-f32.wat). Returns false, having done nothing, otherwise.
+ * axis): each output is one call of the kernel's `sum`, or — for runs longer than a chunk of a row job — the sums of
+ * fixed chunks (threads/chunks.ts) over the threads, added in chunk order: the same bits whatever the thread count.
+ * Float64 in another order than the TypeScript loop (see elementwise-f32.wat). Returns false, having done nothing,
+ * otherwise.
  */
-function innerSumSimd(k: ElementwiseKernels, x: Float32Array, g: Geometry, axes: readonly number[], out: Float32Array): boolean {
+function innerSumSimd(cpu: CpuContext, k: ElementwiseKernels, x: Float32Array, g: Geometry, axes: readonly number[], out: Float32Array): boolean {
   const { kept, reduced } = splitAxes(g.shape, g.strides, axes);
   if (reduced.shape.length !== 1 || reduced.strides[0][0] !== 1 || reduced.shape[0] < MIN_ROW) return false;
   const n = reduced.shape[0];
   const xAt = x.byteOffset;
+  const outAt = out.byteOffset;
   const s = kept.strides[0][kept.strides[0].length - 1];
-  let o = 0;
+  const sums: number[] = [];
   forEachRow(kept, [g.offset], (off, len) => {
-    for (let j = 0, base = off[0]; j < len; j++, base += s) out[o++] = k.sum(xAt + base * 4, n);
+    for (let j = 0, base = off[0]; j < len; j++, base += s) sums.push(n > chunkItems(1) && cpu.simd.all ? longSum(cpu, xAt + base * 4, n) : k.sum(xAt + base * 4, n));
   });
+  // The heap may have grown for a long sum's partials: write through a fresh view.
+  new Float32Array(cpu.heap.memory.buffer, outAt, sums.length).set(sums);
   return true;
+}
+
+/** Σ of n float32 at byte xAt: fixed chunks summed over the threads into float64 partials, added in chunk order. */
+function longSum(cpu: CpuContext, xAt: number, n: number): number {
+  const chunk = chunkItems(1);
+  const chunks = Math.ceil(n / chunk);
+  const partials = cpu.heap.alloc(chunks * 8);
+  try {
+    cpu.rowJob(cpu.simd.all!, sumJob, [xAt, partials, chunk], n, 1);
+    const p = new Float64Array(cpu.heap.memory.buffer, partials, chunks);
+    let total = 0;
+    for (let c = 0; c < chunks; c++) total += p[c];
+    return total;
+  } finally {
+    cpu.heap.free(partials, chunks * 8);
+  }
+}
+
+/**
+ * Row job (threads/row-jobs.ts) over elements: x, partials, chunk. Chunk c (elements [c·chunk, …)) stores its sum
+ * as the float64 at partials + 8c. Self-contained: workers run its source text.
+ */
+export function sumJob(k: WasmKernels, a: Float64Array, r0: number, r1: number): void {
+  k.elementwise.sumTo(a[0] + r0 * 4, r1 - r0, a[1] + Math.floor(r0 / a[2]) * 8);
 }
 
 /**

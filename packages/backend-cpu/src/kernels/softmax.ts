@@ -5,7 +5,8 @@ import { halfOperands } from './support/half-operands.js';
 
 /**
  * Softmax (or log-softmax) over rows of `cols` of a contiguous input. Tiers: float32 as a row job of
- * wasm/rows-f32.wat over the threads (float64 lanes, rounded once); everything else in TypeScript.
+ * wasm/rows-f32.wat over the threads (float32 lanes, the row sum in float64 blocks; its error bound is in
+ * test/softmax.test.ts); everything else in TypeScript, in float64.
  * Half operands widen to float32 and the result is rounded back (support/half-operands.ts).
  */
 export const softmax = halfOperands(function softmax(cpu: CpuContext, x: View, cols: number, log: boolean): BackendStorage {

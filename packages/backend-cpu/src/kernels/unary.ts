@@ -7,9 +7,10 @@ import { type RowsKernels, SIMD_UNARY_OPS } from './wasm/rows-f32.js';
 import { halfOperands } from './support/half-operands.js';
 
 /**
- * Same dtype out as in, except `not` and `isnan` (→ bool). Tiers: exp, tanh, gelu (tanh) and its derivative and
- * sigmoid of contiguous float32 as a row job of wasm/rows-f32.wat over the threads, of strided float32 rows by
- * the same kernel on this thread; everything else by the TypeScript tables (support/unary-ops.ts).
+ * Same dtype out as in, except `not` and `isnan` (→ bool). Tiers: exp, tanh, sigmoid, erf, both gelus and their
+ * derivatives of contiguous float32 as a row job of wasm/rows-f32.wat over the threads (float32 lanes; the error
+ * bounds are in test/unary-bounds.ts), of strided float32 rows by the same kernel on this thread; everything else by
+ * the TypeScript tables (support/unary-ops.ts, float64).
  * Half operands widen to float32 and the result is rounded back (support/half-operands.ts).
  */
 export const unary = halfOperands(function unary(cpu: CpuContext, op: UnaryOp, x: View): BackendStorage {

@@ -61,15 +61,22 @@ export class MatmulRunner {
       ? makeSimdGemm(heap.memory, simd.kernel, simdScratchAt(heap.reserve(SIMD_SCRATCH_BYTES)), makeGemm())
       : makeGemm();
     const reserve = (bytes: number) => heap.reserve(bytes);
-    const pool = heap.shared
-      ? KernelPool.start(heap.memory, opts.threads ?? threadsFromEnv(), simd ? { module: simd.module, reserve } : null, rows).then(
-          (p) => void (this.pool = p),
-          () => void (this.pool = null),
-        )
-      : Promise.resolve();
     const wanted = opts.blas === false ? null : typeof opts.blas === 'string' ? opts.blas : blasFromEnv();
+    const blas = loadCblas(wanted);
+    // The workers start once the BLAS is found, so that they can load it too (batches of small products).
+    const pool = heap.shared
+      ? blas
+          .catch(() => null)
+          .then((cblas) =>
+            KernelPool.start(heap.memory, opts.threads ?? threadsFromEnv(), simd ? { module: simd.module, reserve } : null, rows, cblas?.forWorkers ?? null),
+          )
+          .then(
+            (p) => void (this.pool = p),
+            () => void (this.pool = null),
+          )
+      : Promise.resolve();
     // A BLAS that was named and fails to load is an error at start (setBackend rejects), never a quiet fallback.
-    this.starting = Promise.all([pool, loadCblas(wanted)]).then(([, cblas]) => void (this.cblas = cblas));
+    this.starting = Promise.all([pool, blas]).then(([, cblas]) => void (this.cblas = cblas));
     const runner = this;
     this.context = {
       gemm,

@@ -20,7 +20,7 @@ export interface RowModules {
 export interface SimdTiers {
   /** float32 add/sub/mul/div, sums over axes, AdamW, sampledMatmul's dots (kernels/wasm/elementwise-f32.wat). */
   elementwise: ElementwiseKernels | null;
-  /** exp, tanh, gelu (tanh), sigmoid and softmax rows in float64 precision (kernels/wasm/rows-f32.wat). */
+  /** exp, tanh, both gelus and their derivatives, sigmoid, erf and softmax rows in float32 lanes (kernels/wasm/rows-f32.wat). */
   rows: RowsKernels | null;
   /** layer norm and RMS norm, forward and backward (kernels/wasm/norm-f32.wat). */
   norm: NormKernels | null;
@@ -54,7 +54,7 @@ export function rowModules(): RowModules {
 function loadElementwise(heap: CpuHeap): ElementwiseKernels | null {
   if (!heap.shared) return null;
   const e = instantiate(heap, 'elementwise-f32') as unknown as ElementwiseKernels | null;
-  return e && { binary: e.binary, accumulate: e.accumulate, narrow: e.narrow, sum: e.sum, adamw: e.adamw, sampledDots: e.sampledDots, copy32: e.copy32 };
+  return e && { binary: e.binary, accumulate: e.accumulate, narrow: e.narrow, sum: e.sum, sumTo: e.sumTo, adamw: e.adamw, sampledDots: e.sampledDots, copy32: e.copy32 };
 }
 
 function loadRows(heap: CpuHeap): RowsKernels | null {

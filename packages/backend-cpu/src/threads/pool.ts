@@ -1,5 +1,6 @@
 import { type Gemm, makeGemm } from '../kernels/matmul/gemm.js';
 import { SIMD_SCRATCH_BYTES, instantiateKernel, makeSimdGemm, simdScratchAt } from '../kernels/matmul/gemm-simd.js';
+import type { BlasForWorkers } from '../blas/cblas.js';
 import type { WasmKernels } from '../runtime/tiers.js';
 import type { RowJob, RowWork } from './row-job.js';
 import { workerLoop } from './worker-loop.js';
@@ -8,7 +9,26 @@ const SLOT = 16;
 /** Float64 arguments of a row job (see row-jobs.ts), shared with the workers. */
 const ARGS = 16;
 
-/** The compiled WebAssembly modules of the row and elementwise kernels, instantiated again in each worker. */
+/**
+ * A batch of products through the BLAS, one call per item (3 int32 in the heap: element offsets of A, B and C), each
+ * call on its thread alone: op(A) is m×k, op(B) k×n, C m×n with rows of n.
+ */
+export interface BlasBatchJob {
+  m: number;
+  n: number;
+  k: number;
+  lda: number;
+  ldb: number;
+  transA: boolean;
+  transB: boolean;
+  float64: boolean;
+  listOffset: number;
+  items: number;
+}
+
+/** One BLAS call of a batch: C = op(A)·op(B) at element offsets of `data` (worker-loop.ts gives the workers theirs). */
+export type BlasCall = (transA: boolean, transB: boolean, m: number, n: number, k: number, data: Float32Array | Float64Array, a: number, lda: number, b: number, ldb: number, c: number, ldc: number) => void;
+
 
 export interface MatmulJob {
   M: number;
@@ -44,6 +64,8 @@ export class KernelPool {
   private readonly argv = new Float64Array(this.args);
   private workers: PoolWorker[] = [];
   ready = false;
+  /** Every worker loaded the BLAS too, so `runBlas` splits batches of products between all threads. */
+  blasOnWorkers = false;
   /** A worker reported an error while starting: the pool is not used. */
   private failed = false;
 
@@ -67,6 +89,7 @@ export class KernelPool {
     requested: number | undefined,
     simd: { module: WebAssembly.Module; reserve: (bytes: number) => number } | null,
     rows: RowWork | null = null,
+    blas: BlasForWorkers | null = null,
   ): Promise<KernelPool | null> {
     const rowModules = rows?.modules ?? null;
     if (typeof SharedArrayBuffer === 'undefined') return null;
@@ -78,7 +101,7 @@ export class KernelPool {
     for (let slot = 1; slot < threads; slot++) {
       // Each worker packs into its own scratch in the shared heap; it runs the SIMD kernel if this thread does.
       const scratch = simd ? simdScratchAt(simd.reserve(SIMD_SCRATCH_BYTES)) : null;
-      const workerData = { memory, control: pool.control, args: pool.args, slot, module: simd?.module ?? null, scratch, rowModules };
+      const workerData = { memory, control: pool.control, args: pool.args, slot, module: simd?.module ?? null, scratch, rowModules, blas };
       try {
         pool.workers.push(host.spawn(workerData, () => void (pool.failed = true)));
       } catch {
@@ -92,13 +115,15 @@ export class KernelPool {
       await pool.stop();
       return null;
     }
+    // A worker reports 2 when it loaded the BLAS as well (1: without it; a worker that cannot still runs our kernels).
+    pool.blasOnWorkers = blas !== null && pool.workers.every((_, i) => Atomics.load(pool.ctl, (i + 1) * SLOT + 15) === 2);
     pool.ready = true;
     return pool;
   }
 
   private async waitReady(slot: number): Promise<void> {
     const at = slot * SLOT + 15;
-    for (let tries = 0; Atomics.load(this.ctl, at) !== 1; tries++) {
+    for (let tries = 0; Atomics.load(this.ctl, at) === 0; tries++) {
       if (this.failed) throw new Error(`CPU backend: matmul worker ${slot} failed to start`);
       if (tries > 500) throw new Error(`CPU backend: matmul worker ${slot} did not start within 10 s`);
       await new Promise((r) => setTimeout(r, 20));
@@ -134,6 +159,35 @@ export class KernelPool {
       gemm(i32[at + 3], i32[at + 4], job.K, data, i32[at], job.aRs, job.aCs, data, i32[at + 1], job.bRs, job.bCs, data, i32[at + 2], job.N, false, job.direct, job.packedB);
     }
     this.waitAll('matmul');
+  }
+
+  /**
+   * Runs a batch of BLAS products, items taken from a shared counter by every thread (this one with `call`). Each
+   * product is one call on one thread (the caller sets the BLAS to one thread first), so which thread ran it never
+   * changes its bits. Only where `blasOnWorkers`.
+   */
+  runBlas(job: BlasBatchJob, data: Float32Array | Float64Array, i32: Int32Array, call: BlasCall): void {
+    const counter = this.threads * SLOT;
+    Atomics.store(this.ctl, counter, 0);
+    this.dispatch((c, b) => {
+      c[b + 14] = 2;
+      c[b + 1] = job.m;
+      c[b + 2] = job.n;
+      c[b + 3] = job.k;
+      c[b + 4] = job.lda;
+      c[b + 5] = job.ldb;
+      c[b + 6] = (job.transA ? 1 : 0) | (job.transB ? 2 : 0);
+      c[b + 8] = job.float64 ? 1 : 0;
+      c[b + 10] = job.listOffset;
+      c[b + 11] = counter;
+      c[b + 12] = job.items;
+    });
+    const list = job.listOffset >>> 2;
+    for (let item = Atomics.add(this.ctl, counter, 1); item < job.items; item = Atomics.add(this.ctl, counter, 1)) {
+      const at = list + item * 3;
+      call(job.transA, job.transB, job.m, job.n, job.k, data, i32[at], job.lda, i32[at + 1], job.ldb, i32[at + 2], job.n);
+    }
+    this.waitAll('BLAS');
   }
 
   /**
@@ -269,7 +323,7 @@ function workerSource(jobs: readonly RowJob[]): string {
     `const instantiateKernel = ${instantiateKernel.toString()};`,
     `const workerLoop = ${workerLoop.toString()};`,
     `const rowJobs = [\n${jobs.map((job) => job.toString()).join(',\n')}\n];`,
-    'function main({ memory, control, args, slot, module, scratch, rowModules }) {',
+    'function main({ memory, control, args, slot, module, scratch, rowModules, blas }) {',
     '  let gemm = makeGemm();',
     '  if (module) {',
     '    const kernel = instantiateKernel(module, memory);',
@@ -284,7 +338,21 @@ function workerSource(jobs: readonly RowJob[]): string {
     '    const argv = new Float64Array(args);',
     '    rowJob = (id, r0, r1) => rowJobs[id](kernels, argv, r0, r1);',
     '  }',
-    '  workerLoop(memory, control, slot, gemm, rowJob);',
+    // Node only: the same BLAS through koffi, for batches of small products (a worker that cannot load it runs
+    // without: it reports so, and the pool keeps those batches on the calling thread).
+    '  let blasCall = null;',
+    '  if (blas && typeof require === "function") {',
+    '    try {',
+    '      const lib = require(blas.koffi).load(blas.path);',
+    "      const sig = (t) => `void cblas_${t}gemm(int order, int transA, int transB, int m, int n, int k, ${t === 's' ? 'float' : 'double'} alpha, void *a, int lda, void *b, int ldb, ${t === 's' ? 'float' : 'double'} beta, void *c, int ldc)`;",
+    "      const [sgemm, dgemm] = [lib.func(sig('s')), lib.func(sig('d'))];",
+    '      blasCall = (tA, tB, m, n, k, data, a, lda, b, ldb, c, ldc) =>',
+    '        (data instanceof Float64Array ? dgemm : sgemm)(101, tA ? 112 : 111, tB ? 112 : 111, m, n, k, 1, data.subarray(a), lda, data.subarray(b), ldb, 0, data.subarray(c), ldc);',
+    '    } catch {',
+    '      blasCall = null;',
+    '    }',
+    '  }',
+    '  workerLoop(memory, control, slot, gemm, rowJob, blasCall);',
     '}',
   ].join('\n');
 }

@@ -1,6 +1,6 @@
 import type { TypedArray, View } from '@siftjs/tensor';
 import { collapse, forEachRow } from '../support/strided.js';
-import { blasBatchedMatmul } from '../../blas/blas-matmul.js';
+import { blasBatchedMatmul, blasBatchedOnThreads } from '../../blas/blas-matmul.js';
 import type { Cblas } from '../../blas/cblas.js';
 import type { KernelPool } from '../../threads/pool.js';
 import { type FloatArray, type Gemm, isSmallProduct } from './gemm.js';
@@ -29,8 +29,10 @@ export interface MatmulContext {
  * split into row blocks over the thread pool; each block runs the same kernel with the same `direct` choice, so
  * the result does not depend on how many threads ran it.
  */
-/** A batch of products goes to the BLAS one call each only where each is at least this many multiply-adds (256³). */
+/** A batch of products at least this many multiply-adds each (256³) goes to the BLAS one call each on its threads. */
 const BLAS_MIN_MACS_PER_BATCH = 1 << 24;
+/** Smaller products, many to a batch, go to it one call each on one thread from this size (64³) up. */
+const BLAS_SMALL_MIN_MACS = 1 << 18;
 
 export function batchedMatmul(a: TypedArray, av: View, b: TypedArray, bv: View, out: TypedArray, ctx: MatmulContext): void {
   const r = av.shape.length;
@@ -47,10 +49,22 @@ export function batchedMatmul(a: TypedArray, av: View, b: TypedArray, bv: View, 
     starts = starts.slice(0, 2);
     batches = 1;
   }
-  // Many small products (attention's per-head [128, 64]·[64, 128]) stay on our kernel, spread over the threads: one
-  // BLAS call each paid its thread start-up 32 times (q·kᵀ over 8×4 heads: 1.0 ms through the BLAS, 0.7 ms here).
-  const blas = batches === 1 || m * n * k >= BLAS_MIN_MACS_PER_BATCH ? ctx.blas : null;
-  if (blas && (a instanceof Float32Array || a instanceof Float64Array) && blasBatchedMatmul(blas, a as FloatArray, aRs, aCs, b as FloatArray, bRs, bCs, out as FloatArray, m, n, k, starts)) return;
+  // Many small products (attention's per-head [128, 64]·[64, 128]) go to the BLAS one call each with its own threads
+  // off: a call split over threads paid their start-up each time (q·kᵀ over 8×4 heads: 1.0 ms on two threads), where
+  // one thread runs the 32 products in 0.6 ms — our kernel over both threads took 0.7 to 1.4. Where the workers hold
+  // the BLAS too, the calls are split between the threads (0.35 ms). Tiny products stay on our kernel.
+  const small = batches > 1 && m * n * k < BLAS_MIN_MACS_PER_BATCH;
+  const blas = !small || m * n * k >= BLAS_SMALL_MIN_MACS ? ctx.blas : null;
+  const floats = a instanceof Float32Array || a instanceof Float64Array;
+  if (blas && small) {
+    blas.setThreads(1);
+    const pool = ctx.pool;
+    if (floats && pool?.ready && pool.blasOnWorkers) {
+      const heap = () => ctx.i32().buffer as ArrayBuffer;
+      if (blasBatchedOnThreads(blas, pool, ctx.allocList, heap, a as FloatArray, aRs, aCs, b as FloatArray, bRs, bCs, out as FloatArray, m, n, k, starts)) return;
+    }
+  }
+  if (blas && floats && blasBatchedMatmul(blas, a as FloatArray, aRs, aCs, b as FloatArray, bRs, bCs, out as FloatArray, m, n, k, starts)) return;
   const direct = isSmallProduct(m, n, k);
   const pool = ctx.pool;
   if (!pool?.ready || batches * m * n * k < PARALLEL_MIN_MACS || m === 0 || n === 0) {

@@ -71,8 +71,12 @@ export function gelu(x: number): number {
   return x * normalCdf(x);
 }
 
+/**
+ * 0.5·x·(1 + tanh z), z = √(2/π)(x + 0.044715x³), computed as x·σ(2z) (the same value: ½(1 + tanh z) = σ(2z)), since
+ * 1 + tanh z cancels for negative x: at x = −8 it is 0 in float64, where the value is −3.1e-21.
+ */
 export function geluTanh(x: number): number {
-  return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
+  return x * sigmoid(2 * SQRT_2_OVER_PI * (x + 0.044715 * x * x * x));
 }
 
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -89,10 +93,14 @@ export function geluGrad(x: number): number {
   return x < -1 && g === 0 ? -0 : g;
 }
 
-/** d/dx geluTanh(x) = ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²), t = tanh(√(2/π)(x + 0.044715x³)). */
+/**
+ * d/dx geluTanh(x) = ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²), t = tanh z, computed with ½(1 + t) = σ(2z) and
+ * ½(1 − t²) = 2σ(2z)σ(−2z), which do not cancel for negative x as 1 + t and 1 − t² do.
+ */
 export function geluTanhGrad(x: number): number {
   if (x > 15) return 1;
   if (x < -15) return 0;
-  const t = Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x));
-  return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 0.134145 * x * x);
+  const z2 = 2 * SQRT_2_OVER_PI * (x + 0.044715 * x * x * x);
+  const s = sigmoid(z2);
+  return s + 2 * x * s * sigmoid(-z2) * SQRT_2_OVER_PI * (1 + 0.134145 * x * x);
 }

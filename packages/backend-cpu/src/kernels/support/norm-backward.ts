@@ -15,7 +15,8 @@ interface Wanted {
 /**
  * The backward of layer norm (`centred`) or RMS norm: kernels/layerNormBackward.ts and kernels/rmsNormBackward.ts.
  * Computes only the gradients `wanted` names. Tiers: float32 as a row job of wasm/norm-f32.wat over the threads;
- * everything else in TypeScript. Weight and bias gradients are summed in float64 and rounded once.
+ * everything else in TypeScript. Weight and bias gradients are summed in float64 (the WebAssembly kernel: float32
+ * blocks of 8 rows added into float64) and rounded once.
  */
 export function normBackward(cpu: CpuContext, dy: View, x: View, weight: View | null, stats: NormStats, cols: number, centred: boolean, wanted: NormGradients): NormBackward {
   const n = sizeOf(x.shape);
@@ -49,8 +50,9 @@ export function normBackward(cpu: CpuContext, dy: View, x: View, weight: View | 
 }
 
 /**
- * normBackward in WebAssembly (float32), as a row job: each chunk of rows sums its float64 weight and bias
- * gradients into a partial in heap scratch, and the partials are added here in chunk order.
+ * normBackward in WebAssembly (float32), as a row job: each chunk of rows sums its weight and bias gradients into
+ * float64 partials in heap scratch (through float32 block sums beside them), and the partials are added here in
+ * chunk order.
  */
 function normBackwardSimd(
   cpu: CpuContext,
@@ -67,11 +69,12 @@ function normBackwardSimd(
   const rows = sizeOf(x.shape) / cols;
   const chunk = chunkItems(cols);
   const chunks = Math.ceil(rows / chunk);
-  const bytes = chunks * 2 * cols * 8;
+  // Per chunk: dw and db partials (float64), then the kernel's float32 block sums for both (one more float64's room).
+  const bytes = chunks * 3 * cols * 8;
   const scratch = cpu.heap.alloc(bytes);
   try {
     // Allocation may grow the heap (detaching earlier views): every byte offset is taken after it.
-    const partials = new Float64Array(cpu.heap.memory.buffer, scratch, chunks * 2 * cols).fill(0);
+    const partials = new Float64Array(cpu.heap.memory.buffer, scratch, chunks * 3 * cols).fill(0);
     const flags =
       (centred ? NORM_CENTRED : 0) | (weight ? NORM_WEIGHT : 0) | (want.dw ? NORM_WANT_DW : 0) | (want.db ? NORM_WANT_DB : 0) | (want.dx ? NORM_WANT_DX : 0);
     const at = (v: View | null) => (v ? cpu.contiguous(v).byteOffset : 0);
@@ -81,7 +84,7 @@ function normBackwardSimd(
     const sum = (which: 0 | 1) => {
       const total = new Float64Array(cols);
       for (let c = 0; c < chunks; c++) {
-        const base = (c * 2 + which) * cols;
+        const base = (c * 3 + which) * cols;
         for (let j = 0; j < cols; j++) total[j] += partials[base + j];
       }
       return toDType(total, x.dtype);
@@ -98,14 +101,15 @@ function normBackwardSimd(
 
 /**
  * Row job (threads/row-jobs.ts) over rows: dy, x, w, mean (0: none), rstd, dx (0: not wanted), partials, cols,
- * flags, chunk. Chunk c adds its dw (then db) sums into partials + c·2·cols·8 bytes, zeroed by the caller.
+ * flags, chunk. Chunk c adds its dw (then db) sums into partials + c·3·cols·8 bytes, zeroed by the caller; the
+ * kernel's float32 block sums follow them.
  * Self-contained: workers run its source text.
  */
 export function normBackwardJob(k: WasmKernels, a: Float64Array, r0: number, r1: number): void {
   const cols = a[7];
   const o = r0 * cols * 4;
-  const part = a[6] + Math.floor(r0 / a[9]) * 2 * cols * 8;
-  k.norm.normBackward(a[0] + o, a[1] + o, a[2], a[3] && a[3] + r0 * 4, a[4] + r0 * 4, a[5] && a[5] + o, part, part + cols * 8, r1 - r0, cols, a[8]);
+  const part = a[6] + Math.floor(r0 / a[9]) * 3 * cols * 8;
+  k.norm.normBackward(a[0] + o, a[1] + o, a[2], a[3] && a[3] + r0 * 4, a[4] + r0 * 4, a[5] && a[5] + o, part, part + cols * 8, part + cols * 16, r1 - r0, cols, a[8]);
 }
 
 function toDType(a: Float64Array, dtype: DType): TypedArray {

@@ -5,8 +5,8 @@ import { NORM_BIAS, NORM_CENTRED, NORM_WEIGHT } from '../wasm/norm-f32.js';
 
 /**
  * Layer norm (`centred`) or RMS norm over rows of `cols` of a contiguous input: kernels/layerNorm.ts and
- * kernels/rmsNorm.ts. Tiers: float32 as a row job of wasm/norm-f32.wat over the threads (float64 lanes, rounded
- * once); everything else in TypeScript.
+ * kernels/rmsNorm.ts. Tiers: float32 as a row job of wasm/norm-f32.wat over the threads (float32 lanes, the row
+ * sums through float64; its error bounds are in test/norms.ts); everything else in TypeScript, in float64.
  */
 export function normForward(cpu: CpuContext, x: View, weight: View | null, bias: View | null, cols: number, eps: number, centred: boolean): NormForward {
   const n = sizeOf(x.shape);

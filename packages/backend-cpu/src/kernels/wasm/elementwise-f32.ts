@@ -7,6 +7,8 @@ export interface ElementwiseKernels {
   narrow(out: number, acc: number, n: number): void;
   /** Σ of n contiguous float32 at byte x, in float64. */
   sum(x: number, n: number): number;
+  /** The same sum, stored as a float64 at byte dst. */
+  sumTo(x: number, n: number, dst: number): void;
   adamw(p: number, g: number, m: number, v: number, n: number, b1: number, c1: number, b2: number, c2: number, decay: number, step: number, bc2: number, eps: number): void;
   /** kernels/sampledMatmul.ts's chunk, the same bits: acc[j] += Σᵢ a[r[j]·c + i]·g[col[j]·c + i] (byte offsets). */
   sampledDots(aBase: number, gBase: number, r: number, col: number, acc: number, k: number, c: number): void;

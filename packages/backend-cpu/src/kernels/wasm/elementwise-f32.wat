@@ -346,22 +346,27 @@
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (local.set $acc (i32.add (local.get $acc) (i32.const 8)))
         (br $tail))))
-  ;; AdamW over n float32 parameters, as kernels/adamw.ts (float64 throughout; m and v are stored rounded, the update
-  ;; uses them unrounded):  m' = b1·m + c1·g;  v' = b2·v + (c2·g)·g;  p' = p·decay − (step·m') / (√v'/bc2 + eps)
-  (func (export "sum") (param $x i32) (param $n i32) (result f64)
-    (local $end i32) (local $vend i32) (local $v v128) (local $a0 v128) (local $a1 v128) (local $s f64)
+  ;; Σ of n contiguous float32, in float64: each float32 is exact there; two vectors a step into four float64x2
+  ;; sums (one chain of dependent adds per vector half was bound by the adds' latency), then the tail.
+  (func $sum (export "sum") (param $x i32) (param $n i32) (result f64)
+    (local $end i32) (local $vend i32) (local $v v128) (local $w v128) (local $a0 v128) (local $a1 v128) (local $a2 v128)
+    (local $a3 v128) (local $s f64)
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
-    (local.set $vend (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (local.set $vend (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2))))
     (block $vdone
       (loop $vloop
         (br_if $vdone (i32.ge_u (local.get $x) (local.get $vend)))
         (local.set $v (v128.load (local.get $x)))
+        (local.set $w (v128.load offset=16 (local.get $x)))
         (local.set $a0 (f64x2.add (local.get $a0) (f64x2.promote_low_f32x4 (local.get $v))))
         (local.set $a1 (f64x2.add (local.get $a1)
           (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
-        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $a2 (f64x2.add (local.get $a2) (f64x2.promote_low_f32x4 (local.get $w))))
+        (local.set $a3 (f64x2.add (local.get $a3)
+          (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $w) (local.get $w)))))
+        (local.set $x (i32.add (local.get $x) (i32.const 32)))
         (br $vloop)))
-    (local.set $a0 (f64x2.add (local.get $a0) (local.get $a1)))
+    (local.set $a0 (f64x2.add (f64x2.add (local.get $a0) (local.get $a1)) (f64x2.add (local.get $a2) (local.get $a3))))
     (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $a0)) (f64x2.extract_lane 1 (local.get $a0))))
     (block $done
       (loop $tail
@@ -371,6 +376,12 @@
         (br $tail)))
     (local.get $s))
 
+  ;; dst (a float64) = sum(x, n): one chunk of a long sum split over threads (kernels/reduce.ts)
+  (func (export "sumTo") (param $x i32) (param $n i32) (param $dst i32)
+    (f64.store (local.get $dst) (call $sum (local.get $x) (local.get $n))))
+
+  ;; AdamW over n float32 parameters, as kernels/adamw.ts (float64 throughout; m and v are stored rounded, the update
+  ;; uses them unrounded):  m' = b1·m + c1·g;  v' = b2·v + (c2·g)·g;  p' = p·decay − (step·m') / (√v'/bc2 + eps)
   (func (export "adamw") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
       (param $b1 f64) (param $c1 f64) (param $b2 f64) (param $c2 f64) (param $decay f64) (param $step f64)
       (param $bc2 f64) (param $eps f64)

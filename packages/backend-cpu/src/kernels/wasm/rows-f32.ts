@@ -1,6 +1,6 @@
 import type { UnaryOp } from '@siftjs/tensor';
 
-/** The exports of rows-f32.wat: float64-accurate exp, tanh, gelu (tanh), sigmoid and softmax rows. */
+/** The exports of rows-f32.wat: exp, tanh, both gelus and their derivatives, sigmoid, erf and softmax rows in float32 lanes. */
 export interface RowsKernels {
   unary(op: number, x: number, out: number, n: number): void;
   softmax(x: number, out: number, rows: number, cols: number, log: number): void;

@@ -1,460 +1,441 @@
 ;; Transcendental float32 kernels, WebAssembly SIMD: exp, tanh, gelu (tanh form) and its derivative, sigmoid, erf,
-;; and the exact gelu and its derivative elementwise, and softmax / log-softmax rows forward and backward. Pointers are byte offsets into the CPU backend's shared heap.
+;; the exact gelu and its derivative elementwise, and softmax / log-softmax rows forward and backward. Pointers are
+;; byte offsets into the CPU backend's shared heap.
 ;;
-;; Everything is computed in float64 (f64x2, two lanes at a time) and rounded to float32 once, as the TypeScript
-;; kernels do with Math.exp / Math.tanh: exp is Cody-Waite range reduction (x = k·ln2 + r, |r| ≤ ln2/2) and the
-;; degree-11 Taylor polynomial of e^r (truncation < 7e-15 relative), scaled by 2^k built in the exponent bits.
-;; Results are the float32 rounding of a value within ~1e-14 of the exact one, so they differ from the TypeScript
-;; kernels only where that value lies within 1e-14 of a float32 rounding boundary. Row sums run in two f64x2
-;; accumulators (another order than the TypeScript loop: equal to ~1e-16 relative).
+;; Arithmetic is float32 (f32x4, four lanes): each function is a float32 polynomial or rational in float32
+;; operations, a few float32 roundings from the exact value (the bounds are derived and tested beside the tests:
+;; test/unary.test.ts, test/softmax.test.ts). Where float32 alone would lose digits the code says how it keeps them:
+;; - exp: Cody-Waite reduction x = k·ln2 + r (k·ln2's high part exact), e^r by a degree-6 polynomial fitted by
+;;   scripts/fit-f32.py (within 0.92 ulp), scaled by 2^k as two factors 2^(k/2) so that results which underflow to
+;;   subnormals, or overflow, round once;
+;; - tanh: an odd polynomial below 0.625 (1 − 2/(e^(2x) + 1) cancels there), (1 − e)/(1 + e) with e = e^(−2|x|) above;
+;; - the tanh gelu as x·σ(2z), its derivative as σ + x·z'·2σ(1 − σ) with σ(1 − σ) = e/(1 + e)²: the same values as
+;;   0.5·x·(1 + tanh z), without 1 + tanh z, which cancels for negative x;
+;; - erf and erfc from a polynomial below 1 (erf) and e^(−y²) times erfcx fitted in two pieces from 0.5 (erfc), each
+;;   taken where the other form would cancel; e^(−y²) from y² split exactly into two float32s, since y² rounded
+;;   would cost y²·U relative (72U at y = 8.5);
+;; - softmax sums e^(x − max) in float32 blocks of at most 12 terms per lane, each block added into float64.
+;; Constants are float32 where they multiply; scripts/build-wasm.mjs turns every v128.const into a global (V8 builds
+;; a vector constant from immediates each time) and inlines every call (V8 does not, and saves every live vector
+;; register around one).
 (module
   (import "env" "memory" (memory 1 65536 shared))
   (import "env" "log" (func $log (param f64) (result f64)))
 
-  ;; e^x for both lanes. Inputs are clamped to [-120, 100] (2^k stays a normal float64; float32 results are +inf
-  ;; above e^88.8 either way), and results below e^-104, which round to float32 0, are exactly 0. NaN stays NaN.
+  ;; the polynomials, as scripts/fit-f32.py prints them
+  ;; P(r), e^r = 1 + (r + r²·P(r)) on [−ln2/2, ln2/2]
+  (func $polyP (param $u v128) (result v128)
+    (local $p v128)
+    (local.set $p (v128.const f32x4 0.001381461275741458 0.001381461275741458 0.001381461275741458 0.001381461275741458))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.const f32x4 0.008368710055947304 0.008368710055947304 0.008368710055947304 0.008368710055947304)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.const f32x4 0.04166838899254799 0.04166838899254799 0.04166838899254799 0.04166838899254799)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.const f32x4 0.1666652113199234 0.1666652113199234 0.1666652113199234 0.1666652113199234)))
+    (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.const f32x4 0.4999999403953552 0.4999999403953552 0.4999999403953552 0.4999999403953552)))
+  ;; Q(s), tanh(x) = x + x·(s·Q(s)) with s = x², |x| < 0.625
+  (func $polyQ (param $u v128) (result v128)
+    (local $p v128)
+    (local.set $p (v128.const f32x4 -0.005704987328499556 -0.005704987328499556 -0.005704987328499556 -0.005704987328499556))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.const f32x4 0.0206390880048275 0.0206390880048275 0.0206390880048275 0.0206390880048275)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.const f32x4 -0.05373971536755562 -0.05373971536755562 -0.05373971536755562 -0.05373971536755562)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.const f32x4 0.13331441581249237 0.13331441581249237 0.13331441581249237 0.13331441581249237)))
+    (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.const f32x4 -0.3333328068256378 -0.3333328068256378 -0.3333328068256378 -0.3333328068256378)))
+  ;; A(s), erf(y) = y·A(y²) on [0, 1)
+  (func $polyA (param $u v128) (result v128)
+    (local $p v128)
+    (local.set $p (v128.const f32x4 7.853892020648345e-05 7.853892020648345e-05 7.853892020648345e-05 7.853892020648345e-05))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.const f32x4 -0.0008010203600861132 -0.0008010203600861132 -0.0008010203600861132 -0.0008010203600861132)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.const f32x4 0.005188329145312309 0.005188329145312309 0.005188329145312309 0.005188329145312309)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.const f32x4 -0.026853812858462334 -0.026853812858462334 -0.026853812858462334 -0.026853812858462334)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.const f32x4 0.1128358542919159 0.1128358542919159 0.1128358542919159 0.1128358542919159)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.const f32x4 -0.3761262595653534 -0.3761262595653534 -0.3761262595653534 -0.3761262595653534)))
+    (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.const f32x4 1.1283791065216064 1.1283791065216064 1.1283791065216064 1.1283791065216064)))
+  ;; erfcx(y) = e^(y²)·erfc(y): B1(y − 1.25) on [0.5, 2) (lanes in `first`), else t·B2(t), t = 1/y, on [2, 10.2]
+  (func $polyB (param $u v128) (param $first v128) (result v128)
+    (local $p v128)
+    (local.set $p (v128.bitselect (v128.const f32x4 6.163400394143537e-05 6.163400394143537e-05 6.163400394143537e-05 6.163400394143537e-05) (v128.const f32x4 -0.9512978792190552 -0.9512978792190552 -0.9512978792190552 -0.9512978792190552) (local.get $first)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.bitselect (v128.const f32x4 -0.0001922532101161778 -0.0001922532101161778 -0.0001922532101161778 -0.0001922532101161778) (v128.const f32x4 3.729067087173462 3.729067087173462 3.729067087173462 3.729067087173462) (local.get $first))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.bitselect (v128.const f32x4 0.0004708477354142815 0.0004708477354142815 0.0004708477354142815 0.0004708477354142815) (v128.const f32x4 -6.410420894622803 -6.410420894622803 -6.410420894622803 -6.410420894622803) (local.get $first))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.bitselect (v128.const f32x4 -0.0013089454732835293 -0.0013089454732835293 -0.0013089454732835293 -0.0013089454732835293) (v128.const f32x4 6.118889808654785 6.118889808654785 6.118889808654785 6.118889808654785) (local.get $first))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.bitselect (v128.const f32x4 0.0035533758345991373 0.0035533758345991373 0.0035533758345991373 0.0035533758345991373) (v128.const f32x4 -3.1931560039520264 -3.1931560039520264 -3.1931560039520264 -3.1931560039520264) (local.get $first))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.bitselect (v128.const f32x4 -0.00908578559756279 -0.00908578559756279 -0.00908578559756279 -0.00908578559756279) (v128.const f32x4 0.49373164772987366 0.49373164772987366 0.49373164772987366 0.49373164772987366) (local.get $first))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.bitselect (v128.const f32x4 0.022011438384652138 0.022011438384652138 0.022011438384652138 0.022011438384652138) (v128.const f32x4 0.344841331243515 0.344841331243515 0.344841331243515 0.344841331243515) (local.get $first))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.bitselect (v128.const f32x4 -0.05021785944700241 -0.05021785944700241 -0.05021785944700241 -0.05021785944700241) (v128.const f32x4 0.0084461634978652 0.0084461634978652 0.0084461634978652 0.0084461634978652) (local.get $first))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.bitselect (v128.const f32x4 0.10679556429386139 0.10679556429386139 0.10679556429386139 0.10679556429386139) (v128.const f32x4 -0.2826872766017914 -0.2826872766017914 -0.2826872766017914 -0.2826872766017914) (local.get $first))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.bitselect (v128.const f32x4 -0.20882189273834229 -0.20882189273834229 -0.20882189273834229 -0.20882189273834229) (v128.const f32x4 2.434418274788186e-05 2.434418274788186e-05 2.434418274788186e-05 2.434418274788186e-05) (local.get $first))))
+    (f32x4.add (f32x4.mul (local.get $p) (local.get $u)) (v128.bitselect (v128.const f32x4 0.36782291531562805 0.36782291531562805 0.36782291531562805 0.36782291531562805) (v128.const f32x4 0.5641891360282898 0.5641891360282898 0.5641891360282898 0.5641891360282898) (local.get $first))))
+
+  ;; e^x, and e^(x + lo) for a small correction lo. Below −104 the float32 result is 0 (e^−104 < 2^−150): those lanes
+  ;; compute e^0 instead and are zeroed after, since a product that underflows costs x86 a microcode assist of a
+  ;; hundred cycles or more (a causal mask's −1e9 scores made softmax 4× slower). Above 89, +inf either way (x is
+  ;; clamped there). NaN stays NaN (it is not below −104, and is pmin's first operand).
   (func $exp (param $x v128) (result v128)
-    (local $t v128) (local $k v128) (local $r v128) (local $p v128) (local $r2 v128) (local $r4 v128)
-    ;; pmax/pmin are single instructions and keep a NaN x (it is their first operand)
-    (local.set $x (f64x2.pmin (f64x2.pmax (local.get $x) (v128.const f64x2 -120 -120)) (v128.const f64x2 100 100)))
-    ;; k = round(x/ln2) by the 1.5·2^52 trick: t's low mantissa bits hold k, and t − 1.5·2^52 = k exactly
-    (local.set $t (f64x2.add (f64x2.mul (local.get $x) (v128.const f64x2 1.4426950408889634 1.4426950408889634))
-      (v128.const f64x2 6755399441055744 6755399441055744)))
-    (local.set $k (f64x2.sub (local.get $t) (v128.const f64x2 6755399441055744 6755399441055744)))
-    ;; ln2 split into a 32-bit-significand high part (k·hi is exact) and the rest
-    (local.set $r (f64x2.sub
-      (f64x2.sub (local.get $x) (f64x2.mul (local.get $k) (v128.const f64x2 6.93147180369123816490e-01 6.93147180369123816490e-01)))
-      (f64x2.mul (local.get $k) (v128.const f64x2 1.90821492927058770002e-10 1.90821492927058770002e-10))))
-    ;; Σ r^i/i!, i ≤ 11, by Estrin's scheme: pairs (c₂ᵢ + c₂ᵢ₊₁·r), then r², r⁴, r⁸ — four dependent multiply-adds
-    ;; deep rather than Horner's eleven, whose latency bound exp (tanh, softmax: ~25% slower, measured).
-    (local.set $r2 (f64x2.mul (local.get $r) (local.get $r)))
-    (local.set $r4 (f64x2.mul (local.get $r2) (local.get $r2)))
-    (local.set $p (f64x2.add
-      (f64x2.add
-        (f64x2.add (f64x2.add (v128.const f64x2 1 1) (local.get $r))
-        (f64x2.mul (f64x2.add (v128.const f64x2 0.5 0.5) (f64x2.mul (v128.const f64x2 1.6666666666666666e-01 1.6666666666666666e-01) (local.get $r))) (local.get $r2)))
-        (f64x2.mul (f64x2.add (f64x2.add (v128.const f64x2 4.1666666666666664e-02 4.1666666666666664e-02) (f64x2.mul (v128.const f64x2 8.333333333333333e-03 8.333333333333333e-03) (local.get $r)))
-        (f64x2.mul (f64x2.add (v128.const f64x2 1.388888888888889e-03 1.388888888888889e-03) (f64x2.mul (v128.const f64x2 1.984126984126984e-04 1.984126984126984e-04) (local.get $r))) (local.get $r2)))
-          (local.get $r4)))
-      (f64x2.mul (f64x2.add (f64x2.add (v128.const f64x2 2.48015873015873e-05 2.48015873015873e-05) (f64x2.mul (v128.const f64x2 2.7557319223985893e-06 2.7557319223985893e-06) (local.get $r)))
-        (f64x2.mul (f64x2.add (v128.const f64x2 2.755731922398589e-07 2.755731922398589e-07) (f64x2.mul (v128.const f64x2 2.505210838544172e-08 2.505210838544172e-08) (local.get $r))) (local.get $r2)))
-        (f64x2.mul (local.get $r4) (local.get $r4)))))
-    ;; 2^k: (k + 1023) in the exponent field. t's bits are bits(1.5·2^52) + k, whose low 12 bits are k's, so
-    ;; (bits(t) + 1023) << 52 is the float64 2^k (k in [-174, 145] here). A NaN lane's p is NaN anyway.
-    ;; Below −104 the float32 result is 0: return exactly 0 there, so e^−inf = 0 (a row of −inf sums to 0).
+    (call $expLo (local.get $x) (v128.const i64x2 0 0)))
+  (func $expLo (param $x v128) (param $lo v128) (result v128)
+    (local $dead v128)
+    (local.set $dead (f32x4.lt (local.get $x) (v128.const f32x4 -104 -104 -104 -104)))
     (v128.andnot
-      (f64x2.mul (local.get $p) (i64x2.shl (i64x2.add (local.get $t) (v128.const i64x2 1023 1023)) (i32.const 52)))
-      (f64x2.lt (local.get $x) (v128.const f64x2 -104 -104))))
+      (call $expReduced
+        (f32x4.pmin (v128.andnot (local.get $x) (local.get $dead)) (v128.const f32x4 89 89 89 89))
+        (v128.andnot (local.get $lo) (local.get $dead)))
+      (local.get $dead)))
 
-  ;; tanh(x) = ±(1 − 2/(e^{2|x|} + 1)); below 2^-13 in magnitude x·(1 − x²/3) (exact to float64 there, keeps −0).
+  ;; e^(x + lo) for x in [−104, 89]
+  (func $expReduced (param $x v128) (param $lo v128) (result v128)
+    (local $t v128) (local $k v128) (local $r v128) (local $p v128) (local $ki v128) (local $k1 v128)
+    ;; k = round(x/ln2) by the 1.5·2^23 trick: t's low mantissa bits hold k, and t − 1.5·2^23 = k exactly
+    (local.set $t (f32x4.add (f32x4.mul (local.get $x) (v128.const f32x4 1.4426950408889634 1.4426950408889634 1.4426950408889634 1.4426950408889634))
+      (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $k (f32x4.sub (local.get $t) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    ;; ln2 = hi + lo with hi of 15 significant bits: k·hi is exact for |k| ≤ 150, and so is x − k·hi (Sterbenz)
+    (local.set $r (f32x4.sub
+      (f32x4.sub (local.get $x) (f32x4.mul (local.get $k) (v128.const f32x4 0.693145751953125 0.693145751953125 0.693145751953125 0.693145751953125)))
+      (f32x4.mul (local.get $k) (v128.const f32x4 1.4286068203094172e-06 1.4286068203094172e-06 1.4286068203094172e-06 1.4286068203094172e-06))))
+    (local.set $r (f32x4.add (local.get $r) (local.get $lo)))
+    (local.set $p (f32x4.add (v128.const f32x4 1 1 1 1)
+      (f32x4.add (local.get $r) (f32x4.mul (f32x4.mul (local.get $r) (local.get $r)) (call $polyP (local.get $r))))))
+    ;; 2^k = 2^k1·2^k2, k1 = k >> 1: both normal for k in [−150, 128], so p·2^k1 is exact and ·2^k2 rounds once.
+    ;; t's bits less 1.5·2^23's are k; (k1 << 23) + bits(1.0) is 2^k1. (The constants are the ones above.)
+    (local.set $ki (i32x4.sub (local.get $t) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $k1 (i32x4.shr_s (local.get $ki) (i32.const 1)))
+    (f32x4.mul
+      (f32x4.mul (local.get $p) (i32x4.add (i32x4.shl (local.get $k1) (i32.const 23)) (v128.const f32x4 1 1 1 1)))
+      (i32x4.add (i32x4.shl (i32x4.sub (local.get $ki) (local.get $k1)) (i32.const 23)) (v128.const f32x4 1 1 1 1))))
+
+  ;; v with the sign of s (v ≥ 0)
+  (func $copysign (param $v v128) (param $s v128) (result v128)
+    (v128.bitselect (local.get $s) (local.get $v) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000)))
+
+  ;; tanh(x): ±(a + a·(a²·Q(a²))) below a = |x| = 0.625, else ±(1 − e)/(1 + e) with e = e^(−2a); the sign of x
+  ;; put back last (so tanh(−0) = −0)
   (func $tanh (param $x v128) (result v128)
-    (local $a v128) (local $e v128) (local $big v128)
-    (local.set $a (f64x2.abs (local.get $x)))
-    (local.set $e (call $exp (f64x2.add (local.get $a) (local.get $a))))
-    (local.set $big (f64x2.sub (v128.const f64x2 1 1)
-      (f64x2.div (v128.const f64x2 2 2) (f64x2.add (local.get $e) (v128.const f64x2 1 1)))))
-    (local.set $big (v128.bitselect (local.get $x) (local.get $big) (v128.const i64x2 0x8000000000000000 0x8000000000000000)))
-    (v128.bitselect
-      (f64x2.mul (local.get $x)
-        (f64x2.sub (v128.const f64x2 1 1) (f64x2.div (f64x2.mul (local.get $x) (local.get $x)) (v128.const f64x2 3 3))))
-      (local.get $big)
-      (f64x2.lt (local.get $a) (v128.const f64x2 1.220703125e-4 1.220703125e-4))))
-
-  ;; op 0 exp, 1 tanh, 2 gelu (tanh form: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))), 3 sigmoid
-  ;; d/dx geluTanh = ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²), t = tanh(√(2/π)(x + 0.044715x³)), in the
-  ;; TypeScript kernel's order; exactly 1 above x = 15 and 0 below −15 (so ±inf give no inf·0).
-  (func $geluTanhGrad (param $x v128) (result v128)
-    (local $t v128)
-    (local.set $t (call $tanh (f64x2.mul (v128.const f64x2 0.7978845608028654 0.7978845608028654)
-      (f64x2.add (local.get $x)
-        (f64x2.mul (f64x2.mul (f64x2.mul (v128.const f64x2 0.044715 0.044715) (local.get $x)) (local.get $x)) (local.get $x))))))
-    (v128.bitselect (v128.const f64x2 1 1)
-      (v128.bitselect (v128.const f64x2 0 0)
-        (f64x2.add
-          (f64x2.mul (v128.const f64x2 0.5 0.5) (f64x2.add (v128.const f64x2 1 1) (local.get $t)))
-          (f64x2.mul
-            (f64x2.mul
-              (f64x2.mul (f64x2.mul (v128.const f64x2 0.5 0.5) (local.get $x))
-                (f64x2.sub (v128.const f64x2 1 1) (f64x2.mul (local.get $t) (local.get $t))))
-              (v128.const f64x2 0.7978845608028654 0.7978845608028654))
-            (f64x2.add (v128.const f64x2 1 1)
-              (f64x2.mul (f64x2.mul (v128.const f64x2 0.134145 0.134145) (local.get $x)) (local.get $x)))))
-        (f64x2.lt (local.get $x) (v128.const f64x2 -15 -15)))
-      (f64x2.gt (local.get $x) (v128.const f64x2 15 15))))
-
-;; erf, erfc and the exact gelu (Φ(x) = ½·erfc(−x/√2)). erfc(y), y ≥ 0, from three Chebyshev series fitted in float64
-;; by scripts/fit-erfc.py against mpmath (which prints them below): within 5e-12 relative on [0, 11), 0 from 11 on
-;; (erfc(11) = 1.4e-54). erf(y) = y·A(2y² − 1) below 1 (relative accuracy near 0), else 1 − erfc(y). Below 0 the
-;; gelu takes erfc directly rather than 1 + erf, which cancels (at x = −8 it kept one digit).
-  (func $chebErfA (param $u v128) (result v128)
-    (local $u2 v128) (local $b1 v128) (local $b2 v128) (local $t v128)
-    (local.set $u2 (f64x2.add (local.get $u) (local.get $u)))
-    (local.set $b1 (v128.const f64x2 3.2334216723110245e-11 3.2334216723110245e-11))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -1.1808582762190755e-09 -1.1808582762190755e-09)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 3.848875544371944e-08 3.848875544371944e-08)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -1.1043175507097766e-06 -1.1043175507097766e-06)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 2.74199312521917e-05 2.74199312521917e-05)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -0.0005768764699767639 -0.0005768764699767639)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 0.010035582187599802 0.010035582187599802)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -0.14226120510371365 -0.14226120510371365)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (f64x2.add (f64x2.sub (f64x2.mul (local.get $u) (local.get $b1)) (local.get $b2)) (v128.const f64x2 0.9754769393826541 0.9754769393826541)))
-  (func $chebErfcxB (param $u v128) (result v128)
-    (local $u2 v128) (local $b1 v128) (local $b2 v128) (local $t v128)
-    (local.set $u2 (f64x2.add (local.get $u) (local.get $u)))
-    (local.set $b1 (v128.const f64x2 3.663821683100077e-12 3.663821683100077e-12))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -2.8336570871589768e-11 -2.8336570871589768e-11)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 2.141397034487936e-10 2.141397034487936e-10)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -1.5791182654638984e-09 -1.5791182654638984e-09)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 1.1346142397746405e-08 1.1346142397746405e-08)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -7.92969488826102e-08 -7.92969488826102e-08)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 5.380083092088248e-07 5.380083092088248e-07)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -3.535572865189847e-06 -3.535572865189847e-06)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 2.2444582753744214e-05 2.2444582753744214e-05)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -0.00013720361484014345 -0.00013720361484014345)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 0.0008045451692536677 0.0008045451692536677)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -0.004503974067265902 -0.004503974067265902)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 0.023925887746485464 0.023925887746485464)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -0.11964641832736304 -0.11964641832736304)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (f64x2.add (f64x2.sub (f64x2.mul (local.get $u) (local.get $b1)) (local.get $b2)) (v128.const f64x2 0.2785389365977923 0.2785389365977923)))
-  (func $chebErfcxC (param $u v128) (result v128)
-    (local $u2 v128) (local $b1 v128) (local $b2 v128) (local $t v128)
-    (local.set $u2 (f64x2.add (local.get $u) (local.get $u)))
-    (local.set $b1 (v128.const f64x2 2.089978061821388e-12 2.089978061821388e-12))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -2.0475450260838895e-11 -2.0475450260838895e-11)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -2.7102834121460733e-12 -2.7102834121460733e-12)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 2.481011081435864e-09 2.481011081435864e-09)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -2.7989353497947763e-08 -2.7989353497947763e-08)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -5.6116132472125326e-08 -5.6116132472125326e-08)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 5.93843470408633e-06 5.93843470408633e-06)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -6.543934708363695e-05 -6.543934708363695e-05)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 -0.001053587183099746 -0.001053587183099746)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (local.set $t (f64x2.add (f64x2.sub (f64x2.mul (local.get $u2) (local.get $b1)) (local.get $b2)) (v128.const f64x2 0.0640257712143484 0.0640257712143484)))
-    (local.set $b2 (local.get $b1)) (local.set $b1 (local.get $t))
-    (f64x2.add (f64x2.sub (f64x2.mul (local.get $u) (local.get $b1)) (local.get $b2)) (v128.const f64x2 0.11608854970812912 0.11608854970812912)))
-
-
-  ;; erfc(y) (first result) and erf(y) (second) for y ≥ 0 given e = e^(−y²) (needed only where some lane has y ≥ 1).
-  ;; A series no lane needs is skipped: activations are mostly below 1 (|x| < √2 for the gelu), so mostly only A runs.
-  ;; NaN stays NaN.
-  (func $erfcErf (param $y v128) (param $e v128) (result v128 v128)
-    (local $small v128) (local $a v128) (local $c v128)
-    (local.set $small (f64x2.lt (local.get $y) (v128.const f64x2 1 1)))
-    (if (v128.any_true (local.get $small))
-      (then (local.set $a (f64x2.mul (local.get $y)
-        (call $chebErfA (f64x2.sub (f64x2.mul (v128.const f64x2 2 2) (f64x2.mul (local.get $y) (local.get $y))) (v128.const f64x2 1 1)))))))
-    (if (v128.any_true (v128.andnot (f64x2.lt (local.get $y) (v128.const f64x2 3 3)) (local.get $small)))
-      (then (local.set $c (f64x2.mul (local.get $e) (call $chebErfcxB (f64x2.sub (local.get $y) (v128.const f64x2 2 2)))))))
-    (if (v128.any_true (v128.and (f64x2.ge (local.get $y) (v128.const f64x2 3 3)) (f64x2.lt (local.get $y) (v128.const f64x2 11 11))))
-      (then (local.set $c (v128.bitselect
-        (f64x2.mul (local.get $e)
-          (call $chebErfcxC (f64x2.mul
-            (f64x2.sub (f64x2.div (v128.const f64x2 1 1) (local.get $y)) (v128.const f64x2 0.21212121212121213 0.21212121212121213))
-            (v128.const f64x2 8.25 8.25))))
-        (local.get $c)
-        (f64x2.ge (local.get $y) (v128.const f64x2 3 3))))))
-    ;; 0 from 11 on; the NaN lane takes y itself
-    (local.set $c (v128.bitselect (local.get $y)
-      (v128.andnot (local.get $c) (f64x2.ge (local.get $y) (v128.const f64x2 11 11)))
-      (f64x2.ne (local.get $y) (local.get $y))))
-    (local.set $c (v128.bitselect (f64x2.sub (v128.const f64x2 1 1) (local.get $a)) (local.get $c) (local.get $small)))
-    (local.get $c)
-    (v128.bitselect (local.get $a) (f64x2.sub (v128.const f64x2 1 1) (local.get $c)) (local.get $small)))
-
-  ;; Φ(x), the standard normal distribution, given y = |x|/√2 and e = e^(−y²): ½(1 + erf(y)) at x ≥ 0, ½·erfc(y) below.
-  (func $phi (param $x v128) (param $y v128) (param $e v128) (result v128)
-    (local $c v128) (local $erf v128)
-    (call $erfcErf (local.get $y) (local.get $e))
-    (local.set $erf)
-    (local.set $c)
-    (f64x2.mul (v128.const f64x2 0.5 0.5)
+    (local $a v128) (local $s v128) (local $e v128)
+    (local.set $a (f32x4.abs (local.get $x)))
+    (local.set $s (f32x4.mul (local.get $a) (local.get $a)))
+    (local.set $e (call $exp (f32x4.neg (f32x4.add (local.get $a) (local.get $a)))))
+    (call $copysign
       (v128.bitselect
-        (f64x2.add (v128.const f64x2 1 1) (local.get $erf))
-        (local.get $c)
-        (f64x2.ge (local.get $x) (v128.const f64x2 0 0)))))
+        (f32x4.add (local.get $a) (f32x4.mul (local.get $a) (f32x4.mul (local.get $s) (call $polyQ (local.get $s)))))
+        (f32x4.div (f32x4.sub (v128.const f32x4 1 1 1 1) (local.get $e)) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $e)))
+        (f32x4.lt (local.get $a) (v128.const f32x4 0.625 0.625 0.625 0.625)))
+      (local.get $x)))
 
-  ;; e^(−y²) where some lane has y ≥ 1 (erfc's series need it there), else unused: 0.
-  (func $tailExp (param $y v128) (result v128)
-    (if (result v128) (v128.any_true (f64x2.ge (local.get $y) (v128.const f64x2 1 1)))
-      (then (call $exp (f64x2.neg (f64x2.mul (local.get $y) (local.get $y)))))
-      (else (v128.const f64x2 0 0))))
-
-  ;; op 5 erf, 6 gelu x·Φ(x), 7 its derivative Φ(x) + x·φ(x) (exactly 1 above 40 and 0 below −40, as the TypeScript
-  ;; kernel, so ±inf give no inf·0).
-  (func $erfOps (param $op i32) (param $x v128) (result v128)
-    (local $y v128) (local $e v128) (local $r v128)
-    (if (i32.eq (local.get $op) (i32.const 5))
-      (then
-        (local.set $y (f64x2.abs (local.get $x)))
-        (call $erfcErf (local.get $y) (call $tailExp (local.get $y)))
-        (local.set $r)
-        (drop)
-        (return (v128.bitselect (local.get $x) (local.get $r) (v128.const i64x2 0x8000000000000000 0x8000000000000000)))))
-    (local.set $y (f64x2.mul (f64x2.abs (local.get $x)) (v128.const f64x2 0.7071067811865476 0.7071067811865476)))
-    (if (i32.eq (local.get $op) (i32.const 6))
-      (then (return (f64x2.mul (local.get $x) (call $phi (local.get $x) (local.get $y) (call $tailExp (local.get $y)))))))
-    (local.set $e (call $exp (f64x2.neg (f64x2.mul (local.get $y) (local.get $y)))))
-    (v128.bitselect (v128.const f64x2 1 1)
-      (v128.bitselect (v128.const f64x2 0 0)
-        ;; negative below x ≈ −0.75: where both terms underflow, the exact value still rounds to −0
-        (v128.or
-          (f64x2.add (call $phi (local.get $x) (local.get $y) (local.get $e))
-            (f64x2.mul (f64x2.mul (local.get $x) (local.get $e)) (v128.const f64x2 0.3989422804014327 0.3989422804014327)))
-          (v128.and (v128.const i64x2 0x8000000000000000 0x8000000000000000) (f64x2.lt (local.get $x) (v128.const f64x2 -1 -1))))
-        (f64x2.lt (local.get $x) (v128.const f64x2 -40 -40)))
-      (f64x2.gt (local.get $x) (v128.const f64x2 40 40))))
-
-  (func $apply (param $op i32) (param $x v128) (result v128)
+  ;; σ(x) = 1/(1 + e) for x ≥ 0, e/(1 + e) below, e = e^(−|x|) (never overflows)
+  (func $sigmoid (param $x v128) (result v128)
     (local $e v128)
+    (local.set $e (call $exp (f32x4.neg (f32x4.abs (local.get $x)))))
+    (f32x4.div
+      (v128.bitselect (v128.const f32x4 1 1 1 1) (local.get $e) (f32x4.ge (local.get $x) (v128.const f32x4 0 0 0 0)))
+      (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $e))))
+
+  ;; e = e^(−2|z|), z = √(2/π)·(x + 0.044715·x³) = x·(c + c₃·x²) with c₃ = 0.044715·c. Then σ(2z) = ½(1 + tanh z)
+  ;; is 1/(1 + e) for x ≥ 0 and e/(1 + e) below: the gelu (tanh form) is x·σ(2z), without 1 + tanh z, which cancels.
+  (func $geluTanhE (param $x v128) (result v128)
+    (local $z v128)
+    (local.set $z (f32x4.mul (local.get $x)
+      (f32x4.add (v128.const f32x4 0.7978845608028654 0.7978845608028654 0.7978845608028654 0.7978845608028654)
+        (f32x4.mul (v128.const f32x4 0.035677408136300125 0.035677408136300125 0.035677408136300125 0.035677408136300125)
+          (f32x4.mul (local.get $x) (local.get $x))))))
+    (call $exp (f32x4.neg (f32x4.abs (f32x4.add (local.get $z) (local.get $z))))))
+
+  ;; 1 where x ≥ 0, else e: σ(2z)'s numerator
+  (func $upper (param $x v128) (param $e v128) (result v128)
+    (v128.bitselect (v128.const f32x4 1 1 1 1) (local.get $e) (call $nonNegative (local.get $x))))
+
+  (func $geluTanh (param $x v128) (result v128)
+    (local $e v128)
+    (local.set $e (call $geluTanhE (local.get $x)))
+    (f32x4.mul (local.get $x) (f32x4.div (call $upper (local.get $x) (local.get $e)) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $e)))))
+
+  ;; d/dx x·σ(2z) = σ + x·z'·2σ(1 − σ), with 2σ(1 − σ) = 2e/(1 + e)² and z' = c + 3c₃·x²; exactly 1 above x = 15 and 0
+  ;; below −15, as the TypeScript kernel (so ±inf give no inf·0).
+  (func $geluTanhGrad (param $x v128) (result v128)
+    (local $e v128) (local $inv v128)
+    (local.set $e (call $geluTanhE (local.get $x)))
+    (local.set $inv (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (local.get $e))))
+    (v128.bitselect (v128.const f32x4 1 1 1 1)
+      (v128.bitselect (v128.const f32x4 0 0 0 0)
+        (f32x4.add
+          (f32x4.mul (call $upper (local.get $x) (local.get $e)) (local.get $inv))
+          (f32x4.mul
+            (f32x4.mul (local.get $x)
+              (f32x4.add (v128.const f32x4 0.7978845608028654 0.7978845608028654 0.7978845608028654 0.7978845608028654)
+                (f32x4.mul (v128.const f32x4 0.10703222440890037 0.10703222440890037 0.10703222440890037 0.10703222440890037)
+                  (f32x4.mul (local.get $x) (local.get $x)))))
+            (f32x4.mul (f32x4.mul (f32x4.add (local.get $e) (local.get $e)) (local.get $inv)) (local.get $inv))))
+        (f32x4.lt (local.get $x) (v128.const f32x4 -15 -15 -15 -15)))
+      (f32x4.gt (local.get $x) (v128.const f32x4 15 15 15 15))))
+
+  ;; e^(−h·x²) for x ≥ 0 (clamped to 20 by the callers), h = 1 or ½: x = xh + xl with xh of 12 significant bits
+  ;; (Veltkamp's split), so h·xh² is exact and h·(2xh·xl + xl²) is the small rest, fed to the exp's reduction.
+  (func $expNegSquare (param $x v128) (param $h v128) (result v128)
+    (local $t v128) (local $xh v128) (local $xl v128)
+    (local.set $t (f32x4.mul (local.get $x) (v128.const f32x4 4097 4097 4097 4097)))
+    (local.set $xh (f32x4.sub (local.get $t) (f32x4.sub (local.get $t) (local.get $x))))
+    (local.set $xl (f32x4.sub (local.get $x) (local.get $xh)))
+    (call $expLo
+      (f32x4.neg (f32x4.mul (local.get $h) (f32x4.mul (local.get $xh) (local.get $xh))))
+      (f32x4.neg (f32x4.mul (local.get $h)
+        (f32x4.add (f32x4.mul (f32x4.add (local.get $xh) (local.get $xh)) (local.get $xl)) (f32x4.mul (local.get $xl) (local.get $xl)))))))
+
+  ;; erf(y) and erfc(y) for y ≥ 0, given e = e^(−y²): erf = y·A(y²) below 1, else 1 − erfc; erfc = e·erfcx(y) from
+  ;; 0.5, else 1 − erf. Each is taken from the series that does not cancel there (1 − erfc towards erf = 1, 1 − erf
+  ;; towards erfc = ½).
+  (func $erfErfc (param $y v128) (param $e v128) (result v128 v128)
+    (local $a v128) (local $t v128) (local $first v128) (local $c v128)
+    (local.set $a (f32x4.mul (local.get $y) (call $polyA (f32x4.mul (local.get $y) (local.get $y)))))
+    (local.set $t (f32x4.div (v128.const f32x4 1 1 1 1) (local.get $y)))
+    (local.set $first (f32x4.lt (local.get $y) (v128.const f32x4 2 2 2 2)))
+    (local.set $c (call $polyB
+      (v128.bitselect (f32x4.sub (local.get $y) (v128.const f32x4 1.25 1.25 1.25 1.25)) (local.get $t) (local.get $first))
+      (local.get $first)))
+    (local.set $c (f32x4.mul (local.get $e) (v128.bitselect (local.get $c) (f32x4.mul (local.get $c) (local.get $t)) (local.get $first))))
+    (v128.bitselect (local.get $a) (f32x4.sub (v128.const f32x4 1 1 1 1) (local.get $c)) (f32x4.lt (local.get $y) (v128.const f32x4 1 1 1 1)))
+    (v128.bitselect (f32x4.sub (v128.const f32x4 1 1 1 1) (local.get $a)) (local.get $c) (f32x4.lt (local.get $y) (v128.const f32x4 0.5 0.5 0.5 0.5))))
+
+  (func $erf (param $x v128) (result v128)
+    (local $y v128) (local $erf v128) (local $erfc v128)
+    (local.set $y (f32x4.pmin (f32x4.abs (local.get $x)) (v128.const f32x4 20 20 20 20)))
+    (call $erfErfc (local.get $y) (call $expNegSquare (local.get $y) (v128.const f32x4 1 1 1 1)))
+    (local.set $erfc)
+    (local.set $erf)
+    (call $copysign (local.get $erf) (local.get $x)))
+
+  ;; erfc(y), y = |x|/√2, and e^(−x²/2), x clamped to ±20 (erfc(y) is 0 there); Φ(x) = ½·erfc(−x/√2) is
+  ;; 1 − ½·erfc(y) at x ≥ 0 and ½·erfc(y) below.
+  (func $normalTail (param $x v128) (result v128 v128)
+    (local $a v128) (local $e v128) (local $erfc v128)
+    (local.set $a (f32x4.pmin (f32x4.abs (local.get $x)) (v128.const f32x4 20 20 20 20)))
+    (local.set $e (call $expNegSquare (local.get $a) (v128.const f32x4 0.5 0.5 0.5 0.5)))
+    (call $erfErfc (f32x4.mul (local.get $a) (v128.const f32x4 0.7071067811865476 0.7071067811865476 0.7071067811865476 0.7071067811865476)) (local.get $e))
+    (local.set $erfc)
+    (drop)
+    (local.get $erfc)
+    (local.get $e))
+
+  (func $nonNegative (param $x v128) (result v128)
+    (f32x4.ge (local.get $x) (v128.const f32x4 0 0 0 0)))
+
+  ;; x·Φ(x): x·(1 − ½·erfc) at x ≥ 0, (½x)·erfc below (halving x first, so a product that underflows rounds once)
+  (func $gelu (param $x v128) (result v128)
+    (local $c v128) (local $e v128)
+    (call $normalTail (local.get $x))
+    (local.set $e)
+    (local.set $c)
+    (v128.bitselect
+      (f32x4.mul (local.get $x) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (local.get $c))))
+      (f32x4.mul (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (local.get $x)) (local.get $c))
+      (call $nonNegative (local.get $x))))
+
+  ;; d/dx x·Φ(x) = Φ(x) + x·φ(x), φ = e^(−x²/2)/√(2π); exactly 1 above 40 and 0 below −40 (as the TypeScript kernel,
+  ;; so ±inf give no inf·0); −0 where the exact (negative) value underflows, below −1.
+  (func $geluGrad (param $x v128) (result v128)
+    (local $c v128) (local $e v128) (local $p v128)
+    (call $normalTail (local.get $x))
+    (local.set $e)
+    (local.set $c)
+    (local.set $c (f32x4.mul (v128.const f32x4 0.5 0.5 0.5 0.5) (local.get $c)))
+    (local.set $p (v128.bitselect (f32x4.sub (v128.const f32x4 1 1 1 1) (local.get $c)) (local.get $c) (call $nonNegative (local.get $x))))
+    (v128.bitselect (v128.const f32x4 1 1 1 1)
+      (v128.bitselect (v128.const f32x4 0 0 0 0)
+        (v128.or
+          (f32x4.add (local.get $p)
+            (f32x4.mul (f32x4.mul (local.get $x) (local.get $e)) (v128.const f32x4 0.3989422804014327 0.3989422804014327 0.3989422804014327 0.3989422804014327)))
+          (v128.and (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000) (f32x4.lt (local.get $x) (v128.const f32x4 -1 -1 -1 -1))))
+        (f32x4.lt (local.get $x) (v128.const f32x4 -40 -40 -40 -40)))
+      (f32x4.gt (local.get $x) (v128.const f32x4 40 40 40 40))))
+
+  ;; op 0 exp, 1 tanh, 2 gelu (tanh form), 3 sigmoid, 4 its derivative, 5 erf, 6 gelu, 7 its derivative
+  (func $apply (param $op i32) (param $x v128) (result v128)
     (if (i32.eqz (local.get $op)) (then (return (call $exp (local.get $x)))))
     (if (i32.eq (local.get $op) (i32.const 1)) (then (return (call $tanh (local.get $x)))))
-    (if (i32.eq (local.get $op) (i32.const 2))
-      (then
-        (return
-          (f64x2.mul (f64x2.mul (v128.const f64x2 0.5 0.5) (local.get $x))
-            (f64x2.add (v128.const f64x2 1 1)
-              (call $tanh (f64x2.mul (v128.const f64x2 0.7978845608028654 0.7978845608028654)
-                (f64x2.add (local.get $x)
-                  (f64x2.mul (f64x2.mul (f64x2.mul (v128.const f64x2 0.044715 0.044715) (local.get $x)) (local.get $x))
-                    (local.get $x))))))))))
+    (if (i32.eq (local.get $op) (i32.const 2)) (then (return (call $geluTanh (local.get $x)))))
+    (if (i32.eq (local.get $op) (i32.const 3)) (then (return (call $sigmoid (local.get $x)))))
     (if (i32.eq (local.get $op) (i32.const 4)) (then (return (call $geluTanhGrad (local.get $x)))))
-    (if (i32.ge_u (local.get $op) (i32.const 5)) (then (return (call $erfOps (local.get $op) (local.get $x)))))
-    ;; sigmoid: 1/(1 + e^−x) for x ≥ 0, e^x/(1 + e^x) below (e^−|x| never overflows)
-    (local.set $e (call $exp (f64x2.neg (f64x2.abs (local.get $x)))))
-    (v128.bitselect
-      (f64x2.div (v128.const f64x2 1 1) (f64x2.add (v128.const f64x2 1 1) (local.get $e)))
-      (f64x2.div (local.get $e) (f64x2.add (v128.const f64x2 1 1) (local.get $e)))
-      (f64x2.ge (local.get $x) (v128.const f64x2 0 0))))
+    (if (i32.eq (local.get $op) (i32.const 5)) (then (return (call $erf (local.get $x)))))
+    (if (i32.eq (local.get $op) (i32.const 6)) (then (return (call $gelu (local.get $x)))))
+    (call $geluGrad (local.get $x)))
 
-  ;; out[i] = f(x[i]), i < n, contiguous float32
+  ;; out[i] = f(x[i]), i < n, contiguous float32. One loop per op (each call of $map below is inlined with its op a
+  ;; constant, so the engine drops the other ops' code from that loop and keeps their constants out of registers).
   (func (export "unary") (param $op i32) (param $x i32) (param $out i32) (param $n i32)
-    (local $end i32) (local $vend i32) (local $v v128)
+    (if (i32.eqz (local.get $op)) (then (return (call $map (i32.const 0) (local.get $x) (local.get $out) (local.get $n)))))
+    (if (i32.eq (local.get $op) (i32.const 1)) (then (return (call $map (i32.const 1) (local.get $x) (local.get $out) (local.get $n)))))
+    (if (i32.eq (local.get $op) (i32.const 2)) (then (return (call $map (i32.const 2) (local.get $x) (local.get $out) (local.get $n)))))
+    (if (i32.eq (local.get $op) (i32.const 3)) (then (return (call $map (i32.const 3) (local.get $x) (local.get $out) (local.get $n)))))
+    (if (i32.eq (local.get $op) (i32.const 4)) (then (return (call $map (i32.const 4) (local.get $x) (local.get $out) (local.get $n)))))
+    (if (i32.eq (local.get $op) (i32.const 5)) (then (return (call $map (i32.const 5) (local.get $x) (local.get $out) (local.get $n)))))
+    (if (i32.eq (local.get $op) (i32.const 6)) (then (return (call $map (i32.const 6) (local.get $x) (local.get $out) (local.get $n)))))
+    (call $map (i32.const 7) (local.get $x) (local.get $out) (local.get $n)))
+
+  (func $map (param $op i32) (param $x i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $vend i32)
     (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
     (local.set $vend (i32.add (local.get $out) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
     (block $vdone
       (loop $vloop
         (br_if $vdone (i32.ge_u (local.get $out) (local.get $vend)))
-        (local.set $v (v128.load (local.get $x)))
-        (v128.store (local.get $out)
-          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-            (f32x4.demote_f64x2_zero (call $apply (local.get $op) (f64x2.promote_low_f32x4 (local.get $v))))
-            (f32x4.demote_f64x2_zero (call $apply (local.get $op)
-              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))))
+        (v128.store (local.get $out) (call $apply (local.get $op) (v128.load (local.get $x))))
         (local.set $x (i32.add (local.get $x) (i32.const 16)))
         (local.set $out (i32.add (local.get $out) (i32.const 16)))
         (br $vloop)))
     (block $done
       (loop $tail
         (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
-        (f32.store (local.get $out) (f32.demote_f64 (f64x2.extract_lane 0
-          (call $apply (local.get $op) (f64x2.splat (f64.promote_f32 (f32.load (local.get $x))))))))
+        (v128.store32_lane 0 (local.get $out) (call $apply (local.get $op) (v128.load32_splat (local.get $x))))
         (local.set $x (i32.add (local.get $x) (i32.const 4)))
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (br $tail))))
 
+  ;; the four float32 lanes of v summed pairwise into two float64 lanes, exactly
+  (func $widen (param $v v128) (result v128)
+    (f64x2.add (f64x2.promote_low_f32x4 (local.get $v))
+      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+
+  (func $total (param $a v128) (result f64)
+    (f64.add (f64x2.extract_lane 0 (local.get $a)) (f64x2.extract_lane 1 (local.get $a))))
+
+  ;; lane 0 of v, the others zero (a row's tail element, splat, going into a sum)
+  (func $lane0 (param $v v128) (result v128)
+    (v128.and (local.get $v) (v128.const i32x4 -1 0 0 0)))
+
   ;; Softmax (log = 0) or log-softmax (log = 1) of each of `rows` contiguous rows of `cols` float32.
   (func (export "softmax") (param $x i32) (param $out i32) (param $rows i32) (param $cols i32) (param $log i32)
-    (local $r i32) (local $j i32) (local $vcols i32) (local $row i32) (local $o i32)
-    (local $vmax v128) (local $max f32) (local $mx v128) (local $s0 v128) (local $s1 v128) (local $v v128)
-    (local $sum f64) (local $c v128) (local $e0 v128) (local $e1 v128) (local $src i32)
-    (local.set $vcols (i32.and (local.get $cols) (i32.const -4)))
+    (local $r i32) (local $j i32) (local $at i32) (local $row i32) (local $o i32)
+    (local $vmax v128) (local $max f32) (local $mv v128) (local $e v128) (local $acc v128) (local $s v128) (local $c v128)
     (block $rdone
       (loop $rloop
         (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
         (local.set $row (i32.add (local.get $x) (i32.shl (i32.mul (local.get $r) (local.get $cols)) (i32.const 2))))
         (local.set $o (i32.add (local.get $out) (i32.shl (i32.mul (local.get $r) (local.get $cols)) (i32.const 2))))
-        ;; the row's max (NaN if any element is NaN; a row of −inf uses 0)
+        ;; the row's max (pmax, one instruction, passes over NaN: a NaN element still makes its e^(x − max), the sum
+        ;; and so the whole row NaN; a row of −inf uses 0)
         (local.set $vmax (v128.const f32x4 -inf -inf -inf -inf))
         (local.set $j (i32.const 0))
-        (block $mdone
-          (loop $mloop
-            (br_if $mdone (i32.ge_u (local.get $j) (local.get $vcols)))
-            (local.set $vmax (f32x4.max (local.get $vmax) (v128.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))))
+        (block $done
+          (loop $loop
+            (br_if $done (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $cols)))
+            (local.set $vmax (f32x4.pmax (local.get $vmax) (v128.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))))
             (local.set $j (i32.add (local.get $j) (i32.const 4)))
-            (br $mloop)))
-        (local.set $max (f32.max (f32.max (f32x4.extract_lane 0 (local.get $vmax)) (f32x4.extract_lane 1 (local.get $vmax)))
-          (f32.max (f32x4.extract_lane 2 (local.get $vmax)) (f32x4.extract_lane 3 (local.get $vmax)))))
-        (block $tdone
-          (loop $tloop
-            (br_if $tdone (i32.ge_u (local.get $j) (local.get $cols)))
-            (local.set $max (f32.max (local.get $max) (f32.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))))
+            (br $loop)))
+        (block $done
+          (loop $loop
+            (br_if $done (i32.ge_u (local.get $j) (local.get $cols)))
+            (local.set $vmax (f32x4.pmax (local.get $vmax) (v128.load32_splat (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
-            (br $tloop)))
+            (br $loop)))
+        (local.set $vmax (f32x4.pmax (local.get $vmax) (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $vmax) (local.get $vmax))))
+        (local.set $max (f32.max (f32x4.extract_lane 0 (local.get $vmax)) (f32x4.extract_lane 1 (local.get $vmax))))
         (if (f32.eq (local.get $max) (f32.const -inf)) (then (local.set $max (f32.const 0))))
-        (local.set $mx (f64x2.splat (f64.promote_f32 (local.get $max))))
-        ;; Σ e^(x − max) in float64; each e^(x − max) is kept in the output, rounded to float32, for the last pass
-        ;; (one exp per element, as PyTorch: the output is then rounded twice, within an ulp of once)
-        (local.set $s0 (v128.const f64x2 0 0))
-        (local.set $s1 (v128.const f64x2 0 0))
+        (local.set $mv (f32x4.splat (local.get $max)))
+        ;; Σ e^(x − max), each e^(x − max) kept in the output for the last pass (one exp per element, as PyTorch)
+        (local.set $acc (v128.const i64x2 0 0))
+        (local.set $s (v128.const i64x2 0 0))
         (local.set $j (i32.const 0))
-        (block $sdone
-          (loop $sloop
-            (br_if $sdone (i32.ge_u (local.get $j) (local.get $vcols)))
-            (local.set $v (v128.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2)))))
-            (local.set $e0 (call $exp (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $mx))))
-            (local.set $e1 (call $exp (f64x2.sub
-              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
-              (local.get $mx))))
-            (local.set $s0 (f64x2.add (local.get $s0) (local.get $e0)))
-            (local.set $s1 (f64x2.add (local.get $s1) (local.get $e1)))
-            (v128.store (i32.add (local.get $o) (i32.shl (local.get $j) (i32.const 2)))
-              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-                (f32x4.demote_f64x2_zero (local.get $e0)) (f32x4.demote_f64x2_zero (local.get $e1))))
+        (block $done
+          (loop $loop
+            (br_if $done (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $cols)))
+            (local.set $at (i32.shl (local.get $j) (i32.const 2)))
+            (local.set $e (call $exp (f32x4.sub (v128.load (i32.add (local.get $row) (local.get $at))) (local.get $mv))))
+            (v128.store (i32.add (local.get $o) (local.get $at)) (local.get $e))
+            (local.set $acc (f32x4.add (local.get $acc) (local.get $e)))
             (local.set $j (i32.add (local.get $j) (i32.const 4)))
-            (br $sloop)))
-        (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
-        (local.set $sum (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
-        (block $udone
-          (loop $uloop
-            (br_if $udone (i32.ge_u (local.get $j) (local.get $cols)))
-            (local.set $e0 (call $exp (f64x2.sub
-              (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2))))))
-              (local.get $mx))))
-            (local.set $sum (f64.add (local.get $sum) (f64x2.extract_lane 0 (local.get $e0))))
-            (f32.store (i32.add (local.get $o) (i32.shl (local.get $j) (i32.const 2))) (f32.demote_f64 (f64x2.extract_lane 0 (local.get $e0))))
-            (local.set $j (i32.add (local.get $j) (i32.const 1)))
-            (br $uloop)))
-        ;; log: x − (max + log Σ); else the kept e^(x − max) · (1/Σ)
-        (if (local.get $log)
-          (then
-            (local.set $c (f64x2.splat (f64.add (f64.promote_f32 (local.get $max)) (call $log (local.get $sum)))))
-            (local.set $src (local.get $row)))
-          (else
-            (local.set $c (f64x2.splat (f64.div (f64.const 1) (local.get $sum))))
-            (local.set $src (local.get $o))))
-        (local.set $j (i32.const 0))
-        (block $wdone
-          (loop $wloop
-            (br_if $wdone (i32.ge_u (local.get $j) (local.get $cols)))
-            (if (i32.lt_u (local.get $j) (local.get $vcols))
+            (if (i32.eqz (i32.and (local.get $j) (i32.const 31)))
               (then
-                (local.set $v (v128.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2)))))
-                (v128.store (i32.add (local.get $o) (i32.shl (local.get $j) (i32.const 2)))
-                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-                    (f32x4.demote_f64x2_zero (call $softmaxOut (f64x2.promote_low_f32x4 (local.get $v)) (local.get $c) (local.get $log)))
-                    (f32x4.demote_f64x2_zero (call $softmaxOut
-                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
-                      (local.get $c) (local.get $log)))))
+                (local.set $s (f64x2.add (local.get $s) (call $widen (local.get $acc))))
+                (local.set $acc (v128.const i64x2 0 0))))
+            (br $loop)))
+        (block $done
+          (loop $loop
+            (br_if $done (i32.ge_u (local.get $j) (local.get $cols)))
+            (local.set $at (i32.shl (local.get $j) (i32.const 2)))
+            (local.set $e (call $exp (f32x4.sub (v128.load32_splat (i32.add (local.get $row) (local.get $at))) (local.get $mv))))
+            (v128.store32_lane 0 (i32.add (local.get $o) (local.get $at)) (local.get $e))
+            (local.set $acc (f32x4.add (local.get $acc) (call $lane0 (local.get $e))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $loop)))
+        (local.set $s (f64x2.add (local.get $s) (call $widen (local.get $acc))))
+        ;; log: (x − max) − log Σ (x − max is exact near the max, and log Σ ≤ log cols: no cancellation between
+        ;; them, both ≤ 0 and ≥ 0); else the kept e^(x − max) · (1/Σ)
+        (if (local.get $log)
+          (then (local.set $c (f32x4.splat (f32.demote_f64 (call $log (call $total (local.get $s)))))))
+          (else (local.set $c (f32x4.splat (f32.demote_f64 (f64.div (f64.const 1) (call $total (local.get $s))))))))
+        (local.set $j (i32.const 0))
+        (block $done
+          (loop $loop
+            (br_if $done (i32.ge_u (local.get $j) (local.get $cols)))
+            (local.set $at (i32.shl (local.get $j) (i32.const 2)))
+            (if (i32.le_u (i32.add (local.get $j) (i32.const 4)) (local.get $cols))
+              (then
+                (v128.store (i32.add (local.get $o) (local.get $at))
+                  (if (result v128) (local.get $log)
+                    (then (f32x4.sub (f32x4.sub (v128.load (i32.add (local.get $row) (local.get $at))) (local.get $mv)) (local.get $c)))
+                    (else (f32x4.mul (v128.load (i32.add (local.get $o) (local.get $at))) (local.get $c)))))
                 (local.set $j (i32.add (local.get $j) (i32.const 4))))
               (else
-                (f32.store (i32.add (local.get $o) (i32.shl (local.get $j) (i32.const 2)))
-                  (f32.demote_f64 (f64x2.extract_lane 0 (call $softmaxOut
-                    (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2))))))
-                    (local.get $c) (local.get $log)))))
+                (v128.store32_lane 0 (i32.add (local.get $o) (local.get $at))
+                  (if (result v128) (local.get $log)
+                    (then (f32x4.sub (f32x4.sub (v128.load32_splat (i32.add (local.get $row) (local.get $at))) (local.get $mv)) (local.get $c)))
+                    (else (f32x4.mul (v128.load32_splat (i32.add (local.get $o) (local.get $at))) (local.get $c)))))
                 (local.set $j (i32.add (local.get $j) (i32.const 1)))))
-            (br $wloop)))
+            (br $loop)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rloop))))
 
-  ;; log: x − c; else e·c (e the kept e^(x − max))
-  (func $softmaxOut (param $v v128) (param $c v128) (param $log i32) (result v128)
-    (if (result v128) (local.get $log)
-      (then (f64x2.sub (local.get $v) (local.get $c)))
-      (else (f64x2.mul (local.get $v) (local.get $c)))))
-
-  ;; Backward of `softmax`: log: dx = dy − e^y·Σdy; else dx = y·(dy − Σ dy·y). Float64 throughout.
+  ;; Backward of `softmax`: log: dx = dy − e^y·Σdy; else dx = y·(dy − Σ dy·y). The sums as in `softmax`.
   (func (export "softmaxBackward") (param $y i32) (param $dy i32) (param $dx i32) (param $rows i32) (param $cols i32) (param $log i32)
-    (local $r i32) (local $j i32) (local $vcols i32) (local $base i32) (local $at i32)
-    (local $s0 v128) (local $s1 v128) (local $a v128) (local $b v128) (local $s v128) (local $sum f64)
-    (local.set $vcols (i32.and (local.get $cols) (i32.const -4)))
+    (local $r i32) (local $j i32) (local $at i32) (local $base i32)
+    (local $t v128) (local $acc v128) (local $s v128) (local $sv v128)
     (block $rdone
       (loop $rloop
         (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
         (local.set $base (i32.shl (i32.mul (local.get $r) (local.get $cols)) (i32.const 2)))
-        (local.set $s0 (v128.const f64x2 0 0))
-        (local.set $s1 (v128.const f64x2 0 0))
+        (local.set $acc (v128.const i64x2 0 0))
+        (local.set $s (v128.const i64x2 0 0))
         (local.set $j (i32.const 0))
-        (block $sdone
-          (loop $sloop
-            (br_if $sdone (i32.ge_u (local.get $j) (local.get $vcols)))
+        (block $done
+          (loop $loop
+            (br_if $done (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $cols)))
             (local.set $at (i32.add (local.get $base) (i32.shl (local.get $j) (i32.const 2))))
-            (local.set $a (v128.load (i32.add (local.get $dy) (local.get $at))))
-            (local.set $b (v128.load (i32.add (local.get $y) (local.get $at))))
-            (if (local.get $log)
-              (then
-                (local.set $s0 (f64x2.add (local.get $s0) (f64x2.promote_low_f32x4 (local.get $a))))
-                (local.set $s1 (f64x2.add (local.get $s1)
-                  (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a) (local.get $a))))))
-              (else
-                (local.set $s0 (f64x2.add (local.get $s0)
-                  (f64x2.mul (f64x2.promote_low_f32x4 (local.get $a)) (f64x2.promote_low_f32x4 (local.get $b)))))
-                (local.set $s1 (f64x2.add (local.get $s1)
-                  (f64x2.mul
-                    (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a) (local.get $a)))
-                    (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $b) (local.get $b))))))))
+            (local.set $t (v128.load (i32.add (local.get $dy) (local.get $at))))
+            (if (i32.eqz (local.get $log)) (then (local.set $t (f32x4.mul (local.get $t) (v128.load (i32.add (local.get $y) (local.get $at)))))))
+            (local.set $acc (f32x4.add (local.get $acc) (local.get $t)))
             (local.set $j (i32.add (local.get $j) (i32.const 4)))
-            (br $sloop)))
-        (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
-        (local.set $sum (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
-        (block $udone
-          (loop $uloop
-            (br_if $udone (i32.ge_u (local.get $j) (local.get $cols)))
-            (local.set $at (i32.add (local.get $base) (i32.shl (local.get $j) (i32.const 2))))
-            (local.set $sum (f64.add (local.get $sum)
-              (if (result f64) (local.get $log)
-                (then (f64.promote_f32 (f32.load (i32.add (local.get $dy) (local.get $at)))))
-                (else (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $dy) (local.get $at))))
-                  (f64.promote_f32 (f32.load (i32.add (local.get $y) (local.get $at)))))))))
-            (local.set $j (i32.add (local.get $j) (i32.const 1)))
-            (br $uloop)))
-        (local.set $s (f64x2.splat (local.get $sum)))
-        (local.set $j (i32.const 0))
-        (block $wdone
-          (loop $wloop
-            (br_if $wdone (i32.ge_u (local.get $j) (local.get $cols)))
-            (local.set $at (i32.add (local.get $base) (i32.shl (local.get $j) (i32.const 2))))
-            (if (i32.lt_u (local.get $j) (local.get $vcols))
+            (if (i32.eqz (i32.and (local.get $j) (i32.const 31)))
               (then
-                (local.set $a (v128.load (i32.add (local.get $dy) (local.get $at))))
-                (local.set $b (v128.load (i32.add (local.get $y) (local.get $at))))
+                (local.set $s (f64x2.add (local.get $s) (call $widen (local.get $acc))))
+                (local.set $acc (v128.const i64x2 0 0))))
+            (br $loop)))
+        (block $done
+          (loop $loop
+            (br_if $done (i32.ge_u (local.get $j) (local.get $cols)))
+            (local.set $at (i32.add (local.get $base) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $t (v128.load32_splat (i32.add (local.get $dy) (local.get $at))))
+            (if (i32.eqz (local.get $log)) (then (local.set $t (f32x4.mul (local.get $t) (v128.load32_splat (i32.add (local.get $y) (local.get $at)))))))
+            (local.set $acc (f32x4.add (local.get $acc) (call $lane0 (local.get $t))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $loop)))
+        (local.set $sv (f32x4.splat (f32.demote_f64 (call $total (f64x2.add (local.get $s) (call $widen (local.get $acc)))))))
+        (local.set $j (i32.const 0))
+        (block $done
+          (loop $loop
+            (br_if $done (i32.ge_u (local.get $j) (local.get $cols)))
+            (local.set $at (i32.add (local.get $base) (i32.shl (local.get $j) (i32.const 2))))
+            (if (i32.le_u (i32.add (local.get $j) (i32.const 4)) (local.get $cols))
+              (then
                 (v128.store (i32.add (local.get $dx) (local.get $at))
-                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-                    (f32x4.demote_f64x2_zero (call $softmaxGrad (f64x2.promote_low_f32x4 (local.get $b))
-                      (f64x2.promote_low_f32x4 (local.get $a)) (local.get $s) (local.get $log)))
-                    (f32x4.demote_f64x2_zero (call $softmaxGrad
-                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $b) (local.get $b)))
-                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a) (local.get $a)))
-                      (local.get $s) (local.get $log)))))
+                  (call $softmaxGrad (v128.load (i32.add (local.get $y) (local.get $at))) (v128.load (i32.add (local.get $dy) (local.get $at)))
+                    (local.get $sv) (local.get $log)))
                 (local.set $j (i32.add (local.get $j) (i32.const 4))))
               (else
-                (f32.store (i32.add (local.get $dx) (local.get $at))
-                  (f32.demote_f64 (f64x2.extract_lane 0 (call $softmaxGrad
-                    (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $y) (local.get $at)))))
-                    (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $dy) (local.get $at)))))
-                    (local.get $s) (local.get $log)))))
+                (v128.store32_lane 0 (i32.add (local.get $dx) (local.get $at))
+                  (call $softmaxGrad (v128.load32_splat (i32.add (local.get $y) (local.get $at))) (v128.load32_splat (i32.add (local.get $dy) (local.get $at)))
+                    (local.get $sv) (local.get $log)))
                 (local.set $j (i32.add (local.get $j) (i32.const 1)))))
-            (br $wloop)))
+            (br $loop)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rloop))))
 
   (func $softmaxGrad (param $y v128) (param $dy v128) (param $s v128) (param $log i32) (result v128)
     (if (result v128) (local.get $log)
-      (then (f64x2.sub (local.get $dy) (f64x2.mul (call $exp (local.get $y)) (local.get $s))))
-      (else (f64x2.mul (local.get $y) (f64x2.sub (local.get $dy) (local.get $s)))))))
+      (then (f32x4.sub (local.get $dy) (f32x4.mul (call $exp (local.get $y)) (local.get $s))))
+      (else (f32x4.mul (local.get $y) (f32x4.sub (local.get $dy) (local.get $s)))))))
