@@ -47,6 +47,55 @@ describe.runIf(present || process.env.CI === 'true')('the fine-tuning page in he
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("lists every malformed row of the user's file (picked or dropped) with its line and reason, and Train refuses until they are fixed or left out", { timeout: 120_000 }, async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(url);
+      await page.click('#load');
+      await page.waitForFunction(() => (globalThis as { __siftWeb?: PageState }).__siftWeb?.phase === 'ready', null, { timeout: 60_000 });
+      await page.selectOption('#data', 'file');
+      const csv = 'review,stars\n"great, really",5\nawful\n"fine",\n"said ""meh""",3\nok,"4"x\n';
+      await page.setInputFiles('#data-file', { name: 'reviews.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+      await page.waitForSelector('#data-defects li');
+      // The mapping guessed from the header: the text column is the first holding text, the label the other one.
+      expect(await page.inputValue('#text-column')).toBe('review');
+      expect(await page.inputValue('#label-column')).toBe('stars');
+      expect(await page.$$eval('#data-defects li', (lis) => lis.map((li) => li.textContent))).toEqual([
+        'Line 3 (row 2): 1 field, but the header has 2',
+        "Line 4 (row 3): the label 'stars' is empty",
+        'Line 6 (row 5): "x" after a closing quote (quote the whole field and write each quote inside it twice)',
+      ]);
+      expect(await page.$$eval('#data-preview tbody tr', (trs) => trs.map((tr) => Array.from(tr.children, (td) => td.textContent)))).toEqual([
+        ['1', 'great, really', '5'],
+        ['4', 'said "meh"', '3'],
+      ]);
+      expect(await page.textContent('#data-info')).toMatch(/^reviews\.csv: 5 rows, 2 usable; classes 5 \(1\), 3 \(1\); 3 defects listed below\./);
+      // Train refuses, saying why; nothing runs.
+      await page.click('#train');
+      expect(await page.textContent('#error')).toBe('Data: 3 rows of reviews.csv cannot be used (listed under Data): fix the file, or tick “Leave out the rows listed” to train on the other 2.');
+      expect(await page.evaluate(() => (globalThis as { __siftWeb?: PageState }).__siftWeb?.losses.length)).toBe(0);
+      // Leaving them out is a choice the user makes, by name.
+      expect(await page.textContent('#exclude-label')).toBe('Leave out the 3 rows listed and train on the other 2');
+
+      // A JSONL file dropped on the data section: its bad lines listed the same way.
+      const jsonl = '{"text": "a", "label": "x"}\n{"text": "b", "label": [1]}\nnot json\n{"label": "y"}\n';
+      await page.evaluate((content) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([content], 'dropped.jsonl'));
+        document.getElementById('data-section')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      }, jsonl);
+      await page.waitForFunction(() => document.querySelector('#data-info')?.textContent?.startsWith('dropped.jsonl'));
+      expect(await page.$$eval('#data-defects li', (lis) => lis.map((li) => li.textContent))).toEqual([
+        "Line 2 (row 2): the label 'label' is an array: a label is a string, a number or true/false",
+        expect.stringMatching(/^Line 3 \(row 3\): not valid JSON \(/),
+        "Line 4 (row 4): no field 'text' (the text)",
+      ]);
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('loads the bundled model, trains 28 SIFT steps from the keyboard with the loss falling, downloads the delta `sift finetune` writes, and stops on request', { timeout: 240_000 }, async () => {
     const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
     const log: string[] = [];

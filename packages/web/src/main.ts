@@ -4,12 +4,9 @@ import { finetuneInMemory, type InMemoryResult } from '@siftjs/cli/browser';
 import { memoryStats } from '@siftjs/tensor';
 import { type BackendWish, chooseBackend } from './backend-choice.js';
 import { drawLosses } from './chart.js';
-import { type LoadedModel, loadBundledData, loadBundledModel } from './load.js';
-
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const say = (id: string, text: string) => {
-  $(id).textContent = text;
-};
+import { initDataPanel, loadBundled, readyData } from './data-panel.js';
+import { $, say } from './dom.js';
+import { type LoadedModel, loadBundledModel } from './load.js';
 
 /** What the browser test (and anyone curious) reads: the losses so far, and how the last run ended. */
 interface PageState {
@@ -23,7 +20,6 @@ const state: PageState = { phase: 'idle', losses: [] };
 (globalThis as { __siftWeb?: PageState }).__siftWeb = state;
 
 let model: LoadedModel | null = null;
-let data: { name: string; text: string; rows: number } | null = null;
 let stopRequested = false;
 let downloadUrl: string | null = null;
 
@@ -57,10 +53,9 @@ async function load(): Promise<void> {
   $<HTMLButtonElement>('load').disabled = true;
   say('model-info', 'Loading…');
   try {
-    [model, data] = await Promise.all([loadBundledModel($<HTMLSelectElement>('model').value), loadBundledData()]);
+    [model] = await Promise.all([loadBundledModel($<HTMLSelectElement>('model').value), loadBundled()]);
     const c = model.config;
     say('model-info', `${model.name}: ${String(c.model_type)}, ${c.n_layer} layers, width ${c.n_embd}, context ${c.n_positions} tokens; ${model.parameters.toLocaleString('en-US')} parameters (${model.dtypes.join(', ')}), ${mib(model.bytes)}.`);
-    say('data-info', `${data.rows} emails labelled spam or ham; 10% of each class is held out for evaluation.`);
     $<HTMLInputElement>('max-length').max = String(c.n_positions ?? 128);
     state.phase = 'ready';
     $<HTMLButtonElement>('train').disabled = false;
@@ -73,8 +68,13 @@ async function load(): Promise<void> {
 }
 
 async function train(): Promise<void> {
-  if (!model || !data) return;
+  if (!model) return;
   say('error', '');
+  const data = readyData();
+  if ('why' in data) {
+    fail(new Error(`Data: ${data.why}.`));
+    return;
+  }
   let settings;
   try {
     settings = {
@@ -133,7 +133,8 @@ async function train(): Promise<void> {
     state.tokensPerSecond = result.tokensPerSecond;
     offerDownload(result);
     state.phase = 'done';
-    say('train-info', `Done: ${result.losses.length} steps in ${result.seconds.toFixed(1)} s, ${result.tokensPerSecond.toFixed(0)} tokens/s; ${result.trainable.toLocaleString('en-US')} trainable parameters (${result.split.train} training emails, ${result.split.heldOut} held out).`);
+    const left = data.excluded ? `; ${data.excluded} rows of ${data.name} left out, as you chose` : '';
+    say('train-info', `Done: ${result.losses.length} steps in ${result.seconds.toFixed(1)} s, ${result.tokensPerSecond.toFixed(0)} tokens/s; ${result.trainable.toLocaleString('en-US')} trainable parameters (${result.split.train} training examples, ${result.split.heldOut} held out${left}).`);
   } catch (e) {
     if (e instanceof Stopped) {
       state.phase = 'stopped';
@@ -165,6 +166,7 @@ function offerDownload(r: InMemoryResult): void {
   a.focus();
 }
 
+initDataPanel(() => {});
 $('load').addEventListener('click', () => void load());
 $('train').addEventListener('click', () => void train());
 $('stop').addEventListener('click', () => {
