@@ -74,4 +74,7 @@ export default defineConfig({
   preview: { headers: ISOLATION },
   build: { target: 'es2022', outDir: 'dist', emptyOutDir: true },
   worker: { format: 'es' },
+  // Vega is imported when the first loss is drawn: named here, so the dev server bundles it before the page loads
+  // rather than reloading the page when it first sees the import.
+  optimizeDeps: { include: ['vega', 'vega-lite'] },
 });

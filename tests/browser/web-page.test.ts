@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDelta } from '@siftjs/sift-optimizer';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import webConfig from '../../packages/web/vite.config.js';
@@ -29,7 +29,14 @@ interface PageState {
   backend?: string;
   tokensPerSecond?: number;
   error?: string;
+  savedStep?: number;
+  storage?: string;
+  resumedFrom?: number;
+  totalSteps?: number;
 }
+
+const pageState = (page: Page) => page.evaluate(() => (globalThis as { __siftWeb?: PageState }).__siftWeb) as Promise<PageState>;
+const ended = (page: Page, timeout = 200_000) => page.waitForFunction(() => ['done', 'failed', 'stopped'].includes((globalThis as { __siftWeb?: PageState }).__siftWeb?.phase ?? ''), null, { timeout });
 
 describe.runIf(present || process.env.CI === 'true')('the fine-tuning page in headless Chromium', () => {
   let server: ViteDevServer;
@@ -46,6 +53,27 @@ describe.runIf(present || process.env.CI === 'true')('the fine-tuning page in he
     await server?.close();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  /** `sift finetune` on the page's bundled sample with SETTINGS and `method`, on the CPU's WebAssembly kernels as in the browser (no BLAS): its out directory (run once per method). */
+  const cliRuns = new Map<string, Promise<string>>();
+  const cli = (method: string): Promise<string> => {
+    if (!cliRuns.has(method)) {
+      cliRuns.set(
+        method,
+        (async () => {
+          const data = join(dir, 'spam-ham.jsonl');
+          writeFileSync(data, await (await fetch(new URL('bundled/spam-ham.jsonl', url))).text());
+          const out = join(dir, `cli-${method}`);
+          const args = ['finetune', '--model', join(root, 'models/sift-gpt2-mini'), '--data', data, '--out', out, '--backend', 'cpu', '--method', method];
+          args.push('--density', SETTINGS.density, '--lr', SETTINGS.lr, '--epochs', SETTINGS.epochs, '--batch-size', SETTINGS['batch-size'], '--max-length', SETTINGS['max-length'], '--seed', SETTINGS.seed);
+          const r = spawnSync(process.execPath, [join(root, 'packages/cli/bin/sift.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, SIFT_BLAS: 'off' }, timeout: 180_000 });
+          if (r.status !== 0) throw new Error(`sift finetune failed: ${r.stderr}`);
+          return out;
+        })(),
+      );
+    }
+    return cliRuns.get(method)!;
+  };
 
   it("lists every malformed row of the user's file (picked or dropped) with its line and reason, and Train refuses until they are fixed or left out", { timeout: 120_000 }, async () => {
     const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
@@ -119,7 +147,7 @@ describe.runIf(present || process.env.CI === 'true')('the fine-tuning page in he
       expect(await page.evaluate(() => document.activeElement?.id)).toBe('load');
       await page.keyboard.press('Enter');
       await page.waitForFunction(() => (globalThis as { __siftWeb?: PageState }).__siftWeb?.phase !== 'loading' && document.activeElement?.id === 'train', null, { timeout: 60_000 });
-      expect(await page.textContent('#model-info')).toMatch(/sift-gpt2-mini: gpt2, 4 layers.*parameters \(F32\)/);
+      expect(await page.textContent('#model-info')).toMatch(/^sift-gpt2-mini: gpt2 \(GPT2LMHeadModel\), 4 layers, width 128, context 128 tokens; [\d,]+ parameters \(F32\), [\d.]+ MiB\.$/);
       for (const [id, value] of Object.entries(SETTINGS)) await page.fill(`#${id}`, value);
       await page.focus('#train');
       await page.keyboard.press('Enter');
@@ -153,17 +181,59 @@ describe.runIf(present || process.env.CI === 'true')('the fine-tuning page in he
       expect(stopped.phase).toBe('stopped');
       expect(stopped.losses.length).toBeLessThan(28);
       expect(await page.getAttribute('#download', 'aria-disabled')).toBe('true');
-      expect(await page.textContent('#train-info')).toMatch(/^Stopped after \d+ steps/);
+      expect(await page.textContent('#train-info')).toMatch(/^Stopped at step \d+ of 28; saved in this browser \(OPFS\)\. Resume goes on from step \d+; Train starts over\.$/);
 
-      // The CLI on the same data and settings, on the CPU backend's WebAssembly kernels as in the browser (no BLAS).
-      const data = join(dir, 'spam-ham.jsonl');
-      writeFileSync(data, await (await fetch(new URL('bundled/spam-ham.jsonl', url))).text());
-      const out = join(dir, 'cli');
-      const args = ['finetune', '--model', join(root, 'models/sift-gpt2-mini'), '--data', data, '--out', out, '--backend', 'cpu'];
-      args.push('--density', SETTINGS.density, '--lr', SETTINGS.lr, '--epochs', SETTINGS.epochs, '--batch-size', SETTINGS['batch-size'], '--max-length', SETTINGS['max-length'], '--seed', SETTINGS.seed);
-      const cli = spawnSync(process.execPath, [join(root, 'packages/cli/bin/sift.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, SIFT_BLAS: 'off' }, timeout: 180_000 });
-      expect(cli.status, cli.stderr).toBe(0);
-      expect(Buffer.compare(readFileSync(saved), readFileSync(join(out, 'delta.safetensors')))).toBe(0);
+      // The CLI on the same data and settings writes the same bytes.
+      expect(Buffer.compare(readFileSync(saved), readFileSync(join(await cli('sift'), 'delta.safetensors')))).toBe(0);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it.each([
+    ['OPFS', 'a reload', ''],
+    ['IndexedDB', 'the tab closed and opened again', '?storage=indexeddb'],
+  ])('keeps the run in %s: after %s it resumes at the saved step, and the delta equals an uninterrupted run’s', { timeout: 300_000 }, async (storage, how, query) => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    try {
+      const context = await browser.newContext();
+      let page = await context.newPage();
+      await page.goto(url + query);
+      await page.click('#load');
+      await page.waitForFunction(() => (globalThis as { __siftWeb?: PageState }).__siftWeb?.phase === 'ready', null, { timeout: 60_000 });
+      for (const [id, value] of Object.entries({ ...SETTINGS, 'save-every': '1' })) await page.fill(`#${id}`, value);
+      await page.click('#train');
+      // Mid-epoch (an epoch is 14 steps), past the selection of SIFT's indices at step 1.
+      await page.waitForFunction(() => ((globalThis as { __siftWeb?: PageState }).__siftWeb?.savedStep ?? 0) >= 9, null, { timeout: 120_000 });
+      const before = await pageState(page);
+      expect(before.storage).toBe(storage);
+      if (query) {
+        await page.close();
+        page = await context.newPage();
+        await page.goto(url + query);
+      } else await page.reload();
+      await page.waitForFunction(() => !(document.getElementById('resume') as HTMLButtonElement).disabled, null, { timeout: 30_000 });
+      const saved = (await pageState(page)).savedStep as number;
+      // Saved at least where it was seen, at most at the step in progress when the page went.
+      expect(saved).toBeGreaterThanOrEqual(before.savedStep as number);
+      expect(saved).toBeLessThanOrEqual(before.losses.length + 1);
+      expect(saved).toBeLessThan(14);
+      expect(await page.textContent('#resume-info')).toMatch(new RegExp(`^Saved in this browser \\(${storage}\\) on .+: the bundled sift-gpt2-mini on bundled/spam-ham\\.jsonl, SIFT at density 0\\.01, lr 0\\.003, 2 epochs of batches of 16, 64 tokens, seed 0; at step ${saved} of 28\\.$`));
+      await page.focus('#resume');
+      await page.keyboard.press('Enter');
+      await ended(page);
+      const after = await pageState(page);
+      if (after.error) throw new Error(`the page failed: ${after.error}`);
+      expect(after.phase).toBe('done');
+      expect(after.resumedFrom).toBe(saved);
+      // The steps before the save are the ones trained before the page went; 28 in all.
+      expect(after.losses).toHaveLength(28);
+      expect(after.losses.slice(0, saved)).toEqual(before.losses.slice(0, saved));
+      expect(await page.textContent('#train-info')).toMatch(new RegExp(`^Done: 28 steps, resumed at step ${saved}; this session ${28 - saved} steps in `));
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+      const file = join(dir, `resumed-${storage}.safetensors`);
+      await download.saveAs(file);
+      expect(Buffer.compare(readFileSync(file), readFileSync(join(await cli('sift'), 'delta.safetensors')))).toBe(0);
     } finally {
       await browser.close();
     }
