@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadSafetensors, safetensorsBytes } from '@siftjs/safetensors';
 import { loadDelta } from '@siftjs/sift-optimizer';
+import '@siftjs/backend-cpu';
 import { chromium, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -185,6 +187,68 @@ describe.runIf(present || process.env.CI === 'true')('the fine-tuning page in he
 
       // The CLI on the same data and settings writes the same bytes.
       expect(Buffer.compare(readFileSync(saved), readFileSync(join(await cli('sift'), 'delta.safetensors')))).toBe(0);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('reads a Hugging Face folder picked through the file input — sharded — shows it before anything runs, trains on it as on the bundled model, and names the file and the defect of a malformed one', { timeout: 300_000 }, async () => {
+    // The bundled model's files, its weights split into two shards with their index (as Hugging Face writes them).
+    const folder = (name: string, files: Record<string, Buffer | string>) => {
+      const at = join(dir, 'folders', name);
+      mkdirSync(at, { recursive: true });
+      for (const [f, content] of Object.entries(files)) writeFileSync(join(at, f), content);
+      return at;
+    };
+    const modelDir = join(root, 'models/sift-gpt2-mini');
+    const base = Object.fromEntries(['config.json', 'tokenizer.json', 'tokenizer_config.json'].map((f) => [f, readFileSync(join(modelDir, f))]));
+    const all = loadSafetensors(join(modelDir, 'model.safetensors'));
+    const names = Object.keys(all).sort();
+    const shardFiles: Record<string, Buffer> = {};
+    const weightMap: Record<string, string> = {};
+    for (const [i, keys] of [names.slice(0, 20), names.slice(20)].entries()) {
+      const file = `model-0000${i + 1}-of-00002.safetensors`;
+      shardFiles[file] = Buffer.from(await safetensorsBytes(file, Object.fromEntries(keys.map((k) => [k, all[k]])), { metadata: { format: 'pt' } }));
+      for (const k of keys) weightMap[k] = file;
+    }
+    for (const t of Object.values(all)) t.dispose();
+    const index = JSON.stringify({ metadata: { total_size: 0 }, weight_map: weightMap });
+    const good = folder('my-gpt2', { ...base, ...shardFiles, 'model.safetensors.index.json': index });
+    const weights = readFileSync(join(modelDir, 'model.safetensors'));
+    const bad: [string, string, RegExp][] = [
+      ['no-config', folder('no-config', { 'tokenizer.json': base['tokenizer.json'], 'model.safetensors': weights }), /^no-config\/config\.json: not found \(the folder holds (model\.safetensors|tokenizer\.json), (model\.safetensors|tokenizer\.json)\)$/],
+      ['llama', folder('llama', { ...base, 'config.json': '{"model_type": "llama"}', 'model.safetensors': weights }), /^llama\/config\.json: model_type 'llama' trains as a causal language model; this page trains classifiers \(gpt2, bert, roberta\)/],
+      ['bad JSON', folder('bad-json', { ...base, 'config.json': '{"model_type": ', 'model.safetensors': weights }), /^bad-json\/config\.json: invalid JSON \(/],
+      ['missing shard', folder('missing-shard', { ...base, 'model-00001-of-00002.safetensors': shardFiles['model-00001-of-00002.safetensors'], 'model.safetensors.index.json': index }), /^missing-shard\/model-00002-of-00002\.safetensors: not found \(model\.safetensors\.index\.json lists it as a shard\)$/],
+      ['truncated weights', folder('truncated', { ...base, 'model.safetensors': weights.subarray(0, 100) }), /^truncated\/model\.safetensors: header length \d+ runs past the end of the file \(100 bytes\)$/],
+      ['no weights', folder('no-weights', { ...base, 'pytorch_model.bin': 'x' }), /^no-weights\/model\.safetensors: not found, nor model\.safetensors\.index\.json \(the folder has pytorch_model\.bin: the page reads safetensors weights/],
+    ];
+
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(url);
+      await page.selectOption('#model', 'folder');
+      for (const [what, path, message] of bad) {
+        await page.setInputFiles('#model-folder', path);
+        await page.waitForFunction(() => (globalThis as { __siftWeb?: PageState }).__siftWeb?.phase === 'failed', null, { timeout: 30_000 });
+        expect(await page.textContent('#error'), what).toMatch(message);
+        expect(await page.isDisabled('#train'), what).toBe(true);
+      }
+      await page.setInputFiles('#model-folder', good);
+      await page.waitForFunction(() => (globalThis as { __siftWeb?: PageState }).__siftWeb?.phase === 'ready', null, { timeout: 30_000 });
+      expect(await page.textContent('#error')).toBe('');
+      expect(await page.textContent('#model-info')).toMatch(/^my-gpt2: gpt2 \(GPT2LMHeadModel\), 4 layers, width 128, context 128 tokens; [\d,]+ parameters \(F32\), [\d.]+ MiB in 2 shards\.$/);
+      if (process.env.SIFT_SCREENSHOTS) await page.screenshot({ path: join(root, 'docs/images/web-model-folder.png') });
+      for (const [id, value] of Object.entries(SETTINGS)) await page.fill(`#${id}`, value);
+      await page.click('#train');
+      await ended(page);
+      const s = await pageState(page);
+      if (s.error) throw new Error(`the page failed: ${s.error}`);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+      const file = join(dir, 'folder-delta.safetensors');
+      await download.saveAs(file);
+      expect(Buffer.compare(readFileSync(file), readFileSync(join(await cli('sift'), 'delta.safetensors')))).toBe(0);
     } finally {
       await browser.close();
     }
