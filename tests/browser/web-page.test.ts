@@ -58,23 +58,24 @@ describe.runIf(present || process.env.CI === 'true')('the fine-tuning page in he
 
   /** `sift finetune` on the page's bundled sample with SETTINGS and `method`, on the CPU's WebAssembly kernels as in the browser (no BLAS): its out directory (run once per method). */
   const cliRuns = new Map<string, Promise<string>>();
-  const cli = (method: string): Promise<string> => {
-    if (!cliRuns.has(method)) {
+  const cli = (method: string, epochs = SETTINGS.epochs): Promise<string> => {
+    const key = `${method}-${epochs}`;
+    if (!cliRuns.has(key)) {
       cliRuns.set(
-        method,
+        key,
         (async () => {
           const data = join(dir, 'spam-ham.jsonl');
           writeFileSync(data, await (await fetch(new URL('bundled/spam-ham.jsonl', url))).text());
-          const out = join(dir, `cli-${method}`);
+          const out = join(dir, `cli-${key}`);
           const args = ['finetune', '--model', join(root, 'models/sift-gpt2-mini'), '--data', data, '--out', out, '--backend', 'cpu', '--method', method];
-          args.push('--density', SETTINGS.density, '--lr', SETTINGS.lr, '--epochs', SETTINGS.epochs, '--batch-size', SETTINGS['batch-size'], '--max-length', SETTINGS['max-length'], '--seed', SETTINGS.seed);
+          args.push('--density', SETTINGS.density, '--lr', SETTINGS.lr, '--epochs', epochs, '--batch-size', SETTINGS['batch-size'], '--max-length', SETTINGS['max-length'], '--seed', SETTINGS.seed);
           const r = spawnSync(process.execPath, [join(root, 'packages/cli/bin/sift.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, SIFT_BLAS: 'off' }, timeout: 180_000 });
           if (r.status !== 0) throw new Error(`sift finetune failed: ${r.stderr}`);
           return out;
         })(),
       );
     }
-    return cliRuns.get(method)!;
+    return cliRuns.get(key)!;
   };
 
   it("lists every malformed row of the user's file (picked or dropped) with its line and reason, and Train refuses until they are fixed or left out", { timeout: 120_000 }, async () => {
@@ -171,6 +172,8 @@ describe.runIf(present || process.env.CI === 'true')('the fine-tuning page in he
       await download.saveAs(saved);
       const delta = loadDelta(saved); // parses as a sparse delta, every structural check passed
       expect(delta.metadata.density).toBe(0.01);
+      // PEFT's sparse tuners take torch.nn.Linear weights only: a GPT-2 delta (Conv1D, biases) has no adapter, and the page says why.
+      expect(await page.textContent('#more-downloads')).toBe("No PEFT adapter: 'transformer.h.0.attn.c_attn.bias' is not a layer's weight: PEFT's sparse tuners adapt the weights of torch.nn.Linear layers only.");
 
       // Stop, from the keyboard (the focus is on Stop while training): the run ends after the step in progress, and
       // the previous delta is no longer offered.
@@ -249,6 +252,39 @@ describe.runIf(present || process.env.CI === 'true')('the fine-tuning page in he
       const file = join(dir, 'folder-delta.safetensors');
       await download.saveAs(file);
       expect(Buffer.compare(readFileSync(file), readFileSync(join(await cli('sift'), 'delta.safetensors')))).toBe(0);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it.each([
+    ['lora', ['adapter_model.safetensors']],
+    ['head', ['head.safetensors']],
+    ['full', ['model.safetensors', 'config.json']],
+  ])('trains with method %s and offers the files `sift finetune --method` writes, the same bytes', { timeout: 300_000 }, async (method, files) => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(url);
+      await page.click('#load');
+      await page.waitForFunction(() => (globalThis as { __siftWeb?: PageState }).__siftWeb?.phase === 'ready', null, { timeout: 60_000 });
+      await page.selectOption('#method', method);
+      expect(await page.isVisible('#lora-rank')).toBe(method === 'lora');
+      for (const [id, value] of Object.entries({ ...SETTINGS, epochs: '1' })) if (id !== 'density' || method === 'lora') await page.fill(`#${id}`, value);
+      await page.click('#train');
+      await ended(page);
+      const s = await pageState(page);
+      if (s.error) throw new Error(`the page failed: ${s.error}`);
+      expect(s.losses).toHaveLength(14);
+      const links = await page.$$eval('#download, #more-downloads a', (as) => as.map((a) => (a as HTMLAnchorElement).download));
+      expect(links).toEqual(files);
+      const out = await cli(method, '1');
+      for (const name of files) {
+        const [download] = await Promise.all([page.waitForEvent('download'), page.click(`a[download="${name}"]`)]);
+        const saved = join(dir, `${method}-${name}`);
+        await download.saveAs(saved);
+        expect(Buffer.compare(readFileSync(saved), readFileSync(join(out, name))), `${method}: ${name}`).toBe(0);
+      }
     } finally {
       await browser.close();
     }
