@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSafetensors, safetensorsBytes } from '@siftjs/safetensors';
-import { loadDelta } from '@siftjs/sift-optimizer';
+import { applyDelta, loadDelta } from '@siftjs/sift-optimizer';
+import { batchTensors, encodeExamples, loadTaskModel, makeBatches } from '@siftjs/cli';
+import { noGrad } from '@siftjs/tensor';
 import '@siftjs/backend-cpu';
 import { chromium, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
@@ -38,6 +40,10 @@ interface PageState {
 }
 
 const pageState = (page: Page) => page.evaluate(() => (globalThis as { __siftWeb?: PageState }).__siftWeb) as Promise<PageState>;
+/** With SIFT_SCREENSHOTS=1, the element's picture as docs/images/web-NAME.png (the pictures docs/web.md shows). */
+const shot = async (page: Page, selector: string, name: string) => {
+  if (process.env.SIFT_SCREENSHOTS) await page.locator(selector).screenshot({ path: join(root, 'docs/images', `web-${name}.png`) });
+};
 const ended = (page: Page, timeout = 200_000) => page.waitForFunction(() => ['done', 'failed', 'stopped'].includes((globalThis as { __siftWeb?: PageState }).__siftWeb?.phase ?? ''), null, { timeout });
 
 describe.runIf(present || process.env.CI === 'true')('the fine-tuning page in headless Chromium', () => {
@@ -102,6 +108,7 @@ describe.runIf(present || process.env.CI === 'true')('the fine-tuning page in he
         ['4', 'said "meh"', '3'],
       ]);
       expect(await page.textContent('#data-info')).toMatch(/^reviews\.csv: 5 rows, 2 usable; classes 5 \(1\), 3 \(1\); 3 defects listed below\./);
+      await shot(page, '#data-section', 'data-defects');
       // Train refuses, saying why; nothing runs.
       await page.click('#train');
       expect(await page.textContent('#error')).toBe('Data: 3 rows of reviews.csv cannot be used (listed under Data): fix the file, or tick “Leave out the rows listed” to train on the other 2.');
@@ -151,7 +158,9 @@ describe.runIf(present || process.env.CI === 'true')('the fine-tuning page in he
       await page.keyboard.press('Enter');
       await page.waitForFunction(() => (globalThis as { __siftWeb?: PageState }).__siftWeb?.phase !== 'loading' && document.activeElement?.id === 'train', null, { timeout: 60_000 });
       expect(await page.textContent('#model-info')).toMatch(/^sift-gpt2-mini: gpt2 \(GPT2LMHeadModel\), 4 layers, width 128, context 128 tokens; [\d,]+ parameters \(F32\), [\d.]+ MiB\.$/);
+      await shot(page, '#model-section', 'model');
       for (const [id, value] of Object.entries(SETTINGS)) await page.fill(`#${id}`, value);
+      await shot(page, 'section:has(#method-h)', 'method');
       await page.focus('#train');
       await page.keyboard.press('Enter');
       await page.waitForFunction(() => ['done', 'failed', 'stopped'].includes((globalThis as { __siftWeb?: PageState }).__siftWeb?.phase ?? ''), null, { timeout: 200_000 });
@@ -175,6 +184,36 @@ describe.runIf(present || process.env.CI === 'true')('the fine-tuning page in he
       // PEFT's sparse tuners take torch.nn.Linear weights only: a GPT-2 delta (Conv1D, biases) has no adapter, and the page says why.
       expect(await page.textContent('#more-downloads')).toBe("No PEFT adapter: 'transformer.h.0.attn.c_attn.bias' is not a layer's weight: PEFT's sparse tuners adapt the weights of torch.nn.Linear layers only.");
 
+      // The loss curve is the Vega-Lite chart of sift's HTML report (learningCurves), drawn by Vega, over all 28 steps.
+      expect(await page.getAttribute('#loss-chart', 'data-steps')).toBe('28');
+      expect(await page.textContent('#loss-chart svg')).toContain('Training loss (running mean over 10 steps)');
+
+      // Try the model, from the keyboard: its probabilities are those of the base model with the downloaded delta
+      // applied in Node (sift-optimizer's applyDelta), up to float32 rounding.
+      const text = 'Congratulations! You have been selected to receive a FREE vacation. Click here to claim your prize now.';
+      await page.focus('#try-text');
+      await page.keyboard.type(text);
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('try-button');
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => (globalThis as { __siftWeb?: { classified?: unknown } }).__siftWeb?.classified !== undefined);
+      const tried = (await page.evaluate(() => (globalThis as { __siftWeb?: { classified?: unknown } }).__siftWeb?.classified)) as { label: string; probability: number }[];
+      expect(tried.map((p) => p.label)).toEqual(['ham', 'spam']);
+      expect(await page.textContent('#try-result')).toMatch(/^(ham|spam) \(ham \d+\.\d%, spam \d+\.\d%\)$/);
+      const tm = loadTaskModel(join(root, 'models/sift-gpt2-mini'), 'classification', 2);
+      try {
+        await applyDelta(tm.model, delta);
+        const [encoded] = encodeExamples(tm.tokenizer, [{ text, label: 0 }], { maxLength: 64 });
+        const t = batchTensors(makeBatches([encoded], { batchSize: 1, padId: tm.tokenizer.padId })[0]);
+        const probs = noGrad(() => tm.forward(t.ids, t.mask, null).logits.softmax(-1));
+        const expected = Array.from(await probs.toArray());
+        for (let i = 0; i < 2; i++) expect(Math.abs(tried[i].probability - expected[i])).toBeLessThan(1e-5);
+      } finally {
+        tm.model.dispose();
+      }
+      await shot(page, 'section:has(#train-h)', 'training');
+      await shot(page, 'section:has(#result-h)', 'result');
+
       // Stop, from the keyboard (the focus is on Stop while training): the run ends after the step in progress, and
       // the previous delta is no longer offered.
       await page.focus('#train');
@@ -187,6 +226,8 @@ describe.runIf(present || process.env.CI === 'true')('the fine-tuning page in he
       expect(stopped.losses.length).toBeLessThan(28);
       expect(await page.getAttribute('#download', 'aria-disabled')).toBe('true');
       expect(await page.textContent('#train-info')).toMatch(/^Stopped at step \d+ of 28; saved in this browser \(OPFS\)\. Resume goes on from step \d+; Train starts over\.$/);
+      // The focus waits on Resume.
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('resume');
 
       // The CLI on the same data and settings writes the same bytes.
       expect(Buffer.compare(readFileSync(saved), readFileSync(join(await cli('sift'), 'delta.safetensors')))).toBe(0);
@@ -242,7 +283,7 @@ describe.runIf(present || process.env.CI === 'true')('the fine-tuning page in he
       await page.waitForFunction(() => (globalThis as { __siftWeb?: PageState }).__siftWeb?.phase === 'ready', null, { timeout: 30_000 });
       expect(await page.textContent('#error')).toBe('');
       expect(await page.textContent('#model-info')).toMatch(/^my-gpt2: gpt2 \(GPT2LMHeadModel\), 4 layers, width 128, context 128 tokens; [\d,]+ parameters \(F32\), [\d.]+ MiB in 2 shards\.$/);
-      if (process.env.SIFT_SCREENSHOTS) await page.screenshot({ path: join(root, 'docs/images/web-model-folder.png') });
+      await shot(page, '#model-section', 'model-folder');
       for (const [id, value] of Object.entries(SETTINGS)) await page.fill(`#${id}`, value);
       await page.click('#train');
       await ended(page);
@@ -319,6 +360,9 @@ describe.runIf(present || process.env.CI === 'true')('the fine-tuning page in he
       expect(saved).toBeLessThanOrEqual(before.losses.length + 1);
       expect(saved).toBeLessThan(14);
       expect(await page.textContent('#resume-info')).toMatch(new RegExp(`^Saved in this browser \\(${storage}\\) on .+: the bundled sift-gpt2-mini on bundled/spam-ham\\.jsonl, SIFT at density 0\\.01, lr 0\\.003, 2 epochs of batches of 16, 64 tokens, seed 0; at step ${saved} of 28\\.$`));
+      // The page shows the saved run's curve so far.
+      await page.waitForFunction((n) => document.getElementById('loss-chart')?.dataset.steps === String(n), saved);
+      if (!query) await shot(page, 'section:has(#train-h)', 'resume');
       await page.focus('#resume');
       await page.keyboard.press('Enter');
       await ended(page);

@@ -2,13 +2,14 @@
 // SIFT's PEFT adapter), and a box to try the trained model on a pasted text.
 import type { InMemoryResult, Predictor, ResultFile } from '@siftjs/cli/browser';
 import { $, say } from './dom.js';
+import { state } from './state.js';
 
 let urls: string[] = [];
 let predictor: Predictor | null = null;
 
 /** What each method's main file is, and how to use it. */
 function howTo(method: string, model: string, files: ResultFile[]): string {
-  if (method === 'sift') return `Apply it with: sift merge --base models/${model} --delta delta.safetensors --out merged`;
+  if (method === 'sift') return `Apply it with: sift merge --base models/${model} --delta delta.safetensors --out merged.`;
   if (method === 'full') return `A whole checkpoint: put ${files.map((f) => f.name).join(' and ')} in one folder with the base model's tokenizer files.`;
   if (method === 'lora') return 'The LoRA adapters and the head, under the model\'s parameter names (as `sift finetune --method lora` writes them).';
   return 'The trained head, under the model\'s parameter names.';
@@ -92,6 +93,7 @@ async function classify(): Promise<void> {
   }
   try {
     const r = await predictor.classify(text);
+    state.classified = r.probabilities;
     const all = r.probabilities.map((p) => `${p.label} ${(100 * p.probability).toFixed(1)}%`).join(', ');
     say('try-result', `${r.label} (${all})`);
   } catch (e) {

@@ -14,6 +14,8 @@ export interface PageState {
   resumedFrom?: number;
   /** Steps of the run in all. */
   totalSteps?: number;
+  /** The try box's last answer: each class's probability. */
+  classified?: { label: string; probability: number }[];
 }
 
 export const state: PageState = { phase: 'idle', losses: [] };

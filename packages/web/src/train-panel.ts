@@ -44,6 +44,13 @@ export async function showSavedRun(): Promise<SavedRun | null> {
   const where = `${run.model.source === 'bundled' ? 'the bundled ' : 'your folder '}${run.model.name}`;
   const at = run.step >= run.totalSteps ? `finished (${run.totalSteps} steps): Resume writes its result again` : `at step ${run.step} of ${run.totalSteps}`;
   say('resume-info', `Saved in this browser (${store?.kind}) on ${new Date(run.savedAt).toLocaleString()}: ${where} on ${run.data.name}, ${describeSettings(run.settings)}; ${at}.`);
+  if (['idle', 'loading', 'ready'].includes(state.phase)) {
+    // A page opened on a saved run shows where it stands: its progress and its curve so far.
+    const progress = $<HTMLProgressElement>('progress');
+    progress.max = run.totalSteps;
+    progress.value = run.step;
+    void drawLosses($('loss-chart'), run.settings.method, run.losses);
+  }
   return run;
 }
 
@@ -71,6 +78,7 @@ export async function runTraining(r: Run): Promise<void> {
   state.losses = [...(r.resume?.losses ?? [])];
   const evaluations = [...(r.resume?.evaluations ?? [])];
   $('evaluations').replaceChildren(...evaluations.map(evaluationItem));
+  void drawLosses($('loss-chart'), r.settings.method, state.losses);
   clearResult();
   const progress = $<HTMLProgressElement>('progress');
   const chart = $('loss-chart');
@@ -141,7 +149,7 @@ export async function runTraining(r: Run): Promise<void> {
       between: () => new Promise((ok) => setTimeout(ok, 0)),
       shouldStop: () => stopRequested,
     });
-    await drawLosses(chart, r.settings.method, state.losses);
+    await drawLosses(chart, r.settings.method, state.losses, { final: true });
     if (result.stopped) {
       state.phase = 'stopped';
       say('train-info', `Stopped at step ${result.step} of ${result.totalSteps}; saved in this browser (${s.kind}). Resume goes on from step ${result.step + 1}; Train starts over.`);
