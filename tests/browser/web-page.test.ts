@@ -9,7 +9,7 @@ import { batchTensors, encodeExamples, loadTaskModel, makeBatches } from '@siftj
 import { noGrad } from '@siftjs/tensor';
 import '@siftjs/backend-cpu';
 import { chromium, type Page } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
+import { build, createServer, preview as startPreview, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import webConfig from '../../packages/web/vite.config.js';
 import { CHROMIUM, FLAGS } from './serve.js';
@@ -328,6 +328,36 @@ describe.runIf(present || process.env.CI === 'true')('the fine-tuning page in he
       }
     } finally {
       await browser.close();
+    }
+  });
+
+  it('built (vite build) and served by vite preview, it stores itself in a service worker and, with the network gone, opens cross-origin isolated and trains', { timeout: 300_000 }, async () => {
+    const outDir = join(dir, 'dist');
+    await build({ ...webConfig, configFile: false, logLevel: 'error', build: { ...webConfig.build, outDir } });
+    const preview = await startPreview({ ...webConfig, configFile: false, logLevel: 'error', build: { ...webConfig.build, outDir }, preview: { ...webConfig.preview, host: '127.0.0.1', port: 0 } });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    try {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(preview.resolvedUrls!.local[0]);
+      await page.waitForFunction(() => (globalThis as { __siftWeb?: { offline?: boolean } }).__siftWeb?.offline === true, null, { timeout: 60_000 });
+      expect(await page.textContent('#offline-info')).toBe('Works offline: the page and the bundled model and sample are stored in this browser.');
+      await context.setOffline(true);
+      await page.reload();
+      expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
+      await page.click('#load');
+      await page.waitForFunction(() => (globalThis as { __siftWeb?: PageState }).__siftWeb?.phase === 'ready', null, { timeout: 60_000 });
+      for (const [id, value] of Object.entries({ ...SETTINGS, epochs: '1', 'batch-size': '64', 'max-length': '16' })) await page.fill(`#${id}`, value);
+      await page.click('#train');
+      await ended(page);
+      const s = await pageState(page);
+      if (s.error) throw new Error(`the page failed offline: ${s.error}`);
+      expect(s.phase).toBe('done');
+      expect(await page.textContent('#backend-info')).toMatch(/kernels on [2-9]\d* threads\.$/);
+      expect(await page.getAttribute('#download', 'aria-disabled')).toBe('false');
+    } finally {
+      await browser.close();
+      await preview.close();
     }
   });
 

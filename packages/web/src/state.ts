@@ -14,6 +14,8 @@ export interface PageState {
   resumedFrom?: number;
   /** Steps of the run in all. */
   totalSteps?: number;
+  /** Whether the service worker has stored the page for offline use (built pages only). */
+  offline?: boolean;
   /** The try box's last answer: each class's probability. */
   classified?: { label: string; probability: number }[];
 }
