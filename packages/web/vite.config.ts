@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 import { MODEL_FILES, MODEL_NAME, modelFile, spamHamSample } from './bundled.js';
@@ -30,6 +32,31 @@ function bundled(): Plugin {
     },
     generateBundle() {
       for (const [fileName, make] of Object.entries(files())) this.emitFile({ type: 'asset', fileName, source: make() });
+    },
+  };
+}
+
+/**
+ * The service worker that keeps the page working offline once loaded (service-worker.js), written into the build as
+ * sw.js with the build's file list and a version digested from every file's content: a new build is a new worker,
+ * which replaces the old one's store. The dev server has none (its modules change as they are edited).
+ */
+function offline(): Plugin {
+  return {
+    name: 'siftjs-offline',
+    enforce: 'post',
+    // Tells the page whether it is a build, which has a worker to register (NODE_ENV, and so PROD, may say otherwise).
+    config: (_config, { command }) => ({ define: { 'import.meta.env.SIFT_SERVICE_WORKER': JSON.stringify(command === 'build') } }),
+    generateBundle(_options, bundle) {
+      const files = Object.keys(bundle).sort();
+      const digest = createHash('sha256');
+      for (const f of files) {
+        const out = bundle[f];
+        digest.update(f).update(out.type === 'chunk' ? out.code : out.source);
+      }
+      const head = `const VERSION = '${digest.digest('hex').slice(0, 16)}';\nconst FILES = ${JSON.stringify(['./', ...files])};\n`;
+      const body = readFileSync(fileURLToPath(new URL('service-worker.js', import.meta.url)), 'utf8');
+      this.emitFile({ type: 'asset', fileName: 'sw.js', source: head + body });
     },
   };
 }
@@ -69,9 +96,12 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   // The packages' sources (their "source" export condition), so the page needs no build of them first.
   resolve: { conditions: ['source', 'browser', 'module', 'import', 'default'] },
-  plugins: [nodeStubs(), bundled()],
+  plugins: [nodeStubs(), bundled(), offline()],
   server: { headers: ISOLATION },
   preview: { headers: ISOLATION },
   build: { target: 'es2022', outDir: 'dist', emptyOutDir: true },
   worker: { format: 'es' },
+  // Vega is imported when the first loss is drawn: named here, so the dev server bundles it before the page loads
+  // rather than reloading the page when it first sees the import.
+  optimizeDeps: { include: ['vega', 'vega-lite'] },
 });

@@ -4,7 +4,7 @@ import { ConfigError, Gpt2Tokenizer, HfTokenizer, type PretrainedModel, readConf
 import type { DType } from '@siftjs/tensor';
 import { BpeTokenizer } from './data/bpe-tokenizer.js';
 import { UsageError } from './errors.js';
-import { buildTaskModel, type Task, type TaskModel } from './task-model.js';
+import { buildTaskModel, isByteLevelBpe, type Task, type TaskModel } from './task-model.js';
 
 export type { Task, TaskModel } from './task-model.js';
 
@@ -24,21 +24,17 @@ export function loadTaskModel(dir: string, task: Task, numLabels = 2, { randomIn
   return buildTaskModel({ raw, configFile: file, tokenizer, task, numLabels, load, where: dir, dtype });
 }
 
-/**
- * The tokenizer of a model directory. Byte-level BPE files (what `sift pretrain` writes, and GPT-2-style ones)
- * go to the fast BpeTokenizer, which gives the same ids; anything else to @huggingface/tokenizers.
- */
+/** The tokenizer of a model directory (see isByteLevelBpe for which class reads tokenizer.json). */
 function loadTokenizer(dir: string, type: string): TextTokenizer {
   const file = join(dir, 'tokenizer.json');
   if (existsSync(file)) {
-    let json: { model?: { type?: string }; pre_tokenizer?: { type?: string } | null; normalizer?: unknown };
+    let json: unknown;
     try {
       json = JSON.parse(readFileSync(file, 'utf8'));
     } catch (e) {
       throw new ConfigError(file, `invalid JSON (${(e as Error).message})`);
     }
-    const byteLevelBpe = json.model?.type === 'BPE' && json.pre_tokenizer?.type === 'ByteLevel' && !json.normalizer;
-    return byteLevelBpe ? BpeTokenizer.fromDir(dir) : HfTokenizer.fromDir(dir);
+    return isByteLevelBpe(json) ? BpeTokenizer.fromDir(dir) : HfTokenizer.fromDir(dir);
   }
   if (type === 'gpt2') return new Gpt2Tokenizer();
   throw new ConfigError(join(dir, 'tokenizer.json'), 'not found (the model directory needs its tokenizer)');

@@ -1,5 +1,7 @@
 import {
   BertForSequenceClassification,
+  Gpt2Tokenizer,
+  HfTokenizer,
   bertConfig,
   buildIn,
   ConfigError,
@@ -16,6 +18,7 @@ import {
 } from '@siftjs/models';
 import type { Module } from '@siftjs/nn';
 import type { DType, Tensor } from '@siftjs/tensor';
+import { BpeTokenizer } from './data/bpe-tokenizer.js';
 import { UsageError } from './errors.js';
 
 // A model for a task from its parts (config.json's contents, a tokenizer, a way to load its weights): no file
@@ -59,6 +62,28 @@ export interface TaskModelParts {
   /** float16 / bfloat16: the model's weights are stored in it (built in it, never in float32 first); the fresh head
    *  and everything trained stay float32. Default float32. */
   dtype?: DType;
+}
+
+/**
+ * Whether tokenizer.json is byte-level BPE (what `sift pretrain` writes, and GPT-2-style ones): those go to the fast
+ * BpeTokenizer, which gives the same ids as @huggingface/tokenizers; anything else to the latter.
+ */
+export function isByteLevelBpe(json: unknown): boolean {
+  const j = json as { model?: { type?: string }; pre_tokenizer?: { type?: string } | null; normalizer?: unknown } | null;
+  return j?.model?.type === 'BPE' && j.pre_tokenizer?.type === 'ByteLevel' && !j.normalizer;
+}
+
+/**
+ * The tokenizer of a model's files already read (a browser's): tokenizer.json's contents (null when the model has
+ * none: GPT-2 then uses its own BPE) and tokenizer_config.json's; the choice model-dir.ts makes from a directory.
+ */
+export function tokenizerFromJson(json: unknown, config: Record<string, unknown>, configFile: string, modelType: string, where: string): TextTokenizer {
+  if (json === null) {
+    if (modelType === 'gpt2') return new Gpt2Tokenizer();
+    throw new ConfigError(`${where}/tokenizer.json`, 'not found (the model directory needs its tokenizer)');
+  }
+  if (isByteLevelBpe(json)) return new BpeTokenizer(json as ConstructorParameters<typeof BpeTokenizer>[0], config, configFile);
+  return new HfTokenizer(json as object, config, true, configFile);
 }
 
 /** The task model of config `raw`: a language-model checkpoint gains a fresh classification head (seeded by the caller). */

@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Module } from '@siftjs/nn';
-import { type Located, SafetensorsFile, saveSafetensors, saveSafetensorsAsync, weightMap } from '@siftjs/safetensors';
+import { type Located, SafetensorsFile, safetensorsBytes, saveSafetensors, saveSafetensorsAsync, weightMap } from '@siftjs/safetensors';
 import { noGrad, type Tensor } from '@siftjs/tensor';
 import { CheckpointError } from './pretrained/errors.js';
 import { type LoadPlan, type OwnTensors, planFailed, planLoad } from './pretrained/plan.js';
@@ -56,6 +56,24 @@ export function readInto(model: Module, located: Map<string, Located>, reads: Lo
 }
 
 /**
+ * `readInto` from files that read asynchronously (a browser's Blobs): each planned tensor read with `readAsync`,
+ * copied into the model and freed before the next is read.
+ */
+export async function readIntoAsync(model: Module, located: Map<string, Located>, reads: LoadPlan['reads'], open: (file: string) => SafetensorsFile): Promise<void> {
+  const own = new Map(Object.entries(model.stateDict()));
+  for (const { name, key } of reads) {
+    const t = own.get(name)!;
+    const at = located.get(key)!;
+    const value = await open(at.file).readAsync(at.key, t.dtype);
+    try {
+      noGrad(() => t.copy_(value));
+    } finally {
+      value.dispose();
+    }
+  }
+}
+
+/**
  * Streams a checkpoint directory into any module, name for name (sharded indexes and tied weights handled: a tied
  * tensor needs one of its names in the file). Every name and shape is checked before anything is read. `strict`
  * (default): missing and unexpected names are an error listing all of them; wrong shapes always are.
@@ -91,9 +109,11 @@ function untied(model: Module): Record<string, Tensor> {
   return tensors;
 }
 
+const configText = (config: object) => `${JSON.stringify(config, null, 2)}\n`;
+
 function writeConfig(dir: string, config: object): void {
   const cfg = join(dir, 'config.json');
-  writeFileSync(`${cfg}.tmp`, `${JSON.stringify(config, null, 2)}\n`);
+  writeFileSync(`${cfg}.tmp`, configText(config));
   renameSync(`${cfg}.tmp`, cfg);
 }
 
@@ -110,4 +130,9 @@ export async function saveWeightsAsync(model: Module, dir: string, config: objec
   mkdirSync(dir, { recursive: true });
   await saveSafetensorsAsync(join(dir, 'model.safetensors'), untied(model), { metadata: { format: 'pt' } });
   writeConfig(dir, config);
+}
+
+/** What `saveWeightsAsync` writes, in memory (a browser offers them as downloads): the same bytes, no file system. */
+export async function weightsFiles(model: Module, config: object): Promise<{ config: string; weights: Uint8Array }> {
+  return { config: configText(config), weights: await safetensorsBytes('model.safetensors', untied(model), { metadata: { format: 'pt' } }) };
 }

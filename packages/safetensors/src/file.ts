@@ -9,6 +9,8 @@ interface ByteSource {
   size: number;
   /** Exactly `length` bytes at `position` (the caller checked they lie inside `size`). */
   readAt(position: number, length: number): Uint8Array;
+  /** The same, for a source that reads asynchronously (a browser's Blob); `readAt` then serves the header only. */
+  readAtAsync?(position: number, length: number): Promise<Uint8Array>;
   close(): void;
 }
 
@@ -58,6 +60,31 @@ export class SafetensorsFile {
     return new SafetensorsFile(name, () => ({ size: bytes.length, readAt: (at, n) => bytes.slice(at, at + n), close: () => {} }));
   }
 
+  /**
+   * A file read through `Blob.slice` (a file the user picked or dropped in a browser, a fetched response's blob):
+   * the header is read on open and each tensor's bytes when `readAsync` asks for them, so the whole file is never
+   * in memory at once. The synchronous reads (`read`, `readBytes`) refuse: a Blob has no synchronous read.
+   */
+  static async fromBlob(name: string, blob: Blob): Promise<SafetensorsFile> {
+    const read = async (at: number, n: number) => new Uint8Array(await blob.slice(at, at + n).arrayBuffer());
+    // The 8-byte length and, when that length is plausible, the header: what the constructor parses. An
+    // implausible length is left for the constructor to report.
+    let head = blob.size >= 8 ? await read(0, 8) : new Uint8Array(0);
+    if (head.length === 8) {
+      const n = new DataView(head.buffer).getBigUint64(0, true);
+      if (n <= BigInt(Math.min(MAX_HEADER_BYTES, blob.size - 8))) head = await read(0, 8 + Number(n));
+    }
+    return new SafetensorsFile(name, () => ({
+      size: blob.size,
+      readAt(at, n) {
+        if (at + n > head.length) throw new SafetensorsError(name, 'is read asynchronously (a Blob): use readAsync');
+        return head.slice(at, at + n);
+      },
+      readAtAsync: read,
+      close: () => {},
+    }));
+  }
+
   keys(): string[] {
     return [...this.byName.keys()];
   }
@@ -89,12 +116,30 @@ export class SafetensorsFile {
    * tensor asked for as another half dtype or as float32 is converted once from its stored values.
    */
   read(name: string, dtype?: DType): Tensor {
+    return this.toTensor(name, this.readBytes(name), dtype);
+  }
+
+  /** `readBytes` from any source (a Blob's included), without blocking. */
+  async readBytesAsync(name: string): Promise<Uint8Array> {
+    const t = this.info(name);
+    const [at, n] = [this.dataStart + t.begin, t.end - t.begin];
+    if (at + n > this.source.size) throw new SafetensorsError(this.path, `truncated: expected ${n} bytes at offset ${at}`);
+    return this.source.readAtAsync ? this.source.readAtAsync(at, n) : this.source.readAt(at, n);
+  }
+
+  /** `read` from any source (a Blob's included): the same tensor, its bytes read without blocking. */
+  async readAsync(name: string, dtype?: DType): Promise<Tensor> {
+    return this.toTensor(name, await this.readBytesAsync(name), dtype);
+  }
+
+  /** A tensor of one entry's stored bytes, as `read` describes. */
+  private toTensor(name: string, bytes: Uint8Array, dtype?: DType): Tensor {
     const t = this.info(name);
     const half = t.dtype === 'F16' ? 'float16' : t.dtype === 'BF16' ? 'bfloat16' : null;
     const out =
       half && (dtype === half || (dtype === undefined && supportsDtype(half)))
-        ? tensorFromBits(halfBits(this.readBytes(name)), half, { shape: t.shape })
-        : tensor(this.readArray(name), { shape: t.shape });
+        ? tensorFromBits(halfBits(bytes), half, { shape: t.shape })
+        : tensor(decode(bytes, t.dtype, this.path, name), { shape: t.shape });
     if (!dtype || dtype === out.dtype) return out;
     const cast = out.cast(dtype);
     out.dispose();

@@ -4,3 +4,4 @@ export { type HostTensor, type Saveable, safetensorsBytes, saveSafetensors, save
 export { SafetensorsError, type TensorInfo, type StDType } from './format.js';
 export { halfToFloat, floatToHalf, bf16ToFloat, floatToBf16 } from './convert.js';
 export { weightMap, type Located } from './weight-map.js';
+export { checkShardContents, parseShardIndex, type ShardIndex } from './shard-index.js';

@@ -12,7 +12,7 @@ export { DELTA_FORMAT, deltaBytes, loadDelta, saveDelta, type SaveDeltaOptions }
 export { type AppliedDelta, type ApplyOptions, applyDelta, DeltaError, removeDelta } from './apply.js';
 export { describeAt, findNonFinite, firstNonFinite, locateNonFinite, NonFiniteError, nonFiniteFlags, type StoredFloat, storedValue } from './finite.js';
 export { mergeInto, mergeIntoAsync, type MergeOptions } from './merge.js';
-export { loadState, saveState, saveStateAsync, STATE_FORMAT } from './state-file.js';
+export { loadState, loadStateFrom, saveState, saveStateAsync, STATE_FORMAT, stateBytes } from './state-file.js';
 export { type MemoryReport } from './memory.js';
 export { type FineTuner, type NamedTensors, type StepTensors } from './fine-tuner.js';
 export { GradScaler, type GradScalerOptions, type GradScalerState, type SkippedStep } from './grad-scaler.js';
@@ -43,5 +43,5 @@ export {
   PeftError,
   type PeftTuner,
 } from './peft-format.js';
-export { exportPeftAdapter, type PeftExportOptions, type PeftExportReport, supertuningSparsity } from './peft-export.js';
+export { exportPeftAdapter, peftAdapterFiles, type PeftExportOptions, type PeftExportReport, supertuningSparsity } from './peft-export.js';
 export { applyPeftAdapter, loadPeftLoRA, loadPeftSparseAdapter } from './peft-import.js';

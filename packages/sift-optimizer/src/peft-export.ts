@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type HostTensor, saveSafetensors } from '@siftjs/safetensors';
+import { type HostTensor, safetensorsBytes, saveSafetensors } from '@siftjs/safetensors';
 import type { Module } from '@siftjs/nn';
 import type { SparseDelta } from './delta.js';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, linearLayerOf, PEFT_PREFIX, PEFT_VERSION, PeftError, type PeftTuner, type TargetLayer } from './peft-format.js';
@@ -48,6 +48,28 @@ interface Layer extends TargetLayer {
  * The dense tensors (a classification head) go to modules_to_save.
  */
 export function exportPeftAdapter(model: Module, delta: SparseDelta, outDir: string, opts: PeftExportOptions = {}): PeftExportReport {
+  const { tensors, config, report } = peftAdapter(model, delta, opts);
+  mkdirSync(outDir, { recursive: true });
+  const weights = join(outDir, ADAPTER_WEIGHTS);
+  saveSafetensors(`${weights}.tmp`, tensors, { metadata: { format: 'pt' } });
+  renameSync(`${weights}.tmp`, weights);
+  const cfg = join(outDir, ADAPTER_CONFIG);
+  writeFileSync(`${cfg}.tmp`, config);
+  renameSync(`${cfg}.tmp`, cfg);
+  return report;
+}
+
+/**
+ * The two files `exportPeftAdapter` writes, in memory (a browser offers them as downloads): adapter_config.json's
+ * text and adapter_model.safetensors' bytes, the same as written.
+ */
+export async function peftAdapterFiles(model: Module, delta: SparseDelta, opts: PeftExportOptions = {}): Promise<{ config: string; weights: Uint8Array; report: PeftExportReport }> {
+  const { tensors, config, report } = peftAdapter(model, delta, opts);
+  return { config, weights: await safetensorsBytes(ADAPTER_WEIGHTS, tensors, { metadata: { format: 'pt' } }), report };
+}
+
+/** The adapter's tensors, its config.json text and the report. */
+function peftAdapter(model: Module, delta: SparseDelta, opts: PeftExportOptions): { tensors: Record<string, HostTensor>; config: string; report: PeftExportReport } {
   const tuner = opts.tuner ?? 'supertuning';
   const names = Object.keys(delta.sparse).sort();
   if (names.length === 0) throw new PeftError('the delta has no sparse tensor to export');
@@ -111,14 +133,7 @@ export function exportPeftAdapter(model: Module, delta: SparseDelta, outDir: str
     modules_to_save: dense.length ? modulesToSave(delta, dense) : null,
     ...tunerConfig,
   };
-  mkdirSync(outDir, { recursive: true });
-  const weights = join(outDir, ADAPTER_WEIGHTS);
-  saveSafetensors(`${weights}.tmp`, tensors, { metadata: { format: 'pt' } });
-  renameSync(`${weights}.tmp`, weights);
-  const cfg = join(outDir, ADAPTER_CONFIG);
-  writeFileSync(`${cfg}.tmp`, `${JSON.stringify(sortKeys(config), null, 2)}\n`);
-  renameSync(`${cfg}.tmp`, cfg);
-  return report;
+  return { tensors, config: `${JSON.stringify(sortKeys(config), null, 2)}\n`, report };
 }
 
 /**

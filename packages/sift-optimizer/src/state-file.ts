@@ -1,5 +1,5 @@
 import type { AdamWOptions, OptimizerState, OptimizerStateDict } from '@siftjs/nn';
-import { SafetensorsError, SafetensorsFile, saveSafetensors, saveSafetensorsAsync } from '@siftjs/safetensors';
+import { SafetensorsError, SafetensorsFile, safetensorsBytes, saveSafetensors, saveSafetensorsAsync } from '@siftjs/safetensors';
 import type { Tensor } from '@siftjs/tensor';
 import type { IncrementState } from './increment-state.js';
 import type { SIFT, SIFTStateDict } from './sift.js';
@@ -58,9 +58,25 @@ export async function saveStateAsync(sift: SIFT, path: string): Promise<void> {
   await saveSafetensorsAsync(path, tensors, { metadata });
 }
 
+/** The bytes `saveStateAsync` writes, in memory (a browser keeps them in its storage); `name` stands for the path in errors. */
+export function stateBytes(sift: SIFT, name = 'state.safetensors'): Promise<Uint8Array> {
+  const { tensors, metadata } = stateFile(sift);
+  return safetensorsBytes(name, tensors, { metadata });
+}
+
 /** Restores a state written by `saveState` into `sift` (built over the same base model and options). */
 export function loadState(sift: SIFT, path: string): void {
   const f = SafetensorsFile.open(path);
+  try {
+    loadStateFrom(sift, f);
+  } finally {
+    f.close();
+  }
+}
+
+/** `loadState` from a state file already open (its bytes from a browser's storage); errors name `f.path`. */
+export function loadStateFrom(sift: SIFT, f: SafetensorsFile): void {
+  const path = f.path;
   const owned: Tensor[] = [];
   try {
     if (f.metadata.format !== STATE_FORMAT) throw new SafetensorsError(path, `not a SIFT state (metadata format is '${f.metadata.format ?? 'absent'}')`);
@@ -103,7 +119,6 @@ export function loadState(sift: SIFT, path: string): void {
     if (counters.denseGroups) sd.denseOptimizer = { paramGroups: counters.denseGroups, state: denseState };
     sift.loadStateDict(sd);
   } finally {
-    f.close();
     for (const t of owned) t.dispose();
   }
 }

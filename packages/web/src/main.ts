@@ -1,33 +1,16 @@
-// The page: load the bundled model and data, train SIFT with the controls' settings on the backend chosen for this
-// machine, show the loss as it goes, stop on request, offer delta.safetensors when done.
-import { finetuneInMemory, type InMemoryResult } from '@siftjs/cli/browser';
-import { memoryStats } from '@siftjs/tensor';
-import { type BackendWish, chooseBackend } from './backend-choice.js';
-import { drawLosses } from './chart.js';
-import { type LoadedModel, loadBundledData, loadBundledModel } from './load.js';
-
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const say = (id: string, text: string) => {
-  $(id).textContent = text;
-};
-
-/** What the browser test (and anyone curious) reads: the losses so far, and how the last run ended. */
-interface PageState {
-  phase: 'idle' | 'loading' | 'ready' | 'training' | 'done' | 'stopped' | 'failed';
-  losses: number[];
-  backend?: string;
-  tokensPerSecond?: number;
-  error?: string;
-}
-const state: PageState = { phase: 'idle', losses: [] };
-(globalThis as { __siftWeb?: PageState }).__siftWeb = state;
+// The page: a model (bundled, or the user's folder) and data (bundled, or the user's file), a method and its
+// settings, a run on the backend chosen for this machine that survives a reload, and its result to download or try.
+import type { BackendWish } from './backend-choice.js';
+import { initDataPanel, loadBundled, readyData } from './data-panel.js';
+import { $, say } from './dom.js';
+import { describeModel, initModelPanel, type LoadedModel, openChosenModel } from './model-panel.js';
+import { registerOffline } from './offline.js';
+import { initResultPanel } from './result-panel.js';
+import { readSettings, showMethodControls, writeSettings } from './settings.js';
+import { state } from './state.js';
+import { requestStop, runTraining, showSavedRun } from './train-panel.js';
 
 let model: LoadedModel | null = null;
-let data: { name: string; text: string; rows: number } | null = null;
-let stopRequested = false;
-let downloadUrl: string | null = null;
-
-class Stopped extends Error {}
 
 function fail(e: unknown): void {
   state.phase = 'failed';
@@ -35,21 +18,7 @@ function fail(e: unknown): void {
   say('error', state.error);
 }
 
-function mib(bytes: number): string {
-  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-}
-
-/** A positive number from an input, or an error naming its label. */
-function numberFrom(id: string, { integer = false, max = Infinity } = {}): number {
-  const input = $<HTMLInputElement>(id);
-  const v = Number(input.value);
-  const label = document.querySelector(`label[for="${id}"]`)?.textContent ?? id;
-  if (input.value.trim() === '' || !Number.isFinite(v) || v <= 0 || v > max || (integer && !Number.isInteger(v))) {
-    input.focus();
-    throw new Error(`${label}: '${input.value}' is not ${integer ? 'a positive whole number' : 'a positive number'}${max < Infinity ? ` up to ${max}` : ''}`);
-  }
-  return v;
-}
+const context = (m: LoadedModel) => Number(m.summary.context ?? 128);
 
 async function load(): Promise<void> {
   say('error', '');
@@ -57,117 +26,62 @@ async function load(): Promise<void> {
   $<HTMLButtonElement>('load').disabled = true;
   say('model-info', 'Loading…');
   try {
-    [model, data] = await Promise.all([loadBundledModel($<HTMLSelectElement>('model').value), loadBundledData()]);
-    const c = model.config;
-    say('model-info', `${model.name}: ${String(c.model_type)}, ${c.n_layer} layers, width ${c.n_embd}, context ${c.n_positions} tokens; ${model.parameters.toLocaleString('en-US')} parameters (${model.dtypes.join(', ')}), ${mib(model.bytes)}.`);
-    say('data-info', `${data.rows} emails labelled spam or ham; 10% of each class is held out for evaluation.`);
-    $<HTMLInputElement>('max-length').max = String(c.n_positions ?? 128);
+    [model] = await Promise.all([openChosenModel(), loadBundled()]);
+    say('model-info', describeModel(model));
+    $<HTMLInputElement>('max-length').max = String(context(model));
     state.phase = 'ready';
     $<HTMLButtonElement>('train').disabled = false;
     $<HTMLButtonElement>('train').focus();
   } catch (e) {
-    $<HTMLButtonElement>('load').disabled = false;
+    model = null;
+    $<HTMLButtonElement>('train').disabled = true;
     say('model-info', '');
     fail(e);
+  } finally {
+    $<HTMLButtonElement>('load').disabled = false;
   }
 }
 
 async function train(): Promise<void> {
-  if (!model || !data) return;
+  if (!model) return;
   say('error', '');
+  const data = readyData();
+  if ('why' in data) return fail(new Error(`Data: ${data.why}.`));
   let settings;
   try {
-    settings = {
-      density: numberFrom('density', { max: 1 }),
-      lr: numberFrom('lr'),
-      epochs: numberFrom('epochs', { integer: true }),
-      batchSize: numberFrom('batch-size', { integer: true }),
-      maxLength: numberFrom('max-length', { integer: true, max: Number(model.config.n_positions ?? 128) }),
-      seed: Number($<HTMLInputElement>('seed').value) || 0,
-    };
+    settings = readSettings(context(model));
   } catch (e) {
-    fail(e);
-    return;
+    return fail(e);
   }
-  const [trainBtn, stopBtn] = [$<HTMLButtonElement>('train'), $<HTMLButtonElement>('stop')];
-  trainBtn.disabled = true;
-  stopBtn.disabled = false;
-  stopBtn.focus();
-  stopRequested = false;
-  state.phase = 'training';
-  state.losses = [];
-  $('evaluations').replaceChildren();
-  resetDownload();
-  const progress = $<HTMLProgressElement>('progress');
-  const t0 = performance.now();
-  try {
-    const choice = await chooseBackend($<HTMLSelectElement>('backend').value as BackendWish);
-    state.backend = choice.name;
-    say('backend-info', `Backend: ${choice.name === 'webgpu' ? 'WebGPU' : 'CPU'} — ${choice.reason}.`);
-    const result: InMemoryResult = await finetuneInMemory({
-      model: { name: model.name, config: model.config, weights: model.weights, tokenizer: model.tokenizer, tokenizerConfig: model.tokenizerConfig },
-      data: { name: data.name, text: data.text, format: 'jsonl' },
-      heldOut: 0.1,
-      ...settings,
-      onStep: (step, total, loss, tokens) => {
-        state.losses.push(loss);
-        progress.max = total;
-        progress.value = step;
-        const seconds = (performance.now() - t0) / 1000;
-        const left = (seconds / step) * (total - step);
-        const mem = memoryStats();
-        say('train-info', `Step ${step} of ${total}: loss ${loss.toFixed(4)}; ${(tokens / seconds).toFixed(0)} tokens/s; about ${left.toFixed(0)} s left; ${mib(mem.bytesInUse)} in use (peak ${mib(mem.peakBytes)}).`);
-        drawLosses($('loss-chart') as unknown as SVGSVGElement, state.losses);
-      },
-      onEpoch: (epoch, ev) => {
-        const li = document.createElement('li');
-        li.textContent = `Epoch ${epoch + 1}: held-out loss ${ev.loss.toFixed(4)}${ev.accuracy === null ? '' : `, accuracy ${(100 * ev.accuracy).toFixed(1)}%`}`;
-        $('evaluations').append(li);
-      },
-      // Yield to the page between steps: it repaints and hears Stop.
-      between: async () => {
-        await new Promise((r) => setTimeout(r, 0));
-        if (stopRequested) throw new Stopped();
-      },
-    });
-    state.tokensPerSecond = result.tokensPerSecond;
-    offerDownload(result);
-    state.phase = 'done';
-    say('train-info', `Done: ${result.losses.length} steps in ${result.seconds.toFixed(1)} s, ${result.tokensPerSecond.toFixed(0)} tokens/s; ${result.trainable.toLocaleString('en-US')} trainable parameters (${result.split.train} training emails, ${result.split.heldOut} held out).`);
-  } catch (e) {
-    if (e instanceof Stopped) {
-      state.phase = 'stopped';
-      say('train-info', `Stopped after ${state.losses.length} steps; nothing was saved. Train starts again from the beginning.`);
-    } else fail(e);
-  } finally {
-    trainBtn.disabled = false;
-    stopBtn.disabled = true;
-    if (state.phase !== 'done') trainBtn.focus();
+  await runTraining({ model, settings, data, backend: $<HTMLSelectElement>('backend').value as BackendWish });
+}
+
+/** Resumes the run saved in this browser: its model loaded again (the bundled one, or the same folder picked). */
+async function resume(): Promise<void> {
+  say('error', '');
+  const run = await showSavedRun();
+  if (!run) return fail(new Error('Resume: no run is saved in this browser'));
+  if (run.model.source === 'bundled' && (model?.source !== 'bundled' || model.name !== run.model.name)) {
+    $<HTMLSelectElement>('model').value = run.model.name;
+    await load();
   }
+  if (!model) return;
+  if (model.fingerprint !== run.model.fingerprint) {
+    const how = run.model.source === 'folder' ? `choose the folder ${run.model.name} under Model, then Resume` : 'the bundled model changed since';
+    return fail(new Error(`Resume: the saved run was trained on ${run.model.name}, and the model loaded is not that one (${how})`));
+  }
+  writeSettings(run.settings);
+  await runTraining({ model, settings: run.settings, resume: run, backend: $<HTMLSelectElement>('backend').value as BackendWish });
 }
 
-function resetDownload(): void {
-  const a = $<HTMLAnchorElement>('download');
-  if (downloadUrl) URL.revokeObjectURL(downloadUrl);
-  downloadUrl = null;
-  a.removeAttribute('href');
-  a.setAttribute('aria-disabled', 'true');
-  say('result-info', '');
-}
-
-function offerDownload(r: InMemoryResult): void {
-  const a = $<HTMLAnchorElement>('download');
-  downloadUrl = URL.createObjectURL(new Blob([r.delta as BlobPart], { type: 'application/octet-stream' }));
-  a.href = downloadUrl;
-  a.setAttribute('aria-disabled', 'false');
-  const last = r.evaluations.at(-1);
-  say('result-info', `delta.safetensors: ${r.delta.length.toLocaleString('en-US')} bytes. Apply it with: sift merge --base models/${model?.name} --delta delta.safetensors --out merged${last?.accuracy != null ? `. Held-out accuracy ${(100 * last.accuracy).toFixed(1)}%.` : ''}`);
-  a.focus();
-}
-
+initModelPanel(() => void load());
+initDataPanel(() => {});
+initResultPanel();
 $('load').addEventListener('click', () => void load());
 $('train').addEventListener('click', () => void train());
-$('stop').addEventListener('click', () => {
-  stopRequested = true;
-  say('train-info', 'Stopping after this step…');
-});
+$('resume').addEventListener('click', () => void resume());
+$('stop').addEventListener('click', requestStop);
+$('method').addEventListener('change', showMethodControls);
+showMethodControls();
+void showSavedRun().catch((e) => say('resume-info', `The browser's storage cannot be read (${(e as Error).message}): runs are not saved.`));
+void registerOffline();

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createFineTuner, type FineTuner, GradScaler, loraRankForBudget, matchesAny, METHODS, type MethodName } from '@siftjs/sift-optimizer';
+import { type FineTuner, GradScaler, METHODS, type MethodName } from '@siftjs/sift-optimizer';
 import type { Module } from '@siftjs/nn';
 import { manualSeed } from '@siftjs/tensor';
 import { type EncodedExample, makeBatches, type TokenBatch } from '../data/batches.js';
@@ -21,6 +21,7 @@ import { gradientCheckpointingNote, useGradientCheckpointing } from '../train/gr
 import { JsonlLog } from '../train/log.js';
 import { removeOrphans } from '../train/orphans.js';
 import { saveFineTune } from '../train/save-result.js';
+import { buildTuner } from '../train/tuner.js';
 import { readData, readInstructions } from './data-source.js';
 
 export interface FinetuneArgs {
@@ -72,13 +73,9 @@ export async function finetune(a: FinetuneArgs): Promise<void> {
   const batchesFor = (epoch: number) => makeBatches(data.train, { batchSize: a.batchSize, padId, bucketByLength: true, seed: a.seed * 1000 + epoch });
   const heldBatches = makeBatches(data.heldOut, { batchSize: 2 * a.batchSize, padId });
 
-  const common = { method, lr: a.lr, dense: tm.head };
   let tuner: FineTuner;
   try {
-    if (method === 'lora') {
-      const rank = a.loraRank ?? loraRankForBudget(tm.model, tm.loraTargets, sparseBudget(tm.model, tm.siftTargets, a.density));
-      tuner = createFineTuner(tm.model, { ...common, loraRank: rank, loraAlpha: 2 * rank, targets: tm.loraTargets });
-    } else tuner = createFineTuner(tm.model, { ...common, density: a.density, targets: tm.siftTargets });
+    tuner = buildTuner(tm, { method, lr: a.lr, density: a.density, loraRank: a.loraRank });
   } catch (e) {
     tm.model.dispose();
     throw e;
@@ -205,13 +202,6 @@ async function run(a: FinetuneArgs, { method, ckpt, split, tm, tuner, batchesFor
 function holdsFloat16(model: Module): boolean {
   for (const [, p] of model.namedParameters()) if (p.dtype === 'float16') return true;
   return false;
-}
-
-/** SIFT's k over the targets at this density: the budget LoRA is sized to. */
-function sparseBudget(model: Module, targets: string[], density: number): number {
-  let k = 0;
-  for (const [name, p] of model.namedParameters()) if (p.rank >= 2 && matchesAny(name, targets)) k += Math.ceil(density * p.size);
-  return k;
 }
 
 export const TASKS = ['classification', 'causal-lm', 'instruction'] as const;

@@ -1,12 +1,11 @@
 import { join } from 'node:path';
-import { SafetensorsFile, type SaveOptions, saveSafetensors, saveSafetensorsAsync } from '@siftjs/safetensors';
-import type { AdamWOptions, OptimizerState, OptimizerStateDict } from '@siftjs/nn';
-import { DenseFineTuner, type FineTuner, type GradScalerState, loadState, SIFT, saveState, saveStateAsync } from '@siftjs/sift-optimizer';
-import { noGrad, type Tensor } from '@siftjs/tensor';
+import { saveSafetensors, saveSafetensorsAsync } from '@siftjs/safetensors';
+import { DenseFineTuner, type FineTuner, type GradScalerState, SIFT, saveState, saveStateAsync } from '@siftjs/sift-optimizer';
 import { UsageError } from '../errors.js';
 import { beginCheckpointDir, hasCheckpoint, publishCheckpointDir, recoverCheckpointDir } from './checkpoint-dir.js';
 import type { Evaluation } from './evaluate.js';
 import { assertFiniteFile } from './finite.js';
+import { denseState, loadTunerStateFile } from './tuner-state.js';
 
 /** What a checkpoint records besides the tensors: enough to continue the same run, or to finish it. */
 export interface CheckpointMeta {
@@ -85,8 +84,7 @@ export function resumeCheckpoint(dir: string, tuner: FineTuner, settings: Record
       throw new UsageError(`${json}: was made with ${k} = ${JSON.stringify(meta.settings?.[k])}, this run has ${JSON.stringify(v)}`);
     }
   }
-  if (tuner instanceof SIFT) loadState(tuner, join(dir, STATE_FILE));
-  else if (tuner instanceof DenseFineTuner) loadDenseState(tuner, join(dir, STATE_FILE));
+  if (tuner instanceof SIFT || tuner instanceof DenseFineTuner) loadTunerStateFile(tuner, join(dir, STATE_FILE));
   return meta;
 }
 
@@ -95,45 +93,4 @@ export function loadCheckpoint(dir: string, tuner: FineTuner, settings: Record<s
   const meta = resumeCheckpoint(dir, tuner, settings);
   if (!meta) throw new UsageError(`${dir}: no checkpoint to resume from`);
   return meta;
-}
-
-/** The trained parameters and AdamW's state of a dense method, as safetensors (numbers in the metadata). */
-function denseState(tuner: DenseFineTuner): [Record<string, Tensor>, SaveOptions] {
-  const sd = tuner.stateDict();
-  const tensors: Record<string, Tensor> = {};
-  const numbers: Record<string, Record<string, number>> = {};
-  for (const t of tuner.trainable) tensors[`param/${t.name}`] = t.param;
-  for (const [i, s] of Object.entries(sd.state)) {
-    for (const [k, v] of Object.entries(s)) {
-      if (typeof v === 'number') (numbers[i] ??= {})[k] = v;
-      else tensors[`state/${i}/${k}`] = v;
-    }
-  }
-  return [tensors, { metadata: { groups: JSON.stringify(sd.paramGroups), numbers: JSON.stringify(numbers) } }];
-}
-
-function loadDenseState(tuner: DenseFineTuner, path: string): void {
-  const file = SafetensorsFile.open(path);
-  try {
-    const meta = file.metadata;
-    const state: Record<number, OptimizerState> = {};
-    for (const [i, nums] of Object.entries(JSON.parse(meta.numbers ?? '{}') as Record<string, Record<string, number>>)) state[Number(i)] = { ...nums };
-    const loaded: Tensor[] = [];
-    for (const name of file.keys()) {
-      const t = file.read(name);
-      loaded.push(t);
-      if (name.startsWith('param/')) {
-        const target = tuner.trainable.find((x) => x.name === name.slice(6));
-        if (!target) throw new UsageError(`${path}: holds ${name.slice(6)}, which this run does not train`);
-        noGrad(() => target.param.copy_(t.cast(target.param.dtype)));
-      } else {
-        const [, i, key] = name.split('/');
-        (state[Number(i)] ??= {})[key] = t;
-      }
-    }
-    tuner.loadStateDict({ state, paramGroups: JSON.parse(meta.groups ?? '[]') } as OptimizerStateDict<AdamWOptions>);
-    for (const t of loaded) t.dispose();
-  } finally {
-    file.close();
-  }
 }

@@ -1,6 +1,6 @@
 import { LRScheduler, linearWarmupLinearDecay } from '@siftjs/nn';
 import { type FineTuner, type GradScaler, NonFiniteError } from '@siftjs/sift-optimizer';
-import { concat, keep, manualSeed, memoryStats, noGrad, resetPeakBytes, scope, type Tensor } from '@siftjs/tensor';
+import { concat, getRngState, keep, manualSeed, memoryStats, noGrad, resetPeakBytes, type RngState, scope, setRngState, type Tensor } from '@siftjs/tensor';
 import type { TokenBatch } from '../data/batches.js';
 import type { TaskModel } from '../model-dir.js';
 import { type Evaluation, evaluateAsync } from './evaluate.js';
@@ -25,6 +25,17 @@ export interface FitOptions {
   quiet?: boolean;
   /** Resume: epochs already done (their batches are skipped; the schedule continues). */
   startEpoch?: number;
+  /**
+   * Resume inside an epoch: steps already done in all (overrides `startEpoch`); that epoch's first batches are
+   * skipped, and `rngState` (what `afterStep` was given with that step) puts the generator where it was.
+   */
+  startStep?: number;
+  rngState?: RngState;
+  /**
+   * Called after each step (its update applied, its loss read): the state to save for a resume at `step` — the
+   * tuner's state, the generator's (`rng`, taken before anything else draws from it) and the divergence reference.
+   */
+  afterStep?: (step: number, run: { epoch: number; loss: number; startLoss: number | undefined; rng: RngState }) => void | Promise<void>;
   /** Stop after this many epochs in all (a checkpoint is left for a later resume). */
   stopAfter?: number;
   /** Re-seeds the generator (dropout) at the start of each epoch, so a run resumed at an epoch boundary matches. */
@@ -80,12 +91,13 @@ export interface FitResult {
  */
 export async function fitLoop(o: FitOptions): Promise<FitResult> {
   const { task, tuner } = o;
-  const start = o.startEpoch ?? 0;
   const perEpoch = o.batchesFor(0).length;
   const total = perEpoch * o.epochs;
+  const first = o.startStep ?? (o.startEpoch ?? 0) * perEpoch;
+  const start = Math.floor(first / perEpoch);
   for (const g of tuner.paramGroups) g.lr = o.lr;
   const sched = new LRScheduler(tuner, linearWarmupLinearDecay(Math.round((o.warmupFraction ?? 0.06) * total), total));
-  for (let s = 0; s < start * perEpoch - (o.skippedBefore ?? 0); s++) sched.step();
+  for (let s = 0; s < first - (o.skippedBefore ?? 0); s++) sched.step();
   const before = memoryStats().bytesInUse;
   const measured = resetPeakBytes();
   const losses: number[] = [];
@@ -93,7 +105,7 @@ export async function fitLoop(o: FitOptions): Promise<FitResult> {
   const bar = o.quiet ? null : (o.progress?.(o.label ?? tuner.method, total) ?? null);
   const t0 = performance.now();
   let tokens = 0;
-  let step = start * perEpoch;
+  let step = first;
   const end = Math.min(o.epochs, o.stopAfter ?? o.epochs);
   const watch = new StepWatch(tuner, o.divergence === undefined ? 100 : o.divergence, o.startLoss, !o.scaler);
   const scaler = o.scaler;
@@ -102,7 +114,9 @@ export async function fitLoop(o: FitOptions): Promise<FitResult> {
   try {
     for (let epoch = start; epoch < end; epoch++) {
       manualSeed((o.seed ?? 0) * 7919 + epoch);
-      for (const b of o.batchesFor(epoch)) {
+      const skip = epoch === start ? first - start * perEpoch : 0;
+      if (skip > 0 && o.rngState) setRngState(o.rngState);
+      for (const b of o.batchesFor(epoch).slice(skip)) {
         const t = batchTensors(b);
         const { loss, logits } = task.forward(t.ids, t.mask, t.labels);
         logits.dispose();
@@ -135,6 +149,7 @@ export async function fitLoop(o: FitOptions): Promise<FitResult> {
         step++;
         o.log.write({ method: tuner.method, epoch, step, loss: value, lr: tuner.paramGroups[0].lr });
         bar?.update(step, value, tokens / ((performance.now() - t0) / 1000));
+        await o.afterStep?.(step, { epoch, loss: value, startLoss: watch.startLoss, rng: getRngState() });
       }
       await watch.settle(); // the epoch's last update, before it is evaluated and saved
       const ev = await evaluateAsync(task, o.heldOut);

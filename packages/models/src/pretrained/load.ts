@@ -1,6 +1,6 @@
 import type { Module } from '@siftjs/nn';
-import type { Located, SafetensorsFile } from '@siftjs/safetensors';
-import { ownTensors, readInto, storedShapes, type WithFiles } from '../checkpoint.js';
+import { type Located, SafetensorsError, type SafetensorsFile } from '@siftjs/safetensors';
+import { ownTensors, readInto, readIntoAsync, storedShapes, type WithFiles } from '../checkpoint.js';
 import { CheckpointError } from './errors.js';
 import type { CheckpointLayout } from './layout.js';
 import { planFailed, planLoad } from './plan.js';
@@ -69,6 +69,43 @@ export function coversEveryParameter(model: Module, dir: string, layout: Checkpo
   return !planFailed(plan) && plan.initialised.length === 0;
 }
 
+/**
+ * `loadPretrained` from safetensors files already open that read asynchronously (a browser's Blobs: a picked folder's
+ * model.safetensors, or the shards of its index), tensor by tensor. `where` names them in errors and the notice. A
+ * tensor held by two of the files is a SafetensorsError naming both.
+ */
+export async function loadPretrainedFilesAsync(
+  model: Module,
+  files: readonly SafetensorsFile[],
+  layout: CheckpointLayout,
+  name: string,
+  where: string,
+  opts: LoadOptions = {},
+): Promise<LoadReport> {
+  const located = new Map<string, Located>();
+  const shapes = new Map<string, number[]>();
+  const byPath = new Map(files.map((f) => [f.path, f]));
+  for (const f of files) {
+    for (const key of f.keys()) {
+      const before = located.get(key);
+      if (before) throw new SafetensorsError(f.path, `holds tensor '${key}', which ${before.file} holds too`);
+      located.set(key, { file: f.path, key });
+      shapes.set(key, f.info(key).shape);
+    }
+  }
+  const plan = planLoad(ownTensors(model), shapes, layout, opts.strict ?? false);
+  if (planFailed(plan)) throw new CheckpointError(where, name, plan);
+  await readIntoAsync(model, located, plan.reads, (file) => byPath.get(file)!);
+  return reported(where, name, plan, opts);
+}
+
+function reported(dir: string, name: string, plan: ReturnType<typeof planLoad>, opts: LoadOptions): LoadReport {
+  const report: LoadReport = { initialised: plan.initialised, unused: plan.unused, ignored: plan.ignored, renamed: plan.renamed };
+  const notice = loadNotice(dir, name, report);
+  if (notice) (opts.onNotice ?? ((m: string) => console.warn(m)))(notice, report);
+  return report;
+}
+
 function loadPlanned(
   model: Module,
   dir: string,
@@ -82,8 +119,5 @@ function loadPlanned(
   const plan = planLoad(ownTensors(model), shapes, layout, opts.strict ?? false);
   if (planFailed(plan)) throw new CheckpointError(dir, name, plan);
   readInto(model, located, plan.reads, files);
-  const report: LoadReport = { initialised: plan.initialised, unused: plan.unused, ignored: plan.ignored, renamed: plan.renamed };
-  const notice = loadNotice(dir, name, report);
-  if (notice) (opts.onNotice ?? ((m: string) => console.warn(m)))(notice, report);
-  return report;
+  return reported(dir, name, plan, opts);
 }

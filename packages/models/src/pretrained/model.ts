@@ -1,10 +1,10 @@
 import { init, Module, setGradientCheckpointing } from '@siftjs/nn';
 import { type DType, withDefaultDtype } from '@siftjs/tensor';
-import { saveWeights, saveWeightsAsync } from '../checkpoint.js';
+import { saveWeights, saveWeightsAsync, weightsFiles } from '../checkpoint.js';
 import { type RawConfig, readConfig } from '../config.js';
 import type { CheckpointLayout } from './layout.js';
 import type { SafetensorsFile } from '@siftjs/safetensors';
-import { coversEveryParameter, type LoadOptions, type LoadReport, loadPretrained, loadPretrainedFile } from './load.js';
+import { coversEveryParameter, type LoadOptions, type LoadReport, loadPretrained, loadPretrainedFile, loadPretrainedFilesAsync } from './load.js';
 
 export interface FromPretrainedOptions extends LoadOptions {
   /** config.json fields to override before the model is built (num_labels, pad_token_id…), as transformers' kwargs. */
@@ -108,6 +108,15 @@ export abstract class PretrainedModel<C extends object = object> extends Module 
     return loadPretrainedFile(this, file, this.checkpointLayout, this.architecture, opts);
   }
 
+  /**
+   * `loadPretrainedWeights` from safetensors files already open that read asynchronously (`SafetensorsFile.fromBlob`:
+   * a folder the user picked in a browser — model.safetensors, or every shard of its index), one tensor at a time.
+   * `where` names the folder in errors.
+   */
+  loadPretrainedWeightsFromAsync(files: readonly SafetensorsFile[], where: string, opts: LoadOptions = {}): Promise<LoadReport> {
+    return loadPretrainedFilesAsync(this, files, this.checkpointLayout, this.architecture, where, opts);
+  }
+
   /** config.json as savePretrained writes it. */
   configJson(): Record<string, unknown> {
     return { model_type: this.modelType, architectures: [this.architecture], ...this.config };
@@ -121,6 +130,11 @@ export abstract class PretrainedModel<C extends object = object> extends Module 
   /** `savePretrained` from any backend (WebGPU included): the same files, read with `await toArray()`. */
   savePretrainedAsync(dir: string): Promise<void> {
     return saveWeightsAsync(this, dir, this.configJson());
+  }
+
+  /** What `savePretrainedAsync` writes, in memory: config.json's text and model.safetensors' bytes (a browser's download). */
+  savePretrainedFiles(): Promise<{ config: string; weights: Uint8Array }> {
+    return weightsFiles(this, this.configJson());
   }
 }
 
