@@ -6,9 +6,12 @@
  * python3-torch) on the same architecture and batch — full fine-tuning and LoRA, float32 and bfloat16 — and GPT-2
  * small (124M): SIFT with bfloat16 weights and checkpointing against float32 without.
  *
- *   node --import tsx benchmarks/suites/tinyllama.ts [--layers 22] [--seq 256] [--steps 3] [--skip-torch] [--torch-timeout 900]
+ *   node --import tsx benchmarks/suites/tinyllama.ts [--layers 22] [--seq 256] [--steps 3] [--skip-torch] [--torch-only]
+ *       [--torch-timeout 900]
  *
- * Every configuration runs in its own process, so its peak RSS is its own. Writes benchmarks/results/tinyllama.{json,md}.
+ * Every configuration runs in its own process, so its peak RSS is its own, and records the 1-minute load average at
+ * its start (step times on a shared machine move with it). `--torch-only` adds the PyTorch rows to the siftjs rows of
+ * the last run's tinyllama.json (each row keeps its own load). Writes benchmarks/results/tinyllama.{json,md}.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -104,6 +107,8 @@ interface Row {
   tokensPerSecond: number | null;
   note?: string;
   byDtype?: Partial<Record<DType, number>>;
+  /** The 1-minute load average when the configuration started. */
+  load?: number;
 }
 
 /** One SIFT configuration of siftjs, in this process (run as a child). */
@@ -162,11 +167,12 @@ if (only) {
 }
 
 function child(which: string): Row {
+  const load = os.loadavg()[0];
   const script = fileURLToPath(import.meta.url);
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--conditions', 'source', script, ...args, '--run', which], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
   const line = r.stdout.split('\n').find((l) => l.startsWith('ROW '));
   if (!line) throw new Error(`tinyllama: the ${which} run failed:\n${r.stdout}`);
-  return JSON.parse(line.slice(4)) as Row;
+  return { ...(JSON.parse(line.slice(4)) as Row), load };
 }
 
 /** MemAvailable from /proc/meminfo (bytes), or Infinity where there is none. */
@@ -176,7 +182,9 @@ function memAvailable(): number {
 }
 
 function torchRun(method: 'full' | 'lora', dtype: 'float32' | 'bfloat16'): Row {
-  const base: Row = { system: 'PyTorch', model: `TinyLlama-1.1B configuration${layers === 22 ? '' : ` (${layers} layers)`}`, method: method === 'full' ? 'full fine-tuning (AdamW)' : 'LoRA r=12 on every projection', dtype, checkpointing: true, trainable: null, peakRss: null, accountedPeak: null, stepSeconds: [], tokensPerSecond: null };
+  const load = os.loadavg()[0];
+  const base: Row = {
+    load, system: 'PyTorch', model: `TinyLlama-1.1B configuration${layers === 22 ? '' : ` (${layers} layers)`}`, method: method === 'full' ? 'full fine-tuning (AdamW)' : 'LoRA r=12 on every projection', dtype, checkpointing: true, trainable: null, peakRss: null, accountedPeak: null, stepSeconds: [], tokensPerSecond: null };
   // Full fine-tuning keeps weights, gradients and AdamW's two moments: 16 bytes a parameter in float32, 8 in bfloat16.
   const params = 1.1e9 * (layers / 22);
   const need = method === 'full' ? params * (dtype === 'float32' ? 16 : 8) : 0;
@@ -192,15 +200,20 @@ function torchRun(method: 'full' | 'lora', dtype: 'float32' | 'bfloat16'): Row {
   return { ...base, trainable: j.trainable, peakRss: j.peakRssBytes, stepSeconds: j.stepSeconds, tokensPerSecond: j.tokensPerSecond };
 }
 
-log(`writing/reading the model in ${dir}`);
-const t0 = performance.now();
-ensureModel(dir);
-log(`  model ready in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+const out = fileURLToPath(new URL('../results/', import.meta.url));
 const rows: Row[] = [];
-for (const which of ['llama', 'gpt2-f32', 'gpt2-bf16']) {
-  log(`siftjs ${which}`);
-  rows.push(child(which));
-  log(`  ${JSON.stringify(rows.at(-1))}`);
+if (args.includes('--torch-only')) {
+  rows.push(...(JSON.parse(readFileSync(`${out}tinyllama.json`, 'utf8')) as { rows: Row[] }).rows.filter((r) => r.system === 'siftjs'));
+} else {
+  log(`writing/reading the model in ${dir}`);
+  const t0 = performance.now();
+  ensureModel(dir);
+  log(`  model ready in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  for (const which of ['llama', 'gpt2-f32', 'gpt2-bf16']) {
+    log(`siftjs ${which}`);
+    rows.push(child(which));
+    log(`  ${JSON.stringify(rows.at(-1))}`);
+  }
 }
 if (!args.includes('--skip-torch')) {
   for (const [method, dtype] of [['lora', 'bfloat16'], ['lora', 'float32'], ['full', 'bfloat16'], ['full', 'float32']] as const) {
@@ -216,15 +229,15 @@ const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const table = (model: string) =>
   rows
     .filter((r) => r.model.startsWith(model))
-    .map((r) => `| ${r.system} | ${r.method} | ${r.dtype} | ${r.checkpointing ? 'on' : 'off'} | ${r.trainable?.toLocaleString('en-US') ?? '–'} | ${gib(r.peakRss)} | ${gib(r.accountedPeak)} | ${r.tokensPerSecond === null ? '–' : r.tokensPerSecond.toFixed(1)} | ${r.stepSeconds.map((s) => s.toFixed(1)).join(', ') || '–'} | ${r.note ?? ''} |`);
-const head = ['| system | method | weights | checkpointing | trainable | peak RSS | accounted peak | tokens/s | step seconds | note |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |'];
+    .map((r) => `| ${r.system} | ${r.method} | ${r.dtype} | ${r.checkpointing ? 'on' : 'off'} | ${r.trainable?.toLocaleString('en-US') ?? '–'} | ${gib(r.peakRss)} | ${gib(r.accountedPeak)} | ${r.tokensPerSecond === null ? '–' : r.tokensPerSecond.toFixed(1)} | ${r.stepSeconds.map((s) => s.toFixed(1)).join(', ') || '–'} | ${r.load?.toFixed(1) ?? '–'} | ${r.note ?? ''} |`);
+const head = ['| system | method | weights | checkpointing | trainable | peak RSS | accounted peak | tokens/s | step seconds | load | note |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |'];
 const lines = [
   `# SIFT on a 1.1B LLaMA, bfloat16 weights and gradient checkpointing (${date})`,
   '',
   `Host: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / GiB).toFixed(0)} GiB, Node ${process.version}; siftjs backend: ${getBackend().info().name}.`,
   `Model: the TinyLlama-1.1B configuration (${layers} layers, hidden 2048, intermediate 5632, 32 heads, 4 KV heads, vocab 32000), random weights stored as bfloat16 safetensors; one batch of 1 × ${seq} tokens per step (causal LM loss), ${steps} steps; tokens/s over the steps after the first (the first selects).`,
   'siftjs: loaded without widening, SIFT density 1% on every projection (q, k, v, o, gate, up, down), gradient checkpointing per block. PyTorch (benchmarks/peers/torch_tinyllama.py, the same architecture written from its definition, checkpointing per block): full fine-tuning and LoRA r=12 on every projection, AdamW, in float32 and in bfloat16, all cores.',
-  '"peak RSS" is the process\'s (each configuration in its own); "accounted peak" the siftjs backend\'s own count of tensor bytes.',
+  '"peak RSS" is the process\'s (each configuration in its own); "accounted peak" the siftjs backend\'s own count of tensor bytes; "load" the 1-minute load average when the configuration started (this 2-core machine was shared: step times move with it, bytes do not).',
   `Regenerate: \`node --import tsx --conditions source benchmarks/suites/tinyllama.ts${args.length ? ` ${args.join(' ')}` : ''}\`.`,
   '',
   ...head,
@@ -236,7 +249,6 @@ const lines = [
   ...table('GPT-2'),
   '',
 ];
-const out = fileURLToPath(new URL('../results/', import.meta.url));
 mkdirSync(out, { recursive: true });
 const json = { date, host: { cpu, cpus: os.cpus().length, node: process.version, memory: os.totalmem() }, layers, seq, steps, rows };
 for (const [ext, text] of [['json', `${JSON.stringify(json, null, 2)}\n`], ['md', lines.join('\n')]] as const) {
