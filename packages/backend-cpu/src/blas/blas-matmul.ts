@@ -1,4 +1,5 @@
-import type { BlasCall, KernelPool } from '../threads/pool.js';
+import type { BlasCall } from '../threads/blas-batch.js';
+import type { KernelPool } from '../threads/pool.js';
 import type { Cblas } from './cblas.js';
 
 /**

@@ -1,6 +1,7 @@
 import { type Gemm, makeGemm } from '../kernels/matmul/gemm.js';
 import { SIMD_SCRATCH_BYTES, instantiateKernel, makeSimdGemm, simdScratchAt } from '../kernels/matmul/gemm-simd.js';
 import type { BlasForWorkers } from '../blas/cblas.js';
+import type { BlasBatchJob, BlasCall } from './blas-batch.js';
 import type { WasmKernels } from '../runtime/tiers.js';
 import type { RowJob, RowWork } from './row-job.js';
 import { workerLoop } from './worker-loop.js';
@@ -9,27 +10,7 @@ const SLOT = 16;
 /** Float64 arguments of a row job (see row-jobs.ts), shared with the workers. */
 const ARGS = 16;
 
-/**
- * A batch of products through the BLAS, one call per item (3 int32 in the heap: element offsets of A, B and C), each
- * call on its thread alone: op(A) is m×k, op(B) k×n, C m×n with rows of n.
- */
-export interface BlasBatchJob {
-  m: number;
-  n: number;
-  k: number;
-  lda: number;
-  ldb: number;
-  transA: boolean;
-  transB: boolean;
-  float64: boolean;
-  listOffset: number;
-  items: number;
-}
-
-/** One BLAS call of a batch: C = op(A)·op(B) at element offsets of `data` (worker-loop.ts gives the workers theirs). */
-export type BlasCall = (transA: boolean, transB: boolean, m: number, n: number, k: number, data: Float32Array | Float64Array, a: number, lda: number, b: number, ldb: number, c: number, ldc: number) => void;
-
-
+/** A matmul split into blocks of the output (work items of 5 int32, see worker-loop.ts). */
 export interface MatmulJob {
   M: number;
   N: number;

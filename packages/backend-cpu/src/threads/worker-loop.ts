@@ -1,5 +1,5 @@
 import type { Gemm } from '../kernels/matmul/gemm.js';
-import type { BlasCall } from './pool.js';
+import type { BlasCall } from './blas-batch.js';
 
 /**
  * The body of a matmul worker thread. Like `makeGemm` it is self-contained — workers are built from its source
