@@ -1,5 +1,5 @@
 import { Embedding, LayerNorm, Linear, Module, parameter, RMSNorm } from '@siftjs/nn';
-import { full, manualSeed, noGrad, tensor, type Tensor, withDefaultDtype } from '@siftjs/tensor';
+import { DTypeNotImplementedError, full, manualSeed, noGrad, tensor, type Tensor, withDefaultDtype } from '@siftjs/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
 import { roundHalf } from '../support/half.js';
@@ -72,5 +72,17 @@ describe.each(backendsUnderTest().filter((b) => b.half))('Module.to on $name', (
     expect(gh).toEqual(gw.map((v) => roundHalf(v, 'bfloat16')));
     half.dispose();
     wide.dispose();
+  });
+});
+
+describe.each(backendsUnderTest().filter((b) => !b.half))('Module.to on $name (no half storage there yet)', (backend) => {
+  beforeAll(() => backend.start());
+
+  it('to(bfloat16) is refused with a DTypeNotImplementedError; to(float32) of a float32 module changes nothing', () => {
+    const m = new Linear(2, 2);
+    const w = m.weight;
+    expect(m.to('float32').weight).toBe(w);
+    expect(() => m.to('bfloat16')).toThrow(DTypeNotImplementedError);
+    m.dispose();
   });
 });

@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import * as T from '@siftjs/tensor';
-import type { HalfDType, Tensor } from '@siftjs/tensor';
-import { beforeAll, describe, expect } from 'vitest';
+import { DTypeNotImplementedError, type HalfDType, type Tensor } from '@siftjs/tensor';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as ref from '../reference/index.js';
 import { axesArb, broadcastPairArb, refArb, refsArb, shapeArb, type ValueOptions, weightsArb } from '../support/arbitraries.js';
 import { backendsUnderTest } from '../support/backends.js';
@@ -358,5 +358,15 @@ describe.each(backendsUnderTest().filter((b) => b.half))('cast between every pai
         });
       }
     }
+  });
+});
+
+describe.each(backendsUnderTest().filter((b) => !b.half))('half-precision ops on $name (no half storage there yet)', (backend) => {
+  beforeAll(() => backend.start());
+
+  it.each(HALVES)('a cast to %s is refused with a DTypeNotImplementedError naming the backend', (dtype) => {
+    const x = T.tensor([1, 2]);
+    expect(() => x.cast(dtype)).toThrow(DTypeNotImplementedError);
+    x.dispose();
   });
 });

@@ -135,10 +135,10 @@ export function float32BitsToBFloat16Bits(u: number): number {
 
 // ---------------------------------------------------------------------------------------- bulk
 
-let f16Table: Float32Array | null = null;
+let f16Table: Uint32Array | null = null;
 
-/** float32 of every float16 pattern (256 KiB, built once): widening is then one load per element. */
-function float16Table(): Float32Array {
+/** float32 bits of every float16 pattern (256 KiB, built once): widening is then one load per element. */
+function float16Table(): Uint32Array {
   if (f16Table) return f16Table;
   const bits = new Uint32Array(65536);
   for (let h = 0; h < 65536; h++) {
@@ -151,20 +151,21 @@ function float16Table(): Float32Array {
       bits[h] = sign | f32Bits[0];
     } else bits[h] = sign | ((e + 112) << 23) | (m << 13);
   }
-  return (f16Table = new Float32Array(bits.buffer));
+  return (f16Table = bits);
 }
 
 /**
- * Half bit patterns → their values as float32 (exact). `out` may be given (same length) to write into.
+ * Half bit patterns → their values as float32 (exact, a NaN's payload kept: the bits move as integers, since a
+ * float register may quiet a signalling NaN). `out` may be given (same length) to write into.
  */
 export function halfBitsToFloat32Array(bits: Uint16Array, dtype: HalfDType, out: Float32Array = new Float32Array(bits.length)): Float32Array {
   checkLength(bits.length, out.length);
+  const o = new Uint32Array(out.buffer, out.byteOffset, out.length);
   if (dtype === 'bfloat16') {
-    const o = new Uint32Array(out.buffer, out.byteOffset, out.length);
     for (let i = 0; i < bits.length; i++) o[i] = bits[i] << 16;
   } else {
     const t = float16Table();
-    for (let i = 0; i < bits.length; i++) out[i] = t[bits[i]];
+    for (let i = 0; i < bits.length; i++) o[i] = t[bits[i]];
   }
   return out;
 }

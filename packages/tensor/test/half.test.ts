@@ -80,6 +80,10 @@ describe.each(IMPLS)('$f.name', ({ f, widen, narrow, narrowF32Bits }) => {
         expect(Number.isNaN(widen(b)), `0x${b.toString(16)}`).toBe(true);
         expect(Number.isNaN(bulk[b]), `bulk 0x${b.toString(16)}`).toBe(true);
         expect(bulkBits[b] >>> 31, `bulk 0x${b.toString(16)} keeps its sign`).toBe(b >> 15);
+        // the payload too, signalling NaNs staying signalling: widening is exact on the bits
+        const payload = f.mantBits === 10 ? (b & 0x3ff) << 13 : (b & 0x7f) << 16;
+        const want = (((b & 0x8000) << 16) | 0x7f800000 | payload) >>> 0;
+        if (bulkBits[b] !== want) expect(bulkBits[b].toString(16), `bulk 0x${b.toString(16)} keeps its payload`).toBe(want.toString(16));
       } else {
         if (!Object.is(widen(b), want)) expect(widen(b), `0x${b.toString(16)}`).toBe(want);
         if (!Object.is(bulk[b], want)) expect(bulk[b], `bulk 0x${b.toString(16)}`).toBe(want);
