@@ -48,6 +48,10 @@ describe('sift finetune --dtype float16', () => {
     const resumed = join(root, 'resumed');
     await main(['node', 'sift', ...args(resumed), '--stop-after', '1']);
     expect(existsSync(join(resumed, 'metrics.json'))).toBe(false);
+    // Resuming without --dtype is another run (float32 weights): refused, naming the setting.
+    const other = await siftInProcess([...args(resumed).slice(0, -2), '--resume']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/was made with dtype = "float16", this run has the default/);
     await main(['node', 'sift', ...args(resumed), '--resume']);
     expect(bits(resumed, 'delta.safetensors')).toEqual(bits(whole, 'delta.safetensors'));
     expect(JSON.parse(readFileSync(join(resumed, 'metrics.json'), 'utf8')).skippedSteps).toBe(skips.length);

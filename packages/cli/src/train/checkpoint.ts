@@ -79,10 +79,12 @@ export function resumeCheckpoint(dir: string, tuner: FineTuner, settings: Record
   const meta = recoverCheckpointDir<CheckpointMeta>(dir, STATE_FILE);
   if (!meta) return null;
   const json = join(dir, 'checkpoint.json');
-  for (const [k, v] of Object.entries(settings)) {
-    if (JSON.stringify(meta.settings?.[k]) !== JSON.stringify(v)) {
-      throw new UsageError(`${json}: was made with ${k} = ${JSON.stringify(meta.settings?.[k])}, this run has ${JSON.stringify(v)}`);
-    }
+  // Both ways: a setting the checkpoint has and this run leaves at its default (--dtype) differs as much as one
+  // this run sets; a setting neither names is the same default.
+  const say = (v: unknown) => (v === undefined ? 'the default' : JSON.stringify(v));
+  for (const k of new Set([...Object.keys(settings), ...Object.keys(meta.settings ?? {})])) {
+    const [was, now] = [meta.settings?.[k], settings[k]];
+    if (JSON.stringify(was) !== JSON.stringify(now)) throw new UsageError(`${json}: was made with ${k} = ${say(was)}, this run has ${say(now)}`);
   }
   if (tuner instanceof SIFT || tuner instanceof DenseFineTuner) loadTunerStateFile(tuner, join(dir, STATE_FILE));
   return meta;
