@@ -1,7 +1,7 @@
 import type { PretrainedModel, RawConfig } from '@siftjs/models';
 import type { SafetensorsFile } from '@siftjs/safetensors';
 import { type FineTuner, type MethodName, SIFT } from '@siftjs/sift-optimizer';
-import { manualSeed, type RngState } from '@siftjs/tensor';
+import { getRngState, manualSeed, type RngState } from '@siftjs/tensor';
 import { makeBatches } from '../data/batches.js';
 import { encodeExamples } from '../data/encode.js';
 import { DataError } from '../data/errors.js';
@@ -167,7 +167,8 @@ export async function finetuneInMemory(o: InMemoryFinetune): Promise<InMemoryRes
         },
         afterEpoch: async (epoch, ev, run) => {
           o.onEpoch?.(epoch, ev);
-          await save((epoch + 1) * perEpoch, { startLoss: run.startLoss, rng: { seed: [0, 0], offset: 0 } }, { ...ev, epoch });
+          // The generator's state is kept for form's sake: a resume at an epoch's end re-seeds for the next epoch.
+          await save((epoch + 1) * perEpoch, { startLoss: run.startLoss, rng: getRngState() }, { ...ev, epoch });
           savedAt = (epoch + 1) * perEpoch;
           if (o.shouldStop?.() === true && savedAt < total) throw new StopRun();
         },
