@@ -29,7 +29,7 @@ describe('copy: WebAssembly copy32 and the TypeScript loop', () => {
     const two = new CpuBackend({ threads: 2, blas: false });
     await two.init();
     afterAll(() => two.dispose());
-    const n = 100_003;
+    const n = 600_011; // past a streaming job's first chunk (256K elements, threads/chunks.ts)
     const data = values(5, n, true);
     for (const strides of [[1], [0]]) {
       const x = { storage: two.upload('float32', data), dtype: 'float32' as const, shape: [n], strides, offset: 0 };

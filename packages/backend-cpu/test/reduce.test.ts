@@ -23,7 +23,7 @@ describe('reduce: WebAssembly SIMD sums', () => {
   );
 
   it('a sum longer than a row job\'s chunk (summed in chunks over the threads) gives the TypeScript kernel\'s bits', () => {
-    const n = 200_003;
+    const n = 600_011; // past a streaming job's first chunk (256K elements, threads/chunks.ts)
     const data = values(11, n, false).map((v, i) => v + (i % 7) * 1e3);
     const [ra, rb] = [simd, ts].map((be) => {
       const x = view(be, data, [n], [], false);

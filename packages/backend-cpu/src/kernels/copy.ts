@@ -1,7 +1,7 @@
 import { type BackendStorage, type View, sizeOf } from '@siftjs/tensor';
 import type { CpuContext } from '../runtime/context.js';
 import type { WasmKernels } from '../runtime/tiers.js';
-import { chunkItems } from '../threads/chunks.js';
+import { STREAM_ITEM, chunkItems } from '../threads/chunks.js';
 import { collapse, forEachRow } from './support/strided.js';
 import { contiguousGeometry, copyStrided } from './support/copy-strided.js';
 
@@ -24,9 +24,9 @@ export function copy(cpu: CpuContext, x: View): BackendStorage {
     const base = cpu.array(x.storage).byteOffset;
     let at = cpu.array(out).byteOffset;
     const all = cpu.simd.all;
-    if (rows === 1 && r === 1 && all && cols > chunkItems(1)) {
+    if (rows === 1 && r === 1 && all && cols > chunkItems(1) * STREAM_ITEM) {
       // One long run (a contiguous view, or a broadcast value such as an expanded loss gradient): over the threads.
-      cpu.rowJob(all, copyJob, [base + x.offset * 4, at, sCol], cols, 1);
+      cpu.rowJob(all, copyJob, [base + x.offset * 4, at, sCol, cols], Math.ceil(cols / STREAM_ITEM), 1);
       return out;
     }
     const outer = { shape: [...walk.shape.slice(0, Math.max(0, r - 2)), 1], strides: [[...walk.strides[0].slice(0, Math.max(0, r - 2)), 0]] };
@@ -41,9 +41,11 @@ export function copy(cpu: CpuContext, x: View): BackendStorage {
 }
 
 /**
- * Row job (threads/row-jobs.ts) over elements of one run of 4-byte elements: src, dst (byte offsets), the source's
- * element stride (1, or 0 for a broadcast value). Self-contained: workers run its source text.
+ * Row job (threads/row-jobs.ts) over items of 8 elements (threads/chunks.ts, STREAM_ITEM) of one run of 4-byte
+ * elements: src, dst (byte offsets), the source's element stride (1, or 0 for a broadcast value), the run's length.
+ * Self-contained: workers run its source text.
  */
 export function copyJob(k: WasmKernels, a: Float64Array, r0: number, r1: number): void {
-  k.elementwise.copy32(a[0] + r0 * a[2] * 4, a[1] + r0 * 4, 1, r1 - r0, 0, a[2], 0);
+  const [e0, e1] = [r0 * 8, Math.min(a[3], r1 * 8)];
+  k.elementwise.copy32(a[0] + e0 * a[2] * 4, a[1] + e0 * 4, 1, e1 - e0, 0, a[2], 0);
 }

@@ -2,7 +2,7 @@ import { type BackendStorage, type ReduceOp, type TypedArray, type View, sizeOf,
 import type { CpuContext } from '../runtime/context.js';
 import type { CpuHeap } from '../runtime/heap.js';
 import type { WasmKernels } from '../runtime/tiers.js';
-import { chunkItems } from '../threads/chunks.js';
+import { STREAM_ITEM, chunkItems } from '../threads/chunks.js';
 import { forEachOutput } from './support/axes.js';
 import { type Geometry, forEachRow } from './support/strided.js';
 import { type ElementwiseKernels, MIN_ROW } from './wasm/elementwise-f32.js';
@@ -71,7 +71,7 @@ function innerSumSimd(cpu: CpuContext, k: ElementwiseKernels, x: Float32Array, g
   const s = kept.strides[0][kept.strides[0].length - 1];
   const sums: number[] = [];
   forEachRow(kept, [g.offset], (off, len) => {
-    for (let j = 0, base = off[0]; j < len; j++, base += s) sums.push(n > chunkItems(1) && cpu.simd.all ? longSum(cpu, xAt + base * 4, n) : k.sum(xAt + base * 4, n));
+    for (let j = 0, base = off[0]; j < len; j++, base += s) sums.push(n > chunkItems(1) * STREAM_ITEM && cpu.simd.all ? longSum(cpu, xAt + base * 4, n) : k.sum(xAt + base * 4, n));
   });
   // The heap may have grown for a long sum's partials: write through a fresh view.
   new Float32Array(cpu.heap.memory.buffer, outAt, sums.length).set(sums);
@@ -80,11 +80,12 @@ function innerSumSimd(cpu: CpuContext, k: ElementwiseKernels, x: Float32Array, g
 
 /** Σ of n float32 at byte xAt: fixed chunks summed over the threads into float64 partials, added in chunk order. */
 function longSum(cpu: CpuContext, xAt: number, n: number): number {
+  const items = Math.ceil(n / STREAM_ITEM);
   const chunk = chunkItems(1);
-  const chunks = Math.ceil(n / chunk);
+  const chunks = Math.ceil(items / chunk);
   const partials = cpu.heap.alloc(chunks * 8);
   try {
-    cpu.rowJob(cpu.simd.all!, sumJob, [xAt, partials, chunk], n, 1);
+    cpu.rowJob(cpu.simd.all!, sumJob, [xAt, partials, chunk, n], items, 1);
     const p = new Float64Array(cpu.heap.memory.buffer, partials, chunks);
     let total = 0;
     for (let c = 0; c < chunks; c++) total += p[c];
@@ -95,11 +96,12 @@ function longSum(cpu: CpuContext, xAt: number, n: number): number {
 }
 
 /**
- * Row job (threads/row-jobs.ts) over elements: x, partials, chunk. Chunk c (elements [c·chunk, …)) stores its sum
- * as the float64 at partials + 8c. Self-contained: workers run its source text.
+ * Row job (threads/row-jobs.ts) over items of 8 elements (threads/chunks.ts, STREAM_ITEM): x, partials, the chunk in
+ * items, n. Chunk c stores its sum as the float64 at partials + 8c. Self-contained: workers run its source text.
  */
 export function sumJob(k: WasmKernels, a: Float64Array, r0: number, r1: number): void {
-  k.elementwise.sumTo(a[0] + r0 * 4, r1 - r0, a[1] + Math.floor(r0 / a[2]) * 8);
+  const [e0, e1] = [r0 * 8, Math.min(a[3], r1 * 8)];
+  k.elementwise.sumTo(a[0] + e0 * 4, e1 - e0, a[1] + Math.floor(r0 / a[2]) * 8);
 }
 
 /**

@@ -5,3 +5,9 @@ const CHUNK_ELEMENTS = 1 << 15;
 export function chunkItems(cols: number): number {
   return Math.max(1, Math.floor(CHUNK_ELEMENTS / Math.max(1, cols)));
 }
+
+/**
+ * Elements per item of the streaming jobs (long copies and sums), which do a few instructions per element: an item
+ * of 8 makes their chunks 256K elements (1 MiB of float32), so threads are woken only for work that repays it.
+ */
+export const STREAM_ITEM = 8;
