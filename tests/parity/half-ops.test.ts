@@ -6,7 +6,7 @@ import * as ref from '../reference/index.js';
 import { axesArb, broadcastPairArb, refArb, refsArb, shapeArb, type ValueOptions, weightsArb } from '../support/arbitraries.js';
 import { backendsUnderTest } from '../support/backends.js';
 import { expectClose } from '../support/close.js';
-import { HALVES, checkHalf, expectWithinHalf, halfTensor, roundHalf, toHalfRef, UNIT_ROUNDOFF } from '../support/half.js';
+import { HALVES, checkHalf, expectWithinHalf, halfTensor, roundHalf, toHalfRef, UNIT_ROUNDOFF, cpuHalf, skipOnOtherHalfBackends } from '../support/half.js';
 import { read } from '../support/read.js';
 
 /**
@@ -60,7 +60,9 @@ const binaryCases = [
 /** Σ|a||b|: the size of the terms a product's float32 accumulation rounds. */
 const absMatmul = ([a, b]: ref.Ref[]) => ref.matmul(ref.abs(a), ref.abs(b));
 
-describe.each(backendsUnderTest().filter((b) => b.half))('half-precision ops on $name', (backend) => {
+skipOnOtherHalfBackends();
+
+describe.each(backendsUnderTest().filter(cpuHalf))('half-precision ops on $name', (backend) => {
   beforeAll(() => backend.start());
 
   describe.each(HALVES)('%s', (dtype) => {
@@ -327,7 +329,7 @@ describe.each(backendsUnderTest().filter((b) => b.half))('half-precision ops on 
   });
 });
 
-describe.each(backendsUnderTest().filter((b) => b.half))('cast between every pair of dtypes on $name', (backend) => {
+describe.each(backendsUnderTest().filter(cpuHalf))('cast between every pair of dtypes on $name', (backend) => {
   beforeAll(() => backend.start());
 
   const ALL = ['float64', 'float32', 'int32', 'bool', 'float16', 'bfloat16'] as const;

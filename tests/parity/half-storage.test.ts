@@ -13,6 +13,7 @@ import {
 } from '@siftjs/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BFLOAT16, BINARY16, decodeHalf, roundToHalf } from '../reference/half-format.js';
+import { cpuHalf, skipOnOtherHalfBackends } from '../support/half.js';
 import { backendsUnderTest } from '../support/backends.js';
 import { expectNoLeaks } from '../support/memory.js';
 
@@ -29,7 +30,9 @@ function rounded(x: number, dtype: HalfDType): number {
 
 const backends = backendsUnderTest();
 
-describe.each(backends.filter((b) => b.half))('half storage on $name', (backend) => {
+skipOnOtherHalfBackends();
+
+describe.each(backends.filter(cpuHalf))('half storage on $name', (backend) => {
   beforeAll(() => backend.start());
 
   describe.each(HALVES)('%s', (dtype) => {

@@ -2,6 +2,7 @@ import { applyDelta, extractDelta, SIFT } from '@siftjs/sift-optimizer';
 import { manualSeed, scope, type Tensor, tensor } from '@siftjs/tensor';
 import { fc, test } from '@fast-check/vitest';
 import { beforeAll, describe, expect } from 'vitest';
+import { cpuHalf, skipOnOtherHalfBackends } from '../support/half.js';
 import { backendsUnderTest } from '../support/backends.js';
 import { expectClose } from '../support/close.js';
 import { values } from '../support/read.js';
@@ -37,7 +38,9 @@ function rounded(w: Weights, dtype: 'float16' | 'bfloat16'): Weights {
   return Object.fromEntries(Object.entries(w).map(([k, v]) => [k, Float64Array.from(v, r)]));
 }
 
-describe.each(backendsUnderTest().filter((b) => b.half))('SIFT on half-precision weights on $name', (backend) => {
+skipOnOtherHalfBackends();
+
+describe.each(backendsUnderTest().filter(cpuHalf))('SIFT on half-precision weights on $name', (backend) => {
   beforeAll(() => backend.start());
 
   test.prop({ seed: fc.integer({ min: 0, max: 100_000 }), dtype: fc.constantFrom('bfloat16' as const, 'float16' as const) }, { numRuns: backend.name === 'webgpu' ? 2 : 8 })(
