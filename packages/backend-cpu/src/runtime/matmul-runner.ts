@@ -63,12 +63,14 @@ export class MatmulRunner {
     const reserve = (bytes: number) => heap.reserve(bytes);
     const wanted = opts.blas === false ? null : typeof opts.blas === 'string' ? opts.blas : blasFromEnv();
     const blas = loadCblas(wanted);
+    // Read now, not in the chain below, which swallows a failed start: a bad SIFT_THREADS is the user's error.
+    const threads = opts.threads ?? threadsFromEnv();
     // The workers start once the BLAS is found, so that they can load it too (batches of small products).
     const pool = heap.shared
       ? blas
           .catch(() => null)
           .then((cblas) =>
-            KernelPool.start(heap.memory, opts.threads ?? threadsFromEnv(), simd ? { module: simd.module, reserve } : null, rows, cblas?.forWorkers ?? null),
+            KernelPool.start(heap.memory, threads, simd ? { module: simd.module, reserve } : null, rows, cblas?.forWorkers ?? null),
           )
           .then(
             (p) => void (this.pool = p),
