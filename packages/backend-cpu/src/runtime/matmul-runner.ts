@@ -61,6 +61,8 @@ export class MatmulRunner {
       ? makeSimdGemm(heap.memory, simd.kernel, simdScratchAt(heap.reserve(SIMD_SCRATCH_BYTES)), makeGemm())
       : makeGemm();
     const reserve = (bytes: number) => heap.reserve(bytes);
+    // Read now: a bad SIFT_THREADS is an error of the constructor, not of a promise nobody awaits.
+    const threads = opts.threads ?? threadsFromEnv();
     const wanted = opts.blas === false ? null : typeof opts.blas === 'string' ? opts.blas : blasFromEnv();
     const blas = loadCblas(wanted);
     // The workers start once the BLAS is found, so that they can load it too (batches of small products).
@@ -68,7 +70,7 @@ export class MatmulRunner {
       ? blas
           .catch(() => null)
           .then((cblas) =>
-            KernelPool.start(heap.memory, opts.threads ?? threadsFromEnv(), simd ? { module: simd.module, reserve } : null, rows, cblas?.forWorkers ?? null),
+            KernelPool.start(heap.memory, threads, simd ? { module: simd.module, reserve } : null, rows, cblas?.forWorkers ?? null),
           )
           .then(
             (p) => void (this.pool = p),
