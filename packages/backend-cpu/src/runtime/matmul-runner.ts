@@ -61,6 +61,8 @@ export class MatmulRunner {
       ? makeSimdGemm(heap.memory, simd.kernel, simdScratchAt(heap.reserve(SIMD_SCRATCH_BYTES)), makeGemm())
       : makeGemm();
     const reserve = (bytes: number) => heap.reserve(bytes);
+    // Read now: a bad SIFT_THREADS is an error of the constructor, not of a promise nobody awaits.
+    const threads = opts.threads ?? threadsFromEnv();
     const wanted = opts.blas === false ? null : typeof opts.blas === 'string' ? opts.blas : blasFromEnv();
     const blas = loadCblas(wanted);
     // Read now, not in the chain below, which swallows a failed start: a bad SIFT_THREADS is the user's error.
