@@ -65,8 +65,6 @@ export class MatmulRunner {
     const threads = opts.threads ?? threadsFromEnv();
     const wanted = opts.blas === false ? null : typeof opts.blas === 'string' ? opts.blas : blasFromEnv();
     const blas = loadCblas(wanted);
-    // Read now, not in the chain below, which swallows a failed start: a bad SIFT_THREADS is the user's error.
-    const threads = opts.threads ?? threadsFromEnv();
     // The workers start once the BLAS is found, so that they can load it too (batches of small products).
     const pool = heap.shared
       ? blas
