@@ -1,8 +1,7 @@
-import { fit, type TaskModel } from '@siftjs/cli';
-import { Module, parameter } from '@siftjs/nn';
+import { fit } from '@siftjs/cli';
 import { createFineTuner, GradScaler } from '@siftjs/sift-optimizer';
-import { type Tensor, tensor } from '@siftjs/tensor';
 import '@siftjs/backend-cpu';
+import { batch, heldOut, One, task } from './one-param-task.js';
 import { describe, expect, it } from 'vitest';
 
 /*
@@ -11,35 +10,9 @@ import { describe, expect, it } from 'vitest';
  * only when the optimizer ran). The expected weights are AdamW written out here in float64 from its definition.
  */
 
-class One extends Module {
-  w: Tensor;
-  constructor(values: number[]) {
-    super();
-    this.w = parameter(tensor(values));
-  }
-}
+/** Σw², times `factor(step)` (1-based; held-out evaluations count as step 1). */
+const scaledTask = (model: One, factor: (step: number) => number) => task(model, (w, s) => w.square().sum().mul(factor(s)));
 
-function task(model: One, factor: (step: number) => number): TaskModel {
-  let step = 0;
-  return {
-    model,
-    tokenizer: null as never,
-    modelType: 'test',
-    task: 'causal-lm',
-    siftTargets: [],
-    loraTargets: [],
-    head: [],
-    forward: (ids: Tensor) => {
-      const training = model.w.requiresGrad && ids.shape[0] === 1;
-      if (training) step++;
-      return { loss: model.w.square().sum().mul(factor(training ? step : 1)), logits: tensor([0]) };
-    },
-    savePretrained: () => {},
-  };
-}
-
-const batch = { shape: [1, 1] as [number, number], inputIds: Int32Array.of(0), attentionMask: Int32Array.of(1), labels: null, indices: [0], targetMask: null };
-const heldOut = [{ ...batch, shape: [2, 1] as [number, number], inputIds: Int32Array.of(0, 0), attentionMask: Int32Array.of(1, 1), indices: [0, 1] }];
 
 /** AdamW (β 0.9/0.999, ε 1e-8, no decay) on Σw², one step per learning rate, in float64. */
 function adamw(w: number[], lrs: number[]): number[] {
@@ -65,7 +38,7 @@ describe('fit with a loss scaler', () => {
     const told: string[] = [];
     // Step 2's loss is 1e36·Σw²: finite, but its gradient times 2^16 is past float32's range.
     const result = await fit({
-      task: task(model, (s) => (s === 2 ? 1e36 : 1)),
+      task: scaledTask(model, (s) => (s === 2 ? 1e36 : 1)),
       tuner,
       scaler,
       onSkip: (m) => told.push(m),
@@ -93,7 +66,7 @@ describe('fit with a loss scaler', () => {
     const model = new One([1]);
     const tuner = createFineTuner(model, { method: 'full' });
     const other = createFineTuner(new One([1]), { method: 'full' });
-    const common = { task: task(model, () => 1), batchesFor: () => [batch], heldOut, epochs: 1, lr: 0.1, log: { path: null, write: () => {} } as never, quiet: true };
+    const common = { task: scaledTask(model, () => 1), batchesFor: () => [batch], heldOut, epochs: 1, lr: 0.1, log: { path: null, write: () => {} } as never, quiet: true };
     await expect(fit({ ...common, tuner, scaler: new GradScaler(other) })).rejects.toThrow(/bound to another tuner/);
     tuner.dispose();
     other.dispose();

@@ -1,11 +1,11 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fit, saveCheckpoint, type TaskModel } from '@siftjs/cli';
-import { Module, parameter } from '@siftjs/nn';
+import { fit, saveCheckpoint } from '@siftjs/cli';
 import { createFineTuner, NonFiniteError, saveDelta, type SparseDelta } from '@siftjs/sift-optimizer';
-import { type Tensor, tensor } from '@siftjs/tensor';
+import type { Tensor } from '@siftjs/tensor';
 import '@siftjs/backend-cpu';
+import { batch, heldOut, One, task } from './one-param-task.js';
 import { afterAll, describe, expect, it } from 'vitest';
 
 /*
@@ -16,37 +16,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 const dir = mkdtempSync(join(tmpdir(), 'siftjs-nonfinite-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-class One extends Module {
-  w: Tensor;
-  constructor(values: number[]) {
-    super();
-    this.w = parameter(tensor(values));
-  }
-}
-
-/** A "task" whose loss at step s (1-based; held-out evaluations do not count) is `loss(w, s)`. */
-function task(model: One, loss: (w: Tensor, step: number) => Tensor): TaskModel {
-  let step = 0;
-  return {
-    model,
-    tokenizer: null as never,
-    modelType: 'test',
-    task: 'causal-lm',
-    siftTargets: [],
-    loraTargets: [],
-    head: [],
-    forward: (ids: Tensor) => {
-      // evaluateAsync runs without gradients: it does not advance the step.
-      const training = model.w.requiresGrad && ids.shape[0] === 1;
-      if (training) step++;
-      return { loss: loss(model.w, training ? step : 1), logits: tensor([0]) };
-    },
-    savePretrained: () => {},
-  };
-}
-
-const batch = { shape: [1, 1] as [number, number], inputIds: Int32Array.of(0), attentionMask: Int32Array.of(1), labels: null, indices: [0], targetMask: null };
-const heldOut = [{ ...batch, shape: [2, 1] as [number, number], inputIds: Int32Array.of(0, 0), attentionMask: Int32Array.of(1, 1), indices: [0, 1] }];
 
 async function run(values: number[], loss: (w: Tensor, step: number) => Tensor, o: { lr?: number; steps?: number; divergence?: number | null } = {}) {
   const model = new One(values);
