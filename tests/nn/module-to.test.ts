@@ -2,7 +2,7 @@ import { Embedding, LayerNorm, Linear, Module, parameter, RMSNorm } from '@siftj
 import { DTypeNotImplementedError, full, manualSeed, noGrad, tensor, type Tensor, withDefaultDtype } from '@siftjs/tensor';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { backendsUnderTest } from '../support/backends.js';
-import { roundHalf, cpuHalf, skipOnOtherHalfBackends } from '../support/half.js';
+import { roundHalf } from '../support/half.js';
 import { read } from '../support/read.js';
 
 /** Module.to(dtype) (torch's module.to(torch.bfloat16)) and the layers' float32 arithmetic on half weights. */
@@ -26,9 +26,8 @@ class Toy extends Module {
   }
 }
 
-skipOnOtherHalfBackends();
 
-describe.each(backendsUnderTest().filter(cpuHalf))('Module.to on $name', (backend) => {
+describe.each(backendsUnderTest().filter((b) => b.half))('Module.to on $name', (backend) => {
   beforeAll(() => backend.start());
 
   it.each(['bfloat16', 'float16'] as const)('to(%s) casts floating parameters and buffers (persistent or not), keeps int and bool ones, ties and requiresGrad', async (dtype) => {

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { WebGpuBackend } from '../src/index.js';
 import { acquire } from './helpers.js';
+import { BFLOAT16, BINARY16, roundToHalf } from '../../../tests/reference/half-format.js';
 
 const { backend: be, reason } = await acquire();
 // The CPU backend's Philox is the specification (random/philox.ts): the GPU must reproduce it.
@@ -104,9 +105,33 @@ describe.skipIf(!be)(`webgpu Philox random (${reason})`, () => {
     expect(Array.from(short)).toEqual(Array.from(long).slice(0, 10));
   });
 
+  it('float16 and bfloat16 draws are the float32 stream rounded to nearest even (the IEEE reference), as on the CPU', async () => {
+    for (const [dtype, format] of [['float16', BINARY16], ['bfloat16', BFLOAT16]] as const) {
+      for (const kind of ['uniform', 'normal'] as const) {
+        const size = 1001;
+        const s = b.random(kind, dtype, size, [11, 12], 13);
+        const bits = (await b.read(s, dtype, size)) as Uint16Array;
+        b.free(s);
+        const drawn = await onCpu(kind, size, [11, 12], 13);
+        // The GPU's normals are within a few f32 ulps of the CPU's (above), so a rounding may land one step apart.
+        let apart = 0;
+        for (let i = 0; i < size; i++) {
+          const r = roundToHalf(drawn[i], format);
+          if (r.nan) throw new Error('a draw is NaN');
+          if (kind === 'uniform') expect(bits[i], `${dtype} ${kind} element ${i}`).toBe(r.bits);
+          else if (bits[i] !== r.bits) {
+            expect(Math.abs(bits[i] - r.bits), `${dtype} ${kind} element ${i}`).toBe(1);
+            apart++;
+          }
+        }
+        expect(apart, `${dtype} normals one step from the rounded CPU draw`).toBeLessThan(size / 100);
+      }
+    }
+  });
+
   it('non-float32 dtypes, bad seeds and bad offsets are rejected', () => {
     expect(() => b.random('uniform', 'float64', 4, [1, 2], 0)).toThrow(/float64 is not supported on WebGPU/);
-    expect(() => b.random('normal', 'int32', 4, [1, 2], 0)).toThrow(/random normal int32 ×4: random numbers are float32/);
+    expect(() => b.random('normal', 'int32', 4, [1, 2], 0)).toThrow(/random normal int32 ×4: random numbers are floats/);
     expect(() => b.random('uniform', 'float32', 4, [2 ** 32, 0], 0)).toThrow(RangeError);
     expect(() => b.random('uniform', 'float32', 4, [1, 2], -1)).toThrow(/offset must be a non-negative integer/);
     expect(() => b.random('uniform', 'float32', 4, [1, 2], 2 ** 53)).toThrow(RangeError);

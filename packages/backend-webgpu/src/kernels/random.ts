@@ -13,19 +13,26 @@
  * 1.5e-7·(1 + |z|) over 200,000 draws on llvmpipe; the test allows 1e-6·(1 + |z|) for GPUs whose sqrt and
  * division round differently (WGSL allows 2.5 ulps). Normals are therefore close, not bit-identical.
  */
-import { type BackendStorage, type DType, DTypeError } from '@siftjs/tensor';
+import { type BackendStorage, type DType, DTypeError, isHalf } from '@siftjs/tensor';
 import type { GpuStorage } from '../memory/storage.js';
 import type { GpuRuntime } from '../runtime.js';
 import { Params, linearMain, paramBlock, pu, storage } from '../wgsl/common.js';
+import { conversion } from './cast.js';
+import { mapNew } from './shared/strided-map.js';
 
 export function random(rt: GpuRuntime, kind: 'uniform' | 'normal', dtype: DType, size: number, seed: readonly [number, number], offset: number): BackendStorage {
   const label = `random ${kind} ${dtype} ×${size}`;
   return rt.op(label, () => {
-    if (dtype !== 'float32') {
-      rt.elem(dtype, label);
-      throw new DTypeError(`webgpu ${label}: random numbers are float32, not ${dtype}`);
-    }
-    return philox(rt, label, kind, 'float32', size, seed, offset);
+    const elem = rt.elem(dtype, label);
+    if (dtype === 'float32') return philox(rt, label, kind, 'float32', size, seed, offset);
+    if (!isHalf(dtype)) throw new DTypeError(`webgpu ${label}: random numbers are floats, not ${dtype}`);
+    // A half dtype draws the float32 stream and rounds it to nearest even, as the CPU does (the same numbers).
+    const drawn = philox(rt, label, kind, 'float32', size, seed, offset);
+    const view = { storage: drawn, dtype: 'float32' as const, shape: [size], strides: [1], offset: 0 };
+    const c = conversion('f32', elem);
+    const out = mapNew(rt, label, dtype, [size], [{ view, ...c.input }], c.expr, '', c.output.bits);
+    rt.free(drawn);
+    return out;
   });
 }
 
