@@ -53,10 +53,13 @@ export interface BackendCaps {
   /** float16 and bfloat16 tensors exist (the CPU, WebGPU, CUDA). Elsewhere a half storage is refused with a
    *  DTypeNotImplementedError until that backend's half storage is written, and the half suites check that instead. */
   half: boolean;
-  /** Every kernel takes float16 / bfloat16 operands (WebGPU: widened to f32, rounded once on store), so the half
-   *  op suites (tests/parity/half-*.test.ts) run there (WebGPU; CUDA where a GPU is). The CPU stores halves but its half kernels are not written
-   *  yet (its kernels would read the 16-bit patterns as numbers), so it is false there for now. */
+  /** Every kernel takes float16 / bfloat16 operands (widened to f32, rounded once on store), so the half op suites
+   *  (tests/parity/half-*.test.ts) run there: the CPU, WebGPU, CUDA where a GPU is. */
   halfKernels: boolean;
+  /** The contract's optional fused kernels exist (softmax, the norms and their backwards, topkAbs, the AdamW steps,
+   *  sampledMatmul): all but cpu-primitives, whose ops run the fallbacks from primitives. Suites that call a fused
+   *  kernel directly run only where this is true. */
+  fusedKernels: boolean;
 }
 
 export interface BackendUnderTest extends BackendCaps {
@@ -64,11 +67,13 @@ export interface BackendUnderTest extends BackendCaps {
   start(): Promise<void>;
 }
 
-interface Known extends Omit<BackendCaps, 'subnormals' | 'half' | 'halfKernels'> {
+interface Known extends Omit<BackendCaps, 'subnormals' | 'half' | 'halfKernels' | 'fusedKernels'> {
   /** Default true. */
   half?: boolean;
-  /** Default false. */
+  /** Default true. */
   halfKernels?: boolean;
+  /** Default true. */
+  fusedKernels?: boolean;
   load(): Promise<unknown>;
 }
 
@@ -109,6 +114,7 @@ const known: Record<string, Known> = {
   // steps, sampledMatmul) hidden, so the ops run their references from primitives (packages/tensor/src/fallbacks).
   // A new backend that implements only the primitives is this; the parity suite on it is the issue-18 proof.
   'cpu-primitives': {
+    fusedKernels: false,
     float64: true,
     syncReads: true,
     exactNormals: true,
@@ -142,7 +148,8 @@ export function backendsUnderTest(): BackendUnderTest[] {
       exactNormals: entry?.exactNormals ?? true,
       subnormals: true,
       half: entry?.half ?? true,
-      halfKernels: entry?.halfKernels ?? false,
+      halfKernels: entry?.halfKernels ?? true,
+      fusedKernels: entry?.fusedKernels ?? true,
       async start() {
         if (!entry) throw new Error(`SIFT_BACKENDS names '${name}', which the test suite does not know`);
         await entry.load();
@@ -167,7 +174,7 @@ async function keepsSubnormals(): Promise<boolean> {
 
 /** What the running backend can do; outside a suite (no backend started through here), the CPU's answer. */
 export function caps(): BackendCaps {
-  return active ?? { float64: true, syncReads: true, exactNormals: true, subnormals: true, half: true, halfKernels: false };
+  return active ?? { float64: true, syncReads: true, exactNormals: true, subnormals: true, half: true, halfKernels: true, fusedKernels: true };
 }
 
 /**

@@ -154,7 +154,7 @@ export class GpuRuntime {
   /** The storage element type of `dtype` for a kernel that takes every dtype WebGPU stores (halves packed). */
   elem(dtype: DType, op: string): Elem {
     if (dtype === 'float64') throw new DTypeError(`webgpu ${op}: float64 is not supported on WebGPU (WGSL has no f64); use float32`);
-    return elemOf(dtype);
+    return elemOf(dtype, this.context.shaderF16);
   }
 
   /** The element type of `dtype` for a kernel that takes 32-bit elements only (float32, int32, bool). */

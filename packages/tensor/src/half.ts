@@ -133,6 +133,15 @@ export function float32BitsToBFloat16Bits(u: number): number {
   return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
 }
 
+/**
+ * A pattern of one half format as the other, through its exact float32 bits: rounded to nearest even, and a NaN
+ * kept a NaN of its sign with the top of its payload (through a number, a NaN's sign would be lost).
+ */
+export function halfBitsToHalfBits(bits: number, from: HalfDType, to: HalfDType): number {
+  const u = from === 'bfloat16' ? ((bits & 0xffff) << 16) >>> 0 : float16Table()[bits & 0xffff];
+  return to === 'bfloat16' ? float32BitsToBFloat16Bits(u) : float32BitsToFloat16Bits(u);
+}
+
 // ---------------------------------------------------------------------------------------- bulk
 
 let f16Table: Uint32Array | null = null;

@@ -38,6 +38,11 @@ export interface AcquireOptions {
    */
   limits?: 'adapter' | 'default';
   powerPreference?: GPUPowerPreference;
+  /**
+   * Declare float16 storage `array<f16>` where the adapter offers `shader-f16` (default true; the environment's
+   * SIFT_WEBGPU_SHADER_F16=0 turns it off). Without it float16 is packed two to a u32 word, as bfloat16 always is.
+   */
+  shaderF16?: boolean;
 }
 
 type Attempt = { path: AdapterPath; flags: string[] | null; featureLevel: 'core' | 'compatibility' };
@@ -89,11 +94,14 @@ async function fromAdapter(gpu: GPU, adapter: GPUAdapter, path: AdapterPath, lev
       requiredLimits[k] = adapterLimits[k];
     }
   }
-  const device = await adapter.requestDevice({ requiredLimits, label: 'siftjs' });
+  const shaderF16 = (opts.shaderF16 ?? env('SIFT_WEBGPU_SHADER_F16') !== '0') && adapter.features.has('shader-f16');
+  const requiredFeatures: GPUFeatureName[] = shaderF16 ? ['shader-f16'] : [];
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'siftjs' });
   const info = adapterNames(adapter);
   return {
     device,
     gpu,
+    shaderF16,
     limits: readLimits(device.limits),
     adapter: {
       path,

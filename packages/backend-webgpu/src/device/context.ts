@@ -21,6 +21,11 @@ export interface AdapterSummary {
 export interface GpuContext {
   device: GPUDevice;
   adapter: AdapterSummary;
+  /**
+   * Whether float16 storages are declared `array<f16>` (the device was made with `shader-f16`): the adapter offers
+   * it and it was not turned off (AcquireOptions.shaderF16, SIFT_WEBGPU_SHADER_F16=0).
+   */
+  shaderF16: boolean;
   /** The device's limits: what kernels must fit. */
   limits: KernelLimits;
   /** Dawn's GPU object in Node (kept referenced while the device lives); navigator.gpu in browsers. */

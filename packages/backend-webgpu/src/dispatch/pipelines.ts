@@ -1,3 +1,5 @@
+import { withDirectives } from '../wgsl/common.js';
+
 /** Compiled compute pipelines, one per distinct WGSL source, made on first use and kept for the device's life. */
 export class PipelineCache {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
@@ -13,7 +15,7 @@ export class PipelineCache {
   get(source: string, label: string): GPUComputePipeline {
     let p = this.pipelines.get(source);
     if (!p) {
-      const module = this.device.createShaderModule({ code: source, label });
+      const module = this.device.createShaderModule({ code: withDirectives(source), label });
       p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
       this.pipelines.set(source, p);
     }

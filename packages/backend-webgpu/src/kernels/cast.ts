@@ -1,7 +1,7 @@
 /** Backend.cast: one strided map (shared/strided-map.ts) converting between element types. */
 import type { BackendStorage, DType, View } from '@siftjs/tensor';
 import { type GpuRuntime, shapeOf } from '../runtime.js';
-import { type Elem, type Scalar, isPacked, valueType } from '../wgsl/common.js';
+import { type Elem, type Scalar, halfFormat, isPacked, valueType } from '../wgsl/common.js';
 import { type MapElem, mapNew } from './shared/strided-map.js';
 
 export function cast(rt: GpuRuntime, x: View, dtype: DType): BackendStorage {
@@ -22,7 +22,7 @@ export function cast(rt: GpuRuntime, x: View, dtype: DType): BackendStorage {
 export function conversion(from: Elem, to: Elem): { input: MapElem; output: MapElem; expr: string } {
   if (from === to) return { input: { elem: from, bits: true }, output: { elem: to, bits: true }, expr: 'a' };
   if (isPacked(from) && to === 'u32') return { input: { elem: from, bits: true }, output: { elem: to }, expr: 'select(0u, 1u, (a & 0x7fffu) != 0u)' };
-  if (from === 'i32' && isPacked(to)) return { input: { elem: from }, output: { elem: to, bits: true }, expr: `i32_to_${to}(a)` };
+  if (from === 'i32' && isPacked(to)) return { input: { elem: from }, output: { elem: to, bits: true }, expr: `i32_to_${halfFormat(to)}(a)` };
   return { input: { elem: from }, output: { elem: to }, expr: castExpr(valueType(from), valueType(to)) };
 }
 

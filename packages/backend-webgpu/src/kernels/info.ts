@@ -13,6 +13,8 @@ export function info(rt: GpuRuntime, name: string): BackendInfo {
     software: a.software,
     path: a.path,
     featureLevel: a.featureLevel,
+    /** How float16 is stored: `array<f16>` with `shader-f16`, else packed two to a u32 (bfloat16 always packed). */
+    float16Storage: rt.context.shaderF16 ? 'shader-f16' : 'packed',
     limits: rt.limits,
     matmulTile: rt.tile,
     pipelines: rt.pipelines.size,

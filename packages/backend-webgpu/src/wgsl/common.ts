@@ -10,12 +10,18 @@ export type Scalar = 'f32' | 'i32' | 'u32';
 
 /**
  * How each dtype is stored on the GPU: float32, int32 and bool one 32-bit word per element (bool as u32 0/1);
- * float16 ('f16') and bfloat16 ('bf16') packed two 16-bit patterns to a u32 word (wgsl/half.ts).
+ * float16 ('f16') and bfloat16 ('bf16') packed two 16-bit patterns to a u32 word (wgsl/half.ts). On a device with
+ * `shader-f16`, float16 is 'f16-native': the same bytes, declared `array<f16>`, so a store writes its own 16 bits
+ * (no atomics) — bfloat16 has no WGSL type and stays packed.
  */
-export type Elem = Scalar | 'f16' | 'bf16';
+export type Elem = Scalar | Half;
+export type Half = 'f16' | 'bf16' | 'f16-native';
 
-/** Whether elements of this type are 16-bit halves of shared words. */
-export const isPacked = (e: Elem): e is 'f16' | 'bf16' => e === 'f16' || e === 'bf16';
+/** Whether elements of this type are 16-bit halves, two to each 32-bit word of their buffer. */
+export const isPacked = (e: Elem): e is Half => e === 'f16' || e === 'bf16' || e === 'f16-native';
+
+/** The half format an element type holds, as the conversion functions of wgsl/half.ts name it. */
+export const halfFormat = (e: Half): 'f16' | 'bf16' => (e === 'bf16' ? 'bf16' : 'f16');
 
 /** The type a kernel computes an element in: the half formats widen to f32. */
 export const valueType = (e: Elem): Scalar => (isPacked(e) ? 'f32' : e);
@@ -25,11 +31,11 @@ export function wordsFor(dtype: DType, size: number): number {
   return dtype === 'float16' || dtype === 'bfloat16' ? Math.ceil(size / 2) : size;
 }
 
-/** The storage element type of a dtype (float64 has none: WGSL has no f64). */
-export function elemOf(dtype: DType): Elem {
+/** The storage element type of a dtype (float64 has none: WGSL has no f64); `shaderF16`: the device has `shader-f16`. */
+export function elemOf(dtype: DType, shaderF16 = false): Elem {
   switch (dtype) {
     case 'float16':
-      return 'f16';
+      return shaderF16 ? 'f16-native' : 'f16';
     case 'bfloat16':
       return 'bf16';
     default:
@@ -114,6 +120,7 @@ export function binding(b: number, name: string, elem: Elem, write: boolean): st
     const set = write ? `\nfn ${name}_set(i_: u32, v_: ${elem}) { ${name}[i_] = v_; }` : '';
     return `${storage(b, name, elem, write)}\nfn ${name}_at(i_: u32) -> ${elem} { return ${name}[i_]; }${set}`;
   }
+  if (elem === 'f16-native') return nativeF16Binding(b, name, write);
   const widen = `widen_${elem}`;
   if (!write) {
     return `@group(0) @binding(${b}) var<storage, read> ${name}: array<u32>;
@@ -129,6 +136,26 @@ fn ${name}_set_bits(i_: u32, h_: u32) {
     atomicOr(&${name}[i_ >> 1u], (h_ & 0xffffu) << s_);
 }
 fn ${name}_set(i_: u32, v_: f32) { ${name}_set_bits(i_, round_${elem}(bitcast<u32>(v_))); }`;
+}
+
+/**
+ * A float16 binding on a `shader-f16` device. Elements are still widened and rounded by the integer conversions
+ * of wgsl/half.ts, not by `f32(h)` / `f16(v)`: WGSL leaves float16 subnormal flushing and the rounding of a narrowing
+ * conversion to the implementation, and the contract is IEEE 754 round-to-nearest-even once on store.
+ */
+function nativeF16Binding(b: number, name: string, write: boolean): string {
+  const read = `@group(0) @binding(${b}) var<storage, ${write ? 'read_write' : 'read'}> ${name}: array<f16>;
+fn ${name}_bits(i_: u32) -> u32 { return bitcast<u32>(vec2<f16>(${name}[i_], 0.0h)) & 0xffffu; }
+fn ${name}_at(i_: u32) -> f32 { return widen_f16(${name}_bits(i_)); }`;
+  if (!write) return read;
+  return `${read}
+fn ${name}_set_bits(i_: u32, h_: u32) { ${name}[i_] = bitcast<vec2<f16>>(h_ & 0xffffu).x; }
+fn ${name}_set(i_: u32, v_: f32) { ${name}_set_bits(i_, round_f16(bitcast<u32>(v_))); }`;
+}
+
+/** A shader's source with the directives its declarations need: `enable f16;` where it declares f16 storage. */
+export function withDirectives(source: string): string {
+  return source.includes('array<f16>') ? `enable f16;\n${source}` : source;
 }
 
 /** The half conversions (wgsl/half.ts) where any of a shader's bindings is packed; nothing otherwise. */

@@ -1,4 +1,4 @@
-import { type DType, type TypedArray, contiguousStrides, fromBFloat16Bits, fromFloat16Bits, isHalf, toBFloat16Bits, toFloat16Bits } from '@siftjs/tensor';
+import { type DType, type TypedArray, contiguousStrides, fromBFloat16Bits, fromFloat16Bits, halfBitsToHalfBits, isHalf, toBFloat16Bits, toFloat16Bits } from '@siftjs/tensor';
 import { type Geometry, collapse, forEachRow } from './strided.js';
 
 /** Copies a strided view into a strided destination of the same shape (conversion by the typed arrays). */
@@ -25,6 +25,8 @@ export function copyStrided(src: TypedArray, sg: Geometry, dst: TypedArray, dg: 
  */
 export function converter(from: DType, to: DType): ((x: number) => number) | undefined {
   if (from === to) return undefined;
+  // Between the half formats as patterns: a NaN's sign does not survive a trip through a number.
+  if (isHalf(from) && isHalf(to)) return (h) => halfBitsToHalfBits(h, from, to);
   const store = storeAs(to);
   if (!isHalf(from)) return store;
   const load = from === 'bfloat16' ? fromBFloat16Bits : fromFloat16Bits;

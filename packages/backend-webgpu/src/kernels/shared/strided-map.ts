@@ -17,11 +17,13 @@ import type { GpuStorage } from '../../memory/storage.js';
 import type { GpuRuntime } from '../../runtime.js';
 import {
   type Elem,
+  type Half,
   HELPERS,
   Params,
   binding,
   collapse,
   grid,
+  halfFormat,
   halfFunctions,
   isPacked,
   linearMain,
@@ -92,7 +94,7 @@ ${linearMain(spec.workgroup, 'i')}
 `;
   }
   if (!isPacked(out.elem)) throw new Error('strided map: the words mode is for packed outputs');
-  const pattern = (v: string) => (out.bits ? v : `round_${out.elem}(bitcast<u32>(${v}))`);
+  const pattern = (v: string) => (out.bits ? v : `round_${halfFormat(out.elem as Half)}(bitcast<u32>(${v}))`);
   return `${storage(1, 'out', 'u32', true)}
 ${header}
 ${linearMain(spec.workgroup, 't')}
