@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { type AdamWIncrementArgs, type BackendStorage, type DType, type View, adamwConstants } from '@siftjs/tensor';
+import { type AdamWIncrementArgs, type BackendStorage, type DType, type NormForward, type View, adamwConstants } from '@siftjs/tensor';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Arg } from '../src/geometry.js';
 import { CUBLAS_COMPUTE_32F, CUDA_R_16BF, CUDA_R_16F, CUDA_R_32F } from '../src/ffi.js';
@@ -80,6 +80,8 @@ describe('kernel launches match their kernels (a recording fake driver, no GPU)'
   const calls: { method: string; launches: Launch[] }[] = [];
   /** The events of the half matmul calls. */
   const halfGemms = { from: 0, to: 0 };
+  /** The half layer norm's and RMS norm's forward results (their statistics). */
+  const halfNorms: NormForward[] = [];
 
   beforeAll(async () => {
     const { CudaBackend } = await import('../src/backend.js');
@@ -163,6 +165,7 @@ describe('kernel launches match their kernels (a recording fake driver, no GPU)'
     const lnh = b.layerNorm(view(hb, 'bfloat16', [6, 4]), wh, view(hb, 'bfloat16', [4], [1], 7), 4, 1e-5);
     call('layerNorm', () => b.layerNorm(view(h16, 'float16', [6, 4]), null, null, 4, 1e-5));
     const rnh = b.rmsNorm(view(h16, 'float16', [6, 4]), view(h16, 'float16', [4], [1], 1), 4, 1e-6);
+    halfNorms.push(lnh, rnh);
     call('rmsNorm', () => b.rmsNorm(view(h16, 'float16', [6, 4]), null, 4, 1e-6));
     call('layerNormBackward', () => b.layerNormBackward(view(hb, 'bfloat16', [6, 4], [4, 1], 1), view(hb, 'bfloat16', [6, 4]), wh, lnh, 4, all));
     call('rmsNormBackward', () => b.rmsNormBackward(view(h16, 'float16', [6, 4]), view(h16, 'float16', [6, 4]), view(h16, 'float16', [4], [1], 1), rnh, 4, all));
@@ -223,6 +226,21 @@ describe('kernel launches match their kernels (a recording fake driver, no GPU)'
         expect(l.grid, l.kernel.name).toBeGreaterThan(0);
         expect(l.grid, l.kernel.name).toBeLessThanOrEqual(65535);
       }
+    }
+  });
+
+  it('a half x’s norm statistics are float32 storages, which the half norm kernels write and read as float', () => {
+    const [ln, rn] = halfNorms;
+    for (const s of [ln.mean, ln.rstd, rn.rstd]) expect((s as { dtype: DType }).dtype).toBe('float32');
+    expect(rn.mean).toBeUndefined();
+    const launches = calls.filter((c) => /^(layerNorm|rmsNorm)/.test(c.method)).flatMap((c) => c.launches);
+    const half = launches.filter((l) => /_(f16|bf16)$/.test(l.kernel.name));
+    // forward and backward (dx, then the parameter sums) of both norms, at both half formats
+    expect(half.length).toBeGreaterThanOrEqual(6);
+    for (const l of half) {
+      const stats = cParams(l).filter((p) => /\b(mean|rstd)$/.test(p));
+      expect(stats.length, l.kernel.name).toBe(2);
+      for (const p of stats) expect(p.replace(/__restrict__ /g, ''), l.kernel.name).toMatch(/^(const )?float\* (mean|rstd)$/);
     }
   });
 

@@ -62,6 +62,15 @@ export function isDType(x: unknown): x is DType {
 }
 
 /**
+ * The dtype a kernel carries `dtype`'s arithmetic in and keeps what must not lose precision in (PyTorch's "opmath"
+ * type): float32 for float16 / bfloat16, the dtype itself otherwise. A layer norm's or RMS norm's saved statistics
+ * are in it: rounded to a half format, a row's mean would move every deviation x − μ by up to half an ulp of μ.
+ */
+export function opmathDtype(dtype: DType): DType {
+  return isHalf(dtype) ? 'float32' : dtype;
+}
+
+/**
  * The dtype both operands of a binary op are computed in: PyTorch's promotion. A float beats an int or bool; of two
  * floats the wider wins, except float16 with bfloat16, which neither holds, gives float32.
  */

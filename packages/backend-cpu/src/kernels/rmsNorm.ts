@@ -5,8 +5,9 @@ import { halfOperands } from './support/half-operands.js';
 
 /**
  * RMS norm over rows of `cols`: y = x·rstd·weight, with rstd = 1/√(mean(x²) + eps) (support/norm-forward.ts).
- * Half operands widen to float32 and the result is rounded back (support/half-operands.ts).
+ * Half operands widen to float32 and y is rounded back; rstd stays float32, the contract's `opmathDtype`
+ * (support/half-operands.ts).
  */
 export const rmsNorm = halfOperands(function rmsNorm(cpu: CpuContext, x: View, weight: View | null, cols: number, eps: number): NormForward {
   return normForward(cpu, x, weight, null, cols, eps, false);
-});
+}, { keepFloat32: ['rstd'] });

@@ -2,14 +2,15 @@
  * Backend.layerNorm over rows of a contiguous [rows, cols] input, in f32 (the CPU sums in float64; the tests
  * bound the difference); with `centred` false the same kernel is rmsNorm (rmsNorm.ts). One workgroup per row,
  * two passes as the CPU: μ = mean(x) (0 for RMS), rstd = 1/√(mean((x−μ)²) + eps), y = (x − μ)·rstd·w + b.
- * A float16 / bfloat16 x is read in its format and y written in it; mean, rstd (and half weights and biases, see
- * shared/norm.ts) pass through f32 and come out in x's dtype, as the tensor op expects.
+ * A float16 / bfloat16 x is read in its format and y written in it; mean and rstd are f32 whatever x's dtype — the
+ * contract's `opmathDtype` (float32 for a half x), which the backward takes back — and half weights and biases pass
+ * through f32 copies (shared/norm.ts).
  */
 import type { NormForward, View } from '@siftjs/tensor';
 import type { GpuStorage } from '../memory/storage.js';
 import { type GpuRuntime, shapeOf } from '../runtime.js';
 import { type Elem, Params, binding, halfFunctions, grid, paramBlock, pf, pu } from '../wgsl/common.js';
-import { type NormSpec, bindVectors, f32Vector, narrowed, normBindings, normRows, rowReduce, vectors } from './shared/norm.js';
+import { type NormSpec, bindVectors, f32Vector, normBindings, normRows, rowReduce, vectors } from './shared/norm.js';
 import { rowMain, rowsWorkgroup } from './shared/rows.js';
 
 export function layerNorm(rt: GpuRuntime, x: View, weight: View | null, bias: View | null, cols: number, eps: number, centred = true): NormForward {
@@ -20,9 +21,10 @@ export function layerNorm(rt: GpuRuntime, x: View, weight: View | null, bias: Vi
     const n = rows * cols;
     const elem = rt.elem(x.dtype, label);
     const y = rt.make(x.dtype, n, op);
-    let rstd = rt.make('float32', rows, op);
-    let mean = centred ? rt.make('float32', rows, op) : undefined;
-    if (n === 0) return { y, rstd: narrowed(rt, rstd, x.dtype, rows), mean: mean && narrowed(rt, mean, x.dtype, rows) };
+    // f32 is opmathDtype of every dtype this backend has (float32 and the halves): the statistics are returned as made.
+    const rstd = rt.make('float32', rows, op);
+    const mean = centred ? rt.make('float32', rows, op) : undefined;
+    if (n === 0) return { y, rstd, mean };
     const packed = rt.tooMany(normBindings('forward', centred, !!weight, !!bias));
     const temps: GpuStorage[] = [];
     const ins = [weight, bias].filter((v): v is View => v !== null).map((v) => f32Vector(rt, v, cols, label, temps));
@@ -40,8 +42,6 @@ export function layerNorm(rt: GpuRuntime, x: View, weight: View | null, bias: Vi
       rt.encoder.copy(stats.buffer, centred ? rows * 4 : 0, rstd.buffer, 0, rows * 4);
     }
     for (const t of temps) rt.free(t);
-    rstd = narrowed(rt, rstd, x.dtype, rows);
-    if (mean) mean = narrowed(rt, mean, x.dtype, rows);
     return { y, rstd, mean };
   });
 }

@@ -6,9 +6,9 @@
  * workgroup takes a strip of adjacent columns (coalesced loads) and splits the rows among lanes, combined as a
  * tree in a fixed order (deterministic).
  *
- * float16 / bfloat16: x and dy are read in their format and dx written in x's; the weight and the statistics
- * (which the forward returned in x's dtype) are widened into f32 copies, and dweight / dbias are summed in f32 and
- * rounded into x's dtype (shared/norm.ts).
+ * float16 / bfloat16: x and dy are read in their format and dx written in x's; the statistics are the forward's f32
+ * ones (the contract's `opmathDtype`), bound as they are; a half weight is widened into an f32 copy, and dweight /
+ * dbias are summed in f32 and rounded into x's dtype (shared/norm.ts).
  */
 import { type BackendStorage, type NormBackward, type NormGradients, type NormStats, ShapeError, type View } from '@siftjs/tensor';
 import type { GpuStorage } from '../memory/storage.js';
@@ -41,8 +41,8 @@ export function layerNormBackward(
     if (n === 0) return narrowParams();
     if (centred && !stats.mean) throw new ShapeError(`webgpu ${label}: layer norm statistics without the mean`);
     const temps: GpuStorage[] = [];
-    // The statistics are in x's dtype (what layerNorm returned).
-    const stat = (s: BackendStorage) => f32Vector(rt, { storage: s, dtype: x.dtype, shape: [rows], strides: [1], offset: 0 }, rows, label, temps);
+    // The statistics are f32 for every x this backend takes (opmathDtype: what layerNorm returned).
+    const stat = (s: BackendStorage) => f32Vector(rt, { storage: s, dtype: 'float32', shape: [rows], strides: [1], offset: 0 }, rows, label, temps);
     const meanV = centred ? [stat(stats.mean!)] : [];
     const rstdV = stat(stats.rstd);
     const has = { wg: rowsWorkgroup(rt, cols), centred, weight: !!weight, bias: false };

@@ -87,8 +87,12 @@ export interface Backend {
   softmax?(x: View, cols: number, log: boolean): BackendStorage;
   /** Softmax backward along rows: dx = y ⊙ (dy − Σ dy⊙y) (or for log-softmax dx = dy − exp(y) Σ dy). */
   softmaxBackward?(y: View, dy: View, cols: number, log: boolean): BackendStorage;
+  /** y in x's dtype and the row statistics the backward takes, in `opmathDtype(x.dtype)` (float32 for a half x). */
   layerNorm?(x: View, weight: View | null, bias: View | null, cols: number, eps: number): NormForward;
-  /** Computes only the gradients `wanted` names (a frozen weight's is never computed); the others come back null. */
+  /**
+   * Computes only the gradients `wanted` names (a frozen weight's is never computed), in x's dtype; the others
+   * come back null. `stats` are the forward's, in `opmathDtype(x.dtype)`.
+   */
   layerNormBackward?(dy: View, x: View, weight: View | null, stats: NormStats, cols: number, wanted: NormGradients): NormBackward;
   rmsNorm?(x: View, weight: View | null, cols: number, eps: number): NormForward;
   /** As layerNormBackward; `wanted.bias` is ignored (RMS norm has no bias) and `dbias` is null. */
@@ -134,6 +138,12 @@ export interface View {
   readonly offset: number;
 }
 
+/**
+ * A norm's per-row statistics, contiguous [rows], in `opmathDtype(x.dtype)`: x's dtype for float32 and float64,
+ * float32 for a float16 / bfloat16 x (as PyTorch keeps them). The forward returns them so; the backward takes them
+ * so, beside a half x and dy. Rounded to a half format, the mean of a row whose mean is large against its spread
+ * would move x̂ = (x − μ)·rstd by half an ulp of μ times rstd, and the gradient with it.
+ */
 export interface NormStats {
   /** Per row: the mean (layer norm only). */
   mean?: BackendStorage;
@@ -141,6 +151,7 @@ export interface NormStats {
   rstd: BackendStorage;
 }
 
+/** `y` in x's dtype; the statistics in `opmathDtype(x.dtype)` (NormStats). */
 export interface NormForward extends NormStats {
   y: BackendStorage;
 }

@@ -1,5 +1,6 @@
 import { noGrad } from '../autograd/grad-mode.js';
 import type { NormGradients } from '../backend/backend.js';
+import { opmathDtype } from '../dtype.js';
 import { scope } from '../memory/scope.js';
 import { add, div, mul, sub } from '../ops/binary.js';
 import { sum } from '../ops/reduce.js';
@@ -8,7 +9,10 @@ import { reshape } from '../ops/views.js';
 import type { Tensor } from '../tensor.js';
 import { narrow, widen } from './precision.js';
 
-/** A norm's forward from primitives: the output and the per-row statistics (`mean` only when centred). */
+/**
+ * A norm's forward from primitives: the output (x's dtype) and the per-row statistics (`mean` only when centred), in
+ * `opmathDtype(x.dtype)` — float32 for a half x, as the contract's NormStats.
+ */
 export interface NormForwardTensors {
   y: Tensor;
   /** [rows] */
@@ -27,7 +31,8 @@ export interface NormBackwardTensors {
 /**
  * The reference for layer norm (`centred`) and RMS norm over rows of `cols` of the contiguous `x`, from primitives:
  * y = (x − μ)·rstd·w + b with rstd = 1 / √(mean((x − μ)²) + eps) (biased variance, as torch); μ = 0 and no bias
- * for RMS norm. Used by fallbacks/layerNorm.ts and fallbacks/rmsNorm.ts.
+ * for RMS norm. Used by fallbacks/layerNorm.ts and fallbacks/rmsNorm.ts. Computed in the widest float (precision.ts);
+ * y is rounded once into x's dtype, the statistics once into `opmathDtype(x.dtype)`.
  */
 export function normRows(x: Tensor, weight: Tensor | null, bias: Tensor | null, cols: number, eps: number, centred: boolean): NormForwardTensors {
   return noGrad(() =>
@@ -40,10 +45,11 @@ export function normRows(x: Tensor, weight: Tensor | null, bias: Tensor | null, 
       let y = mul(d, rstd);
       if (weight) y = mul(y, widen(reshape(weight, [cols])));
       if (bias) y = add(y, widen(reshape(bias, [cols])));
+      const stats = opmathDtype(x.dtype);
       return {
         y: reshape(narrow(y, x.dtype), x.shape),
-        mean: mu ? reshape(narrow(mu, x.dtype), [rows]) : null,
-        rstd: reshape(narrow(rstd, x.dtype), [rows]),
+        mean: mu ? reshape(narrow(mu, stats), [rows]) : null,
+        rstd: reshape(narrow(rstd, stats), [rows]),
       };
     }),
   );
@@ -52,6 +58,8 @@ export function normRows(x: Tensor, weight: Tensor | null, bias: Tensor | null, 
 /**
  * The backward of `normRows`, from primitives, computing only the gradients `wanted` names. With x̂ = (x − μ)·rstd
  * and g = dy·w: dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) (RMS norm: without mean(g)); dw = Σ_rows dy·x̂; db = Σ_rows dy.
+ * The statistics come in `opmathDtype(x.dtype)` (float32 beside a half x) and are widened with x; the gradients are
+ * rounded once into x's dtype.
  */
 export function normRowsBackward(
   dy: Tensor,

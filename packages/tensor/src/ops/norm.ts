@@ -5,6 +5,7 @@ import { layerNormBackward as layerNormBackwardFallback } from '../fallbacks/lay
 import { type NormBackwardTensors, type NormForwardTensors } from '../fallbacks/norm-rows.js';
 import { rmsNorm as rmsNormFallback } from '../fallbacks/rmsNorm.js';
 import { rmsNormBackward as rmsNormBackwardFallback } from '../fallbacks/rmsNormBackward.js';
+import { opmathDtype } from '../dtype.js';
 import { ShapeError, fmtShape } from '../errors.js';
 import { shapesEqual, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -15,7 +16,7 @@ import { contiguous, reshape } from './views.js';
  * Layer normalisation over the trailing dims `normalizedShape`:
  *   y = (x − mean) / sqrt(var + eps) · weight + bias     (biased variance, as torch)
  * Forward and backward are fused kernels where the backend has them, else their references from primitives
- * (fallbacks/); the per-row mean and 1/std are kept for the backward.
+ * (fallbacks/); the per-row mean and 1/std are kept for the backward, in float32 for a half x (`opmathDtype`).
  */
 export function layerNorm(
   x: Tensor,
@@ -107,10 +108,11 @@ function normForward(
     f = b.rmsNorm(x.raw(), w?.raw() ?? null, cols, eps);
   }
   const rows = cols === 0 ? 0 : x.size / cols;
+  const stats = opmathDtype(x.dtype); // float32 for a half x (the contract's NormStats)
   return {
     y: fromStorage(b, f.y, x.dtype, x.shape),
-    rstd: fromStorage(b, f.rstd, x.dtype, [rows], false),
-    mean: f.mean ? fromStorage(b, f.mean, x.dtype, [rows], false) : null,
+    rstd: fromStorage(b, f.rstd, stats, [rows], false),
+    mean: f.mean ? fromStorage(b, f.mean, stats, [rows], false) : null,
   };
 }
 

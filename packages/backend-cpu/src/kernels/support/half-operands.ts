@@ -6,8 +6,10 @@ import { narrowRun, narrowStorage, widenStorage, widenView } from './half.js';
 /**
  * How every CPU kernel without a half path of its own takes float16 / bfloat16 operands, in one place: the values
  * widen to float32, the float32 kernel computes as it does for float32 tensors, and each float32 storage it returns
- * is rounded to nearest even into the operands' half dtype. Operands are the kernel's arguments: views, raw storages
- * (a norm's statistics, an optimizer's buffers; also inside a plain-object argument) and dtype names (`random`'s).
+ * is rounded to nearest even into the operands' half dtype — but the result fields its policy keeps float32
+ * (`keepFloat32`: a norm's statistics). Operands are the kernel's arguments: views, raw storages (an optimizer's
+ * buffers, a norm's statistics; also inside a plain-object argument; float32 ones are taken as they are) and dtype
+ * names (`random`'s).
  * Storages the kernel writes in place (`inPlace`, argument positions) are rounded back into the half originals.
  * Results that are not float32 (indices, masks) are returned as they are. The float32 copies are heap storages,
  * counted in memoryStats' peak while they live, and freed before the kernel returns.
@@ -21,6 +23,13 @@ type Kernel = (cpu: CpuContext, ...args: any[]) => any;
 export interface HalfPolicy {
   /** Positions (after the context) of raw storages the kernel updates in place. */
   inPlace?: readonly number[];
+  /**
+   * Fields of the kernel's result object that stay float32 for half operands: a norm's statistics (`mean`, `rstd`),
+   * which the contract keeps in `opmathDtype` (float32) so the backward's x̂ = (x − μ)·rstd is not moved by a μ
+   * rounded to 8 or 11 bits. Float32 storages among the operands (those statistics, handed back to the backward)
+   * are taken as they are, whatever the policy.
+   */
+  keepFloat32?: readonly string[];
 }
 
 export function halfOperands<K extends Kernel>(kernel: K, policy: HalfPolicy = {}): K {
@@ -54,7 +63,7 @@ export function halfOperands<K extends Kernel>(kernel: K, policy: HalfPolicy = {
         const w = widened.get(original);
         if (w) narrowRun(cpu, cpu.array(w) as Float32Array, cpu.array(original) as Uint16Array, original.dtype as HalfDType);
       }
-      return narrowResult(cpu, result, half);
+      return narrowResult(cpu, result, half, policy.keepFloat32 ?? []);
     } finally {
       for (const s of [...widened.values(), ...transient]) cpu.free(s);
     }
@@ -80,9 +89,10 @@ function halfDtypeOf(kernel: string, args: readonly unknown[]): HalfDType | null
   return found;
 }
 
-function narrowResult(cpu: CpuContext, r: unknown, half: HalfDType): unknown {
+/** Each float32 storage of the result rounded into `half`, but the result object's fields named in `keep`. */
+function narrowResult(cpu: CpuContext, r: unknown, half: HalfDType, keep: readonly string[]): unknown {
   if (r instanceof CpuStorage) return r.dtype === 'float32' ? narrowStorage(cpu, r, half) : r;
-  if (isPlainObject(r)) return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, narrowResult(cpu, v, half)]));
+  if (isPlainObject(r)) return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, keep.includes(k) ? v : narrowResult(cpu, v, half, [])]));
   return r;
 }
 

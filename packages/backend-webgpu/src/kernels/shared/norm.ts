@@ -5,8 +5,9 @@
  * out). The vectors are per row or per column, so packing copies a sliver of what the kernel reads.
  *
  * float16 / bfloat16: the [rows, cols] operands (x, dy, and the outputs y, dx) are read and written in their
- * format by the kernels' accessors; the small vectors are always f32 in the kernels — half ones are widened into
- * an f32 copy first (`f32Vector`) and half outputs rounded from an f32 result after (`narrowed`).
+ * format by the kernels' accessors; the small vectors are always f32 in the kernels — half weights and biases are
+ * widened into an f32 copy first (`f32Vector`) and half parameter gradients rounded from an f32 result after
+ * (`narrowed`). The statistics (mean, rstd) stay f32 both ways: the contract's `opmathDtype` of a half x.
  */
 import { type DType, DTypeError, ShapeError, type View, contiguousStrides, isFloat, sizeOf } from '@siftjs/tensor';
 import type { GpuStorage } from '../../memory/storage.js';
