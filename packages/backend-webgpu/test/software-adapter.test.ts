@@ -54,7 +54,7 @@ type Names = typeof NVIDIA & { isFallbackAdapter?: boolean };
  * order of acquireDevice's search can be tested without the hardware.
  */
 function fakeDawn(paths: { default?: Names; swiftshader?: Names; opengles?: Names }, icd: string): DawnModule {
-  const adapter = (names: Names) => ({ info: names, limits: LIMITS, requestDevice: async () => ({ limits: LIMITS, lost: new Promise(() => {}) }) });
+  const adapter = (names: Names) => ({ info: names, limits: LIMITS, features: new Set<string>(), requestDevice: async () => ({ limits: LIMITS, lost: new Promise(() => {}) }) });
   return {
     create: (flags: string[]) =>
       ({
