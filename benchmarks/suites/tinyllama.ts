@@ -7,11 +7,12 @@
  * small (124M): SIFT with bfloat16 weights and checkpointing against float32 without.
  *
  *   node --import tsx benchmarks/suites/tinyllama.ts [--layers 22] [--seq 256] [--steps 3] [--skip-torch] [--torch-only]
- *       [--torch-timeout 900]
+ *       [--torch-timeout 900] [--keep-torch]
  *
  * Every configuration runs in its own process, so its peak RSS is its own, and records the 1-minute load average at
  * its start (step times on a shared machine move with it). `--torch-only` adds the PyTorch rows to the siftjs rows of
- * the last run's tinyllama.json (each row keeps its own load). Writes benchmarks/results/tinyllama.{json,md}.
+ * the last run's tinyllama.json (each row keeps its own load); `--keep-torch` (with `--skip-torch`) the other way round:
+ * the siftjs rows run again, the last run's PyTorch rows kept, each marked so. Writes benchmarks/results/tinyllama.{json,md}.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -214,6 +215,10 @@ if (args.includes('--torch-only')) {
     rows.push(child(which));
     log(`  ${JSON.stringify(rows.at(-1))}`);
   }
+}
+if (args.includes('--keep-torch')) {
+  const last = JSON.parse(readFileSync(`${out}tinyllama.json`, 'utf8')) as { date: string; rows: Row[] };
+  for (const r of last.rows.filter((x) => x.system === 'PyTorch')) rows.push({ ...r, note: r.note ?? `kept from the run of ${last.date} (its load)` });
 }
 if (!args.includes('--skip-torch')) {
   for (const [method, dtype] of [['lora', 'bfloat16'], ['lora', 'float32'], ['full', 'bfloat16'], ['full', 'float32']] as const) {
