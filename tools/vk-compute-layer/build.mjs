@@ -95,7 +95,7 @@ export function buildVkComputeLayer() {
     throw new Error(`gcc could not build the Vulkan layer: ${first}\n${output}`);
   }
   renameSync(LIBRARY + tmp, LIBRARY);
-  writeFileSync(MANIFEST + tmp, readFileSync(TEMPLATE, 'utf8').replace('@LIBRARY_PATH@', LIBRARY));
+  writeFileSync(MANIFEST + tmp, readFileSync(TEMPLATE, 'utf8').replace('"@LIBRARY_PATH@"', JSON.stringify(LIBRARY)));
   renameSync(MANIFEST + tmp, MANIFEST);
   writeFileSync(STAMP + tmp, digest);
   renameSync(STAMP + tmp, STAMP);
