@@ -103,7 +103,7 @@ export default defineConfig(async (): Promise<ViteUserConfig> => {
           ? [
               // The half suites on Mesa's lavapipe (Vulkan), the one adapter here that offers shader-f16: Dawn takes it
               // through a layer that reports two texture-array features compute shaders never use
-              // (tools/vk-compute-layer). tests/lavapipe checks shader-f16 itself there.
+              // (tools/vk-compute-layer). tests/lavapipe checks the layer, and shader-f16 itself.
               {
                 extends: true as const,
                 test: {
