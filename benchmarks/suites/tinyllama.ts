@@ -23,7 +23,7 @@ import '@siftjs/backend-cpu';
 import { buildIn, GPT2LMHeadModel, gpt2Config, LlamaForCausalLM } from '@siftjs/models';
 import { type HostTensor, saveSafetensors } from '@siftjs/safetensors';
 import { SIFT } from '@siftjs/sift-optimizer';
-import { arrayToHalfBits, type DType, getBackend, manualSeed, memoryStats, randn, resetPeakBytes, tensor } from '@siftjs/tensor';
+import { arrayToHalfBits, type DType, getBackend, manualSeed, memoryStats, randn, resetPeakBytes, setBackend, tensor } from '@siftjs/tensor';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: number) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback);
@@ -163,6 +163,9 @@ function siftRun(which: 'llama' | 'gpt2-f32' | 'gpt2-bf16', dir: string): Row {
 const only = args.includes('--run') ? args[args.indexOf('--run') + 1] : '';
 const dir = join(os.tmpdir(), `siftjs-tinyllama-${layers}`);
 if (only) {
+  // Started and awaited: the CPU backend finds its BLAS and starts its worker threads asynchronously, and the run
+  // below never yields to the event loop — without this every product ran on one thread in WebAssembly.
+  await setBackend('cpu');
   process.stdout.write(`ROW ${JSON.stringify(siftRun(only as 'llama', dir))}\n`);
   process.exit(0);
 }

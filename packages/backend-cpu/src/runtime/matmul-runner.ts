@@ -50,6 +50,10 @@ export class MatmulRunner {
   /** The BLAS once loaded (null: none, or not yet started — products run on our kernels meanwhile). */
   private cblas: Cblas | null = null;
   private readonly starting: Promise<void>;
+  /** Whether the start (BLAS found or not, workers up or not) has settled. */
+  private started = false;
+  /** Whether a large product before that was already reported (once per backend). */
+  private toldNotStarted = false;
   private readonly context: MatmulContext;
 
   /** `rows`: the row and elementwise kernels' modules and the row jobs, for workers to run row jobs too (threads/row-jobs.ts). */
@@ -79,6 +83,8 @@ export class MatmulRunner {
       : Promise.resolve();
     // A BLAS that was named and fails to load is an error at start (setBackend rejects), never a quiet fallback.
     this.starting = Promise.all([pool, blas]).then(([, cblas]) => void (this.cblas = cblas));
+    const settle = () => void (this.started = true);
+    this.starting.then(settle, settle);
     const runner = this;
     this.context = {
       gemm,
@@ -133,8 +139,32 @@ export class MatmulRunner {
   }
 
   run(a: TypedArray, av: View, b: TypedArray, bv: View, out: TypedArray): void {
+    if (!this.started && !this.toldNotStarted && productMacs(av, bv) >= NOT_STARTED_NOTICE_MACS) this.tellNotStarted();
     batchedMatmul(a, av, b, bv, out, this.context);
   }
+
+  /**
+   * A program that never yields to the event loop (a synchronous script: build, forward, backward, step) would run
+   * every product on one thread without the BLAS, at a fraction of the speed, and nothing would say so: say it once.
+   */
+  private tellNotStarted(): void {
+    this.toldNotStarted = true;
+    const line =
+      "siftjs cpu: a large product ran before the backend finished starting (its BLAS and worker threads load in the background, and this program has not yielded to the event loop), so it ran on one thread without the BLAS; `await setBackend('cpu')` or `await getBackend().init()` first runs at full speed\n";
+    if (typeof process !== 'undefined' && process.stderr?.write) process.stderr.write(line);
+    else console.warn(line.trimEnd());
+  }
+}
+
+/** Products from this many multiply-adds (256³) up are worth the notice: smaller ones lose little on one thread. */
+const NOT_STARTED_NOTICE_MACS = 1 << 24;
+
+/** Multiply-adds of a batched product [..., M, K]·[..., K, N]. */
+function productMacs(av: View, bv: View): number {
+  const r = av.shape.length;
+  let macs = av.shape[r - 1] * bv.shape[r - 1];
+  for (let d = 0; d < r - 1; d++) macs *= av.shape[d];
+  return macs;
 }
 
 /** SIFT_THREADS when set; otherwise undefined (the pool then uses the core count). */
