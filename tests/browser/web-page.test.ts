@@ -226,8 +226,8 @@ describe.runIf(present || process.env.CI === 'true')('the fine-tuning page in he
       expect(stopped.losses.length).toBeLessThan(28);
       expect(await page.getAttribute('#download', 'aria-disabled')).toBe('true');
       expect(await page.textContent('#train-info')).toMatch(/^Stopped at step \d+ of 28; saved in this browser \(OPFS\)\. Resume goes on from step \d+; Train starts over\.$/);
-      // The focus waits on Resume.
-      expect(await page.evaluate(() => document.activeElement?.id)).toBe('resume');
+      // The focus waits on Resume (moved there once the saved run is shown again, after the phase changed).
+      await page.waitForFunction(() => document.activeElement?.id === 'resume', null, { timeout: 30_000 });
 
       // The CLI on the same data and settings writes the same bytes.
       expect(Buffer.compare(readFileSync(saved), readFileSync(join(await cli('sift'), 'delta.safetensors')))).toBe(0);
