@@ -22,14 +22,15 @@ export function cast(cpu: CpuContext, x: View, dtype: DType): BackendStorage {
     copyStrided(cpu.array(x.storage), x, cpu.array(out), contiguousGeometry(x.shape), converter(x.dtype, dtype));
     return out;
   }
-  const run = (from: View, at: number, count: number) => {
-    const src = cpu.array(from.storage).subarray(from.offset, from.offset + count);
+  // Arrays taken per run: a slice's copy may grow the heap and replace its buffer.
+  const run = (from: BackendStorage, offset: number, at: number, count: number) => {
+    const src = cpu.array(from).subarray(offset, offset + count);
     const dst = cpu.array(out).subarray(at, at + count);
     if (widen) widenRun(cpu, src as Uint16Array, dst as Float32Array, x.dtype as HalfDType);
     else narrowRun(cpu, src as Float32Array, dst as Uint16Array, dtype as HalfDType);
   };
   if (isContiguous(x.shape, x.strides)) {
-    run(x, 0, n);
+    run(x.storage, x.offset, 0, n);
     return out;
   }
   const walk = collapse(x.shape, [x.strides]);
@@ -39,7 +40,7 @@ export function cast(cpu: CpuContext, x: View, dtype: DType): BackendStorage {
   const sliceStrides = walk.shape.length > 1 ? walk.strides[0].slice(1) : walk.strides[0];
   for (let i = 0; i < lead && inner > 0; i++) {
     const packed = copy(cpu, { storage: x.storage, dtype: x.dtype, shape: sliceShape, strides: sliceStrides, offset: x.offset + i * leadStride });
-    run({ storage: packed, dtype: x.dtype, shape: sliceShape, strides: contiguousGeometry(sliceShape).strides, offset: 0 }, i * inner, inner);
+    run(packed, 0, i * inner, inner);
     cpu.free(packed);
   }
   return out;

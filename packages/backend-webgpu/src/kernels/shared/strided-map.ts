@@ -17,7 +17,6 @@ import type { GpuStorage } from '../../memory/storage.js';
 import type { GpuRuntime } from '../../runtime.js';
 import {
   type Elem,
-  type Half,
   HELPERS,
   Params,
   binding,
@@ -93,8 +92,9 @@ ${linearMain(spec.workgroup, 'i')}
 }
 `;
   }
-  if (!isPacked(out.elem)) throw new Error('strided map: the words mode is for packed outputs');
-  const pattern = (v: string) => (out.bits ? v : `round_${halfFormat(out.elem as Half)}(bitcast<u32>(${v}))`);
+  const half = out.elem;
+  if (!isPacked(half)) throw new Error('strided map: the words mode is for packed outputs');
+  const pattern = (v: string) => (out.bits ? v : `round_${halfFormat(half)}(bitcast<u32>(${v}))`);
   return `${storage(1, 'out', 'u32', true)}
 ${header}
 ${linearMain(spec.workgroup, 't')}
